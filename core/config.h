@@ -1,0 +1,67 @@
+/*
+ * config.h - tale.yaml parsed into typed structs (host-internal).
+ * Config parsing knows YAML and these structs, not the things they configure.
+ */
+#ifndef TALE_CONFIG_H
+#define TALE_CONFIG_H
+
+#include "yaml_doc.h"
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tale_conf_listener {
+    char *host;     /* "127.0.0.1", "::1", "localhost", "0.0.0.0" ... */
+    uint16_t port;  /* 0 is allowed: pick a free port (tests) */
+    char *tls_cert; /* both NULL: plain HTTP; paths resolved against the config dir */
+    char *tls_key;
+    int http2;      /* offer h2 via ALPN on TLS listeners (default off: rapid-reset exposure) */
+    yaml_node_t *node;
+} tale_conf_listener_t;
+
+typedef struct tale_conf_plugin {
+    char *name;        /* unique */
+    char *module;      /* as written: a bare name resolved on plugin_path, or a path */
+    char *module_path; /* resolved absolute path when found, else NULL (the loader reports it) */
+    int enabled;
+    yaml_node_t *config; /* the plugin's own subtree (a mapping), or NULL */
+    yaml_node_t *node;   /* the list entry, for located errors */
+} tale_conf_plugin_t;
+
+typedef struct tale_config {
+    char *file;  /* path as given */
+    char *dir;   /* absolute folder of the config file: relative paths resolve here */
+    tale_yaml_t yaml;
+
+    int mode;          /* enum tale_mode */
+    char *story;       /* absolute path of the story folder */
+    char *data_dir;    /* absolute path for saves (default: <config dir>/../var? see config.c) */
+    int autosave;      /* save on graceful shutdown, restore at start (default 1) */
+    uint64_t tick_ms;  /* game tick interval (default 1000) */
+    int log_level;     /* enum tale_log_level (default info) */
+
+    tale_conf_listener_t *listeners;
+    size_t n_listeners;
+
+    struct {
+        uint64_t max_request_body; /* bytes (default 1m) */
+        uint64_t max_connections;  /* (default 1024) */
+        uint64_t max_sessions;     /* MUD seats (default 256) */
+        uint64_t session_backlog;  /* bytes of frames held per session for resume (default 256k) */
+        uint64_t max_input;        /* longest command, bytes (default 1k) */
+        uint64_t session_idle_ms;  /* a detached MUD session is reaped after this (default 30m) */
+    } limits;
+
+    char **plugin_path; /* absolute folders, searched in order */
+    size_t n_plugin_path;
+
+    tale_conf_plugin_t *plugins; /* in config order */
+    size_t n_plugins;
+} tale_config_t;
+
+/* Parse and validate.  extra_plugin_dirs (may be NULL, NULL-terminated) are
+ * searched after the config's plugin_path (the host passes its built-in
+ * folders).  On error returns NULL with one located line in err. */
+tale_config_t *tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *err, size_t errlen);
+void tale_config_free(tale_config_t *c);
+
+#endif

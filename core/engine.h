@@ -1,0 +1,66 @@
+/*
+ * engine.h - the game engine's interface to the host (host-internal).
+ *
+ * The engine knows nothing of h2o, sockets or transports: it takes commands
+ * for a player and emits frames (jansson objects) to that player through a
+ * callback.  "The player" is never a global: a world holds any number of
+ * players (IF mode uses one).
+ */
+#ifndef TALE_ENGINE_H
+#define TALE_ENGINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tale_world tale_world_t;
+typedef struct tale_player tale_player_t;
+
+/*
+ * Receives every frame for one player.  `frame` is a JSON object without
+ * "seq" (the host stamps it): {"type":"text","text":"<p>..</p>\n","special":[..],
+ * "turns":N,"location":..,"location_image":..,"npcs":..,"items":..,"exits":..}
+ * or {"type":"data","id":"map-image","data":"data:image/svg+xml;base64,.."}.
+ * The callee takes ownership of the reference.
+ */
+typedef void (*tale_emit_fn)(void *ctx, json_t *frame);
+
+typedef struct tale_world_options {
+    const char *save_dir;   /* where save/load put files; NULL disables saving */
+    size_t max_input;       /* longest command accepted, bytes (0: 1024) */
+} tale_world_options_t;
+
+typedef struct tale_story_meta {
+    const char *name, *version, *author, *author_email;
+    const char *resources_dir; /* absolute path */
+} tale_story_meta_t;
+
+/* Load a story folder (story.yaml + resources/).  On error returns NULL and
+ * writes one line "file:line:column: message" into err. */
+tale_world_t *tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *err, size_t errlen);
+void tale_world_free(tale_world_t *w);
+const tale_story_meta_t *tale_world_meta(const tale_world_t *w);
+
+/* A new player joins the world; the welcome text and a first look are emitted at once. */
+tale_player_t *tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx);
+/* The player leaves the world and is freed. */
+void tale_player_leave(tale_player_t *p);
+
+enum { TALE_CMD_OK = 0, TALE_CMD_QUIT = 1 };
+/* Run one line of input.  Emits one text frame (and possibly data frames).
+ * Returns TALE_CMD_QUIT when the player asked to quit (the host ends the
+ * session after the goodbye frame), else TALE_CMD_OK. */
+int tale_player_command(tale_player_t *p, const char *line, size_t len);
+/* Completions of prefix: a new JSON array of strings (caller owns it). */
+json_t *tale_player_complete(tale_player_t *p, const char *prefix, size_t len);
+
+/* One server tick: game clock, wandering NPCs, ambient emotes.  May emit to any player. */
+void tale_world_tick(tale_world_t *w);
+
+/* Save / restore the world (IF mode: the one player's progress) atomically
+ * (temp file, fsync, rename; versioned format).  path NULL = the default save
+ * file in save_dir.  Return 0, or -1 with a message in err. */
+int tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen);
+int tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen);
+
+#endif
