@@ -202,9 +202,12 @@ typedef struct tale_plugin_desc {
     int (*init)(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen);
     /* Mount paths, create timers.  On failure write a reason to err and return -1. */
     int (*start)(tale_plugin_t *self, void *state, char *err, size_t errlen);
-    /* Stop accepting; close players politely (the loop keeps running to drain). */
+    /* Stop accepting; close players politely.  The loop keeps running for up
+     * to a few seconds afterwards so closes can drain. */
     void (*stop)(tale_plugin_t *self, void *state);
-    /* Free everything; the loop and context are already gone. */
+    /* Free everything: unlink and dispose your timers (h2o asserts otherwise),
+     * free state.  Runs after the drain, while the loop still exists; the
+     * context is disposed and the .so closed only after every destroy. */
     void (*destroy)(tale_plugin_t *self, void *state);
 } tale_plugin_desc_t;
 
