@@ -1,0 +1,96 @@
+/*
+ * host.h - the host's state: config, the h2o server, plugins, sessions, the
+ * world.  One instance per process; everything runs on its one loop.
+ */
+#ifndef TALE_HOST_H
+#define TALE_HOST_H
+
+#include "config.h"
+#include "engine.h"
+#include <h2o.h>
+#include <tale/plugin.h>
+#include <time.h>
+
+typedef struct tale_sessions tale_sessions_t;
+
+/* One loaded plugin; the opaque tale_plugin_t of the SDK. */
+struct tale_plugin {
+    struct tale_host *host;
+    tale_conf_plugin_t *conf;
+    void *dl;
+    const tale_plugin_desc_t *desc;
+    void *state;
+    int inited, started;
+    char err[1024]; /* init()'s error buffer; the config getters write here too */
+    void **allocs; /* what config getters handed out (lists, resolved paths); freed at unload */
+    size_t n_allocs;
+};
+
+/* A path a plugin asked for; registered longest-first after every start(). */
+typedef struct tale_mount {
+    char *path;
+    tale_plugin_t *owner;
+    tale_mount_cb cb;
+    void *data;
+} tale_mount_t;
+
+typedef struct tale_listener {
+    struct tale_host *host;
+    tale_conf_listener_t *conf;
+    int fd;
+    h2o_socket_t *sock;
+    h2o_accept_ctx_t accept_ctx;
+    SSL_CTX *ssl_ctx;
+    char url[128];
+} tale_listener_t;
+
+typedef struct tale_host {
+    tale_config_t *cfg;
+    h2o_globalconf_t globalconf;
+    h2o_hostconf_t *hostconf;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    int ctx_inited;
+
+    tale_plugin_t *plugins; /* cfg order, enabled ones only */
+    size_t n_plugins;
+    tale_mount_t *mounts;
+    size_t n_mounts;
+    int mounts_open; /* mount() allowed (during start) */
+
+    tale_listener_t *listeners;
+    size_t n_listeners;
+    size_t n_conns; /* accepted sockets still open */
+
+    tale_world_t *world;
+    tale_sessions_t *sessions;
+    tale_story_info_t story_info;
+
+    h2o_socket_t *signal_sock;
+    int stop_requested;
+    int exit_code;
+    time_t start_time;
+} tale_host_t;
+
+/* The API table handed to every plugin (host_api.c). */
+extern const tale_host_api_t tale_host_api;
+
+/* plugin_loader.c: load every enabled plugin, run init; on failure one line
+ * naming plugin, file and reason goes to the log and -1 is returned. */
+int tale_plugins_load(tale_host_t *h);
+int tale_plugins_start(tale_host_t *h);
+/* Register collected mounts on the hostconf, longest path first. */
+int tale_plugins_register_mounts(tale_host_t *h);
+void tale_plugins_stop(tale_host_t *h);
+void tale_plugins_destroy(tale_host_t *h);
+void tale_plugins_unload(tale_host_t *h);
+
+/* server.c */
+int tale_server_init(tale_host_t *h); /* globalconf + loop (no sockets) */
+int tale_server_listen(tale_host_t *h);
+int tale_server_run(tale_host_t *h); /* until SIGINT/SIGTERM or tale_host_request_stop */
+void tale_server_dispose(tale_host_t *h); /* close listeners, stop plugins, drain */
+void tale_server_free(tale_host_t *h);    /* after plugins' destroy: context, loop, globalconf */
+void tale_host_request_stop(tale_host_t *h, const char *why);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * host_api.c - the table of host calls every plugin gets (tale_host_api_t).
+ * Thin adapters: config getters over the plugin's YAML subtree with located
+ * errors, logging under the plugin's name, mounts, and the session calls.
+ */
+#include "host.h"
+#include "log.h"
+#include "session.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+api_log(tale_plugin_t *self, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tale_vlog(level, self->conf->name, fmt, ap);
+    va_end(ap);
+}
+
+/* The plugin's own subtree; NULL when it has no `config:` (every key then
+ * takes its default). */
+#define SUBTREE(self) (self)->conf->config
+#define YAML(self) (&(self)->host->cfg->yaml)
+
+static int
+api_conf_string(tale_plugin_t *self, const char *key, const char *def, const char **out)
+{
+    return tale_yaml_string(YAML(self), SUBTREE(self), key, 0, def, out, self->err, sizeof(self->err));
+}
+
+static int
+api_conf_bool(tale_plugin_t *self, const char *key, int def, int *out)
+{
+    return tale_yaml_bool(YAML(self), SUBTREE(self), key, 0, def, out, self->err, sizeof(self->err));
+}
+
+static int
+api_conf_int(tale_plugin_t *self, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+    return tale_yaml_int(YAML(self), SUBTREE(self), key, 0, def, min, max, out, self->err, sizeof(self->err));
+}
+
+static int
+api_conf_size(tale_plugin_t *self, const char *key, uint64_t def, uint64_t *out)
+{
+    return tale_yaml_size(YAML(self), SUBTREE(self), key, 0, def, out, self->err, sizeof(self->err));
+}
+
+static int
+api_conf_duration_ms(tale_plugin_t *self, const char *key, uint64_t def, uint64_t *out)
+{
+    return tale_yaml_duration_ms(YAML(self), SUBTREE(self), key, 0, def, out, self->err, sizeof(self->err));
+}
+
+/* Remember something handed to the plugin; it stays valid until unload. */
+static int
+keep(tale_plugin_t *self, void *p)
+{
+    void **grown = realloc(self->allocs, (self->n_allocs + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        free(p);
+        snprintf(self->err, sizeof(self->err), "out of memory");
+        return -1;
+    }
+    self->allocs = grown;
+    self->allocs[self->n_allocs++] = p;
+    return 0;
+}
+
+static int
+api_conf_string_list(tale_plugin_t *self, const char *key, const char *const **out, size_t *count)
+{
+    const char **list = NULL;
+    size_t n = 0;
+    if (tale_yaml_string_list(YAML(self), SUBTREE(self), key, &list, &n, self->err, sizeof(self->err)) != 0)
+        return -1;
+    if (list != NULL && keep(self, list) != 0)
+        return -1;
+    *out = list;
+    *count = n;
+    return 0;
+}
+
+static int
+api_conf_path(tale_plugin_t *self, const char *key, const char *def, const char **out)
+{
+    const char *raw;
+    if (api_conf_string(self, key, def, &raw) != 0)
+        return -1;
+    if (raw == NULL || raw[0] == '/') {
+        *out = raw;
+        return 0;
+    }
+    char *path;
+    if (asprintf(&path, "%s/%s", self->host->cfg->dir, raw) < 0) {
+        snprintf(self->err, sizeof(self->err), "out of memory");
+        return -1;
+    }
+    char *real = realpath(path, NULL);
+    if (real != NULL) {
+        free(path);
+        path = real;
+    }
+    if (keep(self, path) != 0)
+        return -1;
+    *out = path;
+    return 0;
+}
+
+static int
+api_conf_check_keys(tale_plugin_t *self, const char *const *known)
+{
+    if (SUBTREE(self) == NULL)
+        return 0;
+    return tale_yaml_check_keys(YAML(self), SUBTREE(self), known, self->err, sizeof(self->err));
+}
+
+static struct st_h2o_evloop_t *
+api_loop(tale_plugin_t *self)
+{
+    return self->host->loop;
+}
+
+static struct st_h2o_context_t *
+api_context(tale_plugin_t *self)
+{
+    return self->host->ctx_inited ? &self->host->ctx : NULL;
+}
+
+static int
+api_mount(tale_plugin_t *self, const char *path, tale_mount_cb cb, void *data)
+{
+    tale_host_t *h = self->host;
+    if (!h->mounts_open) {
+        snprintf(self->err, sizeof(self->err), "mount(\"%s\") called outside start()", path);
+        return -1;
+    }
+    if (path == NULL || path[0] != '/' || cb == NULL) {
+        snprintf(self->err, sizeof(self->err), "mount: a path must start with '/' and have a callback");
+        return -1;
+    }
+    for (size_t i = 0; i < h->n_mounts; i++) {
+        if (strcmp(h->mounts[i].path, path) == 0) {
+            snprintf(self->err, sizeof(self->err), "path %s is already mounted by plugin '%s'", path,
+                     h->mounts[i].owner->conf->name);
+            return -1;
+        }
+    }
+    tale_mount_t *grown = realloc(h->mounts, (h->n_mounts + 1) * sizeof(*grown));
+    char *copy = strdup(path);
+    if (grown == NULL || copy == NULL) {
+        free(copy);
+        if (grown != NULL)
+            h->mounts = grown;
+        snprintf(self->err, sizeof(self->err), "out of memory");
+        return -1;
+    }
+    h->mounts = grown;
+    h->mounts[h->n_mounts++] = (tale_mount_t){copy, self, cb, data};
+    return 0;
+}
+
+static const tale_story_info_t *
+api_story_info(tale_plugin_t *self)
+{
+    return &self->host->story_info;
+}
+
+static tale_session_t *
+api_session_get(tale_plugin_t *self, const char *cookie, size_t len, unsigned flags, char set_cookie[TALE_SET_COOKIE_MAX])
+{
+    if (self->host->sessions == NULL) {
+        if (set_cookie != NULL)
+            set_cookie[0] = '\0';
+        return NULL;
+    }
+    return tale_session_get(self->host->sessions, cookie, len, flags, set_cookie);
+}
+
+static void
+api_free(void *p)
+{
+    free(p);
+}
+
+const tale_host_api_t tale_host_api = {
+    .size = sizeof(tale_host_api_t),
+    .abi_major = TALE_ABI_MAJOR,
+    .abi_minor = TALE_ABI_MINOR,
+    .log = api_log,
+    .conf_string = api_conf_string,
+    .conf_bool = api_conf_bool,
+    .conf_int = api_conf_int,
+    .conf_size = api_conf_size,
+    .conf_duration_ms = api_conf_duration_ms,
+    .conf_string_list = api_conf_string_list,
+    .conf_path = api_conf_path,
+    .conf_check_keys = api_conf_check_keys,
+    .loop = api_loop,
+    .context = api_context,
+    .mount = api_mount,
+    .story_info = api_story_info,
+    .session_get = api_session_get,
+    .session_attach = tale_session_attach,
+    .session_detach = tale_session_detach,
+    .session_input = tale_session_input,
+    .session_complete = tale_session_complete,
+    .session_quit = tale_session_quit,
+    .session_last_seq = tale_session_last_seq,
+    .free = api_free,
+};

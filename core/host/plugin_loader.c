@@ -1,0 +1,230 @@
+/*
+ * plugin_loader.c - dlopen the configured plugins, check their descriptors,
+ * and drive their lifecycle: init -> start -> stop (reverse) -> destroy
+ * (reverse) -> dlclose (after the loop and context are gone).
+ *
+ * Every refusal is one log line: the config location of the plugin's entry,
+ * its name, its file and the reason; the host then exits non-zero.
+ */
+#include "host.h"
+#include "log.h"
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+refuse(tale_plugin_t *pl, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(tale_plugin_t *pl, const char *file, const char *fmt, ...)
+{
+    char reason[1024], where[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    tale_yaml_errf(&pl->host->cfg->yaml, pl->conf->node, where, sizeof(where), "plugin '%s'", pl->conf->name);
+    tale_error("loader", "%s (%s): %s", where, file != NULL ? file : pl->conf->module, reason);
+}
+
+/* Check a descriptor against what this host speaks. */
+static int
+check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *d)
+{
+    if (d == NULL) {
+        refuse(pl, file, "%s() returned no descriptor", TALE_PLUGIN_ENTRY_NAME);
+        return -1;
+    }
+    if (d->abi_major != TALE_ABI_MAJOR) {
+        refuse(pl, file, "built for plugin ABI %u.%u, this host speaks ABI %u.%u", d->abi_major, d->abi_minor,
+               TALE_ABI_MAJOR, TALE_ABI_MINOR);
+        return -1;
+    }
+    /* A newer minor may have appended fields; we only need ours. */
+    if (d->size < offsetof(tale_plugin_desc_t, destroy) + sizeof(d->destroy)) {
+        refuse(pl, file, "descriptor is %zu bytes, smaller than ABI %u.0 requires", d->size, TALE_ABI_MAJOR);
+        return -1;
+    }
+    if (d->h2o_version == NULL || strcmp(d->h2o_version, H2O_VERSION) != 0) {
+        refuse(pl, file, "built against h2o %s, this host uses h2o %s (h2o has no stable ABI)",
+               d->h2o_version != NULL ? d->h2o_version : "(unknown)", H2O_VERSION);
+        return -1;
+    }
+    if (d->init == NULL || d->start == NULL || d->stop == NULL || d->destroy == NULL) {
+        refuse(pl, file, "descriptor lacks a lifecycle callback (init, start, stop and destroy are required)");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+load_one(tale_plugin_t *pl)
+{
+    tale_conf_plugin_t *pc = pl->conf;
+    const char *file = pc->module_path;
+    if (file == NULL) {
+        refuse(pl, pc->module, "file not found (looked for %s%s on the plugin path)", pc->module,
+               strchr(pc->module, '/') != NULL ? "" : ".so");
+        return -1;
+    }
+    if (access(file, R_OK) != 0) {
+        refuse(pl, file, "file missing or unreadable");
+        return -1;
+    }
+    dlerror();
+    pl->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (pl->dl == NULL) {
+        const char *e = dlerror();
+        refuse(pl, file, "cannot load it as a shared object: %s", e != NULL ? e : "unknown error");
+        return -1;
+    }
+    /* dlsym returns void *; going through a union avoids the ISO C cast warning */
+    union {
+        void *obj;
+        tale_plugin_entry_fn fn;
+    } entry;
+    entry.obj = dlsym(pl->dl, TALE_PLUGIN_ENTRY_NAME);
+    if (entry.obj == NULL) {
+        refuse(pl, file, "entry symbol %s is missing (is this a Tale Host plugin?)", TALE_PLUGIN_ENTRY_NAME);
+        return -1;
+    }
+    pl->desc = entry.fn();
+    if (check_descriptor(pl, file, pl->desc) != 0)
+        return -1;
+
+    pl->err[0] = '\0';
+    if (pl->desc->init(pl, &tale_host_api, &pl->state, pl->err, sizeof(pl->err)) != 0) {
+        refuse(pl, file, "init failed: %s", pl->err[0] != '\0' ? pl->err : "(the plugin gave no reason)");
+        return -1;
+    }
+    pl->inited = 1;
+    tale_info("loader", "loaded plugin '%s' (%s %s, ABI %u.%u) from %s", pc->name, pl->desc->name,
+              pl->desc->version != NULL ? pl->desc->version : "?", pl->desc->abi_major, pl->desc->abi_minor, file);
+    return 0;
+}
+
+int
+tale_plugins_load(tale_host_t *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->cfg->n_plugins; i++)
+        if (h->cfg->plugins[i].enabled)
+            n++;
+    h->plugins = calloc(n > 0 ? n : 1, sizeof(*h->plugins));
+    if (h->plugins == NULL)
+        return -1;
+    for (size_t i = 0; i < h->cfg->n_plugins; i++) {
+        if (!h->cfg->plugins[i].enabled) {
+            tale_info("loader", "plugin '%s' is disabled in the config", h->cfg->plugins[i].name);
+            continue;
+        }
+        tale_plugin_t *pl = &h->plugins[h->n_plugins++];
+        pl->host = h;
+        pl->conf = &h->cfg->plugins[i];
+        if (load_one(pl) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+tale_plugins_start(tale_host_t *h)
+{
+    int rc = 0;
+    h->mounts_open = 1;
+    for (size_t i = 0; i < h->n_plugins; i++) {
+        tale_plugin_t *pl = &h->plugins[i];
+        pl->err[0] = '\0';
+        if (pl->desc->start(pl, pl->state, pl->err, sizeof(pl->err)) != 0) {
+            refuse(pl, pl->conf->module_path, "start failed: %s", pl->err[0] != '\0' ? pl->err : "(no reason given)");
+            rc = -1;
+            break;
+        }
+        pl->started = 1;
+    }
+    h->mounts_open = 0;
+    return rc;
+}
+
+static int
+longest_first(const void *a, const void *b)
+{
+    const tale_mount_t *x = a, *y = b;
+    size_t lx = strlen(x->path), ly = strlen(y->path);
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+int
+tale_plugins_register_mounts(tale_host_t *h)
+{
+    /* h2o picks the first registered prefix that matches, so the most
+     * specific paths must come first (H2O-NOTES 7). */
+    qsort(h->mounts, h->n_mounts, sizeof(*h->mounts), longest_first);
+    for (size_t i = 0; i < h->n_mounts; i++) {
+        tale_mount_t *m = &h->mounts[i];
+        /* the pathconf pointer is only valid until the next registration */
+        h2o_pathconf_t *pc = h2o_config_register_path(h->hostconf, m->path, 0);
+        m->owner->err[0] = '\0';
+        if (m->cb(m->owner, pc, m->data) != 0) {
+            refuse(m->owner, m->owner->conf->module_path, "mounting %s failed: %s", m->path,
+                   m->owner->err[0] != '\0' ? m->owner->err : "(no reason given)");
+            return -1;
+        }
+        tale_debug("loader", "mounted %s for plugin '%s'", m->path, m->owner->conf->name);
+    }
+    return 0;
+}
+
+void
+tale_plugins_stop(tale_host_t *h)
+{
+    for (size_t i = h->n_plugins; i-- > 0;) {
+        tale_plugin_t *pl = &h->plugins[i];
+        if (pl->started) {
+            tale_debug("loader", "stopping plugin '%s'", pl->conf->name);
+            pl->desc->stop(pl, pl->state);
+            pl->started = 0;
+        }
+    }
+}
+
+void
+tale_plugins_destroy(tale_host_t *h)
+{
+    for (size_t i = h->n_plugins; i-- > 0;) {
+        tale_plugin_t *pl = &h->plugins[i];
+        if (pl->inited) {
+            pl->desc->destroy(pl, pl->state);
+            pl->inited = 0;
+            pl->state = NULL;
+        }
+    }
+}
+
+void
+tale_plugins_unload(tale_host_t *h)
+{
+    for (size_t i = h->n_plugins; i-- > 0;) {
+        tale_plugin_t *pl = &h->plugins[i];
+        /* Under ASan, keep the code mapped so leak reports can symbolise. */
+#if !defined(__SANITIZE_ADDRESS__)
+        if (pl->dl != NULL)
+            dlclose(pl->dl);
+#endif
+        for (size_t j = 0; j < pl->n_allocs; j++)
+            free(pl->allocs[j]);
+        free(pl->allocs);
+    }
+    free(h->plugins);
+    h->plugins = NULL;
+    h->n_plugins = 0;
+    for (size_t i = 0; i < h->n_mounts; i++)
+        free(h->mounts[i].path);
+    free(h->mounts);
+    h->mounts = NULL;
+    h->n_mounts = 0;
+}

@@ -1,0 +1,344 @@
+/*
+ * server.c - the one h2o evloop, the globalconf, the listeners (plain and
+ * TLS), accept with a connection limit, signals, and the shutdown sequence.
+ */
+#include "host.h"
+#include "log.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* How long shutdown waits for connections to finish closing. */
+#define DRAIN_MS 3000
+
+int
+tale_server_init(tale_host_t *h)
+{
+    h2o_config_init(&h->globalconf);
+    h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("tale-host"));
+    /* POST bodies are buffered whole: the default cap is 1 GiB (H2O-NOTES 10). */
+    h->globalconf.max_request_entity_size = h->cfg->limits.max_request_body;
+    /* h2c upgrades would bring HTTP/2 (and its rapid-reset exposure) to plain
+     * listeners; HTTP/2 is only offered by ALPN on TLS listeners that opt in. */
+    h->globalconf.http1.upgrade_to_http2 = 0;
+    h->hostconf = h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h->loop = h2o_evloop_create();
+    return h->loop != NULL ? 0 : -1;
+}
+
+/* ---- accept -------------------------------------------------------------- */
+
+static void
+on_conn_closed(void *data)
+{
+    tale_host_t *h = data;
+    h->n_conns--;
+}
+
+static void
+on_reject_written(h2o_socket_t *sock, const char *err)
+{
+    h2o_socket_close(sock);
+}
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+    tale_listener_t *l = listener->data;
+    tale_host_t *h = l->host;
+    if (err != NULL)
+        return;
+    /* Bounded batch so one busy listener cannot starve the loop. */
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            break;
+        int fd = h2o_socket_get_fd(sock);
+        int one = 1;
+        /* Answers are small and interactive: never wait for Nagle. */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (h->n_conns >= h->cfg->limits.max_connections || h->stop_requested) {
+            static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: 39\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
+                                       "{\"error\":\"the server is at capacity\"}\r\n";
+            h2o_iovec_t buf = h2o_iovec_init(busy, sizeof(busy) - 1);
+            tale_debug("server", "refusing a connection: max_connections (%llu) reached",
+                       (unsigned long long)h->cfg->limits.max_connections);
+            /* Plain TCP only: a TLS client would not understand it, so just close. */
+            if (l->ssl_ctx == NULL)
+                h2o_socket_write(sock, &buf, 1, on_reject_written);
+            else
+                h2o_socket_close(sock);
+            continue;
+        }
+        h->n_conns++;
+        sock->on_close.cb = on_conn_closed;
+        sock->on_close.data = h;
+        h2o_accept(&l->accept_ctx, sock);
+    }
+}
+
+/* ---- listeners ----------------------------------------------------------- */
+
+static SSL_CTX *
+make_ssl_ctx(tale_host_t *h, tale_conf_listener_t *lc)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, lc->tls_cert) != 1) {
+        tale_error("server", "%s: cannot use it as a certificate chain: %s", lc->tls_cert,
+                   ERR_reason_error_string(ERR_get_error()));
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, lc->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        tale_error("server", "%s: cannot use it as the private key for %s: %s", lc->tls_key, lc->tls_cert,
+                   ERR_reason_error_string(ERR_get_error()));
+        goto fail;
+    }
+    if (lc->http2)
+        h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return 0;
+}
+
+static int
+open_listener(tale_host_t *h, tale_listener_t *l)
+{
+    tale_conf_listener_t *lc = l->conf;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", lc->port);
+    int gai = getaddrinfo(lc->host, port, &hints, &res);
+    if (gai != 0) {
+        tale_error("server", "cannot resolve listener host '%s': %s", lc->host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0) {
+        tale_error("server", "socket(): %s", strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        tale_error("server", "cannot listen on %s port %u: %s", lc->host, lc->port, strerror(errno));
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    if (!is_loopback(res->ai_addr) && lc->tls_cert == NULL)
+        tale_warn("server", "listening on %s without TLS: session cookies and play cross the network in clear", lc->host);
+    freeaddrinfo(res);
+
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char addr[INET6_ADDRSTRLEN] = "?";
+    unsigned actual = 0;
+    if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+        actual = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+        actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http",
+             ss.ss_family == AF_INET6 ? "[" : "", addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
+    l->fd = fd;
+    return 0;
+}
+
+int
+tale_server_listen(tale_host_t *h)
+{
+    h->listeners = calloc(h->cfg->n_listeners, sizeof(*h->listeners));
+    if (h->listeners == NULL)
+        return -1;
+    for (size_t i = 0; i < h->cfg->n_listeners; i++) {
+        tale_listener_t *l = &h->listeners[h->n_listeners];
+        l->host = h;
+        l->conf = &h->cfg->listeners[i];
+        l->fd = -1;
+        if (l->conf->tls_cert != NULL && (l->ssl_ctx = make_ssl_ctx(h, l->conf)) == NULL)
+            return -1;
+        h->n_listeners++;
+        if (open_listener(h, l) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+void
+tale_host_request_stop(tale_host_t *h, const char *why)
+{
+    if (!h->stop_requested)
+        tale_info("server", "shutting down (%s)", why);
+    h->stop_requested = 1;
+}
+
+static void
+on_signal(h2o_socket_t *sock, const char *err)
+{
+    tale_host_t *h = sock->data;
+    if (err != NULL) {
+        tale_host_request_stop(h, "signal descriptor failed");
+        return;
+    }
+    /* The bytes are signalfd_siginfo records; which signal does not matter. */
+    const char *name = "signal";
+    if (sock->input->size >= sizeof(struct signalfd_siginfo)) {
+        struct signalfd_siginfo si;
+        memcpy(&si, sock->input->bytes, sizeof(si));
+        name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "signal";
+    }
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    tale_host_request_stop(h, name);
+}
+
+/* SIGINT/SIGTERM arrive as reads on a signalfd registered on the loop
+ * (H2O-NOTES 6): no flags polled, no EINTR games. */
+static int
+setup_signals(tale_host_t *h)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) {
+        tale_error("server", "signalfd: %s", strerror(errno));
+        return -1;
+    }
+    h->signal_sock = h2o_evloop_socket_create(h->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h->signal_sock->data = h;
+    h2o_socket_read_start(h->signal_sock, on_signal);
+    return 0;
+}
+
+/* ---- run and shut down --------------------------------------------------- */
+
+int
+tale_server_run(tale_host_t *h)
+{
+    h2o_context_init(&h->ctx, h->loop, &h->globalconf);
+    h->ctx_inited = 1;
+    if (setup_signals(h) != 0)
+        return -1;
+    for (size_t i = 0; i < h->n_listeners; i++) {
+        tale_listener_t *l = &h->listeners[i];
+        l->accept_ctx.ctx = &h->ctx;
+        l->accept_ctx.hosts = h->globalconf.hosts;
+        l->accept_ctx.ssl_ctx = l->ssl_ctx;
+        l->sock = h2o_evloop_socket_create(h->loop, l->fd, H2O_SOCKET_FLAG_DONT_READ);
+        l->sock->data = l;
+        h2o_socket_read_start(l->sock, on_accept);
+        tale_info("server", "listening on %s%s", l->url, l->ssl_ctx != NULL && l->conf->http2 ? " (HTTP/2 enabled)" : "");
+    }
+
+    while (!h->stop_requested)
+        h2o_evloop_run(h->loop, INT32_MAX);
+    return 0;
+}
+
+/* Close the listeners, let plugins close their players, drain. */
+static void
+drain(tale_host_t *h)
+{
+    for (size_t i = 0; i < h->n_listeners; i++) {
+        if (h->listeners[i].sock != NULL) {
+            h2o_socket_read_stop(h->listeners[i].sock);
+            h2o_socket_close(h->listeners[i].sock);
+            h->listeners[i].sock = NULL;
+            h->listeners[i].fd = -1;
+        }
+    }
+    /* Idle keep-alive connections close at once instead of lingering (H2O-NOTES 9). */
+    h->ctx.http1.req_timeout.timeout = 0;
+    h2o_context_request_shutdown(&h->ctx);
+    tale_plugins_stop(h);
+
+    uint64_t deadline = h2o_now(h->loop) + DRAIN_MS;
+    while (h->n_conns > 0 && h2o_now(h->loop) < deadline)
+        h2o_evloop_run(h->loop, 50);
+    if (h->n_conns > 0)
+        tale_warn("server", "%zu connection(s) still open after %d ms; closing anyway", h->n_conns, DRAIN_MS);
+}
+
+void
+tale_server_dispose(tale_host_t *h)
+{
+    if (h->ctx_inited)
+        drain(h);
+    else
+        tale_plugins_stop(h);
+}
+
+/* Free what server_init and run created; plugins' destroy comes first. */
+void
+tale_server_free(tale_host_t *h)
+{
+    if (h->ctx_inited) {
+        /* request_shutdown parks an HTTP/2 timer for a second; h2o asserts
+         * if it is still linked at dispose (H2O-NOTES 9). */
+        if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+        h2o_context_dispose(&h->ctx);
+        h->ctx_inited = 0;
+    }
+    if (h->signal_sock != NULL) {
+        h2o_socket_read_stop(h->signal_sock);
+        h2o_socket_close(h->signal_sock);
+        h->signal_sock = NULL;
+    }
+    for (size_t i = 0; i < h->n_listeners; i++) {
+        if (h->listeners[i].sock != NULL)
+            h2o_socket_close(h->listeners[i].sock);
+        else if (h->listeners[i].fd >= 0)
+            close(h->listeners[i].fd);
+        if (h->listeners[i].ssl_ctx != NULL)
+            SSL_CTX_free(h->listeners[i].ssl_ctx);
+    }
+    free(h->listeners);
+    h->listeners = NULL;
+    if (h->loop != NULL) {
+        /* let closed sockets be freed before the loop goes */
+        h2o_evloop_run(h->loop, 0);
+        h2o_evloop_destroy(h->loop);
+        h->loop = NULL;
+    }
+    h2o_config_dispose(&h->globalconf);
+}

@@ -1,0 +1,498 @@
+/*
+ * session.c - players' seats, their frame backlog, and the game tick.
+ *
+ * Data flow: engine --emit(json)--> on_emit: stamp seq, serialise once,
+ * hold in the backlog, hand the bytes to the attached transport.
+ */
+#include "session.h"
+#include "log.h"
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_BYTES 16 /* 128 bits from OpenSSL's RAND */
+#define TOKEN_HEX (TOKEN_BYTES * 2)
+#define COOKIE_NAME "tale_session"
+
+typedef struct held_frame {
+    struct held_frame *next;
+    uint64_t seq;
+    const char *event; /* static string: "text" or "data" */
+    size_t len;
+    char *json; /* from json_dumps */
+} held_frame_t;
+
+struct tale_session {
+    tale_sessions_t *ss;
+    struct tale_session *prev, *next;
+    char token[TOKEN_HEX + 1];
+    tale_player_t *player;
+    uint64_t seq; /* last seq stamped */
+    held_frame_t *head, *tail;
+    size_t held_bytes;
+    const tale_player_io_t *io;
+    void *conn;
+    uint64_t detached_at; /* loop time in ms; 0 while attached */
+    int ending;           /* quit in progress: no new input */
+};
+
+struct tale_sessions {
+    tale_host_t *host;
+    tale_session_t *first;
+    size_t count;
+    tale_session_t *seat; /* IF mode: the one seat */
+    h2o_timeout_t tick;
+    h2o_timeout_entry_t tick_entry;
+    int tick_inited;
+};
+
+static void session_destroy(tale_session_t *s, int code, const char *reason);
+
+static uint64_t
+now_ms(tale_sessions_t *ss)
+{
+    return h2o_now(ss->host->loop);
+}
+
+/* ---- frames ------------------------------------------------------------ */
+
+static void
+drop_oldest(tale_session_t *s)
+{
+    held_frame_t *f = s->head;
+    s->head = f->next;
+    if (s->head == NULL)
+        s->tail = NULL;
+    s->held_bytes -= f->len;
+    free(f->json);
+    free(f);
+}
+
+/* Hand one frame to the attached connection; a refusal detaches it. */
+static void
+deliver(tale_session_t *s, const held_frame_t *f)
+{
+    if (s->io == NULL)
+        return;
+    tale_frame_t frame = {f->seq, f->event, f->json, f->len};
+    if (s->io->send(s->conn, &frame) != 0) {
+        tale_debug("session", "transport refused frame %llu; detaching", (unsigned long long)f->seq);
+        tale_session_detach(s, s->conn);
+    }
+}
+
+/* The engine's emit callback: takes ownership of `frame`. */
+static void
+on_emit(void *ctx, json_t *frame)
+{
+    tale_session_t *s = ctx;
+    const char *type = json_string_value(json_object_get(frame, "type"));
+    held_frame_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        goto out;
+    f->event = (type != NULL && strcmp(type, "data") == 0) ? "data" : "text";
+    f->seq = ++s->seq;
+    json_object_set_new(frame, "seq", json_integer((json_int_t)f->seq));
+    f->json = json_dumps(frame, JSON_COMPACT);
+    if (f->json == NULL) {
+        free(f);
+        goto out;
+    }
+    f->len = strlen(f->json);
+
+    /* Hold it for resume; the backlog is bounded in bytes but always keeps
+     * the newest frame. */
+    if (s->tail != NULL)
+        s->tail->next = f;
+    else
+        s->head = f;
+    s->tail = f;
+    s->held_bytes += f->len;
+    uint64_t limit = s->ss->host->cfg->limits.session_backlog;
+    while (s->held_bytes > limit && s->head != f)
+        drop_oldest(s);
+
+    deliver(s, f);
+out:
+    json_decref(frame);
+}
+
+/* A text frame made by the host itself (completions, notices); takes `extra`. */
+static void
+emit_text(tale_session_t *s, const char *html, json_t *extra)
+{
+    json_t *o = json_pack("{s:s, s:s, s:[]}", "type", "text", "text", html, "special");
+    if (o != NULL && extra != NULL)
+        json_object_update(o, extra);
+    json_decref(extra);
+    if (o != NULL)
+        on_emit(s, o);
+}
+
+/* ---- tokens and cookies ------------------------------------------------ */
+
+const char *
+tale_cookie_find(const char *header, size_t len, const char *name, size_t *value_len)
+{
+    size_t nlen = strlen(name);
+    size_t i = 0;
+    if (header == NULL)
+        return NULL;
+    while (i < len) {
+        while (i < len && (header[i] == ' ' || header[i] == '\t' || header[i] == ';'))
+            i++;
+        size_t start = i;
+        while (i < len && header[i] != ';')
+            i++;
+        /* start..i is "name=value" */
+        if (i - start > nlen && memcmp(header + start, name, nlen) == 0 && header[start + nlen] == '=') {
+            *value_len = i - start - nlen - 1;
+            return header + start + nlen + 1;
+        }
+    }
+    return NULL;
+}
+
+static tale_session_t *
+find_by_token(tale_sessions_t *ss, const char *tok, size_t len)
+{
+    if (len != TOKEN_HEX)
+        return NULL;
+    /* Linear and constant-time per comparison: max_sessions is small, and
+     * the token must not leak through timing. */
+    tale_session_t *found = NULL;
+    for (tale_session_t *s = ss->first; s != NULL; s = s->next)
+        if (CRYPTO_memcmp(s->token, tok, TOKEN_HEX) == 0)
+            found = s;
+    return found;
+}
+
+static int
+new_token(char out[TOKEN_HEX + 1])
+{
+    unsigned char raw[TOKEN_BYTES];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -1;
+    for (int i = 0; i < TOKEN_BYTES; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+    return 0;
+}
+
+static void
+write_set_cookie(const tale_session_t *s, unsigned flags, char set_cookie[TALE_SET_COOKIE_MAX])
+{
+    snprintf(set_cookie, TALE_SET_COOKIE_MAX, COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->token,
+             (flags & TALE_SESSION_SECURE) ? "; Secure" : "");
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static tale_session_t *
+session_create(tale_sessions_t *ss)
+{
+    tale_host_t *h = ss->host;
+    tale_session_t *s = calloc(1, sizeof(*s));
+    if (s == NULL || new_token(s->token) != 0) {
+        free(s);
+        tale_error("session", "cannot create a session token");
+        return NULL;
+    }
+    s->ss = ss;
+    s->detached_at = now_ms(ss);
+    s->next = ss->first;
+    if (ss->first != NULL)
+        ss->first->prev = s;
+    ss->first = s;
+    ss->count++;
+
+    /* IF mode picks up the saved game before the player appears. */
+    if (h->cfg->mode == TALE_MODE_IF && h->cfg->autosave && h->cfg->data_dir != NULL) {
+        char err[512] = "";
+        if (tale_world_restore(h->world, NULL, err, sizeof(err)) == 0)
+            tale_info("session", "restored the saved game");
+        else if (err[0] != '\0')
+            tale_info("session", "starting a new game (%s)", err);
+    }
+    s->player = tale_player_join(h->world, on_emit, s);
+    if (s->player == NULL) {
+        tale_error("session", "the engine refused a new player");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "no player");
+        return NULL;
+    }
+    tale_info("session", "new session (%zu open)", ss->count);
+    return s;
+}
+
+static void
+session_destroy(tale_session_t *s, int code, const char *reason)
+{
+    tale_sessions_t *ss = s->ss;
+    if (s->io != NULL) {
+        const tale_player_io_t *io = s->io;
+        void *conn = s->conn;
+        s->io = NULL;
+        s->conn = NULL;
+        io->close(conn, code, reason);
+    }
+    if (s->player != NULL)
+        tale_player_leave(s->player);
+    while (s->head != NULL)
+        drop_oldest(s);
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        ss->first = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    if (ss->seat == s)
+        ss->seat = NULL;
+    ss->count--;
+    free(s);
+}
+
+tale_sessions_t *
+tale_sessions_new(tale_host_t *h)
+{
+    tale_sessions_t *ss = calloc(1, sizeof(*ss));
+    if (ss == NULL)
+        return NULL;
+    ss->host = h;
+    return ss;
+}
+
+int
+tale_sessions_autosave(tale_sessions_t *ss)
+{
+    tale_config_t *cfg = ss->host->cfg;
+    if (cfg->mode != TALE_MODE_IF || !cfg->autosave || ss->seat == NULL)
+        return 0;
+    char err[512] = "";
+    if (tale_world_save(ss->host->world, NULL, err, sizeof(err)) != 0) {
+        tale_error("session", "autosave failed: %s", err);
+        return -1;
+    }
+    tale_info("session", "game saved");
+    return 0;
+}
+
+void
+tale_sessions_free(tale_sessions_t *ss, int code, const char *reason)
+{
+    if (ss == NULL)
+        return;
+    tale_sessions_stop_tick(ss);
+    tale_sessions_autosave(ss);
+    while (ss->first != NULL)
+        session_destroy(ss->first, code, reason);
+    free(ss);
+}
+
+size_t
+tale_sessions_count(const tale_sessions_t *ss)
+{
+    return ss->count;
+}
+
+/* ---- the tick ---------------------------------------------------------- */
+
+static void
+on_tick(h2o_timeout_entry_t *entry)
+{
+    tale_sessions_t *ss = H2O_STRUCT_FROM_MEMBER(tale_sessions_t, tick_entry, entry);
+    tale_host_t *h = ss->host;
+    tale_world_tick(h->world);
+
+    /* Reap MUD seats nobody came back to.  O(n) per tick; n <= max_sessions. */
+    if (h->cfg->mode == TALE_MODE_MUD) {
+        uint64_t now = now_ms(ss), idle = h->cfg->limits.session_idle_ms;
+        for (tale_session_t *s = ss->first, *next; s != NULL; s = next) {
+            next = s->next;
+            if (s->io == NULL && now - s->detached_at > idle) {
+                tale_info("session", "reaping a session idle for %llu s", (unsigned long long)(idle / 1000));
+                session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle");
+            }
+        }
+    }
+    h2o_timeout_link(h->loop, &ss->tick, &ss->tick_entry);
+}
+
+void
+tale_sessions_start_tick(tale_sessions_t *ss)
+{
+    tale_host_t *h = ss->host;
+    h2o_timeout_init(h->loop, &ss->tick, h->cfg->tick_ms);
+    ss->tick_entry.cb = on_tick;
+    ss->tick_inited = 1;
+    h2o_timeout_link(h->loop, &ss->tick, &ss->tick_entry);
+}
+
+void
+tale_sessions_stop_tick(tale_sessions_t *ss)
+{
+    if (!ss->tick_inited)
+        return;
+    h2o_timeout_unlink(&ss->tick_entry);
+    h2o_timeout_dispose(ss->host->loop, &ss->tick);
+    ss->tick_inited = 0;
+}
+
+/* ---- the API behind host->session_* ------------------------------------ */
+
+tale_session_t *
+tale_session_get(tale_sessions_t *ss, const char *cookie, size_t len, unsigned flags, char set_cookie[TALE_SET_COOKIE_MAX])
+{
+    tale_host_t *h = ss->host;
+    if (set_cookie != NULL)
+        set_cookie[0] = '\0';
+    size_t tlen = 0;
+    const char *tok = tale_cookie_find(cookie, len, COOKIE_NAME, &tlen);
+    tale_session_t *s = tok != NULL ? find_by_token(ss, tok, tlen) : NULL;
+    if (s != NULL || !(flags & TALE_SESSION_CREATE))
+        return s;
+
+    if (h->cfg->mode == TALE_MODE_IF) {
+        if (ss->seat == NULL)
+            ss->seat = session_create(ss);
+        s = ss->seat;
+    } else {
+        if (ss->count >= h->cfg->limits.max_sessions) {
+            tale_warn("session", "refusing a new player: max_sessions (%llu) reached",
+                      (unsigned long long)h->cfg->limits.max_sessions);
+            return NULL;
+        }
+        s = session_create(ss);
+    }
+    if (s != NULL && set_cookie != NULL)
+        write_set_cookie(s, flags, set_cookie);
+    return s;
+}
+
+int
+tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, uint64_t resume_after)
+{
+    if (io == NULL || io->size < offsetof(tale_player_io_t, backlog) || io->send == NULL || io->close == NULL)
+        return -1;
+    if (s->io != NULL && s->conn != conn) {
+        /* IF: one seat.  The newest connection wins; the old one is told why. */
+        const tale_player_io_t *old = s->io;
+        void *oldconn = s->conn;
+        s->io = NULL;
+        s->conn = NULL;
+        tale_info("session", "seat taken over by a new connection");
+        old->close(oldconn, TALE_CLOSE_TAKEN_OVER, "This game was opened in another window.");
+    }
+    s->io = io;
+    s->conn = conn;
+    s->detached_at = 0;
+
+    /* A seq from the future means the client saw another run of the host:
+     * give it everything we hold. */
+    if (resume_after > s->seq)
+        resume_after = 0;
+    if (s->head != NULL && resume_after + 1 < s->head->seq && resume_after != 0)
+        tale_info("session", "resume after %llu: frames up to %llu are no longer held", (unsigned long long)resume_after,
+                  (unsigned long long)(s->head->seq - 1));
+    for (held_frame_t *f = s->head; f != NULL && s->conn == conn; f = f->next)
+        if (f->seq > resume_after)
+            deliver(s, f);
+    return 0;
+}
+
+void
+tale_session_detach(tale_session_t *s, void *conn)
+{
+    if (s == NULL || s->io == NULL || s->conn != conn)
+        return;
+    s->io = NULL;
+    s->conn = NULL;
+    s->detached_at = now_ms(s->ss);
+}
+
+static void
+end_session(tale_session_t *s)
+{
+    tale_sessions_t *ss = s->ss;
+    if (ss->host->cfg->mode == TALE_MODE_IF) {
+        tale_sessions_autosave(ss);
+        tale_info("session", "the player quit; the game is over");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.");
+    } else {
+        tale_info("session", "a player quit (%zu sessions left)", ss->count - 1);
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "You have left the game.");
+    }
+}
+
+void
+tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
+{
+    if (s->ending)
+        return;
+    if (flags & TALE_INPUT_AUTOCOMPLETE) {
+        json_t *list = tale_player_complete(s->player, cmd, len);
+        size_t n = json_array_size(list);
+        /* The same list goes along as "completions" for clients that fill
+         * the input line themselves; LlamaTale's client shows the text. */
+        if (n == 0) {
+            emit_text(s, "<p>No matching commands.</p>\n", json_pack("{s:o}", "completions", json_array()));
+        } else {
+            size_t cap = 64;
+            for (size_t i = 0; i < n; i++)
+                cap += strlen(json_string_value(json_array_get(list, i))) * 6 + 8;
+            char *html = malloc(cap), *p = html;
+            if (html != NULL) {
+                p += sprintf(p, "<p>Suggestions:</p>\n<p class='txt-monospaced'>");
+                for (size_t i = 0; i < n; i++) {
+                    const char *w = json_string_value(json_array_get(list, i));
+                    if (i > 0)
+                        p += sprintf(p, " &nbsp; ");
+                    for (; *w; w++) {
+                        switch (*w) {
+                        case '<': p += sprintf(p, "&lt;"); break;
+                        case '>': p += sprintf(p, "&gt;"); break;
+                        case '&': p += sprintf(p, "&amp;"); break;
+                        case '"': p += sprintf(p, "&quot;"); break;
+                        case '\'': p += sprintf(p, "&#39;"); break;
+                        default: *p++ = *w;
+                        }
+                    }
+                }
+                sprintf(p, "</p>\n");
+                emit_text(s, html, json_pack("{s:O}", "completions", list));
+                free(html);
+            }
+        }
+        json_decref(list);
+        return;
+    }
+    if (tale_player_command(s->player, cmd, len) == TALE_CMD_QUIT) {
+        s->ending = 1;
+        end_session(s);
+    }
+}
+
+char *
+tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len)
+{
+    json_t *list = tale_player_complete(s->player, prefix, len);
+    char *out = list != NULL ? json_dumps(list, JSON_COMPACT) : strdup("[]");
+    json_decref(list);
+    if (out != NULL && out_len != NULL)
+        *out_len = strlen(out);
+    return out;
+}
+
+void
+tale_session_quit(tale_session_t *s)
+{
+    if (s->ending)
+        return;
+    s->ending = 1;
+    end_session(s);
+}
+
+uint64_t
+tale_session_last_seq(tale_session_t *s)
+{
+    return s->seq;
+}

@@ -1,0 +1,34 @@
+/*
+ * session.h - players' seats (host-internal).  The host owns sessions; a
+ * transport attaches a connection through the player-IO vtable.  Each frame
+ * the engine emits is stamped with the session's next seq, serialised once,
+ * held in a bounded backlog for resume, and passed to the attached connection.
+ */
+#ifndef TALE_SESSION_H
+#define TALE_SESSION_H
+
+#include "host.h"
+
+tale_sessions_t *tale_sessions_new(tale_host_t *h);
+/* Save (IF, autosave), close attached connections with `code`, free everything. */
+void tale_sessions_free(tale_sessions_t *ss, int code, const char *reason);
+/* Start / stop the game tick timer on the host loop. */
+void tale_sessions_start_tick(tale_sessions_t *ss);
+void tale_sessions_stop_tick(tale_sessions_t *ss);
+size_t tale_sessions_count(const tale_sessions_t *ss);
+/* Autosave now (IF mode, when enabled).  Returns 0 or -1 (logged). */
+int tale_sessions_autosave(tale_sessions_t *ss);
+
+tale_session_t *tale_session_get(tale_sessions_t *ss, const char *cookie, size_t len, unsigned flags,
+                                 char set_cookie[TALE_SET_COOKIE_MAX]);
+int tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, uint64_t resume_after);
+void tale_session_detach(tale_session_t *s, void *conn);
+void tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags);
+char *tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len);
+void tale_session_quit(tale_session_t *s);
+uint64_t tale_session_last_seq(tale_session_t *s);
+
+/* Find the value of cookie `name` in a Cookie header; NULL if absent. */
+const char *tale_cookie_find(const char *header, size_t len, const char *name, size_t *value_len);
+
+#endif

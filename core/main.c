@@ -1,0 +1,202 @@
+/*
+ * main.c - tale-host's command line and start-up / shut-down order.
+ */
+#include "config.h"
+#include "engine.h"
+#include "host.h"
+#include "log.h"
+#include "session.h"
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "Usage: tale-host [--config FILE] [--log-level LEVEL]\n"
+                 "       tale-host --check-config FILE\n"
+                 "       tale-host --version | --help\n"
+                 "\n"
+                 "Runs a text game (interactive fiction or MUD) and serves it to browsers\n"
+                 "through the transport plugins named in the config.\n"
+                 "\n"
+                 "  -c, --config FILE        run with this config (default: the installed\n"
+                 "                           conf/tale.yaml, or the source tree's when run\n"
+                 "                           from a build folder)\n"
+                 "  -t, --check-config FILE  validate the config, the story and every plugin\n"
+                 "                           (loaded and initialised) without binding ports;\n"
+                 "                           exit 0 if all is well, 1 otherwise\n"
+                 "  -l, --log-level LEVEL    error, warn, info or debug (overrides the config)\n"
+                 "  -V, --version            print host, plugin ABI and h2o versions\n"
+                 "  -h, --help               this text\n");
+}
+
+/* The folder holding this executable, for finding plugins and the default
+ * config relative to it (works in the build tree and when installed). */
+static char *
+exe_dir(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return strdup(".");
+    buf[n] = '\0';
+    return strdup(dirname(buf));
+}
+
+static char *
+join(const char *a, const char *b)
+{
+    char *out;
+    if (asprintf(&out, "%s/%s", a, b) < 0)
+        return NULL;
+    return out;
+}
+
+static const char *
+default_config(const char *bindir, char **owned)
+{
+    char *installed = join(bindir, "../" TALE_REL_DATA_DIR "/conf/tale.yaml");
+    if (installed != NULL && access(installed, R_OK) == 0) {
+        *owned = installed;
+        return installed;
+    }
+    free(installed);
+    return TALE_SOURCE_CONF;
+}
+
+/* Everything from config to a listening server; -1 after logging why. */
+static int
+host_setup(tale_host_t *h, const char *config_path, const char *bindir, int check_only, int level)
+{
+    char err[1024];
+    char *plugin_dirs[3] = {join(bindir, "plugins"), join(bindir, "../" TALE_REL_PLUGIN_DIR), NULL};
+    h->cfg = tale_config_load(config_path, (const char *const *)plugin_dirs, err, sizeof(err));
+    free(plugin_dirs[0]);
+    free(plugin_dirs[1]);
+    if (h->cfg == NULL) {
+        tale_error("config", "%s", err);
+        return -1;
+    }
+    if (level < 0)
+        tale_log_level = h->cfg->log_level;
+    tale_world_options_t wopt = {.save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input};
+    h->world = tale_world_load(h->cfg->story, &wopt, err, sizeof(err));
+    if (h->world == NULL) {
+        tale_error("story", "%s", err);
+        return -1;
+    }
+    const tale_story_meta_t *meta = tale_world_meta(h->world);
+    h->start_time = time(NULL);
+    h->story_info = (tale_story_info_t){
+        .size = sizeof(tale_story_info_t),
+        .name = meta->name,
+        .version = meta->version,
+        .author = meta->author,
+        .author_email = meta->author_email,
+        .resources_dir = meta->resources_dir,
+        .tale_version = TALE_VERSION,
+        .start_time = h->start_time,
+        .mode = h->cfg->mode,
+    };
+    tale_info("host", "story '%s' %s by %s (%s mode)", meta->name, meta->version, meta->author,
+              h->cfg->mode == TALE_MODE_IF ? "IF" : "MUD");
+
+    if (tale_server_init(h) != 0 || (h->sessions = tale_sessions_new(h)) == NULL)
+        return -1;
+    if (tale_plugins_load(h) != 0 || tale_plugins_start(h) != 0 || tale_plugins_register_mounts(h) != 0)
+        return -1;
+    if (check_only)
+        return 0;
+    return tale_server_listen(h);
+}
+
+/* Undo host_setup in the order h2o needs (H2O-NOTES 9). */
+static void
+host_teardown(tale_host_t *h)
+{
+    tale_server_dispose(h); /* listeners, plugins' stop, drain */
+    if (h->sessions != NULL)
+        tale_sessions_free(h->sessions, TALE_CLOSE_GOING_AWAY, "The server is shutting down.");
+    h->sessions = NULL;
+    tale_plugins_destroy(h);
+    if (h->loop != NULL)
+        tale_server_free(h);
+    tale_plugins_unload(h);
+    if (h->world != NULL)
+        tale_world_free(h->world);
+    if (h->cfg != NULL)
+        tale_config_free(h->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},  {"check-config", required_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    int check_only = 0, level = -1, c;
+    while ((c = getopt_long(argc, argv, "c:t:l:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 't':
+            config_path = optarg;
+            check_only = 1;
+            break;
+        case 'l':
+            if ((level = tale_log_level_from_name(optarg)) < 0) {
+                fprintf(stderr, "tale-host: unknown log level '%s' (expected error, warn, info or debug)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'V':
+            printf("tale-host %s (plugin ABI %d.%d, h2o %s)\n", TALE_VERSION, TALE_ABI_MAJOR, TALE_ABI_MINOR, H2O_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tale-host: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    /* A peer that vanishes mid-write must not kill the process (H2O-NOTES 5). */
+    signal(SIGPIPE, SIG_IGN);
+
+    char *bindir = exe_dir(), *owned = NULL;
+    if (config_path == NULL)
+        config_path = default_config(bindir, &owned);
+    if (level >= 0)
+        tale_log_level = level;
+
+    tale_host_t host = {0};
+    int rc = host_setup(&host, config_path, bindir, check_only, level);
+    if (rc == 0 && check_only) {
+        printf("%s: OK (%zu plugin%s loaded)\n", config_path, host.n_plugins, host.n_plugins == 1 ? "" : "s");
+    } else if (rc == 0) {
+        tale_sessions_start_tick(host.sessions);
+        rc = tale_server_run(&host);
+    }
+    host_teardown(&host);
+    if (rc == 0 && !check_only)
+        tale_info("host", "bye");
+    free(bindir);
+    free(owned);
+    return rc == 0 ? 0 : 1;
+}
