@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up and run every test: installs dependencies (as root), builds with
+# warnings as errors under gcc and clang, runs the suite under
+# ASan+UBSan, then the full suite (unit, integration with real clients,
+# browser).  Ends with ctest's summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+(cd tests && npm ci --no-audit --no-fund --loglevel=error)
+
+jobs=$(nproc)
+
+# 1. clang, warnings as errors (build only: proves the code is clean there too).
+CC=clang cmake -S . -B build-clang -DTALE_WERROR=ON -DBUILD_TESTING=ON >/dev/null
+cmake --build build-clang -j"$jobs"
+
+# 2. The suite under AddressSanitizer + UndefinedBehaviorSanitizer (no browser:
+#    Chromium is not what is being checked there).
+cmake -S . -B build-asan -DTALE_SANITIZE=ON -DTALE_WERROR=ON -DTALE_BROWSER_TESTS=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
+
+# 3. The whole suite on the gcc build, last, so its summary closes the run.
+cmake -S . -B build -DTALE_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j2 --timeout 600
