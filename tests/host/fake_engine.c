@@ -1,0 +1,117 @@
+/*
+ * fake_engine.c - a scripted stand-in for the game engine, so the session
+ * layer can be tested alone: each command emits one text frame echoing it,
+ * "quit" returns TALE_CMD_QUIT, "burst N" emits N frames.
+ */
+#include "engine.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tale_world {
+    tale_story_meta_t meta;
+    int ticks;
+    struct tale_player *players;
+};
+
+struct tale_player {
+    tale_world_t *w;
+    tale_emit_fn emit;
+    void *ctx;
+    struct tale_player *next;
+};
+
+int fake_restores;
+
+static void
+say(tale_player_t *p, const char *text)
+{
+    p->emit(p->ctx, json_pack("{s:s, s:s, s:[], s:i}", "type", "text", "text", text, "special", "turns", 0));
+}
+
+tale_world_t *
+tale_world_load(const char *dir, const tale_world_options_t *opt, char *err, size_t errlen)
+{
+    tale_world_t *w = calloc(1, sizeof(*w));
+    w->meta = (tale_story_meta_t){"Fake", "1", "Tester", "t@example.org", "/nonexistent"};
+    return w;
+}
+
+void
+tale_world_free(tale_world_t *w)
+{
+    free(w);
+}
+
+const tale_story_meta_t *
+tale_world_meta(const tale_world_t *w)
+{
+    return &w->meta;
+}
+
+tale_player_t *
+tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+{
+    tale_player_t *p = calloc(1, sizeof(*p));
+    p->w = w;
+    p->emit = emit;
+    p->ctx = ctx;
+    say(p, "<p>welcome</p>\n");
+    return p;
+}
+
+void
+tale_player_leave(tale_player_t *p)
+{
+    free(p);
+}
+
+int
+tale_player_command(tale_player_t *p, const char *line, size_t len)
+{
+    char buf[256];
+    int n;
+    if (len == 4 && memcmp(line, "quit", 4) == 0) {
+        say(p, "<p>bye</p>\n");
+        return TALE_CMD_QUIT;
+    }
+    if (sscanf(line, "burst %d", &n) == 1) {
+        for (int i = 0; i < n; i++)
+            say(p, "<p>burst line with some padding to take up room in the backlog</p>\n");
+        return TALE_CMD_OK;
+    }
+    snprintf(buf, sizeof(buf), "<p>you said %.*s</p>\n", (int)len, line);
+    say(p, buf);
+    return TALE_CMD_OK;
+}
+
+json_t *
+tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
+{
+    json_t *a = json_array();
+    if (len > 0 && strncmp("look", prefix, len) == 0)
+        json_array_append_new(a, json_string("look"));
+    if (len > 0 && strncmp("lock", prefix, len) == 0)
+        json_array_append_new(a, json_string("lock"));
+    return a;
+}
+
+void
+tale_world_tick(tale_world_t *w)
+{
+    w->ticks++;
+}
+
+int
+tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen)
+{
+    return 0;
+}
+
+int
+tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen)
+{
+    fake_restores++;
+    snprintf(err, errlen, "no saved game");
+    return -1;
+}
