@@ -1,0 +1,593 @@
+/*
+ * config.c - tale.yaml into tale_config_t.
+ *
+ * Every key is validated here, once, with a located error naming what was
+ * expected; the rest of the host reads plain structs.  The YAML document stays
+ * loaded inside the config because each plugin reads its own `config:` subtree
+ * later through the host's typed getters.  The reference is docs/CONFIG.md.
+ */
+#include "config.h"
+
+#include <tale/plugin.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_TICK_MS 1000
+#define DEFAULT_MAX_REQUEST_BODY (1024 * 1024)
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_SESSIONS 256
+#define DEFAULT_SESSION_BACKLOG (256 * 1024)
+#define DEFAULT_MAX_INPUT 1024
+#define DEFAULT_SESSION_IDLE_MS (30 * 60 * 1000)
+/* Counts above this are typos, not capacity plans (and stay well inside int). */
+#define MAX_COUNT 1000000
+#define MAX_PLUGIN_NAME 64
+
+static const char *const top_keys[] = {"mode",      "story",  "data_dir",    "autosave", "tick", "log_level",
+                                       "listeners", "limits", "plugin_path", "plugins",  NULL};
+static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
+static const char *const tls_keys[] = {"cert", "key", NULL};
+static const char *const limit_keys[] = {"max_request_body", "max_connections", "max_input", "max_sessions",
+                                         "session_backlog",  "session_idle",    NULL};
+static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
+
+/* Everything one parse step needs; err/errlen are the caller's buffer. */
+struct parse {
+    tale_config_t *c;
+    tale_yaml_t *y;
+    char *err;
+    size_t errlen;
+};
+
+static char *
+dup_or_oom(struct parse *p, const yaml_node_t *at, const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
+    return d;
+}
+
+/* A path from the config, made absolute against the config's folder.  The
+ * result is canonical (realpath) when the path exists; when only its parent
+ * exists (a data_dir not created yet) the parent is canonicalised; otherwise
+ * it is the plain join.  Absolute paths are canonicalised the same way. */
+static char *
+resolve_path(const char *dir, const char *raw)
+{
+    char *joined;
+    if (raw[0] == '/')
+        joined = strdup(raw);
+    else if (asprintf(&joined, "%s/%s", dir, raw) < 0)
+        joined = NULL;
+    if (joined == NULL)
+        return NULL;
+
+    char *real = realpath(joined, NULL);
+    if (real != NULL) {
+        free(joined);
+        return real;
+    }
+    /* strip trailing slashes so the last component is a name */
+    size_t len = strlen(joined);
+    while (len > 1 && joined[len - 1] == '/')
+        joined[--len] = '\0';
+    char *slash = strrchr(joined, '/');
+    if (slash == NULL || slash == joined)
+        return joined;
+    const char *base = slash + 1;
+    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return joined;
+    *slash = '\0';
+    char *parent = realpath(joined, NULL);
+    *slash = '/';
+    if (parent == NULL)
+        return joined;
+    char *out;
+    if (asprintf(&out, "%s%s%s", parent, strcmp(parent, "/") == 0 ? "" : "/", base) < 0)
+        out = NULL;
+    free(parent);
+    if (out == NULL)
+        return joined;
+    free(joined);
+    return out;
+}
+
+/* resolve_path with a located out-of-memory error; NULL on failure. */
+static char *
+resolve_or_oom(struct parse *p, const yaml_node_t *at, const char *raw)
+{
+    char *r = resolve_path(p->c->dir, raw);
+    if (r == NULL)
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
+    return r;
+}
+
+/* "'raw'" or "'raw' (resolved to /abs)" when resolving changed it, for messages. */
+static const char *
+show_path(const char *raw, const char *resolved, char *buf, size_t len)
+{
+    if (strcmp(raw, resolved) == 0)
+        snprintf(buf, len, "'%s'", raw);
+    else
+        snprintf(buf, len, "'%s' (resolved to %s)", raw, resolved);
+    return buf;
+}
+
+/* A non-empty string value; required decides between default and "missing key". */
+static int
+get_nonempty(struct parse *p, yaml_node_t *map, const char *key, int required, const char *def, const char *what, const char **out)
+{
+    if (required && tale_yaml_get(p->y, map, key, NULL) == NULL) {
+        tale_yaml_errf(p->y, map, p->err, p->errlen, "missing key '%s' (expected %s)", key, what);
+        return -1;
+    }
+    if (tale_yaml_string(p->y, map, key, 0, def, out, p->err, p->errlen) != 0)
+        return -1;
+    if (*out != NULL && (*out)[0] == '\0') {
+        yaml_node_t *n = tale_yaml_get(p->y, map, key, NULL);
+        tale_yaml_errf(p->y, n, p->err, p->errlen, "expected %s for '%s', got an empty string", what, key);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_mode(struct parse *p, yaml_node_t *root)
+{
+    const char *v;
+    if (tale_yaml_string(p->y, root, "mode", 0, "if", &v, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(v, "if") == 0) {
+        p->c->mode = TALE_MODE_IF;
+    } else if (strcmp(v, "mud") == 0) {
+        p->c->mode = TALE_MODE_MUD;
+    } else {
+        tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "mode", NULL), p->err, p->errlen,
+                       "expected 'if' or 'mud' for 'mode', got '%s'", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_log_level(struct parse *p, yaml_node_t *root)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } levels[] = {{"error", TALE_LOG_ERROR}, {"warn", TALE_LOG_WARN}, {"info", TALE_LOG_INFO}, {"debug", TALE_LOG_DEBUG}};
+    const char *v;
+    if (tale_yaml_string(p->y, root, "log_level", 0, "info", &v, p->err, p->errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        if (strcmp(v, levels[i].name) == 0) {
+            p->c->log_level = levels[i].level;
+            return 0;
+        }
+    }
+    tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "log_level", NULL), p->err, p->errlen,
+                   "expected one of error, warn, info, debug for 'log_level', got '%s'", v);
+    return -1;
+}
+
+static int
+parse_story(struct parse *p, yaml_node_t *root)
+{
+    const char *raw;
+    if (get_nonempty(p, root, "story", 1, NULL, "a story folder", &raw) != 0)
+        return -1;
+    yaml_node_t *at = tale_yaml_get(p->y, root, "story", NULL);
+    if ((p->c->story = resolve_or_oom(p, at, raw)) == NULL)
+        return -1;
+    char shown[PATH_MAX + 64];
+    struct stat st;
+    if (stat(p->c->story, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "expected a story folder for 'story', but %s is not a folder",
+                       show_path(raw, p->c->story, shown, sizeof(shown)));
+        return -1;
+    }
+    if (stat(p->c->story, &st) != 0 || access(p->c->story, R_OK | X_OK) != 0) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "cannot read the story folder %s: %s",
+                       show_path(raw, p->c->story, shown, sizeof(shown)), strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A file the host will read later (TLS cert/key): check now, so --check-config
+ * catches it and the message can point at the line. */
+static int
+check_readable_file(struct parse *p, yaml_node_t *at, const char *what, const char *raw, const char *resolved)
+{
+    char shown[PATH_MAX + 64];
+    struct stat st;
+    if (stat(resolved, &st) == 0 && S_ISDIR(st.st_mode)) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "expected a file for the %s, but %s is a folder", what,
+                       show_path(raw, resolved, shown, sizeof(shown)));
+        return -1;
+    }
+    FILE *f = fopen(resolved, "r");
+    if (f == NULL) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "cannot read the %s %s: %s", what,
+                       show_path(raw, resolved, shown, sizeof(shown)), strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int
+parse_tls(struct parse *p, yaml_node_t *tls, tale_conf_listener_t *l)
+{
+    if (tale_yaml_expect_map(p->y, tls, "a mapping with 'cert' and 'key' for 'tls'", p->err, p->errlen) != 0 ||
+        tale_yaml_check_keys(p->y, tls, tls_keys, p->err, p->errlen) != 0)
+        return -1;
+    const char *cert, *key;
+    if (get_nonempty(p, tls, "cert", 1, NULL, "a certificate file", &cert) != 0 ||
+        get_nonempty(p, tls, "key", 1, NULL, "a private key file", &key) != 0)
+        return -1;
+    yaml_node_t *cert_at = tale_yaml_get(p->y, tls, "cert", NULL), *key_at = tale_yaml_get(p->y, tls, "key", NULL);
+    if ((l->tls_cert = resolve_or_oom(p, cert_at, cert)) == NULL || (l->tls_key = resolve_or_oom(p, key_at, key)) == NULL)
+        return -1;
+    if (check_readable_file(p, cert_at, "TLS certificate", cert, l->tls_cert) != 0 ||
+        check_readable_file(p, key_at, "TLS key", key, l->tls_key) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+parse_listener(struct parse *p, yaml_node_t *node, tale_conf_listener_t *l)
+{
+    l->node = node;
+    if (tale_yaml_expect_map(p->y, node, "a listener (a mapping with 'host' and 'port')", p->err, p->errlen) != 0 ||
+        tale_yaml_check_keys(p->y, node, listener_keys, p->err, p->errlen) != 0)
+        return -1;
+    const char *host;
+    int64_t port;
+    if (get_nonempty(p, node, "host", 1, NULL, "a host name or address", &host) != 0 ||
+        tale_yaml_int(p->y, node, "port", 1, 0, 0, 65535, &port, p->err, p->errlen) != 0 ||
+        tale_yaml_bool(p->y, node, "http2", 0, 0, &l->http2, p->err, p->errlen) != 0)
+        return -1;
+    if ((l->host = dup_or_oom(p, node, host)) == NULL)
+        return -1;
+    l->port = (uint16_t)port;
+    yaml_node_t *tls = tale_yaml_get(p->y, node, "tls", NULL);
+    if (tls != NULL && parse_tls(p, tls, l) != 0)
+        return -1;
+    /* h2 is only ever offered through ALPN on TLS; on plain HTTP the flag would be silently dead */
+    if (l->http2 && tls == NULL) {
+        tale_yaml_errf(p->y, tale_yaml_get(p->y, node, "http2", NULL), p->err, p->errlen,
+                       "'http2: true' needs 'tls' on the same listener (HTTP/2 is offered only over TLS)");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_listeners(struct parse *p, yaml_node_t *root)
+{
+    yaml_node_t *seq = tale_yaml_get(p->y, root, "listeners", NULL);
+    if (seq == NULL) {
+        tale_yaml_errf(p->y, root, p->err, p->errlen, "missing key 'listeners' (expected a sequence of listeners)");
+        return -1;
+    }
+    if (tale_yaml_expect_seq(p->y, seq, "a sequence of listeners for 'listeners'", p->err, p->errlen) != 0)
+        return -1;
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n == 0) {
+        tale_yaml_errf(p->y, seq, p->err, p->errlen, "expected at least one listener in 'listeners'");
+        return -1;
+    }
+    if ((p->c->listeners = calloc(n, sizeof(*p->c->listeners))) == NULL) {
+        tale_yaml_errf(p->y, seq, p->err, p->errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tale_conf_listener_t *l = &p->c->listeners[i];
+        p->c->n_listeners = i + 1; /* so free() sees what was filled in */
+        if (parse_listener(p, yaml_document_get_node(&p->y->doc, seq->data.sequence.items.start[i]), l) != 0)
+            return -1;
+        /* port 0 picks a fresh port each time, so only fixed ports can clash */
+        for (size_t j = 0; l->port != 0 && j < i; j++) {
+            const tale_conf_listener_t *o = &p->c->listeners[j];
+            if (o->port == l->port && strcmp(o->host, l->host) == 0) {
+                tale_yaml_errf(p->y, l->node, p->err, p->errlen, "duplicate listener %s port %u (first at line %lu, column %lu)",
+                               l->host, (unsigned)l->port, (unsigned long)o->node->start_mark.line + 1,
+                               (unsigned long)o->node->start_mark.column + 1);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A limit of 0 would refuse every request or session, never what was meant. */
+static int
+require_positive(struct parse *p, yaml_node_t *map, const char *key, uint64_t v, const char *what)
+{
+    if (v > 0)
+        return 0;
+    yaml_node_t *n = tale_yaml_get(p->y, map, key, NULL);
+    tale_yaml_errf(p->y, n, p->err, p->errlen, "expected %s greater than 0 for '%s', got '%s'", what, key,
+                   n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "0");
+    return -1;
+}
+
+static int
+parse_limits(struct parse *p, yaml_node_t *root)
+{
+    tale_config_t *c = p->c;
+    yaml_node_t *m = tale_yaml_get(p->y, root, "limits", NULL);
+    if (m != NULL && (tale_yaml_expect_map(p->y, m, "a mapping of limits for 'limits'", p->err, p->errlen) != 0 ||
+                      tale_yaml_check_keys(p->y, m, limit_keys, p->err, p->errlen) != 0))
+        return -1;
+    int64_t conns, sessions;
+    if (tale_yaml_size(p->y, m, "max_request_body", 0, DEFAULT_MAX_REQUEST_BODY, &c->limits.max_request_body, p->err, p->errlen) !=
+            0 ||
+        require_positive(p, m, "max_request_body", c->limits.max_request_body, "a size") != 0 ||
+        tale_yaml_int(p->y, m, "max_connections", 0, DEFAULT_MAX_CONNECTIONS, 1, MAX_COUNT, &conns, p->err, p->errlen) != 0 ||
+        tale_yaml_int(p->y, m, "max_sessions", 0, DEFAULT_MAX_SESSIONS, 1, MAX_COUNT, &sessions, p->err, p->errlen) != 0 ||
+        tale_yaml_size(p->y, m, "session_backlog", 0, DEFAULT_SESSION_BACKLOG, &c->limits.session_backlog, p->err, p->errlen) !=
+            0 ||
+        require_positive(p, m, "session_backlog", c->limits.session_backlog, "a size") != 0 ||
+        tale_yaml_size(p->y, m, "max_input", 0, DEFAULT_MAX_INPUT, &c->limits.max_input, p->err, p->errlen) != 0 ||
+        require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 ||
+        tale_yaml_duration_ms(p->y, m, "session_idle", 0, DEFAULT_SESSION_IDLE_MS, &c->limits.session_idle_ms, p->err, p->errlen) !=
+            0 ||
+        require_positive(p, m, "session_idle", c->limits.session_idle_ms, "a duration") != 0)
+        return -1;
+    c->limits.max_connections = (uint64_t)conns;
+    c->limits.max_sessions = (uint64_t)sessions;
+    return 0;
+}
+
+static int
+parse_plugin_path(struct parse *p, yaml_node_t *root)
+{
+    const char **list;
+    size_t n;
+    if (tale_yaml_string_list(p->y, root, "plugin_path", &list, &n, p->err, p->errlen) != 0)
+        return -1;
+    if (list == NULL)
+        return 0;
+    yaml_node_t *at = tale_yaml_get(p->y, root, "plugin_path", NULL);
+    int rc = 0;
+    if ((p->c->plugin_path = calloc(n + 1, sizeof(*p->c->plugin_path))) == NULL) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (list[i][0] == '\0') {
+            yaml_node_t *item =
+                at->type == YAML_SEQUENCE_NODE ? yaml_document_get_node(&p->y->doc, at->data.sequence.items.start[i]) : at;
+            tale_yaml_errf(p->y, item, p->err, p->errlen, "expected a folder in 'plugin_path', got an empty string");
+            rc = -1;
+        } else if ((p->c->plugin_path[i] = resolve_or_oom(p, at, list[i])) == NULL) {
+            rc = -1;
+        } else {
+            p->c->n_plugin_path = i + 1;
+        }
+    }
+    free(list);
+    return rc;
+}
+
+/* path if it names a readable regular file: its canonical form, else NULL. */
+static char *
+existing_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
+        return NULL;
+    return realpath(path, NULL);
+}
+
+/* module_path for a plugin entry: a module with a '/' is a path against the
+ * config folder; a bare name is "<name>.so" (or the name itself if it already
+ * ends in .so) looked up in plugin_path, then in the host's folders.  Not
+ * found is not an error here: the loader refuses it with the plugin's name. */
+static char *
+find_module(const tale_config_t *c, const char *module, const char *const *extra)
+{
+    if (strchr(module, '/') != NULL) {
+        char *resolved = resolve_path(c->dir, module);
+        char *found = resolved != NULL ? existing_file(resolved) : NULL;
+        free(resolved);
+        return found;
+    }
+    size_t len = strlen(module);
+    const char *suffix = len > 3 && strcmp(module + len - 3, ".so") == 0 ? "" : ".so";
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *dirs = pass == 0 ? (const char *const *)c->plugin_path : extra;
+        size_t n = pass == 0 ? c->n_plugin_path : SIZE_MAX;
+        for (size_t i = 0; dirs != NULL && i < n && dirs[i] != NULL; i++) {
+            char *candidate;
+            if (asprintf(&candidate, "%s/%s%s", dirs[i], module, suffix) < 0)
+                return NULL;
+            char *found = existing_file(candidate);
+            free(candidate);
+            if (found != NULL)
+                return found;
+        }
+    }
+    return NULL;
+}
+
+static int
+valid_plugin_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > MAX_PLUGIN_NAME)
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+              *s == '.'))
+            return 0;
+    return 1;
+}
+
+static int
+parse_plugin(struct parse *p, yaml_node_t *node, size_t index, const char *const *extra)
+{
+    tale_conf_plugin_t *pl = &p->c->plugins[index];
+    pl->node = node;
+    if (tale_yaml_expect_map(p->y, node, "a plugin (a mapping with 'name' and optionally 'module', 'enabled', 'config')", p->err,
+                             p->errlen) != 0 ||
+        tale_yaml_check_keys(p->y, node, plugin_keys, p->err, p->errlen) != 0)
+        return -1;
+
+    const char *name, *module;
+    if (get_nonempty(p, node, "name", 1, NULL, "a plugin name", &name) != 0)
+        return -1;
+    yaml_node_t *name_at = tale_yaml_get(p->y, node, "name", NULL);
+    if (!valid_plugin_name(name)) {
+        tale_yaml_errf(p->y, name_at, p->err, p->errlen,
+                       "expected a plugin name of 1 to %d letters, digits, '_', '-' or '.', got '%s'", MAX_PLUGIN_NAME, name);
+        return -1;
+    }
+    for (size_t j = 0; j < index; j++) {
+        if (strcmp(p->c->plugins[j].name, name) == 0) {
+            const yaml_node_t *first = tale_yaml_get(p->y, p->c->plugins[j].node, "name", NULL);
+            tale_yaml_errf(p->y, name_at, p->err, p->errlen,
+                           "duplicate plugin name '%s' (first at line %lu, column %lu; expected a unique name)", name,
+                           (unsigned long)first->start_mark.line + 1, (unsigned long)first->start_mark.column + 1);
+            return -1;
+        }
+    }
+    if ((pl->name = dup_or_oom(p, name_at, name)) == NULL)
+        return -1;
+
+    if (get_nonempty(p, node, "module", 0, name, "a module name or path", &module) != 0 ||
+        tale_yaml_bool(p->y, node, "enabled", 0, 1, &pl->enabled, p->err, p->errlen) != 0)
+        return -1;
+    if ((pl->module = dup_or_oom(p, node, module)) == NULL)
+        return -1;
+    pl->module_path = find_module(p->c, module, extra);
+
+    yaml_node_t *conf = tale_yaml_get(p->y, node, "config", NULL);
+    /* "config:" with nothing under it means no settings, not an error */
+    if (conf != NULL && conf->type == YAML_SCALAR_NODE && conf->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        (conf->data.scalar.length == 0 || strcmp((const char *)conf->data.scalar.value, "~") == 0 ||
+         strcmp((const char *)conf->data.scalar.value, "null") == 0))
+        conf = NULL;
+    if (conf != NULL) {
+        char what[MAX_PLUGIN_NAME + 64];
+        snprintf(what, sizeof(what), "a mapping of settings for plugin '%s' in 'config'", name);
+        if (tale_yaml_expect_map(p->y, conf, what, p->err, p->errlen) != 0)
+            return -1;
+    }
+    pl->config = conf;
+    return 0;
+}
+
+static int
+parse_plugins(struct parse *p, yaml_node_t *root, const char *const *extra)
+{
+    yaml_node_t *seq = tale_yaml_get(p->y, root, "plugins", NULL);
+    if (seq == NULL) {
+        tale_yaml_errf(p->y, root, p->err, p->errlen, "missing key 'plugins' (expected a sequence of plugins)");
+        return -1;
+    }
+    if (tale_yaml_expect_seq(p->y, seq, "a sequence of plugins for 'plugins'", p->err, p->errlen) != 0)
+        return -1;
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n == 0)
+        return 0;
+    if ((p->c->plugins = calloc(n, sizeof(*p->c->plugins))) == NULL) {
+        tale_yaml_errf(p->y, seq, p->err, p->errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        p->c->n_plugins = i + 1;
+        if (parse_plugin(p, yaml_document_get_node(&p->y->doc, seq->data.sequence.items.start[i]), i, extra) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The absolute folder holding the config file. */
+static char *
+config_dir(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real == NULL)
+        return NULL;
+    char *dir = strdup(dirname(real));
+    free(real);
+    return dir;
+}
+
+tale_config_t *
+tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *err, size_t errlen)
+{
+    tale_config_t *c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->file = strdup(path)) == NULL) {
+        snprintf(err, errlen, "%s:1:1: out of memory", path);
+        free(c);
+        return NULL;
+    }
+    struct parse p = {c, &c->yaml, err, errlen};
+    if (tale_yaml_load(&c->yaml, path, err, errlen) != 0)
+        goto fail;
+    if ((c->dir = config_dir(path)) == NULL) {
+        tale_yaml_errf(&c->yaml, NULL, err, errlen, "cannot find the config's folder: %s", strerror(errno));
+        goto fail;
+    }
+
+    yaml_node_t *root = tale_yaml_root(&c->yaml);
+    if (tale_yaml_expect_map(&c->yaml, root, "a mapping of settings at the top level", err, errlen) != 0 ||
+        tale_yaml_check_keys(&c->yaml, root, top_keys, err, errlen) != 0)
+        goto fail;
+
+    const char *data_dir;
+    if (parse_mode(&p, root) != 0 || parse_story(&p, root) != 0 ||
+        get_nonempty(&p, root, "data_dir", 0, "var", "a folder", &data_dir) != 0 ||
+        (c->data_dir = resolve_or_oom(&p, root, data_dir)) == NULL ||
+        tale_yaml_bool(&c->yaml, root, "autosave", 0, 1, &c->autosave, err, errlen) != 0 ||
+        tale_yaml_duration_ms(&c->yaml, root, "tick", 0, DEFAULT_TICK_MS, &c->tick_ms, err, errlen) != 0 ||
+        require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
+        parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_plugin_path(&p, root) != 0 ||
+        parse_plugins(&p, root, extra_plugin_dirs) != 0)
+        goto fail;
+    return c;
+
+fail:
+    tale_config_free(c);
+    return NULL;
+}
+
+void
+tale_config_free(tale_config_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_listeners; i++) {
+        free(c->listeners[i].host);
+        free(c->listeners[i].tls_cert);
+        free(c->listeners[i].tls_key);
+    }
+    free(c->listeners);
+    for (size_t i = 0; i < c->n_plugins; i++) {
+        free(c->plugins[i].name);
+        free(c->plugins[i].module);
+        free(c->plugins[i].module_path);
+    }
+    free(c->plugins);
+    for (size_t i = 0; i < c->n_plugin_path; i++)
+        free(c->plugin_path[i]);
+    free(c->plugin_path);
+    free(c->story);
+    free(c->data_dir);
+    free(c->dir);
+    free(c->file);
+    tale_yaml_free(&c->yaml);
+    free(c);
+}
