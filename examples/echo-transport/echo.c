@@ -113,6 +113,11 @@ on_req(h2o_handler_t *h, h2o_req_t *req)
         return 0;
     }
 
+    if (req->entity.len == 0) {
+        send_error(req, 400, "Bad Request", "{\"error\":\"POST a command in the body\"}");
+        return 0;
+    }
+
     /* Find or make the player's session from the Cookie header. */
     ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1);
     const char *cookie = ci >= 0 ? req->headers.entries[ci].value.base : NULL;
@@ -124,9 +129,11 @@ on_req(h2o_handler_t *h, h2o_req_t *req)
         send_error(req, 503, "Service Unavailable", "{\"error\":\"no seat available\"}");
         return 0;
     }
-    if (set_cookie[0] != '\0') /* h2o keeps the pointer: copy into the request's pool */
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
-                       h2o_strdup(&req->pool, set_cookie, SIZE_MAX).base, strlen(set_cookie));
+    if (set_cookie[0] != '\0') {
+        /* h2o keeps the pointer, not the bytes: copy into the request's pool */
+        h2o_iovec_t v = h2o_strdup(&req->pool, set_cookie, SIZE_MAX);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+    }
 
     /* A new player gets everything held (the welcome text); a returning one
      * only what this request produces. */
@@ -139,8 +146,8 @@ on_req(h2o_handler_t *h, h2o_req_t *req)
 
     /* The body is fully buffered by h2o (capped by limits.max_request_body).
      * Each non-empty line is one command; the frames arrive in conn_send. */
-    const char *p = req->entity.base, *end = p != NULL ? p + req->entity.len : NULL;
-    while (p != NULL && p < end && !conn.closed && !conn.failed) {
+    const char *p = req->entity.base, *end = p + req->entity.len;
+    while (p < end && !conn.closed && !conn.failed) {
         const char *nl = memchr(p, '\n', end - p);
         const char *eol = nl != NULL ? nl : end;
         size_t n = eol - p;

@@ -178,6 +178,11 @@ step "GET is refused"
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url") || fail "curl GET failed"
 [ "$code" = 405 ] || fail "GET $url answered $code, expected 405"
 
+step "an empty POST is a bad request"
+code=$(curl -sS --max-time 10 -o "$tmp/empty.body" -w '%{http_code}' --data-binary '' "$url") || fail "curl empty POST failed"
+[ "$code" = 400 ] || fail "an empty POST answered $code, expected 400"
+grep -q '"error"' "$tmp/empty.body" || fail "the 400 has no JSON error body: $(cat "$tmp/empty.body")"
+
 step "SIGTERM: the host exits 0 within 5 s"
 kill -TERM "$host_pid"
 for _ in $(seq 1 50); do
