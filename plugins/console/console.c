@@ -295,7 +295,9 @@ feed(console_t *c, const char *p, size_t len)
     }
     memmove(c->in.data, c->in.data + start, c->in.len - start);
     c->in.len -= start;
-    if (c->in.len > LINE_MAX_BYTES) {
+    if (c->discarding) {
+        c->in.len = 0; /* still inside the over-long line */
+    } else if (c->in.len > LINE_MAX_BYTES) {
         /* an endless line: keep memory bounded and drop it up to its newline */
         note(c, "(console: that line is too long and was ignored)");
         c->in.len = 0;

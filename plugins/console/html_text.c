@@ -6,7 +6,9 @@
  * attributes is enough.  Anything unexpected (an unknown tag, a stray '<' or
  * '&') degrades to being dropped or printed literally, never to a crash.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include "html_text.h"
 
 #include <stdint.h>
@@ -41,6 +43,7 @@ typedef struct render {
     int pending_space; /* white space seen since the last visible character */
     int in_pre;        /* inside <pre>: keep white space and newlines */
     int para_has_text; /* the open paragraph printed something */
+    int para_skipped;  /* ... or held only echoed input, which was dropped */
     unsigned emitted;  /* attributes the terminal currently has */
     unsigned stack[MAX_DEPTH];
     size_t depth;    /* open styled elements (may exceed MAX_DEPTH: the excess carries no style) */
@@ -134,8 +137,10 @@ break_line(render_t *r)
 static void
 visible(render_t *r, const char *p, size_t len)
 {
-    if (r->skipping)
+    if (r->skipping) {
+        r->para_skipped = 1;
         return;
+    }
     unsigned want = wanted_attrs(r);
     if (r->pending_space && !r->at_line_start) {
         /* the space belongs to both neighbours: give it only the attributes they share */
@@ -189,7 +194,9 @@ entity(render_t *r, const char *s, size_t len)
     } named[] = {{"amp", '&'},   {"lt", '<'},       {"gt", '>'},       {"quot", '"'},      {"apos", '\''},
                  {"nbsp", 0xa0}, {"mdash", 0x2014}, {"ndash", 0x2013}, {"hellip", 0x2026}, {"copy", 0xa9}};
     size_t end = 1;
-    while (end < len && end < 12 && s[end] != ';')
+    while (end < len && end < 12 &&
+           ((s[end] >= 'a' && s[end] <= 'z') || (s[end] >= 'A' && s[end] <= 'Z') || (s[end] >= '0' && s[end] <= '9') ||
+            (end == 1 && s[end] == '#')))
         end++;
     if (end >= len || s[end] != ';' || end < 2)
         return 0;
@@ -323,12 +330,13 @@ tag(render_t *r, const char *s, size_t len)
         if (!closing) {
             break_line(r);
             r->para_has_text = 0;
+            r->para_skipped = 0;
             if (name_is(name, nlen, "pre"))
                 r->in_pre = 1;
         } else {
             if (name_is(name, nlen, "pre"))
                 r->in_pre = 0;
-            if (para && !r->para_has_text && r->at_line_start)
+            if (para && !r->para_has_text && !r->para_skipped && r->at_line_start)
                 newline(r); /* an empty paragraph is a blank line */
             else
                 break_line(r);
@@ -377,7 +385,10 @@ tale_console_html_to_text(const char *html, size_t len, unsigned flags, tale_con
                 i = end ? (size_t)(end - html) + 3 : len;
                 continue;
             }
-            const char *gt = memchr(html + i + 1, '>', len - i - 1);
+            /* a tag starts with a name or '/'; anything else ("1 < 2") is a literal '<' */
+            unsigned char n = i + 1 < len ? (unsigned char)html[i + 1] : 0;
+            int tagish = (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') || n == '/' || n == '!';
+            const char *gt = tagish ? memchr(html + i + 1, '>', len - i - 1) : NULL;
             if (gt == NULL) {
                 visible(&r, "<", 1);
                 i++;
