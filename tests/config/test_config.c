@@ -1,0 +1,488 @@
+/*
+ * test_config.c - tale.yaml into tale_config_t.
+ *
+ * A valid config must round-trip into the structs field by field; every
+ * fault fixture in fixtures/ must fail with exactly one expected
+ * "file:line:column: message" line.  Run with a test name as the only
+ * argument to run just that test (ctest registers one entry per name).
+ */
+#include "config.h"
+
+#include <tale/plugin.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define FIX TALE_FIXTURES
+
+/* ---- helpers ---- */
+
+/* The canonical fixtures folder: resolved paths in configs and messages use it. */
+static const char *
+fixdir(void)
+{
+    static char real[PATH_MAX];
+    if (real[0] == '\0')
+        assert_non_null(realpath(FIX, real));
+    return real;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s;
+    assert_true(vasprintf(&s, f, ap) >= 0);
+    va_end(ap);
+    return s;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static tale_config_t *
+load_ok(const char *path, const char *const *extra)
+{
+    char err[1024] = "";
+    tale_config_t *c = tale_config_load(path, extra, err, sizeof(err));
+    if (c == NULL)
+        fail_msg("%s should load, got: %s", path, err);
+    return c;
+}
+
+/* ---- the valid configs ---- */
+
+static void
+load_valid(void **state)
+{
+    /* a host folder holding static.so: found after plugin_path, which has none */
+    char tmp[] = "/tmp/tale-config-test-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char *so = fmt("%s/static.so", tmp);
+    write_file(so, "not really a shared object; the config only looks for the file\n");
+    const char *extra[] = {tmp, NULL};
+
+    char *path = fmt("%s/valid/full.yaml", FIX);
+    tale_config_t *c = load_ok(path, extra);
+    const char *d = fixdir();
+    char *s;
+
+    assert_string_equal(c->file, path);
+    assert_string_equal(c->dir, s = fmt("%s/valid", d)), free(s);
+    assert_int_equal(c->mode, TALE_MODE_MUD);
+    assert_string_equal(c->story, s = fmt("%s/valid/story", d)), free(s);
+    assert_string_equal(c->data_dir, s = fmt("%s/saves", d)), free(s);
+    assert_int_equal(c->autosave, 0);
+    assert_int_equal(c->tick_ms, 250);
+    assert_int_equal(c->log_level, TALE_LOG_DEBUG);
+
+    assert_int_equal(c->n_listeners, 3);
+    assert_string_equal(c->listeners[0].host, "127.0.0.1");
+    assert_int_equal(c->listeners[0].port, 0);
+    assert_null(c->listeners[0].tls_cert);
+    assert_null(c->listeners[0].tls_key);
+    assert_int_equal(c->listeners[0].http2, 0);
+    assert_int_equal(c->listeners[0].node->start_mark.line + 1, 10);
+    assert_string_equal(c->listeners[1].host, "::1");
+    assert_int_equal(c->listeners[1].port, 8443);
+    assert_string_equal(c->listeners[1].tls_cert, s = fmt("%s/valid/tls/cert.pem", d)), free(s);
+    assert_string_equal(c->listeners[1].tls_key, s = fmt("%s/valid/tls/key.pem", d)), free(s);
+    assert_int_equal(c->listeners[1].http2, 1);
+    assert_string_equal(c->listeners[2].host, "0.0.0.0");
+    assert_int_equal(c->listeners[2].port, 65535);
+    assert_int_equal(c->listeners[2].http2, 0);
+
+    assert_int_equal(c->limits.max_request_body, 2 * 1024 * 1024);
+    assert_int_equal(c->limits.max_connections, 10);
+    assert_int_equal(c->limits.max_sessions, 3);
+    assert_int_equal(c->limits.session_backlog, 64 * 1024);
+    assert_int_equal(c->limits.max_input, 512);
+    assert_int_equal(c->limits.session_idle_ms, 2ull * 60 * 60 * 1000);
+
+    assert_int_equal(c->n_plugin_path, 2);
+    assert_string_equal(c->plugin_path[0], s = fmt("%s/valid/plugins", d)), free(s);
+    assert_string_equal(c->plugin_path[1], "/nonexistent/tale-plugins");
+
+    assert_int_equal(c->n_plugins, 4);
+    tale_conf_plugin_t *p = c->plugins;
+    assert_string_equal(p[0].name, "static");
+    assert_string_equal(p[0].module, "static");
+    char real_tmp[PATH_MAX];
+    assert_non_null(realpath(tmp, real_tmp));
+    assert_string_equal(p[0].module_path, s = fmt("%s/static.so", real_tmp)), free(s);
+    assert_int_equal(p[0].enabled, 1);
+    assert_non_null(p[0].config);
+    assert_int_equal(p[0].config->type, YAML_MAPPING_NODE);
+    assert_int_equal(p[0].node->start_mark.line + 1, 31);
+
+    assert_string_equal(p[1].name, "ws-main");
+    assert_string_equal(p[1].module, "ws");
+    assert_null(p[1].module_path);
+    assert_int_equal(p[1].enabled, 0);
+    assert_non_null(p[1].config);
+
+    assert_string_equal(p[2].name, "local");
+    assert_string_equal(p[2].module, "../plugins/local.so");
+    assert_null(p[2].module_path);
+    assert_int_equal(p[2].enabled, 1);
+    assert_null(p[2].config);
+
+    assert_string_equal(p[3].name, "sse");
+    assert_string_equal(p[3].module, "sse");
+    assert_null(p[3].config); /* "config:" with nothing under it */
+
+    tale_config_free(c);
+    free(path);
+    unlink(so);
+    free(so);
+    rmdir(tmp);
+}
+
+static void
+load_minimal(void **state)
+{
+    char *path = fmt("%s/valid/minimal.yaml", FIX);
+    tale_config_t *c = load_ok(path, NULL);
+    const char *d = fixdir();
+    char *s;
+
+    assert_int_equal(c->mode, TALE_MODE_IF);
+    assert_string_equal(c->story, s = fmt("%s/valid/story", d)), free(s);
+    assert_string_equal(c->data_dir, s = fmt("%s/valid/var", d)), free(s);
+    assert_int_equal(c->autosave, 1);
+    assert_int_equal(c->tick_ms, 1000);
+    assert_int_equal(c->log_level, TALE_LOG_INFO);
+    assert_int_equal(c->n_listeners, 1);
+    assert_string_equal(c->listeners[0].host, "localhost");
+    assert_int_equal(c->listeners[0].port, 8180);
+    assert_null(c->listeners[0].tls_cert);
+    assert_int_equal(c->listeners[0].http2, 0);
+    assert_int_equal(c->limits.max_request_body, 1024 * 1024);
+    assert_int_equal(c->limits.max_connections, 1024);
+    assert_int_equal(c->limits.max_sessions, 256);
+    assert_int_equal(c->limits.session_backlog, 256 * 1024);
+    assert_int_equal(c->limits.max_input, 1024);
+    assert_int_equal(c->limits.session_idle_ms, 30 * 60 * 1000);
+    assert_null(c->plugin_path);
+    assert_int_equal(c->n_plugin_path, 0);
+    assert_int_equal(c->n_plugins, 0);
+    tale_config_free(c);
+    free(path);
+}
+
+/* The shipped conf/tale.yaml must load (its story ships beside it). */
+static void
+load_default_conf(void **state)
+{
+    char *path = fmt("%s/conf/tale.yaml", TALE_SOURCE_DIR);
+    tale_config_t *c = load_ok(path, NULL);
+    assert_int_equal(c->mode, TALE_MODE_IF);
+    assert_int_equal(c->n_listeners, 1);
+    assert_string_equal(c->listeners[0].host, "127.0.0.1");
+    assert_int_equal(c->listeners[0].port, 8180);
+    assert_int_equal(c->n_plugins, 3);
+    assert_string_equal(c->plugins[0].name, "static");
+    assert_string_equal(c->plugins[1].name, "ws");
+    assert_string_equal(c->plugins[2].name, "sse");
+    tale_config_free(c);
+    free(path);
+}
+
+/* Bare names: plugin_path in order, then the host's folders; ".so" is added
+ * unless already there.  Names with a '/' are paths against the config folder. */
+static void
+module_search(void **state)
+{
+    char tmp[] = "/tmp/tale-config-test-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char real[PATH_MAX];
+    assert_non_null(realpath(tmp, real));
+    const char *dirs[] = {"story", "a", "b", "ext", "lib"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *s = fmt("%s/%s", tmp, dirs[i]);
+        assert_int_equal(mkdir(s, 0700), 0);
+        free(s);
+    }
+    const char *files[] = {"a/one.so", "b/one.so", "b/two.so", "ext/three.so", "ext/one.so", "lib/four.so"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *s = fmt("%s/%s", tmp, files[i]);
+        write_file(s, "placeholder\n");
+        free(s);
+    }
+    char *conf = fmt("%s/tale.yaml", tmp);
+    write_file(conf, "story: story\n"
+                     "listeners: [{host: 127.0.0.1, port: 0}]\n"
+                     "plugin_path: [a, b]\n"
+                     "plugins:\n"
+                     "  - name: one\n"
+                     "  - name: two\n"
+                     "  - name: three\n"
+                     "  - name: four\n"
+                     "    module: lib/four.so\n"
+                     "  - name: five\n"
+                     "    module: two.so\n"
+                     "  - name: six\n"
+                     "  - name: seven\n"
+                     "    module: ./lib/missing.so\n");
+    char *ext = fmt("%s/ext", tmp);
+    const char *extra[] = {ext, NULL};
+    tale_config_t *c = load_ok(conf, extra);
+    assert_int_equal(c->n_plugins, 7);
+    const char *want[] = {"a/one.so", "b/two.so", "ext/three.so", "lib/four.so", "b/two.so", NULL, NULL};
+    for (size_t i = 0; i < 7; i++) {
+        if (want[i] == NULL) {
+            assert_null(c->plugins[i].module_path);
+        } else {
+            char *s = fmt("%s/%s", real, want[i]);
+            assert_string_equal(c->plugins[i].module_path, s);
+            free(s);
+        }
+    }
+    tale_config_free(c);
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *s = fmt("%s/%s", tmp, files[i]);
+        unlink(s);
+        free(s);
+    }
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *s = fmt("%s/%s", tmp, dirs[i]);
+        rmdir(s);
+        free(s);
+    }
+    unlink(conf);
+    rmdir(tmp);
+    free(conf);
+    free(ext);
+}
+
+/* plugin_path may be one string; absolute folders are kept. */
+static void
+plugin_path_scalar(void **state)
+{
+    char tmp[] = "/tmp/tale-config-test-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char *story = fmt("%s/story", tmp), *conf = fmt("%s/tale.yaml", tmp);
+    assert_int_equal(mkdir(story, 0700), 0);
+    write_file(conf, "story: story\nlisteners: [{host: 127.0.0.1, port: 0}]\nplugin_path: /usr/lib/tale\nplugins: []\n");
+    tale_config_t *c = load_ok(conf, NULL);
+    assert_int_equal(c->n_plugin_path, 1);
+    assert_string_equal(c->plugin_path[0], "/usr/lib/tale");
+    assert_null(c->plugin_path[1]);
+    tale_config_free(c);
+    unlink(conf);
+    rmdir(story);
+    rmdir(tmp);
+    free(story);
+    free(conf);
+}
+
+/* The document stays alive in the config: a plugin's subtree is read later
+ * through the yaml getters, and its errors still point into the file. */
+static void
+plugin_subtree(void **state)
+{
+    char *path = fmt("%s/valid/full.yaml", FIX);
+    tale_config_t *c = load_ok(path, NULL);
+    char err[512];
+    const char *s;
+    int b;
+    assert_int_equal(tale_yaml_string(&c->yaml, c->plugins[0].config, "web_root", 0, NULL, &s, err, sizeof(err)), 0);
+    assert_string_equal(s, "../web");
+    assert_int_equal(tale_yaml_bool(&c->yaml, c->plugins[0].config, "index", 0, 0, &b, err, sizeof(err)), 0);
+    assert_int_equal(b, 1);
+    assert_int_equal(tale_yaml_string(&c->yaml, c->plugins[1].config, "path", 0, NULL, &s, err, sizeof(err)), 0);
+    assert_string_equal(s, "/tale/ws");
+    /* a plugin with no config: getters give the default */
+    assert_int_equal(tale_yaml_string(&c->yaml, c->plugins[3].config, "path", 0, "/dflt", &s, err, sizeof(err)), 0);
+    assert_string_equal(s, "/dflt");
+    int64_t v;
+    assert_int_equal(tale_yaml_int(&c->yaml, c->plugins[0].config, "web_root", 0, 0, 0, 10, &v, err, sizeof(err)), -1);
+    char *want = fmt("%s:33:17: expected an integer from 0 to 10 for 'web_root', got '../web'", path);
+    assert_string_equal(err, want);
+    free(want);
+    tale_config_free(c);
+    free(path);
+}
+
+static void
+missing_config_file(void **state)
+{
+    char err[512];
+    char *path = fmt("%s/no-such-config.yaml", FIX);
+    assert_null(tale_config_load(path, NULL, err, sizeof(err)));
+    char *want = fmt("%s:1:1: cannot read file: No such file or directory", path);
+    assert_string_equal(err, want);
+    free(want);
+    free(path);
+}
+
+/* ---- one fixture per fault ---- */
+
+struct fault {
+    const char *name; /* fixtures/<name>.yaml */
+    unsigned line, column;
+    const char *message; /* "@DIR@" stands for the canonical fixtures folder */
+};
+
+static const struct fault faults[] = {
+    {"unknown-key", 3, 1,
+     "unknown key 'listners' (expected one of: mode, story, data_dir, autosave, tick, log_level, listeners, limits, "
+     "plugin_path, plugins)"},
+    {"unknown-plugin-key", 8, 5, "unknown key 'path' (expected one of: name, module, enabled, config)"},
+    {"port-out-of-range", 7, 11, "expected an integer from 0 to 65535 for 'port', got '70000'"},
+    {"duplicate-plugin-name", 9, 11, "duplicate plugin name 'ws' (first at line 7, column 11; expected a unique name)"},
+    {"wrong-type", 3, 12, "expected a sequence of listeners for 'listeners', got '127.0.0.1:8180'"},
+    {"missing-key", 2, 1, "missing key 'story' (expected a story folder)"},
+    {"missing-port", 4, 5, "missing key 'port' (expected an integer from 0 to 65535)"},
+    {"missing-plugins", 2, 1, "missing key 'plugins' (expected a sequence of plugins)"},
+    {"bad-yaml-syntax", 4, 1, "did not find expected ',' or ']' (while parsing a flow sequence that started at line 3, column 12)"},
+    {"unreadable-tls-file", 7, 13,
+     "cannot read the TLS certificate 'valid/tls/missing.pem' (resolved to @DIR@/valid/tls/missing.pem): No such file or "
+     "directory"},
+    {"tls-without-key", 6, 10, "missing key 'key' (expected a private key file)"},
+    {"http2-without-tls", 6, 12, "'http2: true' needs 'tls' on the same listener (HTTP/2 is offered only over TLS)"},
+    {"unreadable-story-folder", 2, 8,
+     "cannot read the story folder 'valid/no-such-story' (resolved to @DIR@/valid/no-such-story): No such file or "
+     "directory"},
+    {"story-not-a-folder", 2, 8,
+     "expected a story folder for 'story', but 'valid/story/README.md' (resolved to @DIR@/valid/story/README.md) is not "
+     "a folder"},
+    {"bad-size-unit", 7, 21, "expected a size (like 512, 64k, 1m, 2g) for 'max_request_body', got '1q'"},
+    {"size-overflow", 7, 20, "expected a size (like 512, 64k, 1m, 2g) for 'session_backlog', got '17179869184g'"},
+    {"bad-duration", 3, 7, "expected a duration (like 250ms, 15s, 2m, 1h) for 'tick', got 'soon'"},
+    {"zero-tick", 3, 7, "expected a duration greater than 0 for 'tick', got '0s'"},
+    {"zero-limit", 7, 14, "expected a size greater than 0 for 'max_input', got '0'"},
+    {"count-out-of-range", 7, 20, "expected an integer from 1 to 1000000 for 'max_connections', got '0'"},
+    {"bad-mode", 2, 7, "expected 'if' or 'mud' for 'mode', got 'adventure'"},
+    {"bad-log-level", 3, 12, "expected one of error, warn, info, debug for 'log_level', got 'verbose'"},
+    {"not-a-bool", 3, 11, "expected a boolean (true or false) for 'autosave', got 'yes'"},
+    {"empty-listeners", 3, 12, "expected at least one listener in 'listeners'"},
+    {"duplicate-listener", 6, 5, "duplicate listener 127.0.0.1 port 8180 (first at line 4, column 5)"},
+    {"duplicate-key", 6, 5, "duplicate key 'port' (first at line 5, column 5)"},
+    {"plugin-config-not-a-mapping", 8, 13, "expected a mapping of settings for plugin 'static' in 'config', got a sequence"},
+    {"bad-plugin-name", 7, 11, "expected a plugin name of 1 to 64 letters, digits, '_', '-' or '.', got 'my plugin'"},
+    {"top-level-not-a-mapping", 2, 1, "expected a mapping of settings at the top level, got a sequence"},
+    {"empty-file", 1, 1, "the document is empty"},
+    {"two-documents", 8, 1, "expected a single YAML document, found a second one"},
+};
+#define N_FAULTS (sizeof(faults) / sizeof(faults[0]))
+
+/* message with every "@DIR@" replaced by the canonical fixtures folder */
+static char *
+expand(const char *message)
+{
+    const char *d = fixdir();
+    size_t cap = strlen(message) * 2 + strlen(d) * 4 + 1, used = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (const char *m = message; *m != '\0';) {
+        if (strncmp(m, "@DIR@", 5) == 0) {
+            size_t n = strlen(d);
+            assert_true(used + n < cap);
+            memcpy(out + used, d, n);
+            used += n;
+            m += 5;
+        } else {
+            assert_true(used + 1 < cap);
+            out[used++] = *m++;
+        }
+    }
+    out[used] = '\0';
+    return out;
+}
+
+static void
+fault_case(void **state)
+{
+    const struct fault *f = *state;
+    char *path = fmt("%s/%s.yaml", FIX, f->name);
+    char *msg = expand(f->message);
+    char *want = fmt("%s:%u:%u: %s", path, f->line, f->column, msg);
+    char err[1024] = "";
+    tale_config_t *c = tale_config_load(path, NULL, err, sizeof(err));
+    if (c != NULL) {
+        tale_config_free(c);
+        fail_msg("%s loaded, but it should fail with: %s", path, want);
+    }
+    assert_string_equal(err, want);
+    assert_null(strchr(err, '\n')); /* one line */
+    free(want);
+    free(msg);
+    free(path);
+}
+
+/* A fixture without a case would never be checked; a case without a fixture
+ * would fail on "cannot read file" anyway, but say so plainly. */
+static void
+every_fixture_has_a_case(void **state)
+{
+    DIR *dir = opendir(FIX);
+    assert_non_null(dir);
+    size_t seen = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        size_t i;
+        for (i = 0; i < N_FAULTS; i++)
+            if (strlen(faults[i].name) == len - 5 && strncmp(faults[i].name, e->d_name, len - 5) == 0)
+                break;
+        if (i == N_FAULTS)
+            fail_msg("fixtures/%s has no entry in faults[]", e->d_name);
+        seen++;
+    }
+    closedir(dir);
+    assert_int_equal(seen, N_FAULTS);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(load_valid),          cmocka_unit_test(load_minimal),
+        cmocka_unit_test(load_default_conf),   cmocka_unit_test(module_search),
+        cmocka_unit_test(plugin_path_scalar),  cmocka_unit_test(plugin_subtree),
+        cmocka_unit_test(missing_config_file), cmocka_unit_test(every_fixture_has_a_case),
+    };
+    const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
+    struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_FAULTS];
+    char names[N_FAULTS][80];
+    size_t n = 0;
+    const char *only = argc > 1 ? argv[1] : NULL;
+
+    for (size_t i = 0; i < n_fixed; i++)
+        if (only == NULL || strcmp(only, fixed[i].name) == 0)
+            tests[n++] = fixed[i];
+    for (size_t i = 0; i < N_FAULTS; i++) {
+        snprintf(names[i], sizeof(names[i]), "error_%s", faults[i].name);
+        if (only != NULL && strcmp(only, names[i]) != 0)
+            continue;
+        tests[n++] = (struct CMUnitTest){.name = names[i], .test_func = fault_case, .initial_state = (void *)&faults[i]};
+    }
+    /* a misspelt name on the command line must not pass by running nothing */
+    if (n == 0) {
+        fprintf(stderr, "no test named '%s'\n", only);
+        return 2;
+    }
+    return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
+}
