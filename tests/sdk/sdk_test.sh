@@ -56,11 +56,19 @@ PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags tale-plugin) || fail "pkg-config --cflags tale-plugin failed"
 # The header must come from the install, not from the source tree or from
 # some other SDK on the system: that is what "out of tree" means.
-case " $cflags " in
-*" -I$prefix/include "*) ;;
-*) fail "pkg-config --cflags tale-plugin gives '$cflags', which does not point at $prefix/include (is tale-plugin.pc relocatable?)" ;;
-esac
-case "$cflags" in *"$src"*) fail "pkg-config cflags point into the source tree: $cflags" ;; esac
+want=$(realpath "$prefix/include")
+found=
+for flag in $cflags; do
+    case "$flag" in
+    -I*)
+        dir=$(realpath -m "${flag#-I}")
+        [ "$dir" = "$want" ] && found=1
+        case "$dir/" in "$src"/*) fail "pkg-config cflags point into the source tree: $cflags" ;; esac
+        ;;
+    esac
+done
+[ -n "$found" ] ||
+    fail "pkg-config --cflags tale-plugin gives '$cflags', which does not point at $want (is tale-plugin.pc relocatable?)"
 
 work=$tmp/echo-transport
 cp -r "$src/examples/echo-transport" "$work"
@@ -70,7 +78,7 @@ make -C "$work" CC="${CC:-cc}" CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-paramete
     cat "$tmp/make.log" >&2
     fail "building the example against the installed SDK failed"
 }
-grep -q -- "-I$prefix/include" "$tmp/make.log" || fail "the compile line did not use the installed headers: $(cat "$tmp/make.log")"
+grep -qF -- "$cflags" "$tmp/make.log" || fail "the compile line did not use pkg-config's flags: $(cat "$tmp/make.log")"
 [ -f "$work/echo.so" ] || fail "make did not produce echo.so"
 # A plugin exports exactly one symbol.
 exports=$(nm -D --defined-only "$work/echo.so" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^_/ {print $3}')
