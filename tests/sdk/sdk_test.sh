@@ -113,6 +113,21 @@ step "tale-host --check-config with echo.so"
     fail "the config that loads echo.so does not validate"
 }
 
+step "make install puts echo.so in the SDK's plugin folder, where a bare module name finds it"
+make -C "$work" install >"$tmp/make-install.log" 2>&1 || {
+    cat "$tmp/make-install.log" >&2
+    fail "make install failed"
+}
+plugindir=$(pkg-config --variable=plugindir tale-plugin)
+[ -f "$plugindir/echo.so" ] || fail "make install did not put echo.so into $plugindir"
+sed "s|module: $work/echo.so|module: echo|" "$tmp/tale.yaml" >"$tmp/by-name.yaml"
+"$host_bin" --check-config "$tmp/by-name.yaml" >"$tmp/check-by-name.log" 2>&1 || {
+    cat "$tmp/check-by-name.log" >&2
+    fail "module: echo (by name) does not load from the installed plugin folder"
+}
+grep -q "from $(realpath "$plugindir")/echo.so" "$tmp/check-by-name.log" ||
+    fail "module: echo was not loaded from $plugindir: $(cat "$tmp/check-by-name.log")"
+
 step "start the installed tale-host"
 "$host_bin" --config "$tmp/tale.yaml" 2>"$tmp/host.err" &
 host_pid=$!
