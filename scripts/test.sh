@@ -19,6 +19,7 @@ cmake --build build-clang -j"$jobs"
 cmake -S . -B build-asan -DTALE_SANITIZE=ON -DTALE_WERROR=ON -DTALE_BROWSER_TESTS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
 
 # 3. The whole suite on the gcc build, last, so its summary closes the run.

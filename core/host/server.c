@@ -216,13 +216,12 @@ on_signal(h2o_socket_t *sock, const char *err)
         tale_host_request_stop(h, "signal descriptor failed");
         return;
     }
-    /* The bytes are signalfd_siginfo records; which signal does not matter. */
+    /* h2o only tells us the fd is readable; read the record ourselves to
+     * name the signal in the log. */
     const char *name = "signal";
-    if (sock->input->size >= sizeof(struct signalfd_siginfo)) {
-        struct signalfd_siginfo si;
-        memcpy(&si, sock->input->bytes, sizeof(si));
-        name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "signal";
-    }
+    struct signalfd_siginfo si;
+    if (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == (ssize_t)sizeof(si))
+        name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "a signal";
     h2o_buffer_consume(&sock->input, sock->input->size);
     tale_host_request_stop(h, name);
 }
