@@ -21,18 +21,49 @@
  * are hand-written, and the whole file is held in memory while it is parsed. */
 #define TALE_YAML_MAX_FILE (16u * 1024 * 1024)
 
+/* Copy src into dst (size dstlen, always terminated when dstlen > 0), writing
+ * control characters as \n, \t or \xNN: values echoed from the file must not
+ * break the one-line rule or put raw escapes on a terminal.  An escape is
+ * never cut in half. */
+static void
+copy_escaped(char *dst, size_t dstlen, const char *src)
+{
+    size_t used = 0;
+    for (const unsigned char *c = (const unsigned char *)src; *c != '\0'; c++) {
+        char esc[5];
+        size_t n = 1;
+        if (*c == '\n')
+            memcpy(esc, "\\n", n = 2);
+        else if (*c == '\t')
+            memcpy(esc, "\\t", n = 2);
+        else if (*c == '\r')
+            memcpy(esc, "\\r", n = 2);
+        else if (*c < 0x20 || *c == 0x7f)
+            n = (size_t)snprintf(esc, sizeof(esc), "\\x%02X", *c);
+        else
+            esc[0] = (char)*c;
+        if (used + n >= dstlen)
+            break;
+        memcpy(dst + used, esc, n);
+        used += n;
+    }
+    dst[used] = '\0';
+}
+
 static void
 write_located(const char *file, unsigned long line, unsigned long column, char *err, size_t errlen, const char *fmt, va_list ap)
 {
     if (err == NULL || errlen == 0)
         return;
-    int n = snprintf(err, errlen, "%s:%lu:%lu: ", file != NULL ? file : "(unknown)", line, column);
+    char raw[2048];
+    int n = snprintf(raw, sizeof(raw), "%s:%lu:%lu: ", file != NULL ? file : "(unknown)", line, column);
     if (n < 0) {
         err[0] = '\0';
         return;
     }
-    if ((size_t)n < errlen)
-        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+    if ((size_t)n < sizeof(raw))
+        vsnprintf(raw + n, sizeof(raw) - (size_t)n, fmt, ap);
+    copy_escaped(err, errlen, raw);
 }
 
 static void located(const char *file, unsigned long line, unsigned long column, char *err, size_t errlen, const char *fmt, ...)
@@ -361,10 +392,16 @@ describe(const yaml_node_t *n, char *buf, size_t len)
     if (n == NULL || n->type != YAML_SCALAR_NODE)
         return tale_yaml_type_name(n);
     const char *v = scalar_value(n);
-    if (strlen(v) > 40)
-        snprintf(buf, len, "'%.37s...'", v);
-    else
+    size_t cut = strlen(v);
+    if (cut <= 40) {
         snprintf(buf, len, "'%s'", v);
+        return buf;
+    }
+    /* cut short at a character boundary, not inside a UTF-8 sequence */
+    cut = 37;
+    while (cut > 0 && ((unsigned char)v[cut] & 0xC0) == 0x80)
+        cut--;
+    snprintf(buf, len, "'%.*s...'", (int)cut, v);
     return buf;
 }
 

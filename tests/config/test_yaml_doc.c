@@ -387,6 +387,31 @@ check_keys_refuses_non_scalar_keys(void **state)
     tale_yaml_free(y);
 }
 
+/* Values echoed into messages keep the message one printable line. */
+static void
+messages_escape_and_shorten_values(void **state)
+{
+    tale_yaml_t *y = load("nl: \"two\\nlines\\tand\\x1b[31m\"\n"
+                          "\"bad\\nkey\": 1\n"
+                          "long: \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                          "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                          "\xc3\xa9\xc3\xa9\"\n");
+    yaml_node_t *r = tale_yaml_root(y);
+    char err[512];
+    int64_t i;
+    assert_int_equal(tale_yaml_int(y, r, "nl", 0, 0, 0, 1, &i, err, sizeof(err)), -1);
+    ERR_IS("t.yaml:1:5: expected an integer from 0 to 1 for 'nl', got 'two\\nlines\\tand\\x1B[31m'");
+    static const char *const known[] = {"nl", "long", NULL};
+    assert_int_equal(tale_yaml_check_keys(y, r, known, err, sizeof(err)), -1);
+    ERR_IS("t.yaml:2:1: unknown key 'bad\\nkey' (expected one of: nl, long)");
+    /* 25 two-byte characters: cut to 18 whole ones (36 bytes), never half of one */
+    assert_int_equal(tale_yaml_int(y, r, "long", 0, 0, 0, 1, &i, err, sizeof(err)), -1);
+    ERR_IS("t.yaml:3:7: expected an integer from 0 to 1 for 'long', got '"
+           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...'");
+    tale_yaml_free(y);
+}
+
 int
 main(void)
 {
@@ -402,6 +427,7 @@ main(void)
         cmocka_unit_test(getters_read_values_and_defaults),
         cmocka_unit_test(getters_report_located_errors),
         cmocka_unit_test(check_keys_refuses_non_scalar_keys),
+        cmocka_unit_test(messages_escape_and_shorten_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
