@@ -421,6 +421,19 @@ find_module(const tale_config_t *c, const char *module, const char *const *extra
     return NULL;
 }
 
+/* YAML's null spellings, as yaml_doc.c reads them */
+static int
+is_plain_null(const yaml_node_t *n)
+{
+    if (n == NULL || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    static const char *const spellings[] = {"", "~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++)
+        if (strcmp((const char *)n->data.scalar.value, spellings[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int
 valid_plugin_name(const char *s)
 {
@@ -474,9 +487,7 @@ parse_plugin(struct parse *p, yaml_node_t *node, size_t index, const char *const
 
     yaml_node_t *conf = tale_yaml_get(p->y, node, "config", NULL);
     /* "config:" with nothing under it means no settings, not an error */
-    if (conf != NULL && conf->type == YAML_SCALAR_NODE && conf->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-        (conf->data.scalar.length == 0 || strcmp((const char *)conf->data.scalar.value, "~") == 0 ||
-         strcmp((const char *)conf->data.scalar.value, "null") == 0))
+    if (is_plain_null(conf))
         conf = NULL;
     if (conf != NULL) {
         char what[MAX_PLUGIN_NAME + 64];

@@ -241,12 +241,14 @@ module_search(void **state)
                      "  - name: five\n"
                      "    module: two.so\n"
                      "  - name: six\n"
+                     "    config: ~\n"
                      "  - name: seven\n"
                      "    module: ./lib/missing.so\n");
     char *ext = fmt("%s/ext", tmp);
     const char *extra[] = {ext, NULL};
     tale_config_t *c = load_ok(conf, extra);
     assert_int_equal(c->n_plugins, 7);
+    assert_null(c->plugins[5].config); /* "config: ~" is no settings */
     const char *want[] = {"a/one.so", "b/two.so", "ext/three.so", "lib/four.so", "b/two.so", NULL, NULL};
     for (size_t i = 0; i < 7; i++) {
         if (want[i] == NULL) {
