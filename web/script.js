@@ -40,6 +40,7 @@
     historyPos: 0,
     draft: '',
     secretNext: false,
+    pendingCompletion: null,    // the prefix of a WS autocomplete request awaiting its frame
     leaving: false,
     npcImageCache: new Map(),   // npc name -> resolved image URL or '' when none exists
   };
@@ -219,6 +220,23 @@
     es.addEventListener('text', onFrame);
     es.addEventListener('data', onFrame);
     es.addEventListener('message', onFrame); // frames sent without an event name
+    // The server says why it ends a stream; without this the browser would
+    // reconnect at once and snatch the seat back from the tab that took it.
+    es.addEventListener('close', (ev) => {
+      let info = {};
+      try {
+        info = JSON.parse(ev.data);
+      } catch (e) {
+        /* keep the defaults */
+      }
+      if (info.code === CLOSE_TAKEN_OVER || info.code === CLOSE_SESSION_ENDED) {
+        es.close();
+        state.es = null;
+        setConnection('ended', info.code === CLOSE_TAKEN_OVER
+          ? 'This game was taken over by another window. Reload to take it back.'
+          : 'The game has ended' + (info.reason ? ': ' + info.reason : '.'));
+      }
+    });
     es.addEventListener('error', () => {
       if (state.es !== es) return;
       if (es.readyState === EventSource.CONNECTING) {
@@ -276,6 +294,11 @@
       frame.appendChild(sanitizeHtml(json.text));
       el.text.appendChild(frame);
       scrollToEnd();
+    }
+    if (Array.isArray(json.completions) && state.pendingCompletion !== null) {
+      const prefix = state.pendingCompletion;
+      state.pendingCompletion = null;
+      applyCompletions(prefix, json.completions.filter((c) => typeof c === 'string'));
     }
     if (typeof json.turns === 'number' && el.turns) el.turns.textContent = String(json.turns);
     if (typeof json.location === 'string') el.location.textContent = plainText(json.location) || '…';
@@ -504,13 +527,17 @@
     el.input.setSelectionRange(n, n);
   }
 
-  // Tab: ask the server for completions as a JSON list (GET tabcomplete) and
-  // complete in place; if that endpoint is not there (no sse plugin), send
-  // the WebSocket autocomplete message and the server lists them as text.
+  // Tab.  Over WebSocket the server answers {"cmd":prefix,"autocomplete":1}
+  // with a text frame that lists the completions for the player to read and
+  // also carries them as a "completions" array, which fills the input line.
+  // Over SSE, GET tabcomplete answers the JSON list directly.
   function autocomplete() {
     const prefix = el.input.value;
-    if (prefix.trim() === '' || state.connection !== 'connected') {
-      el.input.focus();
+    el.input.focus();
+    if (prefix.trim() === '' || state.connection !== 'connected') return Promise.resolve();
+    if (state.transport === 'websocket' && state.ws && state.ws.readyState === WebSocket.OPEN) {
+      state.pendingCompletion = prefix;
+      state.ws.send(JSON.stringify({ cmd: prefix, autocomplete: 1 }));
       return Promise.resolve();
     }
     const url = new URL('tabcomplete', window.location.href);
@@ -518,17 +545,9 @@
     return fetch(url.href, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then((res) => (res.ok ? res.json() : Promise.reject(new Error('status ' + res.status))))
       .then((list) => {
-        if (!Array.isArray(list)) throw new Error('not a list');
-        applyCompletions(prefix, list.filter((s) => typeof s === 'string'));
+        if (Array.isArray(list)) applyCompletions(prefix, list.filter((s) => typeof s === 'string'));
       })
-      .catch(() => {
-        if (state.transport === 'websocket' && state.ws && state.ws.readyState === WebSocket.OPEN) {
-          state.ws.send(JSON.stringify({ cmd: prefix, autocomplete: 1 }));
-        } else if (state.transport === 'eventsource') {
-          postForm('cmd=' + encodeURIComponent(prefix) + '&autocomplete=1');
-        }
-      })
-      .finally(() => el.input.focus());
+      .catch(() => postForm('cmd=' + encodeURIComponent(prefix) + '&autocomplete=1'));
   }
 
   function applyCompletions(prefix, list) {
