@@ -337,6 +337,7 @@ send_json(h2o_req_t *req, int status, const char *reason, const char *json, size
     req->res.reason = reason;
     add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json");
     add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
+    req->res.content_length = len; /* h2o_send_inline leaves it unset (chunked) */
     h2o_send_inline(req, json, len);
 }
 
