@@ -1,0 +1,98 @@
+/*
+ * bench.h - shared pieces of tale-bench: clocks, sockets, statistics, the
+ * WebSocket and SSE clients, and /proc readers.
+ *
+ * Everything here is a client: blocking-free sockets driven by poll(), every
+ * wait bounded by a deadline, so a hung server ends a scenario with an error
+ * instead of hanging the run.
+ */
+#ifndef TALE_BENCH_H
+#define TALE_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <wslay/wslay.h>
+
+/* ---- time ---- */
+uint64_t bench_now_ns(void);
+
+/* ---- sockets ---- */
+/* Connect to 127.0.0.1:port with TCP_NODELAY; the socket is non-blocking.  -1 on error. */
+int bench_connect(uint16_t port);
+/* Write all of buf before the deadline (poll for POLLOUT).  0 or -1. */
+int bench_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns);
+/* Wait until fd is readable or the deadline passes: 1 readable, 0 timeout, -1 error. */
+int bench_wait_readable(int fd, uint64_t deadline_ns);
+
+/* ---- statistics over latency samples (ns) ---- */
+typedef struct bench_stats {
+    size_t n;
+    double min_us, median_us, p90_us, p99_us, max_us;
+    double elapsed_s;
+    double rate; /* operations per second over the measured window */
+} bench_stats_t;
+/* Sorts samples in place. */
+void bench_stats_compute(uint64_t *samples, size_t n, uint64_t elapsed_ns, bench_stats_t *out);
+
+/* ---- JSON frames: a light field scan, enough for the host's compact objects ---- */
+/* Copy the string value of "key" at the top of msg into out ("" if absent). */
+void bench_json_str(const char *msg, size_t len, const char *key, char *out, size_t outlen);
+/* The unsigned value of "key", or 0 if absent. */
+uint64_t bench_json_u64(const char *msg, size_t len, const char *key);
+
+/* ---- WebSocket client (wslay event API over a poll()ed socket) ---- */
+typedef struct bench_ws bench_ws_t;
+/* Called for every complete text message. */
+typedef void (*bench_ws_msg_cb)(void *ud, const char *msg, size_t len);
+
+/* Connect, do the HTTP upgrade (checking Sec-WebSocket-Accept) and return the
+ * client.  cookie may be NULL.  On failure NULL with a reason in err. */
+bench_ws_t *bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud,
+                          uint64_t deadline_ns, char *err, size_t errlen);
+/* Queue one masked text message and write it out. 0 or -1. */
+int bench_ws_send_text(bench_ws_t *ws, const char *msg, size_t len, uint64_t deadline_ns);
+/* Read whatever arrives before the deadline (at least one poll), dispatching
+ * messages to the callback.  Returns 1 if something was read, 0 on timeout,
+ * -1 when the connection failed or was closed. */
+int bench_ws_pump(bench_ws_t *ws, uint64_t deadline_ns);
+/* The Set-Cookie value's "tale_session=..." pair from the 101 answer ("" if none). */
+const char *bench_ws_cookie(const bench_ws_t *ws);
+/* Send a close frame (1000) and close the socket without waiting for the echo. */
+void bench_ws_close(bench_ws_t *ws);
+int bench_ws_fd(const bench_ws_t *ws);
+
+/* ---- SSE stream + POST client (HTTP/1.1, keep-alive) ---- */
+typedef struct bench_sse bench_sse_t;
+/* Called for every complete event with its name and data (data lines joined by \n). */
+typedef void (*bench_sse_event_cb)(void *ud, const char *event, const char *data, size_t len);
+
+bench_sse_t *bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns,
+                            char *err, size_t errlen);
+const char *bench_sse_cookie(const bench_sse_t *s);
+int bench_sse_fd(const bench_sse_t *s);
+/* Read what the stream has (one read); 1 read, 0 nothing, -1 closed/error. */
+int bench_sse_read(bench_sse_t *s);
+void bench_sse_close(bench_sse_t *s);
+
+/* A kept-alive connection for POSTs: send a request, read its response later. */
+typedef struct bench_http bench_http_t;
+bench_http_t *bench_http_open(uint16_t port, char *err, size_t errlen);
+int bench_http_fd(const bench_http_t *h);
+/* Send "POST path" with a form body and the cookie. 0 or -1. */
+int bench_http_post(bench_http_t *h, const char *path, const char *cookie, const char *body, size_t len,
+                    uint64_t deadline_ns);
+/* Read; returns 1 when a complete response is in (status in *status), 0 if
+ * not yet, -1 on error/close. */
+int bench_http_read_response(bench_http_t *h, int *status);
+void bench_http_close(bench_http_t *h);
+
+/* ---- /proc ---- */
+/* VmRSS in KiB, or -1. */
+long bench_proc_rss_kib(pid_t pid);
+/* Open fds, or -1. */
+long bench_proc_fds(pid_t pid);
+/* utime + stime in clock ticks, or -1. */
+long long bench_proc_cpu_ticks(pid_t pid);
+
+#endif

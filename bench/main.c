@@ -1,0 +1,796 @@
+/*
+ * main.c - tale-bench: runs every scenario against a running tale-host and
+ * prints one table (ratios against a raw TCP ping-pong) plus a JSON file.
+ *
+ *   tale-bench --port P --pid PID [--host-bin BIN --config FILE] [--json FILE] [--smoke] ...
+ *
+ * Every scenario is bounded in count and in time (--duration per scenario),
+ * so a slow or broken server shortens the run instead of hanging it.
+ */
+#include "bench.h"
+#include "tcp_ref.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SEC 1000000000ull
+#define WAIT_PER_OP (5 * SEC) /* one command, connection or answer may take this long at most */
+
+typedef struct opts {
+    uint16_t port;
+    pid_t pid;
+    const char *json_path, *host_bin, *config, *cmd;
+    size_t rtt_count, pipeline_count, window, churn_count, starts;
+    double duration_s, idle_s, reap_wait_s;
+    int smoke;
+} opts_t;
+
+/* ---- results ---- */
+
+typedef struct snap {
+    char label[48];
+    long rss_kib, fds;
+} snap_t;
+
+typedef struct result {
+    const char *name;
+    const char *unit; /* what `rate` counts per second */
+    int ok;
+    char error[256];
+    bench_stats_t st;
+    size_t errors; /* failed operations that were not counted */
+} result_t;
+
+enum { R_TCP, R_RTT_WS, R_RTT_SSE, R_PIPE, R_CHURN, R_STARTUP, R_COUNT };
+
+typedef struct run {
+    opts_t o;
+    result_t r[R_COUNT];
+    snap_t snaps[16];
+    size_t n_snaps;
+    int idle_ok;
+    double idle_cpu_pct, idle_window_s;
+    size_t req_len, resp_len; /* the command message and its answer frame, bytes */
+    int echo;                 /* the host echoes input: answers carry txt-userinput */
+} run_t;
+
+static void
+snapshot(run_t *run, const char *label)
+{
+    if (run->n_snaps == sizeof(run->snaps) / sizeof(run->snaps[0]))
+        return;
+    snap_t *s = &run->snaps[run->n_snaps++];
+    snprintf(s->label, sizeof(s->label), "%s", label);
+    s->rss_kib = bench_proc_rss_kib(run->o.pid);
+    s->fds = bench_proc_fds(run->o.pid);
+}
+
+/* ---- one player's view of its frames, shared by the WS and SSE scenarios ---- */
+
+typedef struct player {
+    int echo;            /* count only text frames that echo input as answers */
+    int connected;       /* {"type":"connected"} seen */
+    uint64_t last_seq;   /* newest seq seen */
+    size_t frames;       /* every frame with a seq */
+    size_t texts;        /* text frames */
+    size_t answers;      /* text frames that answer a command */
+    size_t last_len;     /* bytes of the newest answer */
+    int last_has_echo;   /* the newest answer carried the echoed input */
+    uint64_t t_answer;   /* when the newest answer was read */
+    uint64_t t_frame;    /* when the newest frame was read */
+} player_t;
+
+static void
+player_frame(player_t *p, const char *type, const char *json, size_t len)
+{
+    uint64_t seq = bench_json_u64(json, len, "seq");
+    p->t_frame = bench_now_ns();
+    if (strcmp(type, "connected") == 0) {
+        p->connected = 1;
+        return;
+    }
+    if (seq == 0)
+        return;
+    p->frames++;
+    if (seq > p->last_seq)
+        p->last_seq = seq;
+    if (strcmp(type, "text") != 0)
+        return;
+    p->texts++;
+    /* Tick output (NPC emotes, wanderers) is text too; when the host echoes
+     * the command, only a frame with the echo is the answer to it. */
+    int has_echo = memmem(json, len, "txt-userinput", 13) != NULL;
+    if (p->echo && !has_echo)
+        return;
+    p->answers++;
+    p->last_has_echo = has_echo;
+    p->last_len = len;
+    p->t_answer = p->t_frame;
+}
+
+static void
+on_ws_msg(void *ud, const char *msg, size_t len)
+{
+    char type[32];
+    bench_json_str(msg, len, "type", type, sizeof(type));
+    player_frame(ud, type, msg, len);
+}
+
+static void
+on_sse_event(void *ud, const char *event, const char *data, size_t len)
+{
+    player_frame(ud, event, data, len);
+}
+
+/* Read until at least one text frame came and then nothing for quiet_ms: the welcome backlog is in. */
+static int
+ws_settle(bench_ws_t *ws, player_t *p, unsigned quiet_ms)
+{
+    uint64_t end_by = bench_now_ns() + WAIT_PER_OP;
+    while (bench_now_ns() < end_by) {
+        uint64_t quiet_until = p->texts ? p->t_frame + quiet_ms * 1000000ull : end_by;
+        int r = bench_ws_pump(ws, quiet_until < end_by ? quiet_until : end_by);
+        if (r < 0)
+            return -1;
+        if (r == 0 && p->texts > 0)
+            return 0;
+    }
+    return -1;
+}
+
+static bench_ws_t *
+ws_open_settled(run_t *run, player_t *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof(*p));
+    p->echo = run->echo;
+    bench_ws_t *ws = bench_ws_open(run->o.port, "/tale/ws", NULL, on_ws_msg, p, bench_now_ns() + WAIT_PER_OP, err, errlen);
+    if (ws == NULL)
+        return NULL;
+    if (ws_settle(ws, p, 50) != 0) {
+        snprintf(err, errlen, "no welcome text frame within %llu s", WAIT_PER_OP / SEC);
+        bench_ws_close(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+/* Send cmd and wait for its answer; latency in *ns.  0 or -1. */
+static int
+ws_command(bench_ws_t *ws, player_t *p, const char *msg, size_t len, uint64_t *ns)
+{
+    size_t before = p->answers;
+    uint64_t t0 = bench_now_ns(), deadline = t0 + WAIT_PER_OP;
+    if (bench_ws_send_text(ws, msg, len, deadline) != 0)
+        return -1;
+    while (p->answers == before)
+        if (bench_ws_pump(ws, deadline) <= 0)
+            return -1;
+    *ns = p->t_answer - t0;
+    return 0;
+}
+
+/* ---- scenarios ---- */
+
+/* One command on a fresh connection tells the sizes for tcp-ref and whether
+ * answers echo the input (then tick frames can be told apart from answers). */
+static int
+probe(run_t *run, const char *msg, size_t len)
+{
+    char err[256];
+    player_t p;
+    run->echo = 0;
+    bench_ws_t *ws = ws_open_settled(run, &p, err, sizeof(err));
+    if (ws == NULL) {
+        fprintf(stderr, "tale-bench: probe: %s\n", err);
+        return -1;
+    }
+    uint64_t ns;
+    int rc = ws_command(ws, &p, msg, len, &ns);
+    if (rc == 0) {
+        run->resp_len = p.last_len;
+        run->req_len = len;
+        run->echo = p.last_has_echo;
+    }
+    bench_ws_close(ws);
+    return rc;
+}
+
+static void
+sc_tcp_ref(run_t *run)
+{
+    result_t *r = &run->r[R_TCP];
+    size_t n = 0;
+    uint64_t el = 0, *s = calloc(run->o.rtt_count, sizeof(*s));
+    if (tale_bench_tcp_ref(run->req_len, run->resp_len, run->o.rtt_count, run->o.duration_s, s, &n, &el) != 0)
+        snprintf(r->error, sizeof(r->error), "ping-pong failed after %zu round trips", n);
+    bench_stats_compute(s, n, el, &r->st);
+    r->ok = n > 0 && r->error[0] == '\0';
+    free(s);
+}
+
+static void
+sc_rtt_ws(run_t *run, const char *msg, size_t len)
+{
+    result_t *r = &run->r[R_RTT_WS];
+    player_t p;
+    bench_ws_t *ws = ws_open_settled(run, &p, r->error, sizeof(r->error));
+    if (ws == NULL)
+        return;
+    uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
+             end_by = start + (uint64_t)(run->o.duration_s * 1e9);
+    size_t n = 0;
+    while (n < run->o.rtt_count && bench_now_ns() < end_by) {
+        if (ws_command(ws, &p, msg, len, &s[n]) != 0) {
+            snprintf(r->error, sizeof(r->error), "command %zu got no answer", n + 1);
+            break;
+        }
+        n++;
+    }
+    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
+    r->ok = n > 0 && r->error[0] == '\0';
+    free(s);
+    bench_ws_close(ws);
+}
+
+static void
+sc_rtt_sse(run_t *run)
+{
+    result_t *r = &run->r[R_RTT_SSE];
+    player_t p = {.echo = run->echo};
+    uint64_t deadline = bench_now_ns() + WAIT_PER_OP;
+    bench_sse_t *es = bench_sse_open(run->o.port, "/tale/eventsource", on_sse_event, &p, deadline, r->error, sizeof(r->error));
+    if (es == NULL)
+        return;
+    bench_http_t *h = bench_http_open(run->o.port, r->error, sizeof(r->error));
+    char body[512];
+    int bl = snprintf(body, sizeof(body), "cmd=%s", run->o.cmd);
+    for (char *c = body; *c; c++)
+        if (*c == ' ')
+            *c = '+';
+    /* Welcome text first: read until it came and the stream went quiet. */
+    while (h && bench_now_ns() < deadline) {
+        uint64_t until = p.texts ? p.t_frame + 50000000ull : deadline;
+        int w = bench_wait_readable(bench_sse_fd(es), until < deadline ? until : deadline);
+        if (w < 0 || (w > 0 && bench_sse_read(es) < 0)) {
+            snprintf(r->error, sizeof(r->error), "event stream closed before the welcome text");
+            goto out;
+        }
+        if (w == 0 && p.texts > 0)
+            break;
+    }
+    if (h == NULL || p.texts == 0) {
+        if (h != NULL)
+            snprintf(r->error, sizeof(r->error), "no welcome text on the event stream");
+        goto out;
+    }
+    uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
+             end_by = start + (uint64_t)(run->o.duration_s * 1e9);
+    size_t n = 0;
+    while (n < run->o.rtt_count && bench_now_ns() < end_by) {
+        size_t before = p.answers;
+        int status = 0, have_resp = 0;
+        uint64_t t0 = bench_now_ns();
+        deadline = t0 + WAIT_PER_OP;
+        if (bench_http_post(h, "/tale/input", bench_sse_cookie(es), body, (size_t)bl, deadline) != 0) {
+            snprintf(r->error, sizeof(r->error), "POST %zu failed", n + 1);
+            break;
+        }
+        /* The answer comes on the stream; the POST's own response must be read too before the next one. */
+        while ((p.answers == before || !have_resp) && bench_now_ns() < deadline) {
+            struct pollfd pf[2] = {{.fd = bench_sse_fd(es), .events = POLLIN}, {.fd = bench_http_fd(h), .events = POLLIN}};
+            if (poll(pf, 2, (int)((deadline - bench_now_ns()) / 1000000 + 1)) < 0 && errno != EINTR)
+                break;
+            if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && bench_sse_read(es) < 0)
+                break;
+            if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !have_resp) {
+                int hr = bench_http_read_response(h, &status);
+                if (hr < 0)
+                    break;
+                have_resp = hr;
+            }
+        }
+        if (p.answers == before || !have_resp || status / 100 != 2) {
+            snprintf(r->error, sizeof(r->error), "command %zu: %s", n + 1,
+                     !have_resp ? "no POST response" : status / 100 != 2 ? "POST refused" : "no answer on the stream");
+            if (have_resp && status / 100 != 2)
+                snprintf(r->error + strlen(r->error), sizeof(r->error) - strlen(r->error), " (%d)", status);
+            break;
+        }
+        s[n++] = p.t_answer - t0;
+    }
+    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
+    r->ok = n > 0 && r->error[0] == '\0';
+    free(s);
+out:
+    bench_http_close(h);
+    bench_sse_close(es);
+}
+
+static void
+sc_pipeline_ws(run_t *run, const char *msg, size_t len)
+{
+    result_t *r = &run->r[R_PIPE];
+    r->unit = "frames/s";
+    player_t p;
+    bench_ws_t *ws = ws_open_settled(run, &p, r->error, sizeof(r->error));
+    if (ws == NULL)
+        return;
+    size_t total = run->o.pipeline_count, sent = 0, base = p.answers;
+    /* Per-command latency under load: when each answer arrives, counted from its send. */
+    uint64_t *sent_at = calloc(total, sizeof(uint64_t)), *s = calloc(total, sizeof(uint64_t));
+    uint64_t start = bench_now_ns(), end_by = start + (uint64_t)(run->o.duration_s * 1e9), last_progress = start;
+    size_t got = 0;
+    while (got < total && bench_now_ns() < end_by) {
+        while (sent < total && sent - got < run->o.window) {
+            sent_at[sent] = bench_now_ns();
+            if (bench_ws_send_text(ws, msg, len, bench_now_ns() + WAIT_PER_OP) != 0) {
+                snprintf(r->error, sizeof(r->error), "send %zu failed", sent + 1);
+                goto done;
+            }
+            sent++;
+        }
+        int pr = bench_ws_pump(ws, bench_now_ns() + WAIT_PER_OP);
+        if (pr < 0) {
+            snprintf(r->error, sizeof(r->error), "connection failed after %zu answers", got);
+            break;
+        }
+        size_t now_got = p.answers - base;
+        if (now_got > sent)
+            now_got = sent; /* more answers than commands: an unrecognised tick frame; never count it */
+        for (; got < now_got; got++)
+            s[got] = p.t_answer - sent_at[got];
+        if (pr > 0)
+            last_progress = bench_now_ns();
+        else if (bench_now_ns() - last_progress > WAIT_PER_OP) {
+            snprintf(r->error, sizeof(r->error), "stalled after %zu of %zu answers", got, sent);
+            break;
+        }
+    }
+done:
+    bench_stats_compute(s, got, bench_now_ns() - start, &r->st);
+    r->ok = got > 0 && r->error[0] == '\0';
+    free(s);
+    free(sent_at);
+    bench_ws_close(ws);
+}
+
+static void
+sc_churn_ws(run_t *run)
+{
+    result_t *r = &run->r[R_CHURN];
+    r->unit = "conn/s";
+    uint64_t *s = calloc(run->o.churn_count, sizeof(*s)), start = bench_now_ns(),
+             end_by = start + (uint64_t)(run->o.duration_s * 1e9);
+    size_t n = 0;
+    char err[256];
+    while (n < run->o.churn_count && bench_now_ns() < end_by) {
+        player_t p = {0};
+        uint64_t t0 = bench_now_ns(), deadline = t0 + WAIT_PER_OP;
+        bench_ws_t *ws = bench_ws_open(run->o.port, "/tale/ws", NULL, on_ws_msg, &p, deadline, err, sizeof(err));
+        if (ws == NULL) {
+            snprintf(r->error, sizeof(r->error), "connection %zu: %.200s", n + 1, err);
+            break;
+        }
+        /* The first frame of the session (the welcome, seq 1) proves the seat works. */
+        while (p.frames == 0)
+            if (bench_ws_pump(ws, deadline) <= 0)
+                break;
+        bench_ws_close(ws);
+        if (p.frames == 0) {
+            snprintf(r->error, sizeof(r->error), "connection %zu: no first frame", n + 1);
+            break;
+        }
+        s[n++] = bench_now_ns() - t0;
+    }
+    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
+    r->ok = n > 0 && r->error[0] == '\0';
+    free(s);
+}
+
+static void
+sc_idle_cpu(run_t *run)
+{
+    player_t p;
+    char err[256];
+    bench_ws_t *ws = ws_open_settled(run, &p, err, sizeof(err));
+    if (ws == NULL) {
+        fprintf(stderr, "tale-bench: idle: %s\n", err);
+        return;
+    }
+    long long c0 = bench_proc_cpu_ticks(run->o.pid);
+    uint64_t t0 = bench_now_ns(), end = t0 + (uint64_t)(run->o.idle_s * 1e9);
+    /* Keep reading: tick output (emotes) must not pile up unread. */
+    while (bench_now_ns() < end)
+        if (bench_ws_pump(ws, end) < 0)
+            break;
+    long long c1 = bench_proc_cpu_ticks(run->o.pid);
+    double el = (double)(bench_now_ns() - t0) / 1e9;
+    if (c0 >= 0 && c1 >= 0 && el > 0) {
+        run->idle_ok = 1;
+        run->idle_window_s = el;
+        run->idle_cpu_pct = 100.0 * (double)(c1 - c0) / (double)sysconf(_SC_CLK_TCK) / el;
+    }
+    bench_ws_close(ws);
+}
+
+/* Start the host, wait for "listening on http://127.0.0.1:PORT" on its
+ * stderr and a successful connect, then SIGTERM it.  Latency in *ns. */
+static int
+start_once(const opts_t *o, uint64_t *ns, char *err, size_t errlen)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0)
+        return -1;
+    uint64_t t0 = bench_now_ns(), deadline = t0 + 10 * SEC;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pfd[1], 2);
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        execl(o->host_bin, o->host_bin, "--config", o->config, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char log[16384];
+    size_t ll = 0;
+    int port = 0, rc = -1, fd = -1;
+    while (port == 0 && bench_now_ns() < deadline && ll + 1 < sizeof(log)) {
+        if (bench_wait_readable(pfd[0], deadline) <= 0)
+            break;
+        ssize_t r = read(pfd[0], log + ll, sizeof(log) - 1 - ll);
+        if (r <= 0)
+            break;
+        ll += (size_t)r;
+        log[ll] = '\0';
+        const char *m = strstr(log, "listening on http://127.0.0.1:");
+        if (m && strchr(m, '\n'))
+            port = atoi(m + strlen("listening on http://127.0.0.1:"));
+    }
+    if (port > 0 && (fd = bench_connect((uint16_t)port)) >= 0) {
+        *ns = bench_now_ns() - t0;
+        rc = 0;
+        close(fd);
+    } else {
+        snprintf(err, errlen, "host did not listen: %.200s", log);
+    }
+    kill(pid, SIGTERM);
+    /* Drain its stderr while it shuts down so it never blocks on logging; bounded at 8 s. */
+    int status = 0;
+    uint64_t stop_by = bench_now_ns() + 8 * SEC;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (bench_now_ns() > stop_by) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        if (bench_wait_readable(pfd[0], bench_now_ns() + 10000000ull) > 0 && read(pfd[0], log, sizeof(log)) <= 0)
+            usleep(1000);
+    }
+    close(pfd[0]);
+    if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        snprintf(err, errlen, "host did not exit 0 after SIGTERM (status %d)", status);
+        rc = -1;
+    }
+    return rc;
+}
+
+static void
+sc_startup(run_t *run)
+{
+    result_t *r = &run->r[R_STARTUP];
+    if (run->o.host_bin == NULL || run->o.config == NULL) {
+        snprintf(r->error, sizeof(r->error), "needs --host-bin and --config");
+        return;
+    }
+    uint64_t *s = calloc(run->o.starts, sizeof(*s)), start = bench_now_ns();
+    size_t n = 0;
+    for (size_t i = 0; i < run->o.starts; i++) {
+        if (start_once(&run->o, &s[n], r->error, sizeof(r->error)) != 0)
+            break;
+        n++;
+    }
+    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
+    r->ok = n > 0 && r->error[0] == '\0';
+    free(s);
+}
+
+/* ---- output ---- */
+
+static double
+ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+static void
+print_table(const run_t *run)
+{
+    const result_t *ref = &run->r[R_TCP];
+    printf("\ntale-bench: command \"%s\" (%zu B message, %zu B answer frame)%s\n", run->o.cmd, run->req_len,
+           run->resp_len, run->echo ? ", answers told from tick output by the echoed input" : "");
+    printf("%-12s %7s %9s %9s %9s %9s %9s %12s %9s %9s\n", "scenario", "n", "min us", "median us", "p90 us", "p99 us",
+           "max us", "rate", "median/ref", "p99/ref");
+    for (int i = 0; i < R_COUNT; i++) {
+        const result_t *r = &run->r[i];
+        if (!r->ok) {
+            printf("%-12s %7s  FAILED: %s\n", r->name, "-", r->error[0] ? r->error : "not run");
+            continue;
+        }
+        char rate[32];
+        snprintf(rate, sizeof(rate), "%.0f %s", r->st.rate, r->unit);
+        if (i == R_STARTUP)
+            snprintf(rate, sizeof(rate), "-");
+        printf("%-12s %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %12s", r->name, r->st.n, r->st.min_us, r->st.median_us,
+               r->st.p90_us, r->st.p99_us, r->st.max_us, rate);
+        if (i == R_TCP || i == R_RTT_WS || i == R_RTT_SSE)
+            printf(" %9.2f %9.2f", ratio(r->st.median_us, ref->st.median_us), ratio(r->st.p99_us, ref->st.p99_us));
+        printf("\n");
+    }
+    printf("\nfootprint (pid %d)\n%-28s %10s %5s\n", (int)run->o.pid, "when", "RSS KiB", "fds");
+    for (size_t i = 0; i < run->n_snaps; i++)
+        printf("%-28s %10ld %5ld\n", run->snaps[i].label, run->snaps[i].rss_kib, run->snaps[i].fds);
+    if (run->idle_ok)
+        printf("idle CPU with one client connected: %.2f %% of a core over %.1f s\n", run->idle_cpu_pct, run->idle_window_s);
+    else
+        printf("idle CPU: FAILED\n");
+}
+
+/* The targets, checked against this run's numbers (information only: never a test assertion). */
+static json_t *
+targets(const run_t *run, int print)
+{
+    const result_t *R = run->r;
+    const bench_stats_t *ref = &R[R_TCP].st;
+    long rss_start = run->n_snaps ? run->snaps[0].rss_kib : -1;
+    /* Churn's end state against the moment before it started. */
+    const snap_t *first = NULL, *last = run->n_snaps ? &run->snaps[run->n_snaps - 1] : NULL;
+    for (size_t i = 0; i < run->n_snaps; i++)
+        if (strcmp(run->snaps[i].label, "before churn-ws") == 0)
+            first = &run->snaps[i];
+    struct {
+        const char *what;
+        int known, met;
+        char value[96];
+    } t[8];
+    int n = 0;
+#define T(w, k, m, ...)                                                                                                    \
+    do {                                                                                                                   \
+        t[n].what = (w);                                                                                                   \
+        t[n].known = (k);                                                                                                  \
+        t[n].met = (m);                                                                                                    \
+        snprintf(t[n].value, sizeof(t[n].value), __VA_ARGS__);                                                             \
+        n++;                                                                                                               \
+    } while (0)
+    int ws_ok = R[R_RTT_WS].ok && R[R_TCP].ok, sse_ok = R[R_RTT_SSE].ok && R[R_TCP].ok;
+    T("rtt-ws median <= 1.5 x tcp-ref", ws_ok, ratio(R[R_RTT_WS].st.median_us, ref->median_us) <= 1.5, "%.2f x",
+      ratio(R[R_RTT_WS].st.median_us, ref->median_us));
+    T("rtt-ws p99 <= 3 x tcp-ref", ws_ok, ratio(R[R_RTT_WS].st.p99_us, ref->p99_us) <= 3, "%.2f x",
+      ratio(R[R_RTT_WS].st.p99_us, ref->p99_us));
+    T("rtt-sse median <= 3 x tcp-ref", sse_ok, ratio(R[R_RTT_SSE].st.median_us, ref->median_us) <= 3, "%.2f x",
+      ratio(R[R_RTT_SSE].st.median_us, ref->median_us));
+    T("pipeline-ws >= 30000 frames/s", R[R_PIPE].ok, R[R_PIPE].st.rate >= 30000, "%.0f frames/s", R[R_PIPE].st.rate);
+    T("churn-ws >= 2000 conn/s", R[R_CHURN].ok, R[R_CHURN].st.rate >= 2000, "%.0f conn/s", R[R_CHURN].st.rate);
+    T("RSS and fds back after churn", first != NULL && first != last && first->rss_kib > 0,
+      last->fds <= first->fds && last->rss_kib <= first->rss_kib + first->rss_kib / 10,
+      "start %ld KiB/%ld fds, end %ld KiB/%ld fds", first ? first->rss_kib : 0, first ? first->fds : 0,
+      last ? last->rss_kib : 0, last ? last->fds : 0);
+    T("RSS <= 8 MiB after start", rss_start > 0, rss_start <= 8192, "%ld KiB", rss_start);
+    T("idle CPU <= 0.5 %", run->idle_ok, run->idle_cpu_pct <= 0.5, "%.2f %%", run->idle_cpu_pct);
+    json_t *arr = json_array();
+    if (print)
+        printf("\ntargets\n");
+    for (int i = 0; i < n; i++) {
+        const char *verdict = !t[i].known ? "unknown" : t[i].met ? "met" : "MISSED";
+        if (print)
+            printf("  %-34s %-8s %s\n", t[i].what, verdict, t[i].value);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "target", t[i].what, "verdict", verdict, "value", t[i].value));
+    }
+    const result_t *su = &R[R_STARTUP];
+    const char *sv = !su->ok ? "unknown" : su->st.median_us <= 50000 ? "met" : "MISSED";
+    char v[64];
+    snprintf(v, sizeof(v), "%.1f ms median of %zu", su->st.median_us / 1000, su->st.n);
+    if (print)
+        printf("  %-34s %-8s %s\n", "start-up <= 50 ms median", sv, v);
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "target", "start-up <= 50 ms median", "verdict", sv, "value", v));
+    return arr;
+#undef T
+}
+
+static int
+write_json(const run_t *run, const char *path)
+{
+    json_t *root = json_object(), *sc = json_object(), *fp = json_array();
+    json_object_set_new(root, "tool", json_string("tale-bench"));
+    json_object_set_new(root, "command", json_string(run->o.cmd));
+    json_object_set_new(root, "request_bytes", json_integer((json_int_t)run->req_len));
+    json_object_set_new(root, "answer_bytes", json_integer((json_int_t)run->resp_len));
+    json_object_set_new(root, "smoke", json_boolean(run->o.smoke));
+    json_object_set_new(root, "nproc", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    for (int i = 0; i < R_COUNT; i++) {
+        const result_t *r = &run->r[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "ok", json_boolean(r->ok));
+        if (r->error[0])
+            json_object_set_new(o, "error", json_string(r->error));
+        json_object_set_new(o, "n", json_integer((json_int_t)r->st.n));
+        json_object_set_new(o, "elapsed_s", json_real(r->st.elapsed_s));
+        json_object_set_new(o, "min_us", json_real(r->st.min_us));
+        json_object_set_new(o, "median_us", json_real(r->st.median_us));
+        json_object_set_new(o, "p90_us", json_real(r->st.p90_us));
+        json_object_set_new(o, "p99_us", json_real(r->st.p99_us));
+        json_object_set_new(o, "max_us", json_real(r->st.max_us));
+        if (i != R_STARTUP) {
+            json_object_set_new(o, "rate", json_real(r->st.rate));
+            json_object_set_new(o, "rate_unit", json_string(r->unit));
+        }
+        if (i == R_RTT_WS || i == R_RTT_SSE || i == R_TCP) {
+            json_object_set_new(o, "median_ratio", json_real(ratio(r->st.median_us, run->r[R_TCP].st.median_us)));
+            json_object_set_new(o, "p99_ratio", json_real(ratio(r->st.p99_us, run->r[R_TCP].st.p99_us)));
+        }
+        json_object_set_new(sc, r->name, o);
+    }
+    for (size_t i = 0; i < run->n_snaps; i++)
+        json_array_append_new(fp, json_pack("{s:s,s:I,s:I}", "when", run->snaps[i].label, "rss_kib",
+                                            (json_int_t)run->snaps[i].rss_kib, "fds", (json_int_t)run->snaps[i].fds));
+    json_t *foot = json_pack("{s:o,s:b}", "snapshots", fp, "idle_ok", run->idle_ok);
+    if (run->idle_ok) {
+        json_object_set_new(foot, "idle_cpu_pct", json_real(run->idle_cpu_pct));
+        json_object_set_new(foot, "idle_window_s", json_real(run->idle_window_s));
+    }
+    json_object_set_new(sc, "footprint", foot);
+    json_object_set_new(root, "scenarios", sc);
+    json_object_set_new(root, "targets", targets(run, 0));
+    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- main ---- */
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: tale-bench --port PORT --pid PID [options]\n"
+               "  --host-bin BIN --config FILE  start-up scenario: start BIN --config FILE --starts times\n"
+               "  --json FILE         write the results as JSON\n"
+               "  --cmd TEXT          the command to send (default \"look\")\n"
+               "  --rtt-count N       round trips per latency scenario (default 2000)\n"
+               "  --pipeline-count N  commands in pipeline-ws (default 20000), --window N in flight (default 32)\n"
+               "  --churn-count N     connections in churn-ws (default 2000)\n"
+               "  --starts N          host starts for start-up time (default 7)\n"
+               "  --duration S        time cap per scenario, seconds (default 10)\n"
+               "  --idle S            idle CPU window, seconds (default 10)\n"
+               "  --reap-wait S       wait after churn before the last footprint (default 0)\n"
+               "  --smoke             tiny counts: does every scenario work and report\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    run_t run = {.o = {.cmd = "look",
+                       .rtt_count = 2000,
+                       .pipeline_count = 20000,
+                       .window = 32,
+                       .churn_count = 2000,
+                       .starts = 7,
+                       .duration_s = 10,
+                       .idle_s = 10}};
+    static const char *names[R_COUNT] = {"tcp-ref", "rtt-ws", "rtt-sse", "pipeline-ws", "churn-ws", "startup"};
+    for (int i = 0; i < R_COUNT; i++) {
+        run.r[i].name = names[i];
+        run.r[i].unit = "cmd/s";
+    }
+    run.r[R_TCP].unit = "rt/s";
+    static const struct option lo[] = {{"port", 1, 0, 'p'},         {"pid", 1, 0, 'P'},      {"json", 1, 0, 'j'},
+                                       {"host-bin", 1, 0, 'b'},     {"config", 1, 0, 'c'},   {"cmd", 1, 0, 'C'},
+                                       {"rtt-count", 1, 0, 'r'},    {"pipeline-count", 1, 0, 'l'},
+                                       {"window", 1, 0, 'w'},       {"churn-count", 1, 0, 'n'},
+                                       {"starts", 1, 0, 's'},       {"duration", 1, 0, 'd'}, {"idle", 1, 0, 'i'},
+                                       {"reap-wait", 1, 0, 'R'},    {"smoke", 0, 0, 'S'},    {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int c, smoke = 0;
+    /* --smoke sets small defaults first, so explicit counts given with it still win. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--smoke") == 0)
+            smoke = 1;
+    if (smoke) {
+        run.o.smoke = 1;
+        run.o.rtt_count = 20;
+        run.o.pipeline_count = 200;
+        run.o.window = 8;
+        run.o.churn_count = 20;
+        run.o.starts = 2;
+        run.o.duration_s = 5;
+        run.o.idle_s = 1;
+    }
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'p': run.o.port = (uint16_t)atoi(optarg); break;
+        case 'P': run.o.pid = (pid_t)atoi(optarg); break;
+        case 'j': run.o.json_path = optarg; break;
+        case 'b': run.o.host_bin = optarg; break;
+        case 'c': run.o.config = optarg; break;
+        case 'C': run.o.cmd = optarg; break;
+        case 'r': run.o.rtt_count = strtoul(optarg, NULL, 10); break;
+        case 'l': run.o.pipeline_count = strtoul(optarg, NULL, 10); break;
+        case 'w': run.o.window = strtoul(optarg, NULL, 10); break;
+        case 'n': run.o.churn_count = strtoul(optarg, NULL, 10); break;
+        case 's': run.o.starts = strtoul(optarg, NULL, 10); break;
+        case 'd': run.o.duration_s = atof(optarg); break;
+        case 'i': run.o.idle_s = atof(optarg); break;
+        case 'R': run.o.reap_wait_s = atof(optarg); break;
+        case 'S': break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (run.o.port == 0 || run.o.pid <= 0 || run.o.rtt_count == 0 || run.o.pipeline_count == 0 || run.o.window == 0 ||
+        run.o.churn_count == 0 || run.o.starts == 0 || run.o.duration_s <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    /* The browser's message shape: {"cmd":"..."}. */
+    json_t *m = json_pack("{s:s}", "cmd", run.o.cmd);
+    char *msg = json_dumps(m, JSON_COMPACT);
+    size_t len = strlen(msg);
+    json_decref(m);
+
+    snapshot(&run, "after start");
+    if (probe(&run, msg, len) != 0) {
+        fprintf(stderr, "tale-bench: the host gave no answer to \"%s\" over WebSocket; running what can run\n", run.o.cmd);
+        run.req_len = len;
+        run.resp_len = 1024;
+    }
+    fprintf(stderr, "tale-bench: tcp-ref\n");
+    sc_tcp_ref(&run);
+    fprintf(stderr, "tale-bench: rtt-ws\n");
+    sc_rtt_ws(&run, msg, len);
+    snapshot(&run, "after rtt-ws");
+    fprintf(stderr, "tale-bench: rtt-sse\n");
+    sc_rtt_sse(&run);
+    snapshot(&run, "after rtt-sse");
+    fprintf(stderr, "tale-bench: pipeline-ws\n");
+    sc_pipeline_ws(&run, msg, len);
+    snapshot(&run, "after pipeline-ws");
+    fprintf(stderr, "tale-bench: idle cpu (%.0f s)\n", run.o.idle_s);
+    sc_idle_cpu(&run);
+    snapshot(&run, "after idle");
+    /* Start-up runs before churn so churn's end state is the last footprint. */
+    fprintf(stderr, "tale-bench: startup\n");
+    sc_startup(&run);
+    snapshot(&run, "before churn-ws");
+    fprintf(stderr, "tale-bench: churn-ws\n");
+    sc_churn_ws(&run);
+    snapshot(&run, "after churn-ws");
+    if (run.o.reap_wait_s > 0) {
+        usleep((useconds_t)(run.o.reap_wait_s * 1e6));
+        char label[48];
+        snprintf(label, sizeof(label), "after churn-ws + %.0f s", run.o.reap_wait_s);
+        snapshot(&run, label);
+    }
+
+    print_table(&run);
+    json_decref(targets(&run, 1));
+    if (run.o.json_path && write_json(&run, run.o.json_path) != 0)
+        fprintf(stderr, "tale-bench: cannot write %s\n", run.o.json_path);
+    free(msg);
+
+    int all = run.idle_ok && run.n_snaps > 0 && run.snaps[0].rss_kib > 0;
+    for (int i = 0; i < R_COUNT; i++)
+        all = all && run.r[i].ok;
+    return all ? 0 : 1;
+}

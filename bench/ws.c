@@ -1,0 +1,311 @@
+/*
+ * ws.c - a WebSocket client: our own HTTP upgrade over a non-blocking socket,
+ * then wslay's event API for framing (masking, fragments, control frames).
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_HEAD_MAX 8192
+
+struct bench_ws {
+    int fd;
+    wslay_event_context_ptr ctx;
+    /* Bytes that arrived with the 101 answer, after its header: wslay reads them first. */
+    char pre[WS_HEAD_MAX];
+    size_t pre_len, pre_off;
+    bench_ws_msg_cb cb;
+    void *ud;
+    int failed;
+    uint64_t rng; /* xorshift state for masks: a benchmark needs unpredictable enough, not secret */
+    uint64_t deadline_ns;
+    char cookie[256];
+};
+
+static ssize_t
+on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user_data)
+{
+    bench_ws_t *ws = user_data;
+    if (ws->pre_off < ws->pre_len) {
+        size_t n = ws->pre_len - ws->pre_off;
+        if (n > len)
+            n = len;
+        memcpy(buf, ws->pre + ws->pre_off, n);
+        ws->pre_off += n;
+        return (ssize_t)n;
+    }
+    for (;;) {
+        ssize_t r = recv(ws->fd, buf, len, 0);
+        if (r > 0)
+            return r;
+        if (r == 0) {
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+}
+
+static ssize_t
+on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data)
+{
+    bench_ws_t *ws = user_data;
+    for (;;) {
+        ssize_t w = send(ws->fd, data, len, MSG_NOSIGNAL);
+        if (w >= 0)
+            return w;
+        if (errno == EINTR)
+            continue;
+        wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+}
+
+static int
+on_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user_data)
+{
+    bench_ws_t *ws = user_data;
+    for (size_t i = 0; i < len; i++) {
+        ws->rng ^= ws->rng << 13;
+        ws->rng ^= ws->rng >> 7;
+        ws->rng ^= ws->rng << 17;
+        buf[i] = (uint8_t)ws->rng;
+    }
+    return 0;
+}
+
+static void
+on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user_data)
+{
+    bench_ws_t *ws = user_data;
+    if (arg->opcode == WSLAY_TEXT_FRAME && ws->cb != NULL)
+        ws->cb(ws->ud, (const char *)arg->msg, arg->msg_length);
+    else if (arg->opcode == WSLAY_CONNECTION_CLOSE)
+        ws->failed = 1;
+}
+
+/* Header value after "\r\nname:" (case-insensitive), trimmed, into out. */
+static int
+header_value(const char *head, const char *name, char *out, size_t outlen)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s:", name);
+    const char *p = strcasestr(head, pat);
+    if (p == NULL)
+        return -1;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "\r\n");
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Keep only the "tale_session=<token>" pair of a Set-Cookie value. */
+static void
+cookie_pair(const char *set_cookie, char *out, size_t outlen)
+{
+    size_t n = strcspn(set_cookie, ";");
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, set_cookie, n);
+    out[n] = '\0';
+}
+
+static void
+fail(char *err, size_t errlen, const char *what)
+{
+    snprintf(err, errlen, "%s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
+}
+
+bench_ws_t *
+bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns,
+              char *err, size_t errlen)
+{
+    bench_ws_t *ws = calloc(1, sizeof(*ws));
+    if (ws == NULL)
+        return NULL;
+    ws->cb = cb;
+    ws->ud = ud;
+    ws->deadline_ns = deadline_ns;
+    errno = 0;
+    if ((ws->fd = bench_connect(port)) < 0) {
+        fail(err, errlen, "connect");
+        free(ws);
+        return NULL;
+    }
+
+    uint8_t raw[16];
+    if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+        fail(err, errlen, "getrandom");
+        goto err;
+    }
+    memcpy(&ws->rng, raw, sizeof(ws->rng));
+    ws->rng |= 1; /* xorshift must not start at 0 */
+    char key[32], expect[64];
+    EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
+    char cat[128];
+    snprintf(cat, sizeof(cat), "%s%s", key, WS_GUID);
+    unsigned char sha[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)cat, strlen(cat), sha);
+    EVP_EncodeBlock((unsigned char *)expect, sha, sizeof(sha));
+
+    char req[1024];
+    int rl = snprintf(req, sizeof(req),
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nOrigin: http://127.0.0.1:%u\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                      path, port, port, key, cookie && *cookie ? "Cookie: " : "", cookie && *cookie ? cookie : "",
+                      cookie && *cookie ? "\r\n" : "");
+    if (rl <= 0 || (size_t)rl >= sizeof(req) || bench_write_all(ws->fd, req, (size_t)rl, deadline_ns) != 0) {
+        fail(err, errlen, "write upgrade request");
+        goto err;
+    }
+
+    /* Read until the end of the response header; whatever follows is WebSocket data. */
+    char head[WS_HEAD_MAX + 1];
+    size_t hl = 0;
+    char *eoh = NULL;
+    while (eoh == NULL) {
+        if (hl == WS_HEAD_MAX) {
+            snprintf(err, errlen, "upgrade answer header over %d bytes", WS_HEAD_MAX);
+            goto err;
+        }
+        int w = bench_wait_readable(ws->fd, deadline_ns);
+        if (w <= 0) {
+            snprintf(err, errlen, "no upgrade answer before the deadline");
+            goto err;
+        }
+        ssize_t r = recv(ws->fd, head + hl, WS_HEAD_MAX - hl, 0);
+        if (r == 0) {
+            snprintf(err, errlen, "connection closed during the upgrade");
+            goto err;
+        }
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            fail(err, errlen, "read upgrade answer");
+            goto err;
+        }
+        hl += (size_t)r;
+        head[hl] = '\0';
+        eoh = memmem(head, hl, "\r\n\r\n", 4);
+    }
+    size_t hdr_len = (size_t)(eoh - head) + 4;
+    memcpy(ws->pre, head + hdr_len, hl - hdr_len);
+    ws->pre_len = hl - hdr_len;
+    eoh[2] = '\0'; /* keep the last header's \r\n for header_value */
+
+    if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
+        snprintf(err, errlen, "upgrade refused: %.*s", (int)strcspn(head, "\r\n"), head);
+        goto err;
+    }
+    char accept[128], setc[512];
+    if (header_value(head, "Sec-WebSocket-Accept", accept, sizeof(accept)) != 0 || strcmp(accept, expect) != 0) {
+        snprintf(err, errlen, "bad Sec-WebSocket-Accept (want %s)", expect);
+        goto err;
+    }
+    if (header_value(head, "Set-Cookie", setc, sizeof(setc)) == 0)
+        cookie_pair(setc, ws->cookie, sizeof(ws->cookie));
+    else if (cookie)
+        snprintf(ws->cookie, sizeof(ws->cookie), "%s", cookie);
+
+    static const struct wslay_event_callbacks cbs = {on_recv, on_send, on_genmask, NULL, NULL, NULL, on_msg};
+    if (wslay_event_context_client_init(&ws->ctx, &cbs, ws) != 0) {
+        snprintf(err, errlen, "wslay init failed");
+        goto err;
+    }
+    return ws;
+err:
+    close(ws->fd);
+    free(ws);
+    return NULL;
+}
+
+int
+bench_ws_send_text(bench_ws_t *ws, const char *msg, size_t len, uint64_t deadline_ns)
+{
+    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
+    if (ws->failed || wslay_event_queue_msg(ws->ctx, &m) != 0)
+        return -1;
+    while (wslay_event_want_write(ws->ctx)) {
+        if (wslay_event_send(ws->ctx) != 0)
+            return -1;
+        if (!wslay_event_want_write(ws->ctx))
+            break;
+        /* Socket buffer full: wait for room, and keep reading meanwhile so the
+         * server never stalls writing to us (a pipeline would deadlock otherwise). */
+        uint64_t now = bench_now_ns();
+        if (now >= deadline_ns)
+            return -1;
+        struct pollfd pf = {.fd = ws->fd, .events = POLLIN | POLLOUT};
+        if (poll(&pf, 1, (int)((deadline_ns - now) / 1000000 + 1)) < 0 && errno != EINTR)
+            return -1;
+        if ((pf.revents & POLLIN) && (wslay_event_recv(ws->ctx) != 0 || ws->failed))
+            return -1;
+    }
+    return 0;
+}
+
+int
+bench_ws_pump(bench_ws_t *ws, uint64_t deadline_ns)
+{
+    if (ws->failed)
+        return -1;
+    if (ws->pre_off >= ws->pre_len) {
+        int w = bench_wait_readable(ws->fd, deadline_ns);
+        if (w < 0)
+            return -1;
+        if (w == 0)
+            return 0;
+    }
+    if (wslay_event_recv(ws->ctx) != 0 || ws->failed)
+        return -1;
+    /* wslay answers pings and closes by queueing: flush them. */
+    if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+        return -1;
+    return 1;
+}
+
+const char *
+bench_ws_cookie(const bench_ws_t *ws)
+{
+    return ws->cookie;
+}
+
+int
+bench_ws_fd(const bench_ws_t *ws)
+{
+    return ws->fd;
+}
+
+void
+bench_ws_close(bench_ws_t *ws)
+{
+    if (ws == NULL)
+        return;
+    if (!ws->failed) {
+        wslay_event_queue_close(ws->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        wslay_event_send(ws->ctx);
+    }
+    wslay_event_context_free(ws->ctx);
+    close(ws->fd);
+    free(ws);
+}
