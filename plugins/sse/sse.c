@@ -262,13 +262,12 @@ io_send(void *conn, const tale_frame_t *frame)
         return -1;
     size_t before = st->pending.len;
     char head[96];
-    int n = snprintf(head, sizeof(head), "event: %.32s\nid: %" PRIu64 "\n", frame->event != NULL ? frame->event : "text",
-                     frame->seq);
+    int n =
+        snprintf(head, sizeof(head), "event: %.32s\nid: %" PRIu64 "\n", frame->event != NULL ? frame->event : "text", frame->seq);
     if (st->pending.len + st->inflight.len + frame->len + (size_t)n + 16 > st->plugin->max_backlog && !st->deferred) {
         /* The client is not reading.  The host detaches us and keeps the
          * frames for a resume; we end the stream. */
-        st->plugin->host->log(st->plugin->self, TALE_LOG_WARN,
-                              "an event stream fell %zu bytes behind (max_backlog); ending it",
+        st->plugin->host->log(st->plugin->self, TALE_LOG_WARN, "an event stream fell %zu bytes behind (max_backlog); ending it",
                               st->pending.len + st->inflight.len);
         st->session = NULL;
         stream_end(st);

@@ -102,8 +102,8 @@ init_refuses_an_unknown_key(void **state)
 static void
 init_refuses_out_of_range_values(void **state)
 {
-    const char *bad[][2] = {{"keepalive", "1ms"}, {"keepalive", "2h"}, {"max_body", "8"}, {"max_backlog", "1k"},
-                            {"input_path", "tale/input"}, {"keepalive", "soon"}};
+    const char *bad[][2] = {{"keepalive", "1ms"},  {"keepalive", "2h"},          {"max_body", "8"},
+                            {"max_backlog", "1k"}, {"input_path", "tale/input"}, {"keepalive", "soon"}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *conf[] = {bad[i][0], bad[i][1], NULL};
         mock_host_t *m = new_host(conf);
@@ -161,11 +161,13 @@ stream_has_the_headers_and_frames_events(void **state)
     assert_int_equal(m->session.last_resume_after, 0);
     if (strstr(buf, "event: text\nid: 1\n") == NULL)
         mock_read_until(m, fd, buf, sizeof(buf), "<p>held</p>\",\"special\":[]}\n\n", 1000);
-    assert_non_null(strstr(buf, "event: text\nid: 1\ndata: {\"type\":\"text\",\"seq\":1,\"text\":\"<p>held</p>\",\"special\":[]}\n\n"));
+    assert_non_null(
+        strstr(buf, "event: text\nid: 1\ndata: {\"type\":\"text\",\"seq\":1,\"text\":\"<p>held</p>\",\"special\":[]}\n\n"));
 
     mock_host_push_text(m, "<p>live</p>");
     mock_read_until(m, fd, buf, sizeof(buf), "\n\n", 1000);
-    assert_non_null(strstr(buf, "event: text\nid: 2\ndata: {\"type\":\"text\",\"seq\":2,\"text\":\"<p>live</p>\",\"special\":[]}\n\n"));
+    assert_non_null(
+        strstr(buf, "event: text\nid: 2\ndata: {\"type\":\"text\",\"seq\":2,\"text\":\"<p>live</p>\",\"special\":[]}\n\n"));
     close(fd);
     mock_host_free(m);
 }
@@ -303,10 +305,11 @@ input_forwards_the_decoded_command(void **state)
 {
     mock_host_t *m = serving_host(NULL);
     char buf[4096];
-    exchange(m,
-             "POST /tale/input HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" COOKIE
-             "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: 25\r\n\r\ncmd=look+at+the%20lamp%21",
-             buf, sizeof(buf));
+    exchange(
+        m,
+        "POST /tale/input HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" COOKIE
+        "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: 25\r\n\r\ncmd=look+at+the%20lamp%21",
+        buf, sizeof(buf));
     assert_non_null(strstr(buf, "HTTP/1.1 204"));
     assert_null(strstr(buf, "transfer-encoding")); /* a 204 has no body, not even an empty chunk */
     assert_int_equal(m->session.ninputs, 1);
@@ -333,13 +336,13 @@ input_errors_are_json_with_their_status(void **state)
     struct {
         const char *headers, *body, *status;
     } cases[] = {
-        {"", "cmd=look", "HTTP/1.1 401"},                                     /* no cookie */
-        {"Cookie: tale_session=other\r\n", "cmd=look", "HTTP/1.1 401"},      /* unknown session */
-        {COOKIE, "cmd=%zz", "HTTP/1.1 400"},                                  /* malformed */
-        {COOKIE, "cmd=lo%2", "HTTP/1.1 400"},                                 /* truncated escape */
-        {COOKIE, "say=hi", "HTTP/1.1 400"},                                   /* no cmd */
-        {COOKIE, "cmd=a&cmd=b", "HTTP/1.1 400"},                              /* ambiguous */
-        {COOKIE, "cmd=a%00b", "HTTP/1.1 400"},                                /* NUL byte */
+        {"", "cmd=look", "HTTP/1.1 401"},                                                                 /* no cookie */
+        {"Cookie: tale_session=other\r\n", "cmd=look", "HTTP/1.1 401"},                                   /* unknown session */
+        {COOKIE, "cmd=%zz", "HTTP/1.1 400"},                                                              /* malformed */
+        {COOKIE, "cmd=lo%2", "HTTP/1.1 400"},                                                             /* truncated escape */
+        {COOKIE, "say=hi", "HTTP/1.1 400"},                                                               /* no cmd */
+        {COOKIE, "cmd=a&cmd=b", "HTTP/1.1 400"},                                                          /* ambiguous */
+        {COOKIE, "cmd=a%00b", "HTTP/1.1 400"},                                                            /* NUL byte */
         {COOKIE, "cmd=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "HTTP/1.1 413"}, /* 68 > 64 */
         {COOKIE "Content-Type: application/json\r\n", "{\"cmd\":1}", "HTTP/1.1 415"},
     };
