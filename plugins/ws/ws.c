@@ -16,7 +16,9 @@
  * the plugin owns no h2o_timeout_t and has nothing to dispose before the host
  * destroys the loop; every entry is unlinked when the last connection goes.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include <h2o.h>
 #include <h2o/websocket.h>
 #include <jansson.h>

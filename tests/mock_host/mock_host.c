@@ -3,7 +3,9 @@
  * mock_host_t itself, and its tale_session_t* is the embedded mock_session_t:
  * the plugin never looks inside either, so the casts are private to this file.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "mock_host.h"
 
 #include <arpa/inet.h>

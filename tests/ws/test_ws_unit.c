@@ -5,7 +5,9 @@
  * talk to the plugin through a real loopback socket on the mock's h2o loop:
  * the test thread writes a request, then turns the loop while it reads.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
