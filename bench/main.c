@@ -180,6 +180,13 @@ ws_command(bench_ws_t *ws, player_t *p, const char *msg, size_t len, uint64_t *n
 
 /* ---- scenarios ---- */
 
+/* Unmeasured rounds before a latency scenario: a tenth of the count, at most 100. */
+static size_t
+warmup_rounds(size_t count)
+{
+    return count / 10 < 100 ? count / 10 : 100;
+}
+
 /* One command on a fresh connection tells the sizes for tcp-ref and whether
  * answers echo the input (then tick frames can be told apart from answers). */
 static int
@@ -210,7 +217,8 @@ sc_tcp_ref(run_t *run)
     result_t *r = &run->r[R_TCP];
     size_t n = 0;
     uint64_t el = 0, *s = calloc(run->o.rtt_count, sizeof(*s));
-    if (tale_bench_tcp_ref(run->req_len, run->resp_len, run->o.rtt_count, run->o.duration_s, s, &n, &el) != 0)
+    if (tale_bench_tcp_ref(run->req_len, run->resp_len, warmup_rounds(run->o.rtt_count), run->o.rtt_count, run->o.duration_s, s,
+                           &n, &el) != 0)
         snprintf(r->error, sizeof(r->error), "ping-pong failed after %zu round trips", n);
     bench_stats_compute(s, n, el, &r->st);
     r->ok = n > 0 && r->error[0] == '\0';
@@ -225,6 +233,14 @@ sc_rtt_ws(run_t *run, const char *msg, size_t len)
     bench_ws_t *ws = ws_open_settled(run, &p, r->error, sizeof(r->error));
     if (ws == NULL)
         return;
+    uint64_t ns;
+    size_t warm = warmup_rounds(run->o.rtt_count);
+    for (size_t i = 0; i < warm; i++)
+        if (ws_command(ws, &p, msg, len, &ns) != 0) {
+            snprintf(r->error, sizeof(r->error), "warm-up command %zu got no answer", i + 1);
+            bench_ws_close(ws);
+            return;
+        }
     uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
              end_by = start + (uint64_t)(run->o.duration_s * 1e9);
     size_t n = 0;
@@ -241,11 +257,49 @@ sc_rtt_ws(run_t *run, const char *msg, size_t len)
     bench_ws_close(ws);
 }
 
+/* POST one command and wait both for its answer on the stream and for the
+ * POST's own response (it must be read before the next request).  0 or -1. */
+static int
+sse_command(bench_sse_t *es, bench_http_t *h, player_t *p, const char *body, size_t bl, uint64_t *ns, char *err,
+            size_t errlen)
+{
+    size_t before = p->answers;
+    int status = 0, have_resp = 0;
+    uint64_t t0 = bench_now_ns(), deadline = t0 + WAIT_PER_OP;
+    if (bench_http_post(h, "/tale/input", bench_sse_cookie(es), body, bl, deadline) != 0) {
+        snprintf(err, errlen, "POST failed");
+        return -1;
+    }
+    while ((p->answers == before || !have_resp) && bench_now_ns() < deadline) {
+        struct pollfd pf[2] = {{.fd = bench_sse_fd(es), .events = POLLIN}, {.fd = bench_http_fd(h), .events = POLLIN}};
+        if (poll(pf, 2, (int)((deadline - bench_now_ns()) / 1000000 + 1)) < 0 && errno != EINTR)
+            break;
+        if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && bench_sse_read(es) < 0)
+            break;
+        if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !have_resp) {
+            int hr = bench_http_read_response(h, &status);
+            if (hr < 0)
+                break;
+            have_resp = hr;
+        }
+    }
+    if (p->answers == before || !have_resp || status / 100 != 2) {
+        if (have_resp && status / 100 != 2)
+            snprintf(err, errlen, "POST /tale/input refused with status %d", status);
+        else
+            snprintf(err, errlen, "%s", !have_resp ? "no POST response" : "no answer on the event stream");
+        return -1;
+    }
+    *ns = p->t_answer - t0;
+    return 0;
+}
+
 static void
 sc_rtt_sse(run_t *run)
 {
     result_t *r = &run->r[R_RTT_SSE];
     player_t p = {.echo = run->echo};
+    uint64_t ns;
     uint64_t deadline = bench_now_ns() + WAIT_PER_OP;
     bench_sse_t *es = bench_sse_open(run->o.port, "/tale/eventsource", on_sse_event, &p, deadline, r->error, sizeof(r->error));
     if (es == NULL)
@@ -272,40 +326,18 @@ sc_rtt_sse(run_t *run)
             snprintf(r->error, sizeof(r->error), "no welcome text on the event stream");
         goto out;
     }
+    /* Unmeasured warm-up rounds first: page faults, first allocations, caches. */
+    size_t warm = warmup_rounds(run->o.rtt_count);
+    for (size_t i = 0; i < warm; i++)
+        if (sse_command(es, h, &p, body, (size_t)bl, &ns, r->error, sizeof(r->error)) != 0)
+            goto out;
     uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
              end_by = start + (uint64_t)(run->o.duration_s * 1e9);
     size_t n = 0;
     while (n < run->o.rtt_count && bench_now_ns() < end_by) {
-        size_t before = p.answers;
-        int status = 0, have_resp = 0;
-        uint64_t t0 = bench_now_ns();
-        deadline = t0 + WAIT_PER_OP;
-        if (bench_http_post(h, "/tale/input", bench_sse_cookie(es), body, (size_t)bl, deadline) != 0) {
-            snprintf(r->error, sizeof(r->error), "POST %zu failed", n + 1);
+        if (sse_command(es, h, &p, body, (size_t)bl, &s[n], r->error, sizeof(r->error)) != 0)
             break;
-        }
-        /* The answer comes on the stream; the POST's own response must be read too before the next one. */
-        while ((p.answers == before || !have_resp) && bench_now_ns() < deadline) {
-            struct pollfd pf[2] = {{.fd = bench_sse_fd(es), .events = POLLIN}, {.fd = bench_http_fd(h), .events = POLLIN}};
-            if (poll(pf, 2, (int)((deadline - bench_now_ns()) / 1000000 + 1)) < 0 && errno != EINTR)
-                break;
-            if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && bench_sse_read(es) < 0)
-                break;
-            if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !have_resp) {
-                int hr = bench_http_read_response(h, &status);
-                if (hr < 0)
-                    break;
-                have_resp = hr;
-            }
-        }
-        if (p.answers == before || !have_resp || status / 100 != 2) {
-            snprintf(r->error, sizeof(r->error), "command %zu: %s", n + 1,
-                     !have_resp ? "no POST response" : status / 100 != 2 ? "POST refused" : "no answer on the stream");
-            if (have_resp && status / 100 != 2)
-                snprintf(r->error + strlen(r->error), sizeof(r->error) - strlen(r->error), " (%d)", status);
-            break;
-        }
-        s[n++] = p.t_answer - t0;
+        n++;
     }
     bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
     r->ok = n > 0 && r->error[0] == '\0';
@@ -779,7 +811,7 @@ main(int argc, char **argv)
     if (run.o.reap_wait_s > 0) {
         usleep((useconds_t)(run.o.reap_wait_s * 1e6));
         char label[48];
-        snprintf(label, sizeof(label), "after churn-ws + %.0f s", run.o.reap_wait_s);
+        snprintf(label, sizeof(label), "after churn-ws + %.1f s", run.o.reap_wait_s);
         snapshot(&run, label);
     }
 

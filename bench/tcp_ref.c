@@ -59,7 +59,7 @@ echo_main(void *arg)
 }
 
 int
-tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t count, double max_s, uint64_t *samples, size_t *n_out,
+tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t warm, size_t count, double max_s, uint64_t *samples, size_t *n_out,
                    uint64_t *elapsed_out)
 {
     *n_out = 0;
@@ -84,7 +84,9 @@ tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t count, double max_s, 
     char *req = calloc(1, es.req_len), *resp = malloc(es.resp_len);
     int rc = fd < 0 || !req || !resp ? -1 : 0;
     uint64_t start = bench_now_ns(), end_by = start + (uint64_t)(max_s * 1e9);
-    for (size_t i = 0; rc == 0 && i < count && bench_now_ns() < end_by; i++) {
+    for (size_t i = 0; rc == 0 && i < warm + count && bench_now_ns() < end_by; i++) {
+        if (i == warm) /* the warm-up rounds are not measured */
+            start = bench_now_ns();
         uint64_t t0 = bench_now_ns(), deadline = t0 + 5000000000ull;
         if (bench_write_all(fd, req, es.req_len, deadline) != 0) {
             rc = -1;
@@ -104,7 +106,7 @@ tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t count, double max_s, 
                 break;
             }
         }
-        if (rc == 0)
+        if (rc == 0 && i >= warm)
             samples[(*n_out)++] = bench_now_ns() - t0;
     }
     *elapsed_out = bench_now_ns() - start;

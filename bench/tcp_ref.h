@@ -4,10 +4,10 @@
 
 #include "bench.h"
 
-/* Run up to `count` round trips (req_len bytes out, resp_len back) within
+/* After `warm` unmeasured round trips, run up to `count` (req_len bytes out, resp_len back) within
  * max_s seconds; latencies in ns go to samples (room for count).  Returns 0,
  * or -1 if the exchange failed (samples so far are kept in *n_out). */
-int tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t count, double max_s, uint64_t *samples, size_t *n_out,
+int tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t warm, size_t count, double max_s, uint64_t *samples, size_t *n_out,
                        uint64_t *elapsed_out);
 
 #endif

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# run.sh - benchmark a fresh tale-host with tale-bench: one table on stdout and a JSON file.
+#
+#   bench/run.sh [--smoke] [BUILD_DIR] [-- extra tale-bench options]
+#
+# Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
+# plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
+# $TALE_BENCH_JSON the output file (default BUILD_DIR/tale-bench.json).
+# The host gets a generated config (MUD mode, port 0, the bundled story); we
+# learn its port from "listening on http://127.0.0.1:PORT" on its stderr,
+# run every scenario, stop it with SIGTERM and require exit status 0.
+# --smoke: tiny counts, then assert every scenario reported numbers (never timings).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+smoke=0
+build=${TALE_BUILD:-}
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --smoke) smoke=1 ;;
+    --) shift; extra=("$@"); break ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+    esac
+    shift
+done
+build=${build:-$SRC/build}
+HOST=${TALE_HOST:-$build/tale-host}
+BENCH=${TALE_BENCH:-$build/tale-bench}
+for b in "$HOST" "$BENCH"; do
+    [ -x "$b" ] || { echo "run.sh: $b is missing: build the tale-host and tale-bench targets first" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tale-bench.XXXXXX")
+JSON=${TALE_BENCH_JSON:-$([ $smoke = 1 ] && echo "$tmp/tale-bench.json" || echo "$build/tale-bench.json")}
+host_pid=
+cleanup() {
+    if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then
+        kill -KILL "$host_pid" 2>/dev/null || true
+        wait "$host_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ $smoke = 1 ]; then churn=20; else churn=2000; fi
+# MUD mode: every churn connection gets its own seat (IF mode would hand the one
+# seat over and replay its whole held backlog each time).  Detached seats are
+# reaped after session_idle, so the footprint after churn can return to its start.
+cat >"$tmp/tale.yaml" <<EOF
+mode: mud
+story: $SRC/conf/stories/lighthouse
+data_dir: $tmp/var
+autosave: false
+tick: 1s
+log_level: info
+listeners:
+  - host: 127.0.0.1
+    port: 0
+limits:
+  max_sessions: $((churn + 64))
+  session_idle: 2s
+plugins:
+  - name: static
+    module: static
+    config:
+      web_root: $SRC/web
+  - name: ws
+    module: ws
+    config:
+      path: /tale/ws
+  - name: sse
+    module: sse
+EOF
+
+"$HOST" --config "$tmp/tale.yaml" 2>"$tmp/host.log" >/dev/null &
+host_pid=$!
+port=
+for _ in $(seq 1 100); do # up to 10 s
+    port=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$tmp/host.log" | sed 's/.*://' || true)
+    [ -n "$port" ] && break
+    kill -0 "$host_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    echo "run.sh: tale-host did not start listening:" >&2
+    cat "$tmp/host.log" >&2
+    exit 1
+fi
+echo "run.sh: tale-host pid $host_pid on port $port ($HOST)" >&2
+
+args=(--port "$port" --pid "$host_pid" --host-bin "$HOST" --config "$tmp/tale.yaml" --json "$JSON")
+if [ $smoke = 1 ]; then args+=(--smoke --reap-wait 3.5); else args+=(--reap-wait 4); fi
+bench_rc=0
+"$BENCH" "${args[@]}" ${extra[@]+"${extra[@]}"} || bench_rc=$?
+
+kill -TERM "$host_pid"
+for _ in $(seq 1 80); do # up to 8 s
+    kill -0 "$host_pid" 2>/dev/null || break
+    sleep 0.1
+done
+host_rc=0
+wait "$host_pid" || host_rc=$?
+host_pid=
+echo "run.sh: tale-host exited with status $host_rc after SIGTERM" >&2
+[ $smoke = 1 ] || echo "run.sh: JSON written to $JSON" >&2
+
+fail=0
+if [ "$host_rc" != 0 ]; then
+    echo "run.sh: FAIL: tale-host exited $host_rc, not 0" >&2
+    tail -20 "$tmp/host.log" >&2
+    fail=1
+fi
+if [ $smoke = 1 ]; then
+    # Every scenario must have reported numbers; how fast they were is never asserted here.
+    node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const bad = [];
+for (const name of ["tcp-ref", "rtt-ws", "rtt-sse", "pipeline-ws", "churn-ws", "startup"]) {
+  const s = r.scenarios[name];
+  if (!s || !s.ok || !(s.n > 0) || !(s.median_us > 0)) bad.push(`${name}: ${s && s.error ? s.error : "no numbers"}`);
+  else if (name !== "startup" && !(s.rate > 0)) bad.push(`${name}: no rate`);
+}
+const f = r.scenarios.footprint;
+if (!f || !f.idle_ok || !(f.idle_cpu_pct >= 0)) bad.push("footprint: no idle CPU figure");
+if (!f || f.snapshots.length < 7 || f.snapshots.some((s) => !(s.rss_kib > 0) || !(s.fds > 0)))
+  bad.push("footprint: missing RSS or fd snapshots");
+if (!(r.answer_bytes > 0)) bad.push("no answer frame size measured");
+if (bad.length) { console.error("run.sh: FAIL:\n  " + bad.join("\n  ")); process.exit(1); }
+console.error("run.sh: smoke ok: every scenario reported numbers");
+' "$JSON" || fail=1
+fi
+if [ "$bench_rc" != 0 ]; then
+    echo "run.sh: FAIL: tale-bench exited $bench_rc (a scenario failed)" >&2
+    fail=1
+fi
+exit $fail
