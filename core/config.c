@@ -34,8 +34,8 @@ static const char *const top_keys[] = {"mode",      "story",  "data_dir",    "au
                                        "listeners", "limits", "plugin_path", "plugins",  NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
-static const char *const limit_keys[] = {"max_request_body", "max_connections", "max_input", "max_sessions",
-                                         "session_backlog",  "session_idle",    NULL};
+static const char *const limit_keys[] = {
+    "max_request_body", "max_connections", "max_sessions", "session_backlog", "max_input", "session_idle", NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
 /* Everything one parse step needs; err/errlen are the caller's buffer. */
