@@ -1,0 +1,614 @@
+/*
+ * parser.c - from a line of input to a command: normalising, verbs and their
+ * aliases, directions, resolving noun phrases against what is in scope, the
+ * "Which key: ...?" question, and completion.  The commands themselves live
+ * in commands.c; the verb table is there too, so adding a command is one row.
+ */
+#include "parser.h"
+
+#include <strings.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const articles[] = {"the", "a", "an", "some", "my", "this", "that", NULL};
+
+static int
+is_article(const char *w)
+{
+    for (int i = 0; articles[i]; i++)
+        if (strcmp(w, articles[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Replace bytes that are not valid UTF-8 with '?': the frame is JSON, and a
+ * JSON string must be valid UTF-8. */
+static void
+fix_utf8(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    while (*u) {
+        int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 : (*u & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || (n == 1 && *u < 0xc2)) {
+            *u++ = '?';
+            continue;
+        }
+        int ok = 1;
+        for (int i = 1; i <= n; i++)
+            if ((u[i] & 0xc0) != 0x80) {
+                ok = 0;
+                break;
+            }
+        if (!ok) {
+            *u++ = '?';
+            continue;
+        }
+        u += n + 1;
+    }
+}
+
+/* Lower-case, trim, collapse runs of blanks, drop trailing punctuation. */
+void
+normalize(char *dst, const char *src, size_t cap)
+{
+    size_t n = 0;
+    int space = 1;
+    for (const char *s = src; *s && n + 1 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isspace(c)) {
+            if (!space)
+                dst[n++] = ' ';
+            space = 1;
+            continue;
+        }
+        dst[n++] = (char)tolower(c);
+        space = 0;
+    }
+    while (n && (dst[n - 1] == ' ' || dst[n - 1] == '.' || dst[n - 1] == '!' || dst[n - 1] == '?'))
+        n--;
+    dst[n] = 0;
+}
+
+/* Remove articles from a phrase in place. */
+static void
+strip_articles(char *s)
+{
+    char out[512];
+    size_t n = 0;
+    char *save, *tok;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", s);
+    for (tok = strtok_r(tmp, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (is_article(tok))
+            continue;
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? " " : "", tok);
+        if (n >= sizeof out)
+            break;
+    }
+    out[n < sizeof out ? n : sizeof out - 1] = 0;
+    strcpy(s, out);
+}
+
+static int
+streq_ci(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}
+
+/* Does every word of phrase occur among the words of the names? */
+static int
+words_in(const char *phrase, const char *const *names, size_t n)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", phrase);
+    char *save, *tok;
+    for (tok = strtok_r(tmp, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++) {
+            const char *s = names[i];
+            size_t tl = strlen(tok);
+            while (*s && !found) {
+                while (*s == ' ')
+                    s++;
+                const char *e = s;
+                while (*e && *e != ' ')
+                    e++;
+                if ((size_t)(e - s) == tl && strncasecmp(s, tok, tl) == 0)
+                    found = 1;
+                s = e;
+            }
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* How well phrase names something with this name, these aliases and id:
+ * 3 exact name/alias/id, 2 the last word of the name, 1 all words appear, 0 no. */
+static int
+score_names(const char *phrase, const char *name, const char *const *aliases, size_t naliases, const char *id)
+{
+    if (streq_ci(phrase, name) || (id && streq_ci(phrase, id)))
+        return 3;
+    for (size_t i = 0; i < naliases; i++)
+        if (streq_ci(phrase, aliases[i]))
+            return 3;
+    const char *last = strrchr(name, ' ');
+    if (last && streq_ci(phrase, last + 1))
+        return 2;
+    const char *all[33];
+    size_t n = 0;
+    all[n++] = name;
+    for (size_t i = 0; i < naliases && n < 33; i++)
+        all[n++] = aliases[i];
+    return words_in(phrase, all, n) ? 1 : 0;
+}
+
+const char *
+thing_name(const tale_player_t *p, thing_t t)
+{
+    const tale_world_t *w = p->w;
+    switch (t.kind) {
+    case THING_ITEM:
+        return w->items[t.idx].name;
+    case THING_NPC:
+        return w->npcs[t.idx].name;
+    case THING_DOOR:
+        return w->locs[t.idx].exits[t.idx2].door.name;
+    case THING_PLAYER:
+        return w->players[t.idx] ? w->players[t.idx]->name : "nobody";
+    case THING_SELF:
+        return "yourself";
+    }
+    return "nothing";
+}
+
+static int
+score_thing(const tale_player_t *p, thing_t t, const char *phrase)
+{
+    const tale_world_t *w = p->w;
+    switch (t.kind) {
+    case THING_ITEM: {
+        const item_t *it = &w->items[t.idx];
+        return score_names(phrase, it->name, it->aliases, it->naliases, it->id);
+    }
+    case THING_NPC: {
+        const npc_t *n = &w->npcs[t.idx];
+        int s = score_names(phrase, n->name, n->aliases, n->naliases, n->id);
+        if (!s && n->title && streq_ci(phrase, n->title))
+            s = 3;
+        return s;
+    }
+    case THING_DOOR: {
+        const door_t *d = &w->locs[t.idx].exits[t.idx2].door;
+        int s = score_names(phrase, d->name, d->aliases, d->naliases, NULL);
+        if (!s) {
+            /* "north door" names the door on the north exit */
+            char buf[128];
+            snprintf(buf, sizeof buf, "%s door", dir_names[w->locs[t.idx].exits[t.idx2].dir]);
+            if (streq_ci(phrase, buf))
+                s = 3;
+        }
+        return s;
+    }
+    case THING_PLAYER:
+        return w->players[t.idx] ? score_names(phrase, w->players[t.idx]->name, NULL, 0, NULL) : 0;
+    case THING_SELF:
+        return strcmp(phrase, "me") == 0 || strcmp(phrase, "myself") == 0 || strcmp(phrase, "self") == 0 ? 3 : 0;
+    }
+    return 0;
+}
+
+/* Everything within reach of `scope`, in a stable order. */
+static size_t
+gather(const tale_player_t *p, int scope, thing_t *out, size_t cap)
+{
+    const tale_world_t *w = p->w;
+    size_t n = 0;
+#define ADD(k, i, j)                                                                                                           \
+    do {                                                                                                                       \
+        if (n < cap)                                                                                                           \
+            out[n++] = (thing_t){k, i, j};                                                                                     \
+    } while (0)
+    int see = player_can_see(p);
+    for (size_t i = 0; i < w->nitems; i++) {
+        if ((scope & SC_HELD) && item_held_by(w, (int)i, p->slot))
+            ADD(THING_ITEM, (int)i, 0);
+        else if (item_in_scope(p, (int)i) && !item_held_by(w, (int)i, p->slot)) {
+            /* held inside a carried container counts as held */
+            int carried = 0;
+            place_t pl = w->items[i].place;
+            for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->nitems; hops++)
+                pl = w->items[pl.idx].place;
+            carried = pl.kind == PLACE_PLAYER;
+            if ((carried && (scope & SC_HELD)) || (!carried && (scope & SC_HERE)))
+                ADD(THING_ITEM, (int)i, 0);
+        }
+    }
+    if ((scope & SC_NPC) && see)
+        for (size_t i = 0; i < w->nnpcs; i++)
+            if (w->npcs[i].location == p->location)
+                ADD(THING_NPC, (int)i, 0);
+    if (scope & SC_DOOR) {
+        const location_t *l = &w->locs[p->location];
+        for (size_t e = 0; e < l->nexits; e++)
+            if (l->exits[e].has_door)
+                ADD(THING_DOOR, p->location, (int)e);
+    }
+    if (scope & (SC_PLAYER | SC_ANYPLAYER))
+        for (size_t i = 0; i < w->nplayers_cap; i++)
+            if (w->players[i] && w->players[i] != p && ((scope & SC_ANYPLAYER) || w->players[i]->location == p->location))
+                ADD(THING_PLAYER, (int)i, 0);
+    if (scope & SC_SELF)
+        ADD(THING_SELF, 0, 0);
+#undef ADD
+    return n;
+}
+
+static int
+thing_in(const tale_player_t *p, thing_t t, int scope)
+{
+    thing_t all[256];
+    size_t n = gather(p, scope, all, 256);
+    for (size_t i = 0; i < n; i++)
+        if (all[i].kind == t.kind && all[i].idx == t.idx && all[i].idx2 == t.idx2)
+            return 1;
+    return 0;
+}
+
+/* Is the phrase the name of anything at all in the story (for a helpful "not here")? */
+static int
+known_anywhere(const tale_player_t *p, const char *phrase)
+{
+    const tale_world_t *w = p->w;
+    for (size_t i = 0; i < w->nitems; i++)
+        if (score_thing(p, (thing_t){THING_ITEM, (int)i, 0}, phrase))
+            return 1;
+    for (size_t i = 0; i < w->nnpcs; i++)
+        if (score_thing(p, (thing_t){THING_NPC, (int)i, 0}, phrase))
+            return 1;
+    return 0;
+}
+
+static void
+remember_it(tale_player_t *p, thing_t t)
+{
+    if (t.kind == THING_ITEM || t.kind == THING_NPC || t.kind == THING_DOOR || t.kind == THING_PLAYER)
+        p->it = t;
+}
+
+static void
+thing_token(thing_t t, char *buf, size_t cap)
+{
+    static const char kinds[] = "?indps";
+    snprintf(buf, cap, "#%c%d.%d", kinds[t.kind], t.idx, t.idx2);
+}
+
+int
+resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
+{
+    char phrase[512];
+    snprintf(phrase, sizeof phrase, "%s", phrase_in);
+    strip_articles(phrase);
+    if (!*phrase) {
+        out_p(p, "Which one? Name it.");
+        return RES_FAIL;
+    }
+    if (phrase[0] == '#') {
+        /* a token written by the ambiguity question: "#i3.0" */
+        static const char kinds[] = "?indps";
+        const char *k = strchr(kinds, phrase[1]);
+        thing_t t = {0};
+        if (k && phrase[1] && sscanf(phrase + 2, "%d.%d", &t.idx, &t.idx2) == 2) {
+            t.kind = (int)(k - kinds);
+            if (thing_in(p, t, scope)) {
+                *out = t;
+                remember_it(p, t);
+                return RES_OK;
+            }
+        }
+        out_p(p, "That is no longer here.");
+        return RES_FAIL;
+    }
+    if (strcmp(phrase, "it") == 0 || strcmp(phrase, "them") == 0 || strcmp(phrase, "him") == 0 ||
+        strcmp(phrase, "her") == 0) {
+        /* "it" is what the previous command named, not this one's first noun */
+        thing_t it = p->it_before;
+        if (it.kind != THING_NONE && thing_in(p, it, scope)) {
+            *out = it;
+            p->it = it;
+            return RES_OK;
+        }
+        if (it.kind == THING_NONE)
+            out_p(p, "I don't know what '%s' means here: name the thing first.", phrase);
+        else
+            out_p(p, "The %s isn't here.", thing_name(p, it));
+        return RES_FAIL;
+    }
+    thing_t all[256], best[PENDING_MAX];
+    size_t n = gather(p, scope, all, 256), nbest = 0;
+    int top = 0;
+    for (size_t i = 0; i < n; i++) {
+        int s = score_thing(p, all[i], phrase);
+        if (!s || s < top)
+            continue;
+        if (s > top) {
+            top = s;
+            nbest = 0;
+        }
+        if (nbest < PENDING_MAX)
+            best[nbest++] = all[i];
+    }
+    if (nbest == 1) {
+        *out = best[0];
+        remember_it(p, best[0]);
+        return RES_OK;
+    }
+    if (nbest == 0) {
+        if (known_anywhere(p, phrase))
+            out_p(p, "You see no %s here.", phrase);
+        else
+            out_p(p, "I don't know what '%s' is. <dim>Type</dim> look <dim>to see what is here.</dim>", phrase);
+        return RES_FAIL;
+    }
+    /* Ambiguous: ask, and keep the command with a hole where the phrase was. */
+    sbuf_t q = {0};
+    sb_adds(&q, "Which ");
+    sb_adds(&q, phrase);
+    sb_adds(&q, ": ");
+    for (size_t i = 0; i < nbest; i++) {
+        if (i)
+            sb_adds(&q, i + 1 == nbest ? " or " : ", ");
+        sb_adds(&q, "the ");
+        sb_adds(&q, thing_name(p, best[i]));
+    }
+    sb_adds(&q, "?");
+    out_p(p, "%s", q.s);
+    sb_free(&q);
+    free(p->pending_before);
+    free(p->pending_after);
+    p->pending_before = p->pending_after = NULL;
+    const char *line = p->cur_line, *at = NULL;
+    /* find the phrase as typed, after the verb */
+    const char *sp = strchr(line, ' ');
+    at = sp ? strstr(sp, phrase_in) : NULL;
+    if (!at) {
+        return RES_ASKED; /* cannot rebuild: the question stands without a follow-up */
+    }
+    p->pending_before = strndup(line, (size_t)(at - line));
+    p->pending_after = strdup(at + strlen(phrase_in));
+    memcpy(p->pending_cands, best, nbest * sizeof *best);
+    p->npending = (int)nbest;
+    p->pending = 1;
+    return RES_ASKED;
+}
+
+/* The next input after a question: if it picks one candidate, run the
+ * command again with it.  Returns 1 when handled. */
+static int
+answer_pending(tale_player_t *p, const char *norm, int *rc)
+{
+    p->pending = 0;
+    char phrase[512];
+    snprintf(phrase, sizeof phrase, "%s", norm);
+    strip_articles(phrase);
+    int top = 0, pick = -1, ties = 0;
+    for (int i = 0; i < p->npending; i++) {
+        int s = score_thing(p, p->pending_cands[i], phrase);
+        if (s > top) {
+            top = s;
+            pick = i;
+            ties = 0;
+        } else if (s && s == top) {
+            ties++;
+        }
+    }
+    if (pick < 0 || ties)
+        return 0;
+    char tok[64], line[1200];
+    thing_token(p->pending_cands[pick], tok, sizeof tok);
+    snprintf(line, sizeof line, "%s%s%s", p->pending_before, tok, p->pending_after);
+    *rc = run_normalized(p, line);
+    return 1;
+}
+
+static void
+echo(tale_player_t *p, const char *raw)
+{
+    sb_adds(&p->out, "<p><span class='txt-userinput'>");
+    sb_escape(&p->out, raw, strlen(raw));
+    sb_adds(&p->out, "</span></p>\n");
+}
+
+int
+parser_run(tale_player_t *p, const char *line)
+{
+    tale_world_t *w = p->w;
+    size_t len = strlen(line);
+    char *raw = malloc(len + 1);
+    /* trim */
+    while (len && isspace((unsigned char)line[len - 1]))
+        len--;
+    while (len && isspace((unsigned char)*line)) {
+        line++;
+        len--;
+    }
+    memcpy(raw, line, len);
+    raw[len] = 0;
+    fix_utf8(raw);
+    int rc = TALE_CMD_OK;
+    if (len > w->max_input) {
+        /* never echo an over-long line back in full */
+        out_p(p, "That is too long: commands are at most %d characters.", (int)w->max_input);
+        p->pending = 0;
+        player_flush(p);
+        free(raw);
+        return rc;
+    }
+    echo(p, raw);
+    p->raw_line = raw;
+    char norm[1200];
+    normalize(norm, raw, sizeof norm);
+    if (!*norm) {
+        p->pending = 0;
+        out_p(p, "Say something! <dim>Type</dim> help <dim>for the commands.</dim>");
+    } else {
+        int handled = 0;
+        if (p->pending) {
+            char first[64];
+            size_t fl = strcspn(norm, " ");
+            snprintf(first, sizeof first, "%.*s", (int)(fl < 63 ? fl : 63), norm);
+            if (!find_verb(first) && dir_parse(first) < 0)
+                handled = answer_pending(p, norm, &rc);
+            p->pending = 0;
+        }
+        if (!handled)
+            rc = run_normalized(p, norm);
+    }
+    check_goal(p);
+    player_flush(p);
+    p->raw_line = NULL;
+    free(raw);
+    return rc;
+}
+
+/* The raw (case-kept) text after the first n words of the input line. */
+const char *
+raw_after_words(const tale_player_t *p, int nwords)
+{
+    const char *s = p->raw_line ? p->raw_line : "";
+    for (int i = 0; i < nwords; i++) {
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        while (*s && !isspace((unsigned char)*s))
+            s++;
+    }
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    return s;
+}
+
+int
+run_normalized(tale_player_t *p, const char *norm)
+{
+    char line[1200];
+    snprintf(line, sizeof line, "%s", norm);
+    p->cur_line = line;
+    p->it_before = p->it;
+    char *args = strchr(line, ' ');
+    char verbw[64];
+    size_t vl = args ? (size_t)(args - line) : strlen(line);
+    snprintf(verbw, sizeof verbw, "%.*s", (int)(vl < 63 ? vl : 63), line);
+    const char *a = args ? args + 1 : "";
+    int rc;
+    int d = dir_parse(verbw);
+    if (d >= 0 && !*a) {
+        rc = cmd_go_dir(p, d);
+    } else {
+        const verb_t *v = find_verb(verbw);
+        if (!v) {
+            out_p(p, "I don't know the verb '%s'. <dim>Type</dim> help <dim>for the commands.</dim>", verbw);
+            p->cur_line = NULL;
+            return TALE_CMD_OK;
+        }
+        rc = v->fn(p, v, a);
+    }
+    if (rc == DONE_TIME) {
+        p->turns++;
+        p->w->clock += p->w->per_turn;
+    }
+    p->cur_line = NULL;
+    return rc == DONE_QUIT ? TALE_CMD_QUIT : TALE_CMD_OK;
+}
+
+/* ------------------------------------------------------------ completion */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+add_unique(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) == 0) return;
+    json_array_append_new(arr, json_string(s));
+}
+
+json_t *
+parser_complete(tale_player_t *p, const char *prefix_in)
+{
+    json_t *r = json_array();
+    char prefix[512];
+    fix_utf8((char *)prefix_in);
+    /* keep a trailing space: "take " means "complete the noun" */
+    size_t n = 0;
+    int space = 1;
+    for (const char *s = prefix_in; *s && n + 1 < sizeof prefix; s++) {
+        if (isspace((unsigned char)*s)) {
+            if (!space)
+                prefix[n++] = ' ';
+            space = 1;
+        } else {
+            prefix[n++] = (char)tolower((unsigned char)*s);
+            space = 0;
+        }
+    }
+    prefix[n] = 0;
+    const char *sp = strchr(prefix, ' ');
+    if (!sp) {
+        const char *names[256];
+        size_t nn = verb_names(names, 256);
+        qsort(names, nn, sizeof *names, cmp_str);
+        for (size_t i = 0; i < nn; i++)
+            if (strncmp(names[i], prefix, n) == 0)
+                add_unique(r, names[i]);
+        for (int d = 0; d < DIR__N; d++)
+            if (strncmp(dir_names[d], prefix, n) == 0)
+                add_unique(r, dir_names[d]);
+        return r;
+    }
+    /* after a verb: nouns in scope (or directions after go) */
+    char verbw[64];
+    snprintf(verbw, sizeof verbw, "%.*s", (int)(sp - prefix), prefix);
+    const char *rest = sp + 1;
+    const char *word = strrchr(rest, ' ');
+    word = word ? word + 1 : rest;
+    size_t head = (size_t)(word - prefix), wl = strlen(word);
+    const verb_t *v = find_verb(verbw);
+    if (!v)
+        return r;
+    const char *cands[300];
+    size_t nc = 0;
+    if (v->complete_dirs) {
+        for (int d = 0; d < DIR__N; d++)
+            cands[nc++] = dir_names[d];
+    } else if (v->scope) {
+        thing_t all[256];
+        size_t na = gather(p, v->scope | SC_HERE | SC_HELD | SC_NPC | SC_DOOR, all, 256);
+        for (size_t i = 0; i < na && nc < 300; i++)
+            if (all[i].kind != THING_SELF)
+                cands[nc++] = thing_name(p, all[i]);
+        qsort(cands, nc, sizeof *cands, cmp_str);
+    }
+    for (size_t i = 0; i < nc; i++) {
+        /* match the word being typed against the candidate, whole or a word of it */
+        const char *c = cands[i];
+        if (strncasecmp(c, word, wl) != 0)
+            continue;
+        char *line = NULL;
+        if (asprintf(&line, "%.*s%s", (int)head, prefix, c) >= 0) {
+            for (char *q = line; *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+            add_unique(r, line);
+            free(line);
+        }
+    }
+    return r;
+}

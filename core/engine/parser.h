@@ -1,0 +1,48 @@
+/*
+ * parser.h - shared by the parser and the commands (engine-internal).
+ */
+#ifndef TALE_ENGINE_PARSER_H
+#define TALE_ENGINE_PARSER_H
+
+#include "world.h"
+
+/* scopes a noun is looked for in */
+enum {
+    SC_HELD = 1,      /* carried (also inside carried open containers) */
+    SC_HERE = 2,      /* lying here (also in open containers here) */
+    SC_NPC = 4,       /* NPCs here */
+    SC_DOOR = 8,      /* doors on this location's exits */
+    SC_PLAYER = 16,   /* other players here */
+    SC_SELF = 32,     /* me, myself */
+    SC_ANYPLAYER = 64 /* other players anywhere */
+};
+#define SC_ITEMS (SC_HELD | SC_HERE)
+#define SC_ALL (SC_HELD | SC_HERE | SC_NPC | SC_DOOR | SC_PLAYER | SC_SELF)
+
+/* what a command did */
+enum { DONE_NOTIME = 0, DONE_TIME = 1, DONE_QUIT = 2 };
+/* resolve() results */
+enum { RES_OK = 0, RES_FAIL = 1, RES_ASKED = 2 };
+
+typedef struct verb verb_t;
+typedef int (*cmd_fn)(tale_player_t *p, const verb_t *v, const char *args);
+struct verb {
+    const char *name;
+    const char *aliases[6];
+    cmd_fn fn;
+    int scope;         /* for completion: where its nouns come from (0: none) */
+    int complete_dirs; /* completes directions */
+    const char *syntax, *help;
+};
+
+const verb_t *find_verb(const char *word);
+size_t verb_names(const char **out, size_t cap);
+int cmd_go_dir(tale_player_t *p, int dir);
+
+void normalize(char *dst, const char *src, size_t cap);
+int resolve(tale_player_t *p, const char *phrase, int scope, thing_t *out);
+const char *thing_name(const tale_player_t *p, thing_t t);
+int run_normalized(tale_player_t *p, const char *norm);
+const char *raw_after_words(const tale_player_t *p, int nwords);
+
+#endif

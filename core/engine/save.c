@@ -1,0 +1,484 @@
+/*
+ * save.c - saving and restoring the world's changing state.
+ *
+ * A save is JSON ({"format":"tale-save","version":1,...}) naming everything by
+ * story id, never by array index, so a save survives a story edit that only
+ * reorders things.  Writing is atomic (temp file in the same folder, fsync,
+ * rename, fsync of the folder).  Reading checks the whole file against the
+ * story before changing anything: a corrupt or foreign save is refused whole.
+ */
+#include "world.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SAVE_FORMAT "tale-save"
+#define SAVE_VERSION 1
+#define SAVE_MAX_BYTES (16u * 1024 * 1024)
+#define SAVE_DEFAULT_NAME "world.save"
+
+static const char *const door_states[] = {"open", "closed", "locked"};
+
+static char *
+default_path(tale_world_t *w, char *err, size_t errlen)
+{
+    if (!w->save_dir) {
+        snprintf(err, errlen, "saving is disabled (no data directory configured)");
+        return NULL;
+    }
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", w->save_dir, SAVE_DEFAULT_NAME) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return path;
+}
+
+static json_t *
+place_json(const tale_world_t *w, place_t pl)
+{
+    char buf[256];
+    switch (pl.kind) {
+    case PLACE_LOC:
+        snprintf(buf, sizeof buf, "location:%s", w->locs[pl.idx].id);
+        break;
+    case PLACE_ITEM:
+        snprintf(buf, sizeof buf, "in:%s", w->items[pl.idx].id);
+        break;
+    case PLACE_NPC:
+        snprintf(buf, sizeof buf, "npc:%s", w->npcs[pl.idx].id);
+        break;
+    case PLACE_PLAYER:
+        snprintf(buf, sizeof buf, "player:%d", pl.idx);
+        break;
+    default:
+        snprintf(buf, sizeof buf, "nowhere");
+    }
+    return json_string(buf);
+}
+
+static int
+find_loc(const tale_world_t *w, const char *id)
+{
+    for (size_t i = 0; i < w->nlocs; i++)
+        if (strcmp(w->locs[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int
+find_item(const tale_world_t *w, const char *id)
+{
+    for (size_t i = 0; i < w->nitems; i++)
+        if (strcmp(w->items[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int
+find_npc(const tale_world_t *w, const char *id)
+{
+    for (size_t i = 0; i < w->nnpcs; i++)
+        if (strcmp(w->npcs[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static json_t *
+player_json(const tale_player_t *p)
+{
+    const tale_world_t *w = p->w;
+    json_t *o = json_object(), *vis = json_array(), *met = json_array();
+    for (size_t i = 0; i < w->nlocs; i++)
+        if (p->visited[i])
+            json_array_append_new(vis, json_string(w->locs[i].id));
+    for (size_t i = 0; i < w->nnpcs; i++)
+        if (p->met[i])
+            json_array_append_new(met, json_string(w->npcs[i].id));
+    json_object_set_new(o, "slot", json_integer(p->slot));
+    json_object_set_new(o, "location", json_string(w->locs[p->location].id));
+    json_object_set_new(o, "turns", json_integer(p->turns));
+    json_object_set_new(o, "brief", json_boolean(p->brief));
+    json_object_set_new(o, "won", json_boolean(p->won));
+    json_object_set_new(o, "visited", vis);
+    json_object_set_new(o, "met", met);
+    return o;
+}
+
+static json_t *
+world_json(tale_world_t *w)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "format", json_string(SAVE_FORMAT));
+    json_object_set_new(root, "version", json_integer(SAVE_VERSION));
+    json_object_set_new(root, "story", json_string(w->meta.name));
+    json_object_set_new(root, "story_version", json_string(w->meta.version));
+    json_object_set_new(root, "clock", json_integer(w->clock));
+    json_object_set_new(root, "ticks", json_integer(w->ticks));
+    json_object_set_new(root, "won", json_boolean(w->won));
+    json_t *flags = json_array();
+    for (size_t i = 0; i < w->nflags; i++)
+        if (w->flags[i])
+            json_array_append_new(flags, json_string(w->flag_names[i]));
+    json_object_set_new(root, "flags", flags);
+    json_t *items = json_object();
+    for (size_t i = 0; i < w->nitems; i++) {
+        item_t *it = &w->items[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "place", place_json(w, it->place));
+        json_object_set_new(o, "closed", json_boolean(it->closed));
+        json_object_set_new(o, "locked", json_boolean(it->locked));
+        json_object_set_new(o, "lit", json_boolean(it->lit));
+        json_object_set_new(o, "worn", json_boolean(it->worn));
+        json_object_set_new(o, "wielded", json_boolean(it->wielded));
+        json_object_set_new(o, "fired", json_integer(it->fired));
+        json_object_set_new(items, it->id, o);
+    }
+    json_object_set_new(root, "items", items);
+    json_t *doors = json_array();
+    for (size_t l = 0; l < w->nlocs; l++)
+        for (size_t e = 0; e < w->locs[l].nexits; e++)
+            if (w->locs[l].exits[e].has_door) {
+                json_t *o = json_object();
+                json_object_set_new(o, "location", json_string(w->locs[l].id));
+                json_object_set_new(o, "direction", json_string(dir_names[w->locs[l].exits[e].dir]));
+                json_object_set_new(o, "state", json_string(door_states[w->locs[l].exits[e].door.state]));
+                json_array_append_new(doors, o);
+            }
+    json_object_set_new(root, "doors", doors);
+    json_t *npcs = json_object();
+    for (size_t i = 0; i < w->nnpcs; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "location", json_string(w->locs[w->npcs[i].location].id));
+        json_object_set_new(o, "route_pos", json_integer((json_int_t)w->npcs[i].route_pos));
+        json_object_set_new(o, "emote_pos", json_integer((json_int_t)w->npcs[i].emote_pos));
+        json_object_set_new(npcs, w->npcs[i].id, o);
+    }
+    json_object_set_new(root, "npcs", npcs);
+    json_t *players = json_array();
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        if (w->players[i])
+            json_array_append_new(players, player_json(w->players[i]));
+    /* restored players who have not come back yet keep their progress */
+    size_t k;
+    json_t *pp;
+    json_array_foreach(w->pending_players, k, pp)
+    {
+        json_int_t slot = json_integer_value(json_object_get(pp, "slot"));
+        if (slot < 0 || (size_t)slot >= w->nplayers_cap || !w->players[slot])
+            json_array_append(players, pp);
+    }
+    json_object_set_new(root, "players", players);
+    return root;
+}
+
+int
+tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+{
+    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    if (!path)
+        return -1;
+    if (!path_in)
+        mkdir(w->save_dir, 0750); /* first save: the folder may not exist yet */
+    json_t *root = world_json(w);
+    char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+    json_decref(root);
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+    if (!data || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+        snprintf(err, errlen, "out of memory");
+        tmp = NULL;
+        goto out;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t len = strlen(data), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* make the rename itself durable */
+    char *dcopy = strdup(path);
+    int dfd = dcopy ? open(dirname(dcopy), O_RDONLY | O_DIRECTORY) : -1;
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dcopy);
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(data);
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------- restore */
+
+static int
+parse_place(const tale_world_t *w, const char *s, place_t *out)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "nowhere") == 0) {
+        *out = (place_t){PLACE_NOWHERE, 0};
+        return 0;
+    }
+    const char *c = strchr(s, ':');
+    if (!c)
+        return -1;
+    size_t kl = (size_t)(c - s);
+    const char *id = c + 1;
+    if (kl == 8 && strncmp(s, "location", 8) == 0)
+        *out = (place_t){PLACE_LOC, find_loc(w, id)};
+    else if (kl == 2 && strncmp(s, "in", 2) == 0)
+        *out = (place_t){PLACE_ITEM, find_item(w, id)};
+    else if (kl == 3 && strncmp(s, "npc", 3) == 0)
+        *out = (place_t){PLACE_NPC, find_npc(w, id)};
+    else if (kl == 6 && strncmp(s, "player", 6) == 0) {
+        char *end;
+        long v = strtol(id, &end, 10);
+        if (*end || v < 0 || v > 100000)
+            return -1;
+        *out = (place_t){PLACE_PLAYER, (int)v};
+    } else
+        return -1;
+    return out->idx < 0 ? -1 : 0;
+}
+
+/* Check one saved player against the story; apply it to p when p is given. */
+static int
+player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t errlen)
+{
+    json_t *loc = json_object_get(o, "location"), *vis = json_object_get(o, "visited"), *met = json_object_get(o, "met");
+    json_t *slot = json_object_get(o, "slot"), *turns = json_object_get(o, "turns");
+    int l = json_is_string(loc) ? find_loc(w, json_string_value(loc)) : -1;
+    if (l < 0 || !json_is_integer(slot) || json_integer_value(slot) < 0 || !json_is_integer(turns) || !json_is_array(vis) ||
+        !json_is_array(met)) {
+        snprintf(err, errlen, "a saved player is damaged or names an unknown location");
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(vis, i, v) if (!json_is_string(v) || find_loc(w, json_string_value(v)) < 0)
+    {
+        snprintf(err, errlen, "a saved player visited unknown location '%s'", json_is_string(v) ? json_string_value(v) : "?");
+        return -1;
+    }
+    json_array_foreach(met, i, v) if (!json_is_string(v) || find_npc(w, json_string_value(v)) < 0)
+    {
+        snprintf(err, errlen, "a saved player met unknown npc '%s'", json_is_string(v) ? json_string_value(v) : "?");
+        return -1;
+    }
+    if (!p)
+        return 0;
+    p->location = l;
+    p->turns = (long)json_integer_value(turns);
+    p->brief = json_is_true(json_object_get(o, "brief"));
+    p->won = json_is_true(json_object_get(o, "won"));
+    memset(p->visited, 0, w->nlocs);
+    memset(p->met, 0, w->nnpcs);
+    json_array_foreach(vis, i, v) p->visited[find_loc(w, json_string_value(v))] = 1;
+    json_array_foreach(met, i, v) p->met[find_npc(w, json_string_value(v))] = 1;
+    p->it.kind = THING_NONE;
+    p->pending = 0;
+    return 0;
+}
+
+void
+player_apply_pending(tale_player_t *p)
+{
+    tale_world_t *w = p->w;
+    size_t i;
+    json_t *o;
+    char err[256];
+    json_array_foreach(w->pending_players, i, o)
+    {
+        if (json_integer_value(json_object_get(o, "slot")) == p->slot) {
+            player_from_json(w, o, p, err, sizeof err); /* checked when the save was read */
+            json_array_remove(w->pending_players, i);
+            return;
+        }
+    }
+}
+
+#define BAD(...)                                                                                                               \
+    do {                                                                                                                       \
+        snprintf(err, errlen, __VA_ARGS__);                                                                                    \
+        goto out;                                                                                                              \
+    } while (0)
+
+int
+tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+{
+    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    if (!path)
+        return -1;
+    int rc = -1;
+    json_t *root = NULL;
+    place_t *places = NULL;
+    unsigned char *flags = NULL;
+    int *door_state = NULL, *npc_loc = NULL;
+    char ebuf[256];
+
+    struct stat st;
+    if (stat(path, &st) < 0)
+        BAD("%s: %s", path, errno == ENOENT ? "no saved game" : strerror(errno));
+    if (!S_ISREG(st.st_mode) || st.st_size > SAVE_MAX_BYTES)
+        BAD("%s: not a saved game (not a regular file, or too large)", path);
+    json_error_t je;
+    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        BAD("%s: not a saved game (corrupt at line %d: %s)", path, je.line, je.text);
+    if (!json_is_object(root) || !json_is_string(json_object_get(root, "format")) ||
+        strcmp(json_string_value(json_object_get(root, "format")), SAVE_FORMAT) != 0)
+        BAD("%s: not a Tale Host saved game", path);
+    json_t *ver = json_object_get(root, "version");
+    if (!json_is_integer(ver) || json_integer_value(ver) != SAVE_VERSION)
+        BAD("%s: saved by an incompatible version (format %lld, this host reads %d)", path,
+            json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL, SAVE_VERSION);
+    json_t *story = json_object_get(root, "story");
+    if (!json_is_string(story) || strcmp(json_string_value(story), w->meta.name) != 0)
+        BAD("%s: this save belongs to another story ('%s', not '%s')", path, json_is_string(story) ? json_string_value(story) : "?",
+            w->meta.name);
+    json_t *clock = json_object_get(root, "clock"), *ticks = json_object_get(root, "ticks");
+    json_t *jflags = json_object_get(root, "flags"), *jitems = json_object_get(root, "items");
+    json_t *jdoors = json_object_get(root, "doors"), *jnpcs = json_object_get(root, "npcs");
+    json_t *jplayers = json_object_get(root, "players");
+    if (!json_is_integer(clock) || !json_is_integer(ticks) || !json_is_array(jflags) || !json_is_object(jitems) ||
+        !json_is_array(jdoors) || !json_is_object(jnpcs) || !json_is_array(jplayers))
+        BAD("%s: saved game is damaged (a section is missing)", path);
+
+    /* stage everything; touch the world only when all of it checks out */
+    flags = calloc(w->nflags ? w->nflags : 1, 1);
+    places = calloc(w->nitems ? w->nitems : 1, sizeof *places);
+    npc_loc = calloc(w->nnpcs ? w->nnpcs : 1, sizeof *npc_loc);
+    size_t ndoors = 0;
+    for (size_t l = 0; l < w->nlocs; l++)
+        ndoors += w->locs[l].nexits;
+    door_state = calloc(ndoors ? ndoors : 1, sizeof *door_state);
+    if (!flags || !places || !npc_loc || !door_state)
+        BAD("out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(jflags, i, v)
+    {
+        int f = json_is_string(v) ? flag_index(w, json_string_value(v)) : -1;
+        if (f < 0)
+            BAD("%s: saved game names unknown flag '%s'", path, json_is_string(v) ? json_string_value(v) : "?");
+        flags[f] = 1;
+    }
+    for (size_t k = 0; k < w->nitems; k++) {
+        json_t *o = json_object_get(jitems, w->items[k].id);
+        if (!json_is_object(o) || parse_place(w, json_string_value(json_object_get(o, "place")), &places[k]) < 0)
+            BAD("%s: saved game is damaged: item '%s' is missing or has no valid place", path, w->items[k].id);
+        if (places[k].kind == PLACE_ITEM && (places[k].idx == (int)k || !w->items[places[k].idx].container))
+            BAD("%s: saved game is damaged: item '%s' is inside something that is not a container", path, w->items[k].id);
+    }
+    for (size_t k = 0; k < ndoors; k++)
+        door_state[k] = -1;
+    json_array_foreach(jdoors, i, v)
+    {
+        json_t *jl = json_object_get(v, "location"), *jd = json_object_get(v, "direction"), *js = json_object_get(v, "state");
+        int l = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
+        int d = json_is_string(jd) ? dir_parse(json_string_value(jd)) : -1, s = -1;
+        for (int k = 0; k < 3 && json_is_string(js); k++)
+            if (strcmp(json_string_value(js), door_states[k]) == 0)
+                s = k;
+        int slot = -1;
+        for (size_t l2 = 0, base = 0; l >= 0 && l2 < w->nlocs; base += w->locs[l2].nexits, l2++)
+            if ((int)l2 == l)
+                for (size_t e = 0; e < w->locs[l].nexits; e++)
+                    if (w->locs[l].exits[e].dir == d && w->locs[l].exits[e].has_door)
+                        slot = (int)(base + e);
+        if (slot < 0 || s < 0)
+            BAD("%s: saved game is damaged: a door entry names no door of this story", path);
+        door_state[slot] = s;
+    }
+    for (size_t k = 0; k < w->nnpcs; k++) {
+        json_t *o = json_object_get(jnpcs, w->npcs[k].id);
+        json_t *jl = json_object_get(o, "location");
+        npc_loc[k] = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
+        if (npc_loc[k] < 0)
+            BAD("%s: saved game is damaged: npc '%s' is missing or somewhere unknown", path, w->npcs[k].id);
+    }
+    json_array_foreach(jplayers, i, v) if (player_from_json(w, v, NULL, ebuf, sizeof ebuf) < 0) BAD("%s: %s", path, ebuf);
+
+    /* apply */
+    memcpy(w->flags, flags, w->nflags);
+    for (size_t k = 0; k < w->nitems; k++) {
+        json_t *o = json_object_get(jitems, w->items[k].id);
+        item_t *it = &w->items[k];
+        it->place = places[k];
+        it->closed = json_is_true(json_object_get(o, "closed"));
+        it->locked = json_is_true(json_object_get(o, "locked"));
+        it->lit = json_is_true(json_object_get(o, "lit"));
+        it->worn = json_is_true(json_object_get(o, "worn"));
+        it->wielded = json_is_true(json_object_get(o, "wielded"));
+        it->fired = (unsigned)json_integer_value(json_object_get(o, "fired"));
+    }
+    for (size_t l = 0, base = 0; l < w->nlocs; base += w->locs[l].nexits, l++)
+        for (size_t e = 0; e < w->locs[l].nexits; e++)
+            if (door_state[base + e] >= 0)
+                w->locs[l].exits[e].door.state = door_state[base + e];
+    for (size_t k = 0; k < w->nnpcs; k++) {
+        json_t *o = json_object_get(jnpcs, w->npcs[k].id);
+        npc_t *n = &w->npcs[k];
+        n->location = npc_loc[k];
+        n->route_pos = n->nroute ? (size_t)json_integer_value(json_object_get(o, "route_pos")) % n->nroute : 0;
+        n->emote_pos = n->nemotes ? (size_t)json_integer_value(json_object_get(o, "emote_pos")) % n->nemotes : 0;
+    }
+    w->clock = (long)json_integer_value(clock);
+    w->ticks = (long)json_integer_value(ticks);
+    w->won = json_is_true(json_object_get(root, "won"));
+    json_decref(w->pending_players);
+    w->pending_players = json_array();
+    json_array_foreach(jplayers, i, v)
+    {
+        json_int_t slot = json_integer_value(json_object_get(v, "slot"));
+        if ((size_t)slot < w->nplayers_cap && w->players[slot])
+            player_from_json(w, v, w->players[slot], ebuf, sizeof ebuf);
+        else
+            json_array_append(w->pending_players, v);
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    free(places);
+    free(flags);
+    free(door_state);
+    free(npc_loc);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,410 @@
+/*
+ * text.c - turning story text and engine messages into the HTML of a text
+ * frame.  The rule that matters: only the engine's own markup and the known
+ * style tags become HTML; every other byte from a story or a player is escaped.
+ */
+#include "world.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+sb_add(sbuf_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns)
+            abort(); /* out of memory: nothing sensible to do mid-render */
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+void
+sb_adds(sbuf_t *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+void
+sb_printf(sbuf_t *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof tmp) {
+        sb_add(b, tmp, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_add(b, big, (size_t)n);
+    free(big);
+}
+
+void
+sb_free(sbuf_t *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+void
+sb_escape(sbuf_t *b, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            /* control characters other than tab/newline never reach a page */
+            if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')
+                rep = "";
+        }
+        if (rep) {
+            sb_add(b, s + start, i - start);
+            sb_adds(b, rep);
+            start = i + 1;
+        }
+    }
+    sb_add(b, s + start, n - start);
+}
+
+static const char *const style_tags[] = {"location", "bright", "dim", "ul", "it", "rev", "monospaced", NULL};
+
+/* Length of a style tag at s (0 if none); *closing and *which describe it. */
+static size_t
+match_tag(const char *s, size_t n, int *closing, int *which)
+{
+    if (n < 3 || s[0] != '<')
+        return 0;
+    size_t i = 1;
+    *closing = 0;
+    if (s[i] == '/') {
+        *closing = 1;
+        i++;
+    }
+    if (!*closing && n >= 7 && strncmp(s, "<clear>", 7) == 0) {
+        *which = -1;
+        return 7;
+    }
+    for (int t = 0; style_tags[t]; t++) {
+        size_t tl = strlen(style_tags[t]);
+        if (i + tl < n && strncmp(s + i, style_tags[t], tl) == 0 && s[i + tl] == '>') {
+            *which = t;
+            return i + tl + 1;
+        }
+    }
+    return 0;
+}
+
+/* Render s with tag state *openp carried across calls (for formats whose
+ * tags span an argument); the caller closes what is left open. */
+static void
+render_part(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p, int *openp)
+{
+    int open = *openp;
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!allow_tags || s[i] != '<')
+            continue;
+        int closing, which;
+        size_t tl = match_tag(s + i, n - i, &closing, &which);
+        if (!tl)
+            continue;
+        sb_escape(b, s + start, i - start);
+        if (which < 0) {
+            if (p)
+                out_special(p, "clear");
+        } else if (closing) {
+            if (open > 0) {
+                sb_adds(b, "</span>");
+                open--;
+            }
+        } else {
+            sb_printf(b, "<span class='txt-%s'>", style_tags[which]);
+            open++;
+        }
+        i += tl - 1;
+        start = i + 1;
+    }
+    sb_escape(b, s + start, n - start);
+    *openp = open;
+}
+
+void
+render_inline(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p)
+{
+    int open = 0;
+    render_part(b, s, n, allow_tags, p, &open);
+    while (open-- > 0)
+        sb_adds(b, "</span>");
+}
+
+static int
+blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* One paragraph of story text: lines [s, s+n).  Preformatted when every
+ * non-empty line starts with two spaces. */
+static void
+story_paragraph(tale_player_t *p, const char *s, size_t n)
+{
+    int pre = 1;
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t ll = nl ? (size_t)(nl - (s + i)) : n - i;
+        if (ll > 0 && (ll < 2 || s[i] != ' ' || s[i + 1] != ' '))
+            pre = 0;
+        i += ll + 1;
+    }
+    sbuf_t tmp = {0};
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t ll = nl ? (size_t)(nl - (s + i)) : n - i;
+        const char *l = s + i;
+        if (pre) {
+            if (ll >= 2) {
+                l += 2;
+                ll -= 2;
+            }
+            if (tmp.len)
+                sb_add(&tmp, "\n", 1);
+        } else {
+            while (ll && isspace((unsigned char)*l)) {
+                l++;
+                ll--;
+            }
+            while (ll && isspace((unsigned char)l[ll - 1]))
+                ll--;
+            if (tmp.len && ll)
+                sb_add(&tmp, " ", 1);
+        }
+        sb_add(&tmp, l, ll);
+        i += (nl ? (size_t)(nl - (s + i)) : n - i) + 1;
+    }
+    sbuf_t html = {0};
+    render_inline(&html, tmp.s ? tmp.s : "", tmp.len, 1, p);
+    if (pre) {
+        sb_adds(&p->out, "<pre>");
+        sb_add(&p->out, html.s ? html.s : "", html.len);
+        sb_adds(&p->out, "</pre>\n");
+    } else if (html.len) {
+        sb_adds(&p->out, "<p>");
+        sb_add(&p->out, html.s, html.len);
+        sb_adds(&p->out, "</p>\n");
+    }
+    sb_free(&tmp);
+    sb_free(&html);
+}
+
+void
+out_story(tale_player_t *p, const char *text)
+{
+    if (!text)
+        return;
+    size_t n = strlen(text), i = 0;
+    while (i < n) {
+        /* skip blank lines, then take lines up to the next blank one */
+        const char *nl = memchr(text + i, '\n', n - i);
+        size_t ll = nl ? (size_t)(nl - (text + i)) : n - i;
+        if (blank_line(text + i, ll)) {
+            i += ll + 1;
+            continue;
+        }
+        size_t start = i;
+        while (i < n) {
+            nl = memchr(text + i, '\n', n - i);
+            ll = nl ? (size_t)(nl - (text + i)) : n - i;
+            if (blank_line(text + i, ll))
+                break;
+            i += ll + 1;
+        }
+        size_t end = i > n ? n : i;
+        while (end > start && text[end - 1] == '\n')
+            end--;
+        story_paragraph(p, text + start, end - start);
+    }
+}
+
+/* The engine's own message formatter: see world.h for the conversions. */
+static void
+format_into(sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
+{
+    const char *lit = fmt;
+    int open = 0;
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%')
+            continue;
+        render_part(b, lit, (size_t)(f - lit), 1, p, &open);
+        f++;
+        if (*f == 's' || *f == 'S') {
+            const char *s = va_arg(ap, const char *);
+            if (!s)
+                s = "";
+            if (*f == 'S')
+                render_inline(b, s, strlen(s), 1, p);
+            else
+                sb_escape(b, s, strlen(s));
+        } else if (*f == 'd') {
+            sb_printf(b, "%d", va_arg(ap, int));
+        } else if (f[0] == 'l' && f[1] == 'd') {
+            sb_printf(b, "%ld", va_arg(ap, long));
+            f++;
+        } else if (*f == '%') {
+            sb_add(b, "%", 1);
+        } else if (!*f) {
+            break;
+        }
+        lit = f + 1;
+    }
+    render_part(b, lit, strlen(lit), 1, p, &open);
+    while (open-- > 0)
+        sb_adds(b, "</span>");
+}
+
+void
+out_vp(tale_player_t *p, const char *fmt, va_list ap)
+{
+    sb_adds(&p->out, "<p>");
+    format_into(&p->out, p, fmt, ap);
+    sb_adds(&p->out, "</p>\n");
+}
+
+void
+out_p(tale_player_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_vp(p, fmt, ap);
+    va_end(ap);
+}
+
+void
+out_speech(tale_player_t *p, const char *who, const char *verb, const char *text, int story)
+{
+    /* story speech is an NPC's; everything else a player's (styled apart) */
+    const char *kind = story ? "npc" : "player";
+    sb_printf(&p->out, "<p><span class='txt-%s-name'>", kind);
+    render_inline(&p->out, who, strlen(who), 0, p);
+    sb_printf(&p->out, "</span> %s: <span class='txt-%s-speech'>\xe2\x80\x9c", verb, kind);
+    /* speech is one paragraph: fold line breaks */
+    sbuf_t tmp = {0};
+    for (const char *s = text; *s; s++) {
+        if (*s == '\n') {
+            if (s[1])
+                sb_add(&tmp, " ", 1);
+        } else {
+            sb_add(&tmp, s, 1);
+        }
+    }
+    render_inline(&p->out, tmp.s ? tmp.s : "", tmp.len, story, p);
+    sb_free(&tmp);
+    sb_adds(&p->out, "\xe2\x80\x9d</span></p>\n");
+}
+
+void
+out_raw(tale_player_t *p, const char *html)
+{
+    sb_adds(&p->out, html);
+}
+
+void
+out_special(tale_player_t *p, const char *special)
+{
+    if (!p->special)
+        p->special = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(p->special, i, v) if (strcmp(json_string_value(v), special) == 0) return;
+    json_array_append_new(p->special, json_string(special));
+}
+
+/* comma-separated list into a json string */
+static void
+list_add(sbuf_t *b, const char *name)
+{
+    if (b->len)
+        sb_add(b, ",", 1);
+    sb_adds(b, name);
+}
+
+void
+player_flush(tale_player_t *p)
+{
+    tale_world_t *w = p->w;
+    const location_t *l = &w->locs[p->location];
+    sbuf_t npcs = {0}, items = {0}, exits = {0};
+    int see = player_can_see(p);
+    if (see) {
+        for (size_t i = 0; i < w->nnpcs; i++)
+            if (w->npcs[i].location == p->location)
+                list_add(&npcs, w->npcs[i].name);
+        for (size_t i = 0; i < w->nplayers_cap; i++)
+            if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location)
+                list_add(&npcs, w->players[i]->name);
+        for (size_t i = 0; i < w->nitems; i++)
+            if (item_visible_at(w, (int)i, p->location) && !w->items[i].fixed)
+                list_add(&items, w->items[i].name);
+    }
+    for (size_t e = 0; e < l->nexits; e++) {
+        const exit_t *x = &l->exits[e];
+        if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
+            continue;
+        list_add(&exits, dir_names[x->dir]);
+    }
+    json_t *f = json_object();
+    json_object_set_new(f, "type", json_string("text"));
+    json_object_set_new(f, "text", json_string(p->out.s ? p->out.s : ""));
+    json_object_set_new(f, "special", p->special ? p->special : json_array());
+    p->special = NULL;
+    json_object_set_new(f, "turns", json_integer(p->turns));
+    json_object_set_new(f, "location", json_string(l->title));
+    json_object_set_new(f, "location_image", json_string(l->image ? l->image : ""));
+    json_object_set_new(f, "npcs", json_string(npcs.s ? npcs.s : ""));
+    json_object_set_new(f, "items", json_string(items.s ? items.s : ""));
+    json_object_set_new(f, "exits", json_string(exits.s ? exits.s : ""));
+    sb_free(&npcs);
+    sb_free(&items);
+    sb_free(&exits);
+    p->out.len = 0;
+    if (p->out.s)
+        p->out.s[0] = 0;
+    p->emit(p->ctx, f);
+}

@@ -1,0 +1,549 @@
+/*
+ * world.c - the world's life: loading, players joining and leaving, the
+ * server tick, and the questions every command asks (what can the player see,
+ * what is in reach, has the story been won).
+ */
+#include "world.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dir_names[DIR__N] = {"north",     "south",     "east", "west", "northeast", "northwest",
+                                       "southeast", "southwest", "up",   "down", "in",        "out"};
+static const char *const dir_abbrev[DIR__N] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "u", "d", NULL, NULL};
+
+int
+dir_parse(const char *word)
+{
+    for (int d = 0; d < DIR__N; d++)
+        if (strcmp(word, dir_names[d]) == 0 || (dir_abbrev[d] && strcmp(word, dir_abbrev[d]) == 0))
+            return d;
+    if (strcmp(word, "inside") == 0)
+        return DIR_IN;
+    if (strcmp(word, "outside") == 0)
+        return DIR_OUT;
+    return -1;
+}
+
+tale_world_t *
+tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *err, size_t errlen)
+{
+    tale_world_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "%s: out of memory", story_dir);
+        return NULL;
+    }
+    w->dir = strdup(story_dir);
+    char *path = NULL, *res = NULL;
+    if (asprintf(&path, "%s/story.yaml", story_dir) < 0 || asprintf(&res, "%s/resources", story_dir) < 0) {
+        snprintf(err, errlen, "%s: out of memory", story_dir);
+        free(path);
+        tale_world_free(w);
+        return NULL;
+    }
+    int rc = story_load(w, path, err, errlen);
+    free(path);
+    if (rc < 0) {
+        free(res);
+        tale_world_free(w);
+        return NULL;
+    }
+    char *abs = realpath(res, NULL);
+    if (abs) {
+        free(res);
+        res = abs;
+    }
+    w->meta.resources_dir = res;
+    w->save_dir = opt && opt->save_dir ? strdup(opt->save_dir) : NULL;
+    w->max_input = opt && opt->max_input ? opt->max_input : 1024;
+    w->clock = w->clock_start;
+    return w;
+}
+
+static void
+free_flaglist(flaglist_t *f)
+{
+    free(f->v);
+}
+
+static void
+free_reaction(reaction_t *r)
+{
+    if (!r)
+        return;
+    free_flaglist(&r->set);
+    free_flaglist(&r->clear);
+    free(r);
+}
+
+void
+tale_world_free(tale_world_t *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        if (w->players[i])
+            tale_player_leave(w->players[i]);
+    free(w->players);
+    for (size_t i = 0; i < w->nlocs; i++) {
+        for (size_t e = 0; e < w->locs[i].nexits; e++)
+            free(w->locs[i].exits[e].door.aliases);
+        free(w->locs[i].exits);
+    }
+    free(w->locs);
+    for (size_t i = 0; i < w->nitems; i++) {
+        free(w->items[i].aliases);
+        for (int v = 0; v < ON__N; v++)
+            free_reaction(w->items[i].on[v]);
+    }
+    free(w->items);
+    for (size_t i = 0; i < w->nnpcs; i++) {
+        npc_t *n = &w->npcs[i];
+        for (size_t t = 0; t < n->ntopics; t++) {
+            free(n->topics[t].about);
+            free_flaglist(&n->topics[t].set);
+            free_flaglist(&n->topics[t].clear);
+        }
+        free(n->topics);
+        for (size_t a = 0; a < n->naccepts; a++) {
+            free_flaglist(&n->accepts[a].set);
+            free_flaglist(&n->accepts[a].clear);
+        }
+        free(n->accepts);
+        free(n->aliases);
+        free(n->route);
+        free(n->emotes);
+    }
+    free(w->npcs);
+    for (size_t i = 0; i < w->nflags; i++)
+        free(w->flag_names[i]);
+    free(w->flag_names);
+    free(w->flags);
+    json_decref(w->pending_players);
+    free((char *)w->meta.resources_dir);
+    free(w->save_dir);
+    free(w->dir);
+    tale_yaml_free(&w->y);
+    free(w);
+}
+
+const tale_story_meta_t *
+tale_world_meta(const tale_world_t *w)
+{
+    return &w->meta;
+}
+
+/* ------------------------------------------------------------ questions */
+
+/* "a " or "an " for a name: a guess from the first letter, right for most names */
+const char *
+article(const char *name)
+{
+    return strchr("aeiouAEIOU", name[0]) && name[0] ? "an " : "a ";
+}
+
+const char *
+item_name(const tale_world_t *w, int i)
+{
+    return w->items[i].name;
+}
+
+/* Where an item ultimately is, following containers (closed or not). */
+static place_t
+outer_place(const tale_world_t *w, int item, int *through_closed)
+{
+    place_t pl = w->items[item].place;
+    int hops = 0;
+    *through_closed = 0;
+    while (pl.kind == PLACE_ITEM && hops++ < (int)w->nitems) {
+        if (w->items[pl.idx].closed)
+            *through_closed = 1;
+        pl = w->items[pl.idx].place;
+    }
+    return pl;
+}
+
+/* Visible lying at loc: directly there, or in an open container that is. */
+int
+item_visible_at(const tale_world_t *w, int item, int loc)
+{
+    int closed;
+    place_t pl = outer_place(w, item, &closed);
+    if (w->items[item].place.kind != PLACE_LOC)
+        return 0; /* contents are listed with their container, not the room */
+    return pl.kind == PLACE_LOC && pl.idx == loc && !closed;
+}
+
+int
+item_held_by(const tale_world_t *w, int item, int slot)
+{
+    return w->items[item].place.kind == PLACE_PLAYER && w->items[item].place.idx == slot;
+}
+
+static int
+light_here(const tale_world_t *w, int loc, int slot)
+{
+    for (size_t i = 0; i < w->nitems; i++) {
+        const item_t *it = &w->items[i];
+        if (!it->light || !it->lit)
+            continue;
+        int closed;
+        place_t pl = outer_place(w, (int)i, &closed);
+        if (closed)
+            continue;
+        if (pl.kind == PLACE_LOC && pl.idx == loc)
+            return 1;
+        if (pl.kind == PLACE_PLAYER && w->players[pl.idx] && w->players[pl.idx]->location == loc)
+            return 1;
+        if (pl.kind == PLACE_NPC && w->npcs[pl.idx].location == loc)
+            return 1;
+    }
+    (void)slot;
+    return 0;
+}
+
+int
+player_can_see(const tale_player_t *p)
+{
+    const tale_world_t *w = p->w;
+    return !w->locs[p->location].dark || light_here(w, p->location, p->slot);
+}
+
+/* In reach: carried, lying here (when the player can see), or inside an open
+ * container that is either. */
+int
+item_in_scope(const tale_player_t *p, int item)
+{
+    const tale_world_t *w = p->w;
+    int closed;
+    place_t pl = outer_place(w, item, &closed);
+    if (closed)
+        return 0;
+    if (pl.kind == PLACE_PLAYER)
+        return pl.idx == p->slot;
+    if (pl.kind == PLACE_LOC)
+        return pl.idx == p->location && player_can_see(p);
+    return 0;
+}
+
+long
+clock_now(const tale_world_t *w)
+{
+    return w->clock;
+}
+
+void
+flags_apply(tale_world_t *w, const flaglist_t *set, const flaglist_t *clear)
+{
+    for (size_t i = 0; i < set->n; i++)
+        w->flags[set->v[i]] = 1;
+    for (size_t i = 0; i < clear->n; i++)
+        w->flags[clear->v[i]] = 0;
+}
+
+static void
+list_contents(tale_player_t *p, int container)
+{
+    tale_world_t *w = p->w;
+    sbuf_t names = {0};
+    int n = 0;
+    for (size_t i = 0; i < w->nitems; i++)
+        if (w->items[i].place.kind == PLACE_ITEM && w->items[i].place.idx == container) {
+            if (n++)
+                sb_adds(&names, ", ");
+            sb_adds(&names, article(w->items[i].name));
+            sb_adds(&names, w->items[i].name);
+        }
+    if (n)
+        out_p(p, "In the %s: %s.", w->items[container].name, names.s);
+    sb_free(&names);
+}
+
+void
+describe_location(tale_player_t *p, int full)
+{
+    tale_world_t *w = p->w;
+    location_t *l = &w->locs[p->location];
+    out_p(p, "<location>%s</location>", l->title);
+    if (!player_can_see(p)) {
+        out_p(p, "It is pitch dark. You can't see a thing.");
+        return;
+    }
+    if (full)
+        out_story(p, l->description);
+    sbuf_t b = {0};
+    int n = 0;
+    for (size_t i = 0; i < w->nitems; i++)
+        if (item_visible_at(w, (int)i, p->location) && !w->items[i].fixed) {
+            if (n++)
+                sb_adds(&b, ", ");
+            sb_adds(&b, article(w->items[i].name));
+            sb_adds(&b, w->items[i].name);
+        }
+    if (n)
+        out_p(p, "You see: %s.", b.s);
+    for (size_t i = 0; i < w->nitems; i++)
+        if (item_visible_at(w, (int)i, p->location) && w->items[i].container && !w->items[i].closed)
+            list_contents(p, (int)i);
+    b.len = 0;
+    n = 0;
+    for (size_t i = 0; i < w->nnpcs; i++)
+        if (w->npcs[i].location == p->location) {
+            if (n++)
+                sb_adds(&b, ", ");
+            sb_adds(&b, w->npcs[i].name);
+            if (w->npcs[i].title) {
+                sb_adds(&b, ", ");
+                sb_adds(&b, w->npcs[i].title);
+                sb_adds(&b, ",");
+            }
+        }
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location) {
+            if (n++)
+                sb_adds(&b, ", ");
+            sb_adds(&b, w->players[i]->name);
+        }
+    if (n) {
+        out_p(p, "%s %s here.", b.s, n > 1 ? "are" : "is");
+    }
+    sb_free(&b);
+    b = (sbuf_t){0};
+    n = 0;
+    for (size_t e = 0; e < l->nexits; e++) {
+        exit_t *x = &l->exits[e];
+        if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
+            continue;
+        if (n++)
+            sb_adds(&b, ", ");
+        sb_adds(&b, dir_names[x->dir]);
+    }
+    if (n)
+        out_p(p, "<dim>Exits: %s.</dim>", b.s);
+    else
+        out_p(p, "<dim>There is no way out.</dim>");
+    sb_free(&b);
+}
+
+/* The greeting of every NPC here that this player has not met yet. */
+void
+meet_npcs(tale_player_t *p)
+{
+    tale_world_t *w = p->w;
+    if (!player_can_see(p))
+        return;
+    for (size_t i = 0; i < w->nnpcs; i++)
+        if (w->npcs[i].location == p->location && !p->met[i]) {
+            p->met[i] = 1;
+            if (w->npcs[i].greeting)
+                out_speech(p, w->npcs[i].name, "says", w->npcs[i].greeting, 1);
+        }
+}
+
+static void
+tell_v(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, va_list ap)
+{
+    for (size_t i = 0; i < w->nplayers_cap; i++) {
+        tale_player_t *o = w->players[i];
+        if (!o || o == except || (loc >= 0 && o->location != loc))
+            continue;
+        va_list aq;
+        va_copy(aq, ap);
+        out_vp(o, fmt, aq);
+        va_end(aq);
+        player_flush(o);
+    }
+}
+
+void
+tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tell_v(w, loc, except, fmt, ap);
+    va_end(ap);
+}
+
+void
+tell_all(tale_world_t *w, const tale_player_t *except, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tell_v(w, -1, except, fmt, ap);
+    va_end(ap);
+}
+
+void
+check_goal(tale_player_t *p)
+{
+    tale_world_t *w = p->w;
+    if (p->won || w->goal_kind == GOAL_NONE)
+        return;
+    int done = 0;
+    if (w->goal_kind == GOAL_FLAG) {
+        done = w->flags[w->goal_flag];
+    } else {
+        place_t pl = w->items[w->goal_item].place;
+        if (w->goal_at.kind == PLACE_PLAYER)
+            done = pl.kind == PLACE_PLAYER;
+        else
+            done = pl.kind == w->goal_at.kind && pl.idx == w->goal_at.idx;
+    }
+    if (done) {
+        p->won = 1;
+        w->won = 1;
+        out_story(p, w->ending);
+        out_p(p, "<dim>You have finished the story in %ld turns. You may look around, or type</dim> quit<dim>.</dim>", p->turns);
+    }
+}
+
+/* -------------------------------------------------------------- players */
+
+tale_player_t *
+tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+{
+    tale_player_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    size_t slot = 0;
+    while (slot < w->nplayers_cap && w->players[slot])
+        slot++;
+    if (slot == w->nplayers_cap) {
+        size_t cap = w->nplayers_cap ? w->nplayers_cap * 2 : 4;
+        tale_player_t **np = realloc(w->players, cap * sizeof *np);
+        if (!np) {
+            free(p);
+            return NULL;
+        }
+        memset(np + w->nplayers_cap, 0, (cap - w->nplayers_cap) * sizeof *np);
+        w->players = np;
+        w->nplayers_cap = cap;
+    }
+    p->w = w;
+    p->emit = emit;
+    p->ctx = ctx;
+    p->slot = (int)slot;
+    p->location = w->start;
+    p->visited = calloc(w->nlocs, 1);
+    p->met = calloc(w->nnpcs ? w->nnpcs : 1, 1);
+    p->it.kind = THING_NONE;
+    if (slot == 0)
+        snprintf(p->name, sizeof p->name, "%s", w->player_name);
+    else
+        snprintf(p->name, sizeof p->name, "%s %zu", w->player_name, slot + 1);
+    w->players[slot] = p;
+    player_apply_pending(p);
+
+    if (w->welcome)
+        out_story(p, w->welcome);
+    if (w->motd)
+        out_story(p, w->motd);
+    p->visited[p->location] = 1;
+    describe_location(p, 1);
+    meet_npcs(p);
+    player_flush(p);
+    tell_room(w, p->location, p, "%s appears.", p->name);
+    return p;
+}
+
+void
+tale_player_leave(tale_player_t *p)
+{
+    if (!p)
+        return;
+    tale_world_t *w = p->w;
+    /* what the player carried stays in the world, where they stood */
+    for (size_t i = 0; i < w->nitems; i++)
+        if (item_held_by(w, (int)i, p->slot)) {
+            w->items[i].place.kind = PLACE_LOC;
+            w->items[i].place.idx = p->location;
+            w->items[i].worn = w->items[i].wielded = 0;
+        }
+    w->players[p->slot] = NULL;
+    tell_room(w, p->location, p, "%s leaves the game.", p->name);
+    free(p->visited);
+    free(p->met);
+    free(p->pending_before);
+    free(p->pending_after);
+    sb_free(&p->out);
+    json_decref(p->special);
+    free(p);
+}
+
+int
+tale_player_command(tale_player_t *p, const char *line, size_t len)
+{
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return TALE_CMD_OK;
+    memcpy(buf, line, len);
+    buf[len] = 0;
+    int rc = parser_run(p, buf);
+    free(buf);
+    return rc;
+}
+
+json_t *
+tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
+{
+    char *buf = strndup(prefix, len);
+    if (!buf)
+        return json_array();
+    json_t *r = parser_complete(p, buf);
+    free(buf);
+    return r;
+}
+
+/* ------------------------------------------------------------------ tick */
+
+static const char *
+npc_move_word(const tale_world_t *w, int from, int to)
+{
+    const location_t *l = &w->locs[from];
+    for (size_t e = 0; e < l->nexits; e++)
+        if (l->exits[e].target == to)
+            return dir_names[l->exits[e].dir];
+    return NULL;
+}
+
+void
+tale_world_tick(tale_world_t *w)
+{
+    w->ticks++;
+    w->clock += w->per_tick;
+    for (size_t i = 0; i < w->nnpcs; i++) {
+        npc_t *n = &w->npcs[i];
+        if (n->wander_every && n->nroute && w->ticks % n->wander_every == 0) {
+            n->route_pos = (n->route_pos + 1) % n->nroute;
+            int to = n->route[n->route_pos], from = n->location;
+            if (to != from) {
+                const char *dir = npc_move_word(w, from, to);
+                if (dir)
+                    tell_room(w, from, NULL, "%s goes %s.", n->name, dir);
+                else
+                    tell_room(w, from, NULL, "%s leaves.", n->name);
+                n->location = to;
+                for (size_t k = 0; k < w->nplayers_cap; k++) {
+                    tale_player_t *o = w->players[k];
+                    if (!o || o->location != to)
+                        continue;
+                    out_p(o, "%s arrives.", n->name);
+                    meet_npcs(o);
+                    player_flush(o);
+                }
+            }
+        }
+        if (n->emote_every && n->nemotes && w->ticks % n->emote_every == 0) {
+            const char *line = n->emotes[n->emote_pos];
+            n->emote_pos = (n->emote_pos + 1) % n->nemotes;
+            for (size_t k = 0; k < w->nplayers_cap; k++) {
+                tale_player_t *o = w->players[k];
+                if (!o || o->location != n->location || !player_can_see(o))
+                    continue;
+                out_p(o, "%s %S", n->name, line);
+                player_flush(o);
+            }
+        }
+    }
+}
