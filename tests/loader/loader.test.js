@@ -34,8 +34,14 @@ function configText(entries) {
   return { text, lineOf };
 }
 
+const tempDirs = [];
+test.after(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function writeConfig(entries) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-loader-'));
+  tempDirs.push(dir);
   const { text, lineOf } = configText(entries);
   const file = path.join(dir, 'tale.yaml');
   fs.writeFileSync(file, text.replace(/\$\{SRC\}/g, SRC).replace(/\$\{TMP\}/g, dir));
@@ -165,6 +171,7 @@ test('a running host calls init, start, stop, destroy in order, stop and destroy
     { name: 'b', module: fixture('lifecycle.so'), config: { log: 'life.log', tag: 'b', path: '/life/deeper' } },
   ]);
   const host = await startHost({ config: text });
+  tempDirs.push(host.dir);
   let stopped = false;
   try {
     const logFile = path.join(host.dir, 'life.log');
