@@ -65,8 +65,10 @@ load_one(tale_plugin_t *pl)
     tale_conf_plugin_t *pc = pl->conf;
     const char *file = pc->module_path;
     if (file == NULL) {
-        refuse(pl, pc->module, "file not found (looked for %s%s on the plugin path)", pc->module,
-               strchr(pc->module, '/') != NULL ? "" : ".so");
+        if (strchr(pc->module, '/') != NULL)
+            refuse(pl, pc->module, "file not found");
+        else
+            refuse(pl, pc->module, "file not found (looked for %s.so on the plugin path)", pc->module);
         return -1;
     }
     if (access(file, R_OK) != 0) {
@@ -163,7 +165,8 @@ tale_plugins_register_mounts(tale_host_t *h)
 {
     /* h2o picks the first registered prefix that matches, so the most
      * specific paths must come first (H2O-NOTES 7). */
-    qsort(h->mounts, h->n_mounts, sizeof(*h->mounts), longest_first);
+    if (h->n_mounts > 1)
+        qsort(h->mounts, h->n_mounts, sizeof(*h->mounts), longest_first);
     for (size_t i = 0; i < h->n_mounts; i++) {
         tale_mount_t *m = &h->mounts[i];
         /* the pathconf pointer is only valid until the next registration */
