@@ -298,6 +298,38 @@ memory_stays_flat_over_many_frames(void **state)
     mock_host_free(m);
 }
 
+static void
+client_that_stops_reading_is_cut_at_max_backlog(void **state)
+{
+    const char *conf[] = {"max_backlog", "4k", NULL};
+    mock_host_t *m = serving_host(conf);
+    char buf[8192], html[1025];
+    memset(html, 'x', sizeof(html) - 1);
+    html[sizeof(html) - 1] = '\0';
+    int fd = open_stream(m, "", buf, sizeof(buf));
+    /* No loop turn between pushes: h2o never calls proceed, so everything
+     * after the first frame queues in the plugin, as for a client that
+     * does not read. */
+    int pushed = 0;
+    for (; pushed < 10 && m->session.io != NULL; pushed++)
+        mock_host_push_text(m, html);
+    assert_int_equal(m->session.send_failures, 1);
+    assert_null(m->session.io);
+    assert_true(mock_host_log_has(m, "max_backlog"));
+    /* what was queued still goes out, then the stream ends cleanly */
+    static char all[1 << 16];
+    size_t n = mock_read_until(m, fd, all, sizeof(all), "\r\n0\r\n\r\n", 2000);
+    assert_non_null(strstr(all, "\r\n0\r\n\r\n"));
+    int delivered = 0;
+    for (const char *p = all; (p = strstr(p, "event: text\n")) != NULL; p++)
+        delivered++;
+    assert_true(pushed >= 3);
+    assert_int_equal(delivered, pushed - 1); /* every accepted frame, whole; the refused one is held by the host */
+    assert_true(n > (size_t)(pushed - 1) * 1024);
+    close(fd);
+    mock_host_free(m);
+}
+
 /* ---- POST /tale/input ---- */
 
 static void
@@ -404,6 +436,7 @@ main(void)
         cmocka_unit_test(stop_ends_every_stream_and_detaches),
         cmocka_unit_test(client_disconnect_detaches_the_session),
         cmocka_unit_test(memory_stays_flat_over_many_frames),
+        cmocka_unit_test(client_that_stops_reading_is_cut_at_max_backlog),
         cmocka_unit_test(input_forwards_the_decoded_command),
         cmocka_unit_test(input_errors_are_json_with_their_status),
         cmocka_unit_test(tabcomplete_answers_the_hosts_json),
