@@ -316,9 +316,13 @@
     scrollToEnd();
   }
 
+  // Smooth for a screenful or two of new text; a longer way (a burst of
+  // replayed frames after a reconnect) jumps, so the end is always reached.
   function scrollToEnd() {
     const reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    el.text.scrollTo({ top: el.text.scrollHeight, behavior: reduce ? 'auto' : 'smooth' });
+    const distance = el.text.scrollHeight - el.text.clientHeight - el.text.scrollTop;
+    const smooth = !reduce && distance < 2 * el.text.clientHeight;
+    el.text.scrollTo({ top: el.text.scrollHeight, behavior: smooth ? 'smooth' : 'instant' });
   }
 
   // The server's HTML uses a handful of tags and class attributes; anything

@@ -78,6 +78,11 @@ async function waitEcho(page, before, cmd, timeout = 10000) {
 async function screenshot(page, name) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const file = path.join(SHOTS, name);
+  // the text pane scrolls to its end smoothly: let it arrive
+  await page.waitForFunction(() => {
+    const t = document.getElementById('textframe');
+    return !t || t.scrollHeight - t.clientHeight - t.scrollTop < 2;
+  }, null, { timeout: 5000 }).catch(() => {});
   await page.screenshot({ path: file, fullPage: true });
   console.log(`screenshot: ${file}`);
   return file;
