@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ typedef struct console {
     int input_done; /* stdin reached its end, or we stopped reading it */
     int stopping;   /* stop() ran */
     int quit_asked;
-    int out_broken; /* stdout is gone: the player cannot see anything any more */
+    int out_broken;  /* stdout is gone: the player cannot see anything any more */
+    int end_process; /* IF game over: stop the host as a terminal program would */
     int prompt_shown;
 
     tale_console_buf_t in;  /* bytes read but not yet split into lines */
@@ -141,7 +143,8 @@ print_text_frame(console_t *c, json_t *frame)
         return;
     c->out.len = 0;
     unsigned flags = (c->ansi ? TALE_CONSOLE_ANSI : 0) | (c->interactive ? TALE_CONSOLE_SKIP_INPUT : 0);
-    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), flags, &c->out) != 0) {
+    /* Without a terminal echoing the typing, echoed input shows after the prompt, so the transcript reads "> look". */
+    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), flags, c->prompt, &c->out) != 0) {
         note(c, "(console: out of memory rendering a frame)");
         return;
     }
@@ -224,6 +227,15 @@ console_close(void *conn, int code, const char *reason)
     /* The seat is gone (taken over, game ended, shutdown): further input has nowhere to go. */
     stop_reading(c);
     c->prompt_shown = 0;
+    if (code == TALE_CLOSE_SESSION_ENDED && !c->stopping) {
+        const tale_story_info_t *info = c->host->story_info(c->self);
+        if (info != NULL && info->mode == TALE_MODE_IF) {
+            /* The one game is over and this terminal was playing it: end the process as a
+             * terminal program ends, on the next loop turn (unless the host stops first). */
+            c->end_process = 1;
+            request_kick(c);
+        }
+    }
 }
 
 static const tale_player_io_t console_io = {
@@ -398,6 +410,11 @@ on_kick(h2o_timeout_entry_t *entry)
     console_t *c = H2O_STRUCT_FROM_MEMBER(console_t, kick, entry);
     if (c->stopping)
         return;
+    if (c->end_process) {
+        /* The host takes SIGTERM on its loop (signalfd) and shuts down gracefully. */
+        kill(getpid(), SIGTERM);
+        return;
+    }
     if (!c->started) {
         begin_session(c);
         return;

@@ -38,6 +38,8 @@ static const struct {
 typedef struct render {
     tale_console_buf_t *out;
     unsigned flags;
+    const char *input_prefix;
+    int prefix_pending; /* an echoed-input span opened: print the prefix before its text */
     int failed;
     int at_line_start; /* nothing printed on the current line yet */
     int pending_space; /* white space seen since the last visible character */
@@ -99,6 +101,7 @@ wanted_attrs(const render_t *r)
 static void
 set_attrs(render_t *r, unsigned attrs)
 {
+    attrs &= ~(unsigned)ATTR_INPUT; /* a marker, not something the terminal shows */
     if (!(r->flags & TALE_CONSOLE_ANSI) || attrs == r->emitted)
         return;
     char seq[64] = "\033[0";
@@ -148,6 +151,11 @@ visible(render_t *r, const char *p, size_t len)
         put(r, " ", 1);
     }
     r->pending_space = 0;
+    if (r->prefix_pending) {
+        r->prefix_pending = 0;
+        set_attrs(r, 0);
+        put(r, r->input_prefix, strlen(r->input_prefix));
+    }
     set_attrs(r, want);
     put(r, p, len);
     r->at_line_start = 0;
@@ -370,12 +378,14 @@ tag(render_t *r, const char *s, size_t len)
     r->depth++;
     if ((attrs & ATTR_INPUT) && (r->flags & TALE_CONSOLE_SKIP_INPUT) && !r->skipping)
         r->skipping = r->depth;
+    else if ((attrs & ATTR_INPUT) && r->input_prefix != NULL && r->input_prefix[0] != '\0')
+        r->prefix_pending = 1;
 }
 
 int
-tale_console_html_to_text(const char *html, size_t len, unsigned flags, tale_console_buf_t *out)
+tale_console_html_to_text(const char *html, size_t len, unsigned flags, const char *input_prefix, tale_console_buf_t *out)
 {
-    render_t r = {.out = out, .flags = flags, .at_line_start = 1};
+    render_t r = {.out = out, .flags = flags, .input_prefix = input_prefix, .at_line_start = 1};
     size_t i = 0;
     while (i < len && !r.failed) {
         unsigned char c = (unsigned char)html[i];

@@ -31,8 +31,10 @@ void tale_console_buf_free(tale_console_buf_t *b);
  * entities decoded, each paragraph (and each <br>) on its own line, runs of
  * white space collapsed outside <pre>, control characters removed (a story or
  * a player must not be able to drive the terminal), and the result ending in
- * a newline when it is not empty.  Returns 0, or -1 when out of memory.
+ * a newline when it is not empty.  Echoed input (txt-userinput) is dropped
+ * with TALE_CONSOLE_SKIP_INPUT, else printed after `input_prefix` (may be
+ * NULL), so a transcript reads "> look".  Returns 0, or -1 when out of memory.
  */
-int tale_console_html_to_text(const char *html, size_t len, unsigned flags, tale_console_buf_t *out);
+int tale_console_html_to_text(const char *html, size_t len, unsigned flags, const char *input_prefix, tale_console_buf_t *out);
 
 #endif

@@ -19,6 +19,17 @@
 
 #include "mock_host.h"
 
+#include <signal.h>
+
+/* The console ends an IF game's process with SIGTERM (the host takes it on its loop). */
+static volatile sig_atomic_t got_sigterm;
+
+static void
+on_sigterm(int sig)
+{
+    got_sigterm = 1;
+}
+
 typedef struct fixture {
     mock_host_t *m;
     int saved_in, saved_out; /* the test runner's own stdin/stdout */
@@ -231,11 +242,33 @@ being_closed_prints_the_reason_and_stops_reading(void **state)
     const tale_player_io_t *io = f->m->session.io;
     void *conn = f->m->session.conn;
     f->m->session.io = NULL; /* as the host does: detached before close() */
-    io->close(conn, TALE_CLOSE_SESSION_ENDED, "Goodbye, Wren.");
+    io->close(conn, TALE_CLOSE_TAKEN_OVER, "another connection took over this session");
     type(f, "look\n");
     mock_host_run(f->m, 50);
     assert_int_equal(f->m->session.ninputs, 0);
-    assert_string_equal(screen(f), "[Goodbye, Wren.]\n");
+    assert_string_equal(screen(f), "[another connection took over this session]\n");
+    assert_int_equal(got_sigterm, 0); /* being replaced is not the end of the game */
+}
+
+static void
+the_end_of_an_if_game_stops_the_host_like_a_terminal_program(void **state)
+{
+    fixture_t *f = *state = fixture_pipe();
+    struct sigaction sa = {.sa_handler = on_sigterm}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old);
+    got_sigterm = 0;
+    start(f);
+    const tale_player_io_t *io = f->m->session.io;
+    void *conn = f->m->session.conn;
+    f->m->session.io = NULL;
+    io->close(conn, TALE_CLOSE_SESSION_ENDED, "The game has ended.");
+    assert_int_equal(got_sigterm, 0); /* never from inside the host's call */
+    for (int i = 0; i < 20 && !got_sigterm; i++)
+        mock_host_run(f->m, 10);
+    sigaction(SIGTERM, &old, NULL);
+    assert_int_equal(got_sigterm, 1);
+    assert_string_equal(screen(f), "[The game has ended.]\n");
 }
 
 static void
@@ -312,6 +345,7 @@ main(void)
         cmocka_unit_test_teardown(a_frame_that_is_not_json_is_reported_not_fatal, teardown),
         cmocka_unit_test_teardown(over_long_lines_are_refused_whole, teardown),
         cmocka_unit_test_teardown(being_closed_prints_the_reason_and_stops_reading, teardown),
+        cmocka_unit_test_teardown(the_end_of_an_if_game_stops_the_host_like_a_terminal_program, teardown),
         cmocka_unit_test_teardown(stdin_as_a_plain_file_is_played_through, teardown),
         cmocka_unit_test_teardown(stdin_from_dev_null_quits_at_once, teardown),
         cmocka_unit_test_teardown(stop_detaches_from_the_session, teardown),

@@ -13,13 +13,19 @@
 
 /* Render with `flags` and compare to the exact expected terminal bytes. */
 static void
-check(const char *html, unsigned flags, const char *want)
+check_prefixed(const char *html, unsigned flags, const char *prefix, const char *want)
 {
     tale_console_buf_t out = {0};
-    assert_int_equal(tale_console_html_to_text(html, strlen(html), flags, &out), 0);
+    assert_int_equal(tale_console_html_to_text(html, strlen(html), flags, prefix, &out), 0);
     assert_non_null(tale_console_buf_append(&out, "", 1) == 0 ? out.data : NULL);
     assert_string_equal(out.data, want);
     tale_console_buf_free(&out);
+}
+
+static void
+check(const char *html, unsigned flags, const char *want)
+{
+    check_prefixed(html, flags, NULL, want);
 }
 
 static void
@@ -107,6 +113,10 @@ echoed_input_is_kept_or_skipped(void **state)
     const char *html = "<p><span class='txt-userinput'>look</span></p>\n<p>You see a jetty.</p>";
     check(html, 0, "look\nYou see a jetty.\n");
     check(html, TALE_CONSOLE_SKIP_INPUT, "You see a jetty.\n");
+    check_prefixed(html, 0, "> ", "> look\nYou see a jetty.\n");
+    check_prefixed(html, TALE_CONSOLE_SKIP_INPUT, "> ", "You see a jetty.\n");
+    /* the echo marker itself has no look: no escape sequence around the typed text */
+    check_prefixed(html, TALE_CONSOLE_ANSI, "> ", "> look\nYou see a jetty.\n");
 }
 
 static void

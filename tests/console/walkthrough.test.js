@@ -78,8 +78,8 @@ test('the walkthrough plays the bundled story to its ending on stdin/stdout', as
     "The Lighthouse Keeper's Daughter",  // the welcome
     'The Jetty',                          // the first look
     'A toy boat!',                        // examining the pool reveals it
-    "For whoever climbs tonight. That's you.", // Bram hands over the tower key
-    'presses the storm lantern into your hands',
+    'Bram gives you the tower key',       // the toy boat for the key
+    'Agnes gives you the storm lantern',  // the letter for the lantern
     'Combination',                        // the logbook's page
     '1862',
     'The shackle drops open',             // the oil store opens
