@@ -38,7 +38,10 @@ test('1,000 stream connect/disconnect cycles leave fds and RSS flat', { timeout:
     const rss1 = rssKb(pid);
     t.diagnostic(`fds ${fds0} -> ${fds1}, RSS ${rss0} -> ${rss1} kB`);
     assert.ok(fds1 <= fds0 + 2, `open fds ${fds0} -> ${fds1}`);
-    assert.ok(rss1 - rss0 < 2048, `RSS ${rss0} kB -> ${rss1} kB`);
+    // AddressSanitizer parks freed memory in a quarantine, so RSS says nothing there.
+    const asan = /libasan/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
+    if (asan) t.diagnostic('ASan build: RSS not compared');
+    else assert.ok(rss1 - rss0 < 2048, `RSS ${rss0} kB -> ${rss1} kB`);
     // and the game still plays
     const s = await openRaw(host.url, { cookie });
     const n = (await s.waitFor((x) => x.frames().length > 0, 5000, 'backlog')).frames().length;
