@@ -9,7 +9,8 @@ const WebSocket = require('ws');
 const { startHost, configWith } = require('../lib/harness');
 
 test('SIGTERM with WebSocket, SSE and idle clients exits 0 within 5 s', async () => {
-  const host = await startHost({ config: configWith(['static', 'ws', 'sse']) });
+  // MUD mode: the WS and SSE clients each get a seat (in IF mode one would take over the other).
+  const host = await startHost({ config: configWith(['static', 'ws', 'sse'], { mode: 'mud' }) });
   try {
     // 1. a WebSocket player
     const ws = new WebSocket(`ws://127.0.0.1:${host.port}/tale/ws`, { headers: { Origin: host.url } });

@@ -41,9 +41,12 @@ rec_close(void *c, int code, const char *reason)
 
 static const tale_player_io_t rec_io = {sizeof(tale_player_io_t), rec_send, rec_close, NULL};
 
+/* Connections live in the fixture: teardown closes whatever is still
+ * attached, after the test function's stack is gone. */
 typedef struct fixture {
     tale_config_t cfg;
     tale_host_t host;
+    rec_conn_t conns[2];
 } fixture_t;
 
 static int
@@ -106,17 +109,17 @@ static void
 frames_are_stamped_with_consecutive_seqs(void **state)
 {
     fixture_t *f = *state;
-    rec_conn_t c = {0};
+    rec_conn_t *c = &f->conns[0];
     tale_session_t *s = new_session(f, NULL);
-    assert_int_equal(tale_session_attach(s, &rec_io, &c, 0), 0);
-    assert_int_equal(c.n, 1); /* the welcome frame, held from before the attach */
+    assert_int_equal(tale_session_attach(s, &rec_io, c, 0), 0);
+    assert_int_equal(c->n, 1); /* the welcome frame, held from before the attach */
     tale_session_input(s, "look", 4, 0);
     tale_session_input(s, "wait", 4, 0);
-    assert_int_equal(c.n, 3);
-    for (size_t i = 0; i < c.n; i++)
-        assert_int_equal(c.seqs[i], i + 1);
-    assert_non_null(strstr(c.last, "\"seq\":3"));
-    assert_non_null(strstr(c.last, "you said wait"));
+    assert_int_equal(c->n, 3);
+    for (size_t i = 0; i < c->n; i++)
+        assert_int_equal(c->seqs[i], i + 1);
+    assert_non_null(strstr(c->last, "\"seq\":3"));
+    assert_non_null(strstr(c->last, "you said wait"));
     assert_int_equal(tale_session_last_seq(s), 3);
 }
 
@@ -124,52 +127,52 @@ static void
 resume_replays_exactly_the_frames_after_the_given_seq(void **state)
 {
     fixture_t *f = *state;
-    rec_conn_t a = {0}, b = {0};
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
     tale_session_t *s = new_session(f, NULL);
-    tale_session_attach(s, &rec_io, &a, 0);
+    tale_session_attach(s, &rec_io, a, 0);
     tale_session_input(s, "one", 3, 0);
-    tale_session_detach(s, &a);
+    tale_session_detach(s, a);
     /* produced while nobody is attached: held */
     tale_session_input(s, "two", 3, 0);
     tale_session_input(s, "three", 5, 0);
-    tale_session_attach(s, &rec_io, &b, 2);
-    assert_int_equal(b.n, 2);
-    assert_int_equal(b.seqs[0], 3);
-    assert_int_equal(b.seqs[1], 4);
+    tale_session_attach(s, &rec_io, b, 2);
+    assert_int_equal(b->n, 2);
+    assert_int_equal(b->seqs[0], 3);
+    assert_int_equal(b->seqs[1], 4);
     tale_session_input(s, "four", 4, 0);
-    assert_int_equal(b.n, 3);
-    assert_int_equal(b.seqs[2], 5);
-    assert_int_equal(a.n, 2); /* the detached connection got nothing more */
+    assert_int_equal(b->n, 3);
+    assert_int_equal(b->seqs[2], 5);
+    assert_int_equal(a->n, 2); /* the detached connection got nothing more */
 }
 
 static void
 backlog_is_bounded_in_bytes_and_keeps_the_newest(void **state)
 {
     fixture_t *f = *state;
-    rec_conn_t c = {0};
+    rec_conn_t *c = &f->conns[0];
     tale_session_t *s = new_session(f, NULL);
     tale_session_input(s, "burst 500", 9, 0); /* ~60 KB of frames, limit 4 KiB */
-    tale_session_attach(s, &rec_io, &c, 0);
-    assert_true(c.n > 10);
-    assert_true(c.n < 100);
-    assert_int_equal(c.seqs[c.n - 1], 501);
-    for (size_t i = 1; i < c.n; i++)
-        assert_int_equal(c.seqs[i], c.seqs[i - 1] + 1);
+    tale_session_attach(s, &rec_io, c, 0);
+    assert_true(c->n > 10);
+    assert_true(c->n < 100);
+    assert_int_equal(c->seqs[c->n - 1], 501);
+    for (size_t i = 1; i < c->n; i++)
+        assert_int_equal(c->seqs[i], c->seqs[i - 1] + 1);
 }
 
 static void
 a_second_connection_takes_over_the_seat_and_the_first_is_told(void **state)
 {
     fixture_t *f = *state;
-    rec_conn_t a = {0}, b = {0};
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
     tale_session_t *s = new_session(f, NULL);
-    tale_session_attach(s, &rec_io, &a, 0);
-    tale_session_attach(s, &rec_io, &b, 0);
-    assert_int_equal(a.closed_code, TALE_CLOSE_TAKEN_OVER);
-    assert_true(strlen(a.closed_reason) > 0);
+    tale_session_attach(s, &rec_io, a, 0);
+    tale_session_attach(s, &rec_io, b, 0);
+    assert_int_equal(a->closed_code, TALE_CLOSE_TAKEN_OVER);
+    assert_true(strlen(a->closed_reason) > 0);
     tale_session_input(s, "hello", 5, 0);
-    assert_non_null(strstr(b.last, "you said hello"));
-    assert_int_equal(a.n, 1);
+    assert_non_null(strstr(b->last, "you said hello"));
+    assert_int_equal(a->n, 1);
 }
 
 static void
@@ -231,12 +234,12 @@ quit_ends_the_session_and_closes_its_connection(void **state)
 {
     fixture_t *f = *state;
     char cookie[128];
-    rec_conn_t c = {0};
+    rec_conn_t *c = &f->conns[0];
     tale_session_t *s = new_session(f, cookie);
-    tale_session_attach(s, &rec_io, &c, 0);
+    tale_session_attach(s, &rec_io, c, 0);
     tale_session_input(s, "quit", 4, 0);
-    assert_non_null(strstr(c.last, "bye"));
-    assert_int_equal(c.closed_code, TALE_CLOSE_SESSION_ENDED);
+    assert_non_null(strstr(c->last, "bye"));
+    assert_int_equal(c->closed_code, TALE_CLOSE_SESSION_ENDED);
     assert_null(tale_session_get(f->host.sessions, cookie, strlen(cookie), 0, NULL));
     assert_int_equal(tale_sessions_count(f->host.sessions), 0);
 }
@@ -245,12 +248,12 @@ static void
 autocomplete_input_answers_with_a_text_frame_listing_completions(void **state)
 {
     fixture_t *f = *state;
-    rec_conn_t c = {0};
+    rec_conn_t *c = &f->conns[0];
     tale_session_t *s = new_session(f, NULL);
-    tale_session_attach(s, &rec_io, &c, 0);
+    tale_session_attach(s, &rec_io, c, 0);
     tale_session_input(s, "lo", 2, TALE_INPUT_AUTOCOMPLETE);
-    assert_non_null(strstr(c.last, "\"completions\":[\"look\",\"lock\"]"));
-    assert_non_null(strstr(c.last, "look &nbsp; lock"));
+    assert_non_null(strstr(c->last, "\"completions\":[\"look\",\"lock\"]"));
+    assert_non_null(strstr(c->last, "look &nbsp; lock"));
     size_t len = 0;
     char *json = tale_session_complete(s, "loo", 3, &len);
     assert_string_equal(json, "[\"look\"]");
