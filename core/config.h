@@ -34,7 +34,7 @@ typedef struct tale_config {
 
     int mode;          /* enum tale_mode */
     char *story;       /* absolute path of the story folder */
-    char *data_dir;    /* absolute path for saves (default: <config dir>/../var? see config.c) */
+    char *data_dir;    /* absolute path for saves (default: <config dir>/var) */
     int autosave;      /* save on graceful shutdown, restore at start (default 1) */
     uint64_t tick_ms;  /* game tick interval (default 1000) */
     int log_level;     /* enum tale_log_level (default info) */
