@@ -1089,7 +1089,7 @@ cmd_ask(tale_player_t *p, const verb_t *v, const char *args)
     if (!split2(args, about, left, right, sizeof left))
         snprintf(left, sizeof left, "%s", args);
     thing_t who;
-    if (resolve(p, left, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF, &who))
+    if (resolve(p, left, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF | SC_DOOR, &who))
         return DONE_NOTIME;
     if (who.kind == THING_PLAYER) {
         out_p(p, "Ask %s yourself: <dim>tell %s …</dim>", thing_name(p, who), thing_name(p, who));

@@ -386,15 +386,10 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
     return RES_ASKED;
 }
 
-/* The next input after a question: if it picks one candidate, run the
- * command again with it.  Returns 1 when handled. */
+/* The one pending candidate that phrase names best, or -1 (none, or a tie). */
 static int
-answer_pending(tale_player_t *p, const char *norm, int *rc)
+pick_candidate(tale_player_t *p, const char *phrase)
 {
-    p->pending = 0;
-    char phrase[512];
-    snprintf(phrase, sizeof phrase, "%s", norm);
-    strip_articles(phrase);
     int top = 0, pick = -1, ties = 0;
     for (int i = 0; i < p->npending; i++) {
         int s = score_thing(p, p->pending_cands[i], phrase);
@@ -406,7 +401,28 @@ answer_pending(tale_player_t *p, const char *norm, int *rc)
             ties++;
         }
     }
-    if (pick < 0 || ties)
+    return ties ? -1 : pick;
+}
+
+/* The next input after a question: if it picks one candidate, run the
+ * command again with it.  Returns 1 when handled. */
+static int
+answer_pending(tale_player_t *p, const char *norm, int *rc)
+{
+    p->pending = 0;
+    char phrase[512];
+    snprintf(phrase, sizeof phrase, "%s", norm);
+    strip_articles(phrase);
+    int pick = pick_candidate(p, phrase);
+    if (pick < 0) {
+        /* "the iron one": try each word alone; one that picks exactly one candidate decides */
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", phrase);
+        char *save, *tok;
+        for (tok = strtok_r(tmp, " ", &save); tok && pick < 0; tok = strtok_r(NULL, " ", &save))
+            pick = pick_candidate(p, tok);
+    }
+    if (pick < 0)
         return 0;
     char tok[64], line[1200];
     thing_token(p->pending_cands[pick], tok, sizeof tok);
@@ -591,10 +607,15 @@ parser_complete(tale_player_t *p, const char *prefix_in)
             cands[nc++] = dir_names[d];
     } else if (v->scope) {
         thing_t all[256];
-        size_t na = gather(p, v->scope | SC_HERE | SC_HELD | SC_NPC | SC_DOOR, all, 256);
-        for (size_t i = 0; i < na && nc < 300; i++)
-            if (all[i].kind != THING_SELF)
-                cands[nc++] = thing_name(p, all[i]);
+        size_t na = gather(p, v->scope, all, 256);
+        int taking = v == find_verb("take");
+        for (size_t i = 0; i < na && nc < 300; i++) {
+            if (all[i].kind == THING_SELF)
+                continue;
+            if (taking && all[i].kind == THING_ITEM && !p->w->items[all[i].idx].takeable)
+                continue; /* scenery: completing "take doormat" only leads to a refusal */
+            cands[nc++] = thing_name(p, all[i]);
+        }
         qsort(cands, nc, sizeof *cands, cmp_str);
     }
     for (size_t i = 0; i < nc; i++) {

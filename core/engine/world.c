@@ -519,11 +519,11 @@ tale_world_tick(tale_world_t *w)
             int to = n->route[n->route_pos], from = n->location;
             if (to != from) {
                 const char *dir = npc_move_word(w, from, to);
+                n->location = to; /* first, so the frames' snapshots show it gone */
                 if (dir)
                     tell_room(w, from, NULL, "%s goes %s.", n->name, dir);
                 else
                     tell_room(w, from, NULL, "%s leaves.", n->name);
-                n->location = to;
                 for (size_t k = 0; k < w->nplayers_cap; k++) {
                     tale_player_t *o = w->players[k];
                     if (!o || o->location != to)

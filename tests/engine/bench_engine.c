@@ -1,0 +1,98 @@
+/*
+ * bench_engine.c - commands per second, in-process, no network: the cost of
+ * the engine alone (parse, act, render HTML, build the JSON frame).
+ *
+ *   bench_engine [seconds-per-case]      (default 2)
+ *
+ * Cases: `look` repeated; and a walkthrough step -- the fixture story's
+ * winning walkthrough played over and over (a fresh world per play-through,
+ * counted per command).  Frames are built and then dropped, as a host that
+ * serialised them would do after sending.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+static unsigned long frames;
+
+static void
+sink(void *ctx, json_t *frame)
+{
+    /* serialise as the host would, so the number includes the JSON cost */
+    char *s = json_dumps(frame, JSON_COMPACT);
+    free(s);
+    json_decref(frame);
+    frames++;
+}
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static tale_world_t *
+load(void)
+{
+    char err[1024];
+    tale_world_t *w = tale_world_load(TALE_FIXTURES "/manor", NULL, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    return w;
+}
+
+static const char *const walkthrough[] = {"take all", "e",   "take lamp", "unlock box with iron key", "open box", "take coin",
+                                          "w",        "unlock door", "open door", "n",        "d",        "take fish",
+                                          "u",        "give fish to cat", "e", "read letter", "w",        "u",
+                                          "drop coin", NULL};
+
+int
+main(int argc, char **argv)
+{
+    double secs = argc > 1 ? atof(argv[1]) : 2.0;
+    if (secs <= 0 || secs > 600)
+        secs = 2.0;
+
+    tale_world_t *w = load();
+    tale_player_t *p = tale_player_join(w, sink, NULL);
+    unsigned long n = 0;
+    double t0 = now(), t;
+    do {
+        for (int i = 0; i < 1000; i++)
+            tale_player_command(p, "look", 4);
+        n += 1000;
+    } while ((t = now() - t0) < secs);
+    printf("look:             %10.0f commands/s  (%lu in %.2f s)\n", n / t, n, t);
+    tale_world_free(w);
+
+    n = 0;
+    unsigned long plays = 0;
+    t0 = now();
+    do {
+        w = load();
+        p = tale_player_join(w, sink, NULL);
+        for (int i = 0; walkthrough[i]; i++, n++)
+            tale_player_command(p, walkthrough[i], strlen(walkthrough[i]));
+        tale_world_free(w);
+        plays++;
+    } while ((t = now() - t0) < secs);
+    printf("walkthrough step: %10.0f commands/s  (%lu in %.2f s, %lu play-throughs incl. story load)\n", n / t, n, t, plays);
+
+    /* the step alone, without reloading the story each time: replay on one world via save/restore is
+     * not free either, so report the load cost separately */
+    t0 = now();
+    unsigned long loads = 0;
+    do {
+        tale_world_free(load());
+        loads++;
+    } while ((t = now() - t0) < secs / 2);
+    printf("story load:       %10.0f loads/s\n", loads / t);
+    return frames ? 0 : 1;
+}
