@@ -4,7 +4,7 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -21,7 +21,8 @@ function walkthrough() {
 
 // Run tale-host with only the console plugin; feed `lines`, close stdin, and
 // resolve with what it printed once it exits (the console quits on EOF).
-function play(lines, { timeoutMs = 30000 } = {}) {
+// With tty, the host runs under script(1), whose pseudo-terminal is its stdin and stdout.
+function play(lines, { timeoutMs = 30000, tty = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-console-'));
   const config = path.join(dir, 'console.yaml');
   fs.writeFileSync(config, [
@@ -39,7 +40,13 @@ function play(lines, { timeoutMs = 30000 } = {}) {
     '    module: console',
     '',
   ].join('\n'));
-  const proc = spawn(HOST_BIN, ['--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const quote = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  const proc = tty
+    ? spawn('script', ['-qefc', `${quote(HOST_BIN)} --config ${quote(config)} --log-level warn`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm', NO_COLOR: '' },
+    })
+    : spawn(HOST_BIN, ['--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8');
@@ -117,3 +124,22 @@ test('player input that looks like markup is shown as typed, never interpreted',
   // the engine escapes input; the console decodes the escapes back to the typed text
   assert.match(r.out, /<b>ahoy<\/b> &amp; <script>x<\/script>/);
 });
+
+test('the shipped conf/console.yaml and its story pass the host\'s config check', () => {
+  const r = spawnSync(HOST_BIN, ['--check-config', path.join(SRC, 'conf', 'console.yaml')], { encoding: 'utf8', timeout: 20000 });
+  assert.strictEqual(r.status, 0, r.stderr);
+});
+
+const haveScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+test('on a terminal: style classes become ANSI attributes, a prompt shows, input is not echoed twice',
+  { skip: !haveScript && 'script(1) is not installed' }, async () => {
+    const r = await play(['examine nets', 'north'], { tty: true });
+    assert.strictEqual(r.code, 0, r.err);
+    assert.ok(r.out.includes('\x1b[0;1;36mThe Jetty\x1b[0m'), `location title in bold cyan:\n${JSON.stringify(r.out)}`);
+    assert.ok(r.out.includes('\x1b[0;1;36mThe Harbour\x1b[0m'), 'the move was played');
+    assert.ok(r.out.includes('> '), 'a prompt');
+    // the terminal echoes what is typed; the engine's echo of it is left out
+    assert.strictEqual(r.out.split('examine nets').length - 1, 1, JSON.stringify(r.out));
+    assert.match(r.out, /Brown nets, mended a hundred times/);
+  });
