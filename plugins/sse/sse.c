@@ -218,8 +218,9 @@ on_keepalive(h2o_timeout_entry_t *entry)
 {
     sse_stream_t *st = H2O_STRUCT_FROM_MEMBER(sse_stream_t, keepalive, entry);
     sse_plugin_t *p = st->plugin;
-    /* Also over HTTP/1.1 this write is how a vanished client is noticed. */
-    if (buf_appends(&st->pending, KEEPALIVE_COMMENT) != 0) {
+    /* Also over HTTP/1.1 this write is how a vanished client is noticed.  A
+     * client that reads nothing lets even comments pile up: bound them too. */
+    if (st->pending.len + st->inflight.len > p->max_backlog || buf_appends(&st->pending, KEEPALIVE_COMMENT) != 0) {
         stream_release(st);
         stream_end(st);
         return;
