@@ -102,18 +102,24 @@ async function assertSeqsExactlyOnce(assert, page) {
 }
 
 // A TCP proxy between the browser and the host.  hold() stops passing the
-// host's bytes on (they are kept, never delivered); dropAll() then destroys
-// every connection at once: to the browser the server just went away, and
-// whatever it sent meanwhile was lost in flight.
+// host's bytes on the streaming connections (WebSocket, event stream): they
+// are kept, never delivered.  dropAll() then destroys those connections at
+// once: to the browser the server just went away, and whatever it sent
+// meanwhile was lost in flight.  Plain requests (POST input) pass untouched:
+// Chromium retries a POST whose reused connection dies before any answer,
+// which would run the command twice (see the report on idempotent input).
 function startProxy(targetPort) {
   const pairs = new Set();
   let holding = false;
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
-    const pair = { client, upstream };
+    const pair = { client, upstream, stream: false };
     pairs.add(pair);
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => { if (!holding) client.write(d); });
+    client.on('data', (d) => {
+      if (/^GET [^ ]*\/(ws|eventsource)[? ]/.test(d.toString('latin1', 0, 200))) pair.stream = true;
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => { if (!(holding && pair.stream)) client.write(d); });
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -129,14 +135,16 @@ function startProxy(targetPort) {
       resolve({
         port: server.address().port,
         url: `http://127.0.0.1:${server.address().port}`,
-        connections: () => pairs.size,
+        streams: () => [...pairs].filter((p) => p.stream).length,
         hold() { holding = true; },
         dropAll() {
-          for (const p of pairs) {
-            p.client.resetAndDestroy ? p.client.resetAndDestroy() : p.client.destroy();
+          for (const p of [...pairs]) {
+            if (!p.stream) continue;
+            if (p.client.resetAndDestroy) p.client.resetAndDestroy();
+            else p.client.destroy();
             p.upstream.destroy();
+            pairs.delete(p);
           }
-          pairs.clear();
           holding = false;
         },
         close: () => new Promise((r) => {

@@ -29,6 +29,7 @@ async function dropAndResume(plugins, transport) {
     await sleep(600); // the host answers into the void
     assert.strictEqual(await page.evaluate(() => window.taleClient.lastSeq), before, 'the reply was held back');
 
+    assert.ok(proxy.streams() >= 1, "the page streams through the proxy");
     proxy.dropAll();
     await page.waitForFunction(() => window.taleClient.connection === 'disconnected', null, { timeout: 10000 });
     assert.strictEqual(await page.isDisabled('#input-cmd'), true, 'input disabled while disconnected');
