@@ -197,6 +197,32 @@ describe('sse plugin alone (HTTP/1.1)', () => {
     }
   });
 
+  test('the real EventSource client reconnects with Last-Event-ID and sees every frame exactly once', async () => {
+    const es = openEventSource(host.url);
+    let other;
+    try {
+      await es.opened;
+      await es.waitFor((f) => f.some((x) => x.event === 'text'), 5000, 'the backlog');
+      const cookie = es.jar.cookie;
+      // Another connection takes the seat: the client's stream ends (close 4001) and it retries in ~3 s.
+      other = await openRaw(host.url, { cookie, lastEventId: Number(es.frames[es.frames.length - 1].id) });
+      await es.waitFor((f) => f.some((x) => x.event === 'close'), 5000, 'the close event');
+      assert.strictEqual(es.frames.find((x) => x.event === 'close').json.code, 4001);
+      // Play on while the client is away; these frames go to the other connection.
+      assert.strictEqual((await postInput(host.url, cookie, 'cmd=inventory')).status, 204);
+      await other.waitFor((x) => x.frames().some((f) => /inventory/.test(f.json.text || '')), 5000, 'inventory on the other');
+      // The client comes back by itself, sends Last-Event-ID, and gets what it missed.
+      await es.waitFor((f) => f.some((x) => x.event === 'text' && /inventory/.test(x.json.text)), 8000, 'the missed frame');
+      const ids = es.frames.filter((x) => x.event !== 'close').map((x) => Number(x.id));
+      assert.ok(contiguous(ids), `every id once, in order: ${ids}`);
+      assert.strictEqual(new Set(ids).size, ids.length);
+      await other.waitFor((x) => x.ended, 5000, 'the other connection ending (taken back)');
+    } finally {
+      es.close();
+      if (other) other.close();
+    }
+  });
+
   test('a second stream takes the seat over: the first gets a close event (4001) and ends cleanly', async () => {
     const a = await openRaw(host.url);
     await a.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
