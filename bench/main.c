@@ -29,6 +29,7 @@ typedef struct opts {
     uint16_t port;
     pid_t pid;
     const char *json_path, *host_bin, *config, *cmd;
+    const char *only; /* comma-separated scenario names, NULL: all */
     size_t rtt_count, pipeline_count, window, churn_count, starts;
     double duration_s, idle_s, reap_wait_s;
     int smoke;
@@ -61,7 +62,22 @@ typedef struct run {
     double idle_cpu_pct, idle_window_s;
     size_t req_len, resp_len; /* the command message and its answer frame, bytes */
     int echo;                 /* the host echoes input: answers carry txt-userinput */
+    double churn_first_us, churn_last_us; /* median connection time of churn's first and last tenth */
+    char loadavg_start[64], loadavg_end[64]; /* /proc/loadavg: other work on the machine skews every figure */
 } run_t;
+
+static void
+read_loadavg(char *out, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    out[0] = '\0';
+    if (f != NULL) {
+        if (fgets(out, (int)len, f) == NULL)
+            out[0] = '\0';
+        fclose(f);
+    }
+    out[strcspn(out, "\n")] = '\0';
+}
 
 static void
 snapshot(run_t *run, const char *label)
@@ -423,7 +439,21 @@ sc_churn_ws(run_t *run)
         }
         s[n++] = bench_now_ns() - t0;
     }
-    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
+    uint64_t elapsed = bench_now_ns() - start;
+    /* Does a connection cost more as more players have come and gone?  Compare the ends. */
+    size_t tenth = n / 10 ? n / 10 : n;
+    if (n > 0) {
+        bench_stats_t a, b;
+        uint64_t *tmp = calloc(tenth, sizeof(*tmp));
+        memcpy(tmp, s, tenth * sizeof(*tmp));
+        bench_stats_compute(tmp, tenth, 0, &a);
+        memcpy(tmp, s + n - tenth, tenth * sizeof(*tmp));
+        bench_stats_compute(tmp, tenth, 0, &b);
+        run->churn_first_us = a.median_us;
+        run->churn_last_us = b.median_us;
+        free(tmp);
+    }
+    bench_stats_compute(s, n, elapsed, &r->st);
     r->ok = n > 0 && r->error[0] == '\0';
     free(s);
 }
@@ -552,6 +582,7 @@ print_table(const run_t *run)
     const result_t *ref = &run->r[R_TCP];
     printf("\ntale-bench: command \"%s\" (%zu B message, %zu B answer frame)%s\n", run->o.cmd, run->req_len,
            run->resp_len, run->echo ? ", answers told from tick output by the echoed input" : "");
+    printf("load average (1/5/15 min, runnable/total, last pid) before: %s, after: %s\n", run->loadavg_start, run->loadavg_end);
     printf("%-12s %7s %9s %9s %9s %9s %9s %12s %9s %9s\n", "scenario", "n", "min us", "median us", "p90 us", "p99 us",
            "max us", "rate", "median/ref", "p99/ref");
     for (int i = 0; i < R_COUNT; i++) {
@@ -570,6 +601,9 @@ print_table(const run_t *run)
             printf(" %9.2f %9.2f", ratio(r->st.median_us, ref->st.median_us), ratio(r->st.p99_us, ref->st.p99_us));
         printf("\n");
     }
+    if (run->r[R_CHURN].ok)
+        printf("churn-ws: median connection %.1f us over the first tenth, %.1f us over the last tenth\n", run->churn_first_us,
+               run->churn_last_us);
     printf("\nfootprint (pid %d)\n%-28s %10s %5s\n", (int)run->o.pid, "when", "RSS KiB", "fds");
     for (size_t i = 0; i < run->n_snaps; i++)
         printf("%-28s %10ld %5ld\n", run->snaps[i].label, run->snaps[i].rss_kib, run->snaps[i].fds);
@@ -614,8 +648,9 @@ targets(const run_t *run, int print)
       ratio(R[R_RTT_SSE].st.median_us, ref->median_us));
     T("pipeline-ws >= 30000 frames/s", R[R_PIPE].ok, R[R_PIPE].st.rate >= 30000, "%.0f frames/s", R[R_PIPE].st.rate);
     T("churn-ws >= 2000 conn/s", R[R_CHURN].ok, R[R_CHURN].st.rate >= 2000, "%.0f conn/s", R[R_CHURN].st.rate);
-    T("RSS and fds back after churn", first != NULL && first != last && first->rss_kib > 0,
-      last->fds <= first->fds && last->rss_kib <= first->rss_kib + first->rss_kib / 10,
+    int churn_known = first != NULL && first != last && first->rss_kib > 0;
+    T("RSS and fds back after churn", churn_known,
+      churn_known && last->fds <= first->fds && last->rss_kib <= first->rss_kib + first->rss_kib / 10,
       "start %ld KiB/%ld fds, end %ld KiB/%ld fds", first ? first->rss_kib : 0, first ? first->fds : 0,
       last ? last->rss_kib : 0, last ? last->fds : 0);
     T("RSS <= 8 MiB after start", rss_start > 0, rss_start <= 8192, "%ld KiB", rss_start);
@@ -650,6 +685,8 @@ write_json(const run_t *run, const char *path)
     json_object_set_new(root, "answer_bytes", json_integer((json_int_t)run->resp_len));
     json_object_set_new(root, "smoke", json_boolean(run->o.smoke));
     json_object_set_new(root, "nproc", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object_set_new(root, "loadavg_start", json_string(run->loadavg_start));
+    json_object_set_new(root, "loadavg_end", json_string(run->loadavg_end));
     for (int i = 0; i < R_COUNT; i++) {
         const result_t *r = &run->r[i];
         json_t *o = json_object();
@@ -666,6 +703,10 @@ write_json(const run_t *run, const char *path)
         if (i != R_STARTUP) {
             json_object_set_new(o, "rate", json_real(r->st.rate));
             json_object_set_new(o, "rate_unit", json_string(r->unit));
+        }
+        if (i == R_CHURN) {
+            json_object_set_new(o, "first_tenth_median_us", json_real(run->churn_first_us));
+            json_object_set_new(o, "last_tenth_median_us", json_real(run->churn_last_us));
         }
         if (i == R_RTT_WS || i == R_RTT_SSE || i == R_TCP) {
             json_object_set_new(o, "median_ratio", json_real(ratio(r->st.median_us, run->r[R_TCP].st.median_us)));
@@ -698,13 +739,15 @@ usage(FILE *f)
                "  --host-bin BIN --config FILE  start-up scenario: start BIN --config FILE --starts times\n"
                "  --json FILE         write the results as JSON\n"
                "  --cmd TEXT          the command to send (default \"look\")\n"
-               "  --rtt-count N       round trips per latency scenario (default 2000)\n"
+               "  --rtt-count N       round trips per latency scenario (default 10000)\n"
                "  --pipeline-count N  commands in pipeline-ws (default 20000), --window N in flight (default 32)\n"
                "  --churn-count N     connections in churn-ws (default 2000)\n"
                "  --starts N          host starts for start-up time (default 7)\n"
                "  --duration S        time cap per scenario, seconds (default 10)\n"
                "  --idle S            idle CPU window, seconds (default 10)\n"
                "  --reap-wait S       wait after churn before the last footprint (default 0)\n"
+               "  --only LIST         run only these scenarios (tcp-ref,rtt-ws,rtt-sse,pipeline-ws,footprint,startup,\n"
+               "                      churn-ws); the rest report \"not run\" and the exit status is 1\n"
                "  --smoke             tiny counts: does every scenario work and report\n");
 }
 
@@ -712,7 +755,7 @@ int
 main(int argc, char **argv)
 {
     run_t run = {.o = {.cmd = "look",
-                       .rtt_count = 2000,
+                       .rtt_count = 10000,
                        .pipeline_count = 20000,
                        .window = 32,
                        .churn_count = 2000,
@@ -730,7 +773,7 @@ main(int argc, char **argv)
                                        {"rtt-count", 1, 0, 'r'},    {"pipeline-count", 1, 0, 'l'},
                                        {"window", 1, 0, 'w'},       {"churn-count", 1, 0, 'n'},
                                        {"starts", 1, 0, 's'},       {"duration", 1, 0, 'd'}, {"idle", 1, 0, 'i'},
-                                       {"reap-wait", 1, 0, 'R'},    {"smoke", 0, 0, 'S'},    {"help", 0, 0, 'h'},
+                                       {"reap-wait", 1, 0, 'R'},    {"only", 1, 0, 'o'},    {"smoke", 0, 0, 'S'},    {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
@@ -763,6 +806,7 @@ main(int argc, char **argv)
         case 'd': run.o.duration_s = atof(optarg); break;
         case 'i': run.o.idle_s = atof(optarg); break;
         case 'R': run.o.reap_wait_s = atof(optarg); break;
+        case 'o': run.o.only = optarg; break;
         case 'S': break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -781,39 +825,59 @@ main(int argc, char **argv)
     size_t len = strlen(msg);
     json_decref(m);
 
+    read_loadavg(run.loadavg_start, sizeof(run.loadavg_start));
     snapshot(&run, "after start");
     if (probe(&run, msg, len) != 0) {
         fprintf(stderr, "tale-bench: the host gave no answer to \"%s\" over WebSocket; running what can run\n", run.o.cmd);
         run.req_len = len;
         run.resp_len = 1024;
     }
-    fprintf(stderr, "tale-bench: tcp-ref\n");
-    sc_tcp_ref(&run);
-    fprintf(stderr, "tale-bench: rtt-ws\n");
-    sc_rtt_ws(&run, msg, len);
-    snapshot(&run, "after rtt-ws");
-    fprintf(stderr, "tale-bench: rtt-sse\n");
-    sc_rtt_sse(&run);
-    snapshot(&run, "after rtt-sse");
-    fprintf(stderr, "tale-bench: pipeline-ws\n");
-    sc_pipeline_ws(&run, msg, len);
-    snapshot(&run, "after pipeline-ws");
-    fprintf(stderr, "tale-bench: idle cpu (%.0f s)\n", run.o.idle_s);
-    sc_idle_cpu(&run);
-    snapshot(&run, "after idle");
-    /* Start-up runs before churn so churn's end state is the last footprint. */
-    fprintf(stderr, "tale-bench: startup\n");
-    sc_startup(&run);
-    snapshot(&run, "before churn-ws");
-    fprintf(stderr, "tale-bench: churn-ws\n");
-    sc_churn_ws(&run);
-    snapshot(&run, "after churn-ws");
-    if (run.o.reap_wait_s > 0) {
-        usleep((useconds_t)(run.o.reap_wait_s * 1e6));
-        char label[48];
-        snprintf(label, sizeof(label), "after churn-ws + %.1f s", run.o.reap_wait_s);
-        snapshot(&run, label);
+#define WANT(name) (run.o.only == NULL || strstr(only, "," name ",") != NULL)
+    char only[256];
+    snprintf(only, sizeof(only), ",%s,", run.o.only ? run.o.only : "");
+    if (WANT("tcp-ref")) {
+        fprintf(stderr, "tale-bench: tcp-ref\n");
+        sc_tcp_ref(&run);
     }
+    if (WANT("rtt-ws")) {
+        fprintf(stderr, "tale-bench: rtt-ws\n");
+        sc_rtt_ws(&run, msg, len);
+        snapshot(&run, "after rtt-ws");
+    }
+    if (WANT("rtt-sse")) {
+        fprintf(stderr, "tale-bench: rtt-sse\n");
+        sc_rtt_sse(&run);
+        snapshot(&run, "after rtt-sse");
+    }
+    if (WANT("pipeline-ws")) {
+        fprintf(stderr, "tale-bench: pipeline-ws\n");
+        sc_pipeline_ws(&run, msg, len);
+        snapshot(&run, "after pipeline-ws");
+    }
+    if (WANT("footprint")) {
+        fprintf(stderr, "tale-bench: idle cpu (%.0f s)\n", run.o.idle_s);
+        sc_idle_cpu(&run);
+        snapshot(&run, "after idle");
+    }
+    /* Start-up runs before churn so churn's end state is the last footprint. */
+    if (WANT("startup")) {
+        fprintf(stderr, "tale-bench: startup\n");
+        sc_startup(&run);
+    }
+    if (WANT("churn-ws")) {
+        snapshot(&run, "before churn-ws");
+        fprintf(stderr, "tale-bench: churn-ws\n");
+        sc_churn_ws(&run);
+        snapshot(&run, "after churn-ws");
+        if (run.o.reap_wait_s > 0) {
+            usleep((useconds_t)(run.o.reap_wait_s * 1e6));
+            char label[48];
+            snprintf(label, sizeof(label), "after churn-ws + %.1f s", run.o.reap_wait_s);
+            snapshot(&run, label);
+        }
+    }
+#undef WANT
+    read_loadavg(run.loadavg_end, sizeof(run.loadavg_end));
 
     print_table(&run);
     json_decref(targets(&run, 1));

@@ -104,7 +104,10 @@ host_rc=0
 wait "$host_pid" || host_rc=$?
 host_pid=
 echo "run.sh: tale-host exited with status $host_rc after SIGTERM" >&2
-[ $smoke = 1 ] || echo "run.sh: JSON written to $JSON" >&2
+if [ $smoke = 0 ]; then
+    cp "$tmp/host.log" "${JSON%.json}-host.log"
+    echo "run.sh: JSON written to $JSON, the host's log to ${JSON%.json}-host.log" >&2
+fi
 
 fail=0
 if [ "$host_rc" != 0 ]; then
