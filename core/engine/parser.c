@@ -411,7 +411,7 @@ answer_pending(tale_player_t *p, const char *norm, int *rc)
 {
     p->pending = 0;
     char phrase[512];
-    snprintf(phrase, sizeof phrase, "%s", norm);
+    snprintf(phrase, sizeof phrase, "%.511s", norm);
     strip_articles(phrase);
     int pick = pick_candidate(p, phrase);
     if (pick < 0) {
