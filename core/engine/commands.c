@@ -236,9 +236,22 @@ cmd_examine(tale_player_t *p, const verb_t *v, const char *args)
             fire(p, t.idx, ON_EXAMINE);
         break;
     }
-    case THING_NPC:
+    case THING_NPC: {
         out_story(p, w->npcs[t.idx].description);
+        sbuf_t b = {0};
+        int n = 0;
+        for (size_t i = 0; i < w->nitems; i++)
+            if (w->items[i].place.kind == PLACE_NPC && w->items[i].place.idx == t.idx) {
+                if (n++)
+                    sb_adds(&b, ", ");
+                sb_adds(&b, article(w->items[i].name));
+                sb_adds(&b, w->items[i].name);
+            }
+        if (n)
+            out_p(p, "%s is carrying %s.", w->npcs[t.idx].name, b.s);
+        sb_free(&b);
         break;
+    }
     case THING_DOOR: {
         door_t *d = &w->locs[t.idx].exits[t.idx2].door;
         out_p(p, "The %s leads %s. It is %s.", d->name, dir_names[w->locs[t.idx].exits[t.idx2].dir],
@@ -1034,26 +1047,22 @@ cmd_tell(tale_player_t *p, const verb_t *v, const char *args)
     thing_t who;
     int nw = 0;
     char *cut = NULL;
-    for (int k = 1; k <= 3; k++) {
+    /* longest first: "tell tester 2 psst" is for Tester 2, not Tester */
+    for (int k = 3; k >= 1 && !nw; k--) {
         char *s = words;
-        for (int i = 0; i < k && s; i++) {
+        for (int i = 0; i < k && s; i++)
             s = strchr(s + (i ? 1 : 0), ' ');
-        }
-        char save = 0;
-        if (s) {
-            save = *s;
+        if (!s && k > 1)
+            continue; /* fewer than k+1 words: no text would be left */
+        if (s)
             *s = 0;
-        }
         int ok = quiet_who(p, words, 1, &who);
         if (s)
-            *s = save;
+            *s = ' ';
         if (ok) {
             nw = k;
             cut = s;
-            break;
         }
-        if (!s)
-            break;
     }
     if (!nw) {
         out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
@@ -1287,6 +1296,12 @@ cmd_load(tale_player_t *p, const verb_t *v, const char *args)
         out_p(p, "Saving is not available in this game.");
         return DONE_NOTIME;
     }
+    /* a restore moves everyone: only a player alone in the world may do it */
+    for (size_t i = 0; i < p->w->nplayers_cap; i++)
+        if (p->w->players[i] && p->w->players[i] != p) {
+            out_p(p, "You can't restore a game while other players are in the world.");
+            return DONE_NOTIME;
+        }
     if (tale_world_restore(p->w, NULL, err, sizeof err) < 0) {
         out_p(p, "Could not restore: %s", err);
         return DONE_NOTIME;

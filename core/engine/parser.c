@@ -594,8 +594,17 @@ parser_complete(tale_player_t *p, const char *prefix_in)
     char verbw[64];
     snprintf(verbw, sizeof verbw, "%.*s", (int)(sp - prefix), prefix);
     const char *rest = sp + 1;
-    const char *word = strrchr(rest, ' ');
-    word = word ? word + 1 : rest;
+    /* the noun being typed starts after the last joining word ("put coin in wo") */
+    static const char *const joins[] = {" in ", " into ", " to ", " about ", " with ", " on ", " from ", NULL};
+    const char *word = rest;
+    for (int j = 0; joins[j]; j++) {
+        const char *at = rest;
+        while ((at = strstr(at, joins[j])) != NULL) {
+            at += strlen(joins[j]);
+            if (at > word)
+                word = at;
+        }
+    }
     size_t head = (size_t)(word - prefix), wl = strlen(word);
     const verb_t *v = find_verb(verbw);
     if (!v)

@@ -327,7 +327,7 @@ examine_things_people_doors_and_self(void **state)
     assert_contains(cmd(g, "look at flask"), "Full of water.");
     assert_contains(cmd(g, "examine"), "Examine what?");
     cmd(g, "e");
-    assert_contains(cmd(g, "x gardener"), "A man with muddy boots.");
+    assert_contains(cmd(g, "x gardener"), "<p>A man with muddy boots.</p>\n<p>Bert is carrying a spade.</p>");
     assert_contains(cmd(g, "x box"), "The wooden box is locked.");
     assert_contains(cmd(g, "x lamp"), "It is lit.");
 }
@@ -491,7 +491,12 @@ read_wear_wield_eat_drink(void **state)
     cmd(g, "e");
     assert_contains(cmd(g, "wield stick"), "You aren&#39;t carrying the walking stick.");
     cmd(g, "take stick");
-    assert_contains(cmd(g, "wield stick"), "You are now wielding the walking stick.");
+    assert_contains(cmd(g, "wield stick"),
+                    "<p>You are now wielding the walking stick.</p>\n<p>You swing it <span class='txt-it'>once</span>.</p>");
+    /* <clear> in story text becomes the frame's "clear" special, not text */
+    json_t *sp = json_object_get(last_frame(&g->s, "text"), "special");
+    assert_int_equal(json_array_size(sp), 1);
+    assert_string_equal(json_string_value(json_array_get(sp, 0)), "clear");
     assert_contains(cmd(g, "unwield stick"), "You stop wielding the walking stick.");
     assert_contains(cmd(g, "unwield stick"), "You aren&#39;t wielding the walking stick.");
     assert_contains(cmd(g, "use stick"), "You can&#39;t think of a way to use the walking stick.");
@@ -685,6 +690,16 @@ completion_verbs_nouns_directions(void **state)
     assert_true(has(r, "go southwest"));
     json_decref(r);
 
+    /* a multi-word name half typed, and the second noun of a command */
+    r = complete(g, "take brass k");
+    assert_int_equal(json_array_size(r), 1);
+    assert_string_equal(json_string_value(json_array_get(r, 0)), "take brass key");
+    json_decref(r);
+    r = complete(g, "put flask in wool");
+    assert_int_equal(json_array_size(r), 1);
+    assert_string_equal(json_string_value(json_array_get(r, 0)), "put flask in wool coat");
+    json_decref(r);
+
     r = complete(g, "unlock ");
     assert_true(has(r, "unlock front door"));
     json_decref(r);
@@ -734,8 +749,11 @@ other_players_see_arrivals_speech_and_emotes(void **state)
     assert_contains(text_of(&b.s), "yells: ");
     json_array_clear(b.s.frames);
     cmd(g, "tell tester 2 psst");
-    assert_contains(text_of(&b.s), "<span class='txt-player-name'>Tester</span> tells you: ");
+    assert_contains(text_of(&b.s), "<span class='txt-player-name'>Tester</span> tells you: <span class='txt-player-speech'>"
+                                   "\xe2\x80\x9cpsst\xe2\x80\x9d");
     assert_contains(text_of(&g->s), "You tell Tester 2");
+    /* a restore would move everyone: refused while others are here */
+    assert_contains(cmd(g, "load"), "You can&#39;t restore a game while other players are in the world.");
     assert_contains(cmd(g, "who"), "Tester 2 <span class='txt-dim'>(Porch)</span>");
 
     /* giving between players */
