@@ -112,3 +112,33 @@ test('quit asks first; cancelling keeps playing, confirming ends the game', asyn
     await host.stop();
   }
 });
+
+for (const [plugins, transport] of [[['static', 'ws', 'sse'], 'websocket'], [['static', 'sse'], 'eventsource']]) {
+  test(`${transport}: a second window takes the seat; the first says so and stays quiet`, async () => {
+    const host = await startHost({ config: configWith(plugins) });
+    const browser = await lib.launch();
+    try {
+      const first = (await lib.openPage(browser, `${host.url}/tale/story`)).page;
+      await lib.waitConnected(first, transport);
+      await lib.play(first, 'look');
+      const second = (await lib.openPage(browser, `${host.url}/tale/story`)).page;
+      await lib.waitConnected(second, transport);
+      await first.waitForFunction(() => window.taleClient.connection === 'ended', null, { timeout: 10000 });
+      assert.match(await first.textContent('#status'), /taken over by another window/);
+      assert.strictEqual(await first.isDisabled('#input-cmd'), true);
+      await first.waitForTimeout(2500); // no reconnect loop snatching the seat back
+      assert.strictEqual(await first.evaluate(() => window.taleClient.connection), 'ended');
+      assert.strictEqual(await second.evaluate(() => window.taleClient.connection), 'connected');
+      await lib.play(second, 'inventory');
+      // the special "clear" empties the text pane
+      await second.fill('#input-cmd', '@cls');
+      await second.press('#input-cmd', 'Enter');
+      await second.waitForFunction(() => !document.getElementById('textframe').textContent.includes('inventory'), null,
+        { timeout: 5000 });
+      await lib.play(second, 'look');
+    } finally {
+      await browser.close();
+      await host.stop();
+    }
+  });
+}
