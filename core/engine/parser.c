@@ -362,7 +362,8 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
     for (size_t i = 0; i < nbest; i++) {
         if (i)
             sb_adds(&q, i + 1 == nbest ? " or " : ", ");
-        sb_adds(&q, "the ");
+        if (best[i].kind == THING_ITEM || best[i].kind == THING_DOOR)
+            sb_adds(&q, "the "); /* people are named bare: "Tibbles or the cat statue" */
         sb_adds(&q, thing_name(p, best[i]));
     }
     sb_adds(&q, "?");
@@ -445,6 +446,8 @@ parser_run(tale_player_t *p, const char *line)
     tale_world_t *w = p->w;
     size_t len = strlen(line);
     char *raw = malloc(len + 1);
+    if (!raw)
+        return TALE_CMD_OK;
     /* trim */
     while (len && isspace((unsigned char)line[len - 1]))
         len--;

@@ -947,6 +947,48 @@ saving_disabled_without_a_data_dir(void **state)
     json_decref(s.frames);
 }
 
+/* ------------------------------------------------------------ robustness */
+
+static uint32_t
+rnd(uint32_t *st)
+{
+    /* xorshift32: the same sequence on every run, so a failure reproduces */
+    *st ^= *st << 13;
+    *st ^= *st >> 17;
+    *st ^= *st << 5;
+    return *st;
+}
+
+static void
+random_input_always_gets_one_safe_frame(void **state)
+{
+    game_t *g = *state;
+    static const char *const words[] = {
+        "take", "drop", "put", "give", "open", "close", "lock", "unlock", "go", "look", "x", "i", "say", "tell", "ask",
+        "emote", "read", "wear", "remove", "wield", "eat", "drink", "use", "n", "s", "e", "w", "u", "d", "in", "out",
+        "the", "a", "it", "all", "to", "about", "with", "from", "on", "key", "brass", "iron", "door", "box", "coin",
+        "cat", "me", "lamp", "fish", "coat", "flask", "tester", "<script>", "%s%n%d", "\"", "&amp;", "'", "\xff\xfe",
+        "caf\xc3\xa9", "#i0.0", "#d0.0", "#x", "@cls", "help", "map", "brief", "who", "wait", "time", "exits", NULL};
+    size_t nwords = 0;
+    while (words[nwords])
+        nwords++;
+    uint32_t st = 0x2545f491;
+    for (int i = 0; i < 3000; i++) {
+        char line[256] = "";
+        size_t len = 0;
+        int n = 1 + (int)(rnd(&st) % 5);
+        for (int k = 0; k < n; k++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", k ? " " : "", words[rnd(&st) % nwords]);
+        int rc;
+        const char *t = cmd_rc(g, line, &rc);
+        assert_non_null(t);
+        assert_lacks(t, "<script");
+        assert_non_null(json_object_get(last_frame(&g->s, "text"), "location"));
+        if (i % 50 == 0)
+            tale_world_tick(g->w);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -987,6 +1029,7 @@ main(int argc, char **argv)
         T(save_and_restore_round_trip),
         T(bad_saves_are_refused_whole),
         cmocka_unit_test(saving_disabled_without_a_data_dir),
+        T(random_input_always_gets_one_safe_frame),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -146,10 +146,79 @@ documented_example_loads(void **state)
     rmdir(tmpl);
 }
 
+/* Load text as a story; return 1 if it loaded, 0 if it failed with one located line. */
+static int
+load_text(const char *dir, const char *text, size_t len)
+{
+    char path[600], err[1024] = "";
+    snprintf(path, sizeof path, "%s/story.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(text, 1, len, f);
+    fclose(f);
+    tale_world_t *w = tale_world_load(dir, NULL, err, sizeof err);
+    if (w) {
+        tale_world_free(w);
+        return 1;
+    }
+    /* "<path>:<line>:<column>: <message>" */
+    size_t pl = strlen(path);
+    if (strncmp(err, path, pl) != 0 || err[pl] != ':')
+        fail_msg("error does not name the file: %s", err);
+    unsigned line, col;
+    char rest[8];
+    if (sscanf(err + pl, ":%u:%u: %7s", &line, &col, rest) != 3 || line == 0 || col == 0)
+        fail_msg("error is not located: %s", err);
+    assert_null(strchr(err, '\n'));
+    return 0;
+}
+
+/* Every prefix of the fixture and the fixture minus any one line: each
+ * loads, or fails with a located line -- never a crash or an unlocated error. */
+static void
+damaged_stories_fail_cleanly(void **state)
+{
+    FILE *f = fopen(TALE_FIXTURES "/manor/story.yaml", "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = 0;
+    char tmpl[] = "/tmp/tale-damaged-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    static char buf[65536];
+    int loaded = 0, refused = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i != len && text[i] != '\n')
+            continue;
+        /* the prefix up to this line */
+        if (load_text(tmpl, text, i))
+            loaded++;
+        else
+            refused++;
+        /* the whole text without the next line */
+        size_t next = i < len ? i + 1 : len;
+        const char *nl = strchr(text + next, '\n');
+        size_t end = nl ? (size_t)(nl - text) + 1 : len;
+        memcpy(buf, text, next);
+        memcpy(buf + next, text + end, len - end);
+        if (load_text(tmpl, buf, next + (len - end)))
+            loaded++;
+        else
+            refused++;
+    }
+    assert_true(refused > 100);
+    assert_true(loaded > 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/story.yaml", tmpl);
+    unlink(path);
+    rmdir(tmpl);
+}
+
 int
 main(int argc, char **argv)
 {
-    struct CMUnitTest tests[NFAULTS + 4];
+    struct CMUnitTest tests[NFAULTS + 5];
     static char names[NFAULTS][96];
     size_t n = 0;
     for (size_t i = 0; i < NFAULTS; i++) {
@@ -160,6 +229,7 @@ main(int argc, char **argv)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_fixture_has_a_case);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(good_fixture_loads);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(documented_example_loads);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(damaged_stories_fail_cleanly);
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
     return _cmocka_run_group_tests("story_load", tests, n, NULL, NULL);
