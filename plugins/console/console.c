@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ typedef struct console {
     const tale_host_api_t *host;
     char *prompt;
     int ansi;        /* stdout is a terminal: style classes become SGR attributes */
+    int stdout_tty;  /* stdout is a terminal: wrap lines at its width */
     int interactive; /* stdin is a terminal: show the prompt, the terminal echoes input itself */
 
     h2o_evloop_t *loop;
@@ -56,6 +58,7 @@ typedef struct console {
     int out_broken;  /* stdout is gone: the player cannot see anything any more */
     int end_process; /* IF game over: stop the host as a terminal program would */
     int prompt_shown;
+    int prompt_wanted; /* show the prompt on the next loop turn (after a data frame) */
 
     tale_console_buf_t in;  /* bytes read but not yet split into lines */
     int discarding;         /* inside an over-long line: drop until its newline */
@@ -127,6 +130,16 @@ static void request_kick(console_t *c);
 
 /* ---- the player-IO vtable ---- */
 
+/* Wrap for a terminal at its current width (asked per frame, so a resize just works); never for pipes. */
+static unsigned
+terminal_width(console_t *c)
+{
+    struct winsize ws;
+    if (!c->stdout_tty || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 20)
+        return 0;
+    return ws.ws_col;
+}
+
 static void
 print_text_frame(console_t *c, json_t *frame)
 {
@@ -142,9 +155,13 @@ print_text_frame(console_t *c, json_t *frame)
     if (!json_is_string(text))
         return;
     c->out.len = 0;
-    unsigned flags = (c->ansi ? TALE_CONSOLE_ANSI : 0) | (c->interactive ? TALE_CONSOLE_SKIP_INPUT : 0);
-    /* Without a terminal echoing the typing, echoed input shows after the prompt, so the transcript reads "> look". */
-    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), flags, c->prompt, &c->out) != 0) {
+    /* Without a terminal echoing the typing, echoed input shows after the prompt, so a transcript reads "> look". */
+    tale_console_render_opts_t opts = {
+        .flags = (c->ansi ? TALE_CONSOLE_ANSI : 0) | (c->interactive ? TALE_CONSOLE_SKIP_INPUT : 0),
+        .input_prefix = c->prompt,
+        .width = terminal_width(c),
+    };
+    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out) != 0) {
         note(c, "(console: out of memory rendering a frame)");
         return;
     }
@@ -176,6 +193,7 @@ console_send(void *conn, const tale_frame_t *frame)
     console_t *c = conn;
     json_error_t jerr;
     json_t *j = json_loadb(frame->json, frame->len, 0, &jerr);
+    int is_text = 0;
     clear_prompt(c);
     if (j == NULL) {
         note(c, "(console: the host sent a frame that is not JSON)");
@@ -183,10 +201,12 @@ console_send(void *conn, const tale_frame_t *frame)
         const char *type = json_string_value(json_object_get(j, "type"));
         if (type == NULL)
             type = frame->event;
-        if (type != NULL && strcmp(type, "text") == 0)
+        if (type != NULL && strcmp(type, "text") == 0) {
             print_text_frame(c, j);
-        else if (type != NULL && strcmp(type, "data") == 0)
+            is_text = 1;
+        } else if (type != NULL && strcmp(type, "data") == 0) {
             print_data_frame(c, j);
+        }
         json_decref(j);
     }
     if (c->out_broken) {
@@ -195,7 +215,13 @@ console_send(void *conn, const tale_frame_t *frame)
         request_kick(c);
         return -1;
     }
-    show_prompt(c);
+    if (is_text) {
+        show_prompt(c);
+    } else {
+        /* a command's data frame comes just before its text frame: prompt after that, or next turn */
+        c->prompt_wanted = 1;
+        request_kick(c);
+    }
     return 0;
 }
 
@@ -428,6 +454,10 @@ on_kick(h2o_timeout_entry_t *entry)
         ask_quit(c);
         return;
     }
+    if (c->prompt_wanted) {
+        c->prompt_wanted = 0;
+        show_prompt(c);
+    }
     if (c->file_mode && !c->input_done && c->attached)
         read_file_slice(c);
 }
@@ -513,6 +543,7 @@ console_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, cha
     c->host = host;
     c->in_fd = -1;
     c->interactive = isatty(STDIN_FILENO);
+    c->stdout_tty = isatty(STDOUT_FILENO);
     /* NO_COLOR (no-color.org) and TERM=dumb turn attributes off even on a terminal. */
     const char *term = getenv("TERM"), *nocolor = getenv("NO_COLOR");
     c->ansi = isatty(STDOUT_FILENO) && !(nocolor != NULL && nocolor[0] != '\0') && !(term != NULL && strcmp(term, "dumb") == 0);

@@ -35,10 +35,16 @@ static const struct {
 
 #define MAX_DEPTH 64
 
+#define NO_SPACE ((size_t)-1)
+
 typedef struct render {
     tale_console_buf_t *out;
     unsigned flags;
     const char *input_prefix;
+    unsigned width;     /* 0: no wrapping */
+    unsigned col;       /* columns used on the current line */
+    size_t space_at;    /* offset in out of the last word-separating space on this line, or NO_SPACE */
+    unsigned space_col; /* the column just after that space */
     int prefix_pending; /* an echoed-input span opened: print the prefix before its text */
     int failed;
     int at_line_start; /* nothing printed on the current line yet */
@@ -126,6 +132,30 @@ newline(render_t *r)
     put(r, "\n", 1);
     r->at_line_start = 1;
     r->pending_space = 0;
+    r->col = 0;
+    r->space_at = NO_SPACE;
+}
+
+/* Columns taken by UTF-8 text: one per code point (wide characters are rare in stories). */
+static unsigned
+columns(const char *p, size_t len)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)p[i] & 0xc0) != 0x80;
+    return n;
+}
+
+/* Past the right margin: turn the last space on the line into a line break, if
+ * there is one (the current word then starts the next line). */
+static void
+wrap(render_t *r)
+{
+    if (r->width == 0 || r->in_pre || r->col <= r->width || r->space_at == NO_SPACE || r->failed)
+        return;
+    r->out->data[r->space_at] = '\n';
+    r->col -= r->space_col;
+    r->space_at = NO_SPACE;
 }
 
 /* End the current line if something is on it (block boundaries). */
@@ -149,15 +179,23 @@ visible(render_t *r, const char *p, size_t len)
         /* the space belongs to both neighbours: give it only the attributes they share */
         set_attrs(r, r->emitted & want);
         put(r, " ", 1);
+        r->col++;
+        if (!r->failed) {
+            r->space_at = r->out->len - 1;
+            r->space_col = r->col;
+        }
     }
     r->pending_space = 0;
     if (r->prefix_pending) {
         r->prefix_pending = 0;
         set_attrs(r, 0);
         put(r, r->input_prefix, strlen(r->input_prefix));
+        r->col += columns(r->input_prefix, strlen(r->input_prefix));
     }
     set_attrs(r, want);
     put(r, p, len);
+    r->col += columns(p, len);
+    wrap(r);
     r->at_line_start = 0;
     r->para_has_text = 1;
 }
@@ -383,9 +421,14 @@ tag(render_t *r, const char *s, size_t len)
 }
 
 int
-tale_console_html_to_text(const char *html, size_t len, unsigned flags, const char *input_prefix, tale_console_buf_t *out)
+tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out)
 {
-    render_t r = {.out = out, .flags = flags, .input_prefix = input_prefix, .at_line_start = 1};
+    render_t r = {.out = out,
+                  .flags = opts->flags,
+                  .input_prefix = opts->input_prefix,
+                  .width = opts->width,
+                  .space_at = NO_SPACE,
+                  .at_line_start = 1};
     size_t i = 0;
     while (i < len && !r.failed) {
         unsigned char c = (unsigned char)html[i];

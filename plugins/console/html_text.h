@@ -26,15 +26,24 @@ enum {
 int tale_console_buf_append(tale_console_buf_t *b, const void *p, size_t len);
 void tale_console_buf_free(tale_console_buf_t *b);
 
+/* How to render. */
+typedef struct tale_console_render_opts {
+    unsigned flags;           /* TALE_CONSOLE_* */
+    const char *input_prefix; /* printed before echoed input (txt-userinput) when it is kept; may be NULL */
+    unsigned width;           /* wrap lines at word boundaries to this many columns; 0: never wrap */
+} tale_console_render_opts_t;
+
 /*
  * Append the plain-text rendering of html[0..len) to `out`: tags stripped,
  * entities decoded, each paragraph (and each <br>) on its own line, runs of
  * white space collapsed outside <pre>, control characters removed (a story or
  * a player must not be able to drive the terminal), and the result ending in
- * a newline when it is not empty.  Echoed input (txt-userinput) is dropped
- * with TALE_CONSOLE_SKIP_INPUT, else printed after `input_prefix` (may be
- * NULL), so a transcript reads "> look".  Returns 0, or -1 when out of memory.
+ * a newline when it is not empty.  Echoed input is dropped with
+ * TALE_CONSOLE_SKIP_INPUT, else printed after the input prefix, so a
+ * transcript reads "> look".  Lines outside <pre> wrap at `width` columns
+ * (a word longer than a line overflows rather than being cut).
+ * Returns 0, or -1 when out of memory.
  */
-int tale_console_html_to_text(const char *html, size_t len, unsigned flags, const char *input_prefix, tale_console_buf_t *out);
+int tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out);
 
 #endif

@@ -13,19 +13,26 @@
 
 /* Render with `flags` and compare to the exact expected terminal bytes. */
 static void
-check_prefixed(const char *html, unsigned flags, const char *prefix, const char *want)
+render(const char *html, unsigned flags, const char *prefix, unsigned width, const char *want)
 {
     tale_console_buf_t out = {0};
-    assert_int_equal(tale_console_html_to_text(html, strlen(html), flags, prefix, &out), 0);
+    tale_console_render_opts_t opts = {.flags = flags, .input_prefix = prefix, .width = width};
+    assert_int_equal(tale_console_html_to_text(html, strlen(html), &opts, &out), 0);
     assert_non_null(tale_console_buf_append(&out, "", 1) == 0 ? out.data : NULL);
     assert_string_equal(out.data, want);
     tale_console_buf_free(&out);
 }
 
 static void
+check_prefixed(const char *html, unsigned flags, const char *prefix, const char *want)
+{
+    render(html, flags, prefix, 0, want);
+}
+
+static void
 check(const char *html, unsigned flags, const char *want)
 {
-    check_prefixed(html, flags, NULL, want);
+    render(html, flags, NULL, 0, want);
 }
 
 static void
@@ -148,6 +155,27 @@ deep_nesting_stays_bounded(void **state)
 }
 
 static void
+lines_wrap_at_word_boundaries(void **state)
+{
+    render("<p>The quick brown fox jumps over the lazy dog</p>", 0, NULL, 20, "The quick brown fox\njumps over the lazy\ndog\n");
+    /* exactly the width fits; a word split by markup or an entity moves as one */
+    render("<p>12345678901234567890</p>", 0, NULL, 20, "12345678901234567890\n");
+    render("<p>aaaa bbbb <span class='txt-it'>Tern</span>&#39;s</p>", TALE_CONSOLE_ANSI, NULL, 12,
+           "aaaa bbbb\n\033[0;3mTern\033[0m's\n");
+    /* columns count characters, not bytes */
+    render("<p>\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9</p>", 0, NULL, 7,
+           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9\n");
+    /* a word longer than the line overflows instead of being cut */
+    render("<p>a bbbbbbbbbbbb c</p>", 0, NULL, 5, "a\nbbbbbbbbbbbb\nc\n");
+}
+
+static void
+preformatted_text_never_wraps(void **state)
+{
+    render("<pre>one two three four</pre>", 0, NULL, 8, "one two three four\n");
+}
+
+static void
 empty_input_gives_empty_output(void **state)
 {
     check("", 0, "");
@@ -174,6 +202,8 @@ main(void)
         cmocka_unit_test(control_characters_never_reach_the_terminal),
         cmocka_unit_test(comments_and_unknown_tags_are_dropped),
         cmocka_unit_test(deep_nesting_stays_bounded),
+        cmocka_unit_test(lines_wrap_at_word_boundaries),
+        cmocka_unit_test(preformatted_text_never_wraps),
         cmocka_unit_test(empty_input_gives_empty_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
