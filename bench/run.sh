@@ -5,7 +5,8 @@
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
-# $TALE_BENCH_JSON the output file (default BUILD_DIR/tale-bench.json).
+# $TALE_BENCH_JSON the output file (default BUILD_DIR/tale-bench.json), and
+# $TALE_BENCH_MODE the game mode (default mud; "if" for a comparison run).
 # The host gets a generated config (MUD mode, port 0, the bundled story); we
 # learn its port from "listening on http://127.0.0.1:PORT" on its stderr,
 # run every scenario, stop it with SIGTERM and require exit status 0.
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) smoke=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
@@ -48,8 +49,10 @@ if [ $smoke = 1 ]; then churn=20; else churn=2000; fi
 # MUD mode: every churn connection gets its own seat (IF mode would hand the one
 # seat over and replay its whole held backlog each time).  Detached seats are
 # reaped after session_idle, so the footprint after churn can return to its start.
+mode=${TALE_BENCH_MODE:-mud}
+case "$mode" in mud | if) ;; *) echo "run.sh: TALE_BENCH_MODE must be mud or if" >&2; exit 2 ;; esac
 cat >"$tmp/tale.yaml" <<EOF
-mode: mud
+mode: $mode
 story: $SRC/conf/stories/lighthouse
 data_dir: $tmp/var
 autosave: false
@@ -102,7 +105,7 @@ if [ -z "$port" ]; then
     cat "$tmp/host.log" >&2
     exit 1
 fi
-echo "run.sh: tale-host pid $host_pid on port $port ($HOST)" >&2
+echo "run.sh: tale-host pid $host_pid on port $port ($HOST, $mode mode)" >&2
 
 args=(--port "$port" --pid "$host_pid" --host-bin "$HOST" --config "$tmp/tale.yaml" --json "$JSON")
 if [ $smoke = 1 ]; then args+=(--smoke --reap-wait 3.5); else args+=(--reap-wait 4); fi
