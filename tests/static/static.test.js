@@ -87,7 +87,11 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  if (host) await host.stop();
+  if (host) {
+    await host.stop();
+    // under TALE_SANITIZE: no memory error or undefined behaviour while serving
+    assert.doesNotMatch(host.stderr(), /ERROR: AddressSanitizer|runtime error:/);
+  }
   if (fx) fs.rmSync(fx.dir, { recursive: true, force: true });
 });
 
