@@ -95,11 +95,13 @@ test.after(async () => {
   if (fx) fs.rmSync(fx.dir, { recursive: true, force: true });
 });
 
-test('/ redirects to /tale/', async () => {
-  const res = await request(host, 'GET', '/');
-  assert.strictEqual(res.status, 302);
-  assert.strictEqual(res.headers.location, '/tale/');
-  assertSecurityHeaders(res, '/');
+test('/ and /tale redirect to /tale/', async () => {
+  for (const p of ['/', '/tale', '/?x=1']) {
+    const res = await request(host, 'GET', p);
+    assert.strictEqual(res.status, 302, p);
+    assert.strictEqual(res.headers.location, '/tale/', p);
+    assertSecurityHeaders(res, p);
+  }
 });
 
 test('every page renders with its placeholders filled and HTML-escaped', async () => {
@@ -280,4 +282,37 @@ test('a custom csp and an unknown key are config errors or take effect', async (
   await assert.rejects(
     startHost({ config: configWith(['static'], { pluginConfig: { static: { web_root: fx.web, webroot: 'x' } } }) }),
     /webroot/);
+});
+
+test('beside the ws and sse plugins: each path reaches its own plugin, and quit ends the session', async () => {
+  const all = await startHost({ config: configWith(['static', 'ws', 'sse']) });
+  try {
+    assert.strictEqual((await request(all, 'GET', '/tale/ws')).status, 426, 'ws answers a plain GET itself');
+    assert.strictEqual((await request(all, 'GET', '/tale/input')).status, 405, 'sse owns /tale/input');
+    assert.strictEqual((await request(all, 'GET', '/tale/story')).status, 200);
+    assert.strictEqual((await request(all, 'GET', '/tale/static/script.js')).status, 200);
+
+    // a seat and its cookie from the event stream, then quit with that cookie
+    const cookie = await new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: all.port, path: '/tale/eventsource', agent: false }, (res) => {
+        assert.strictEqual(res.statusCode, 200);
+        assert.match(res.headers['content-type'], /^text\/event-stream/);
+        const set = (res.headers['set-cookie'] || [])[0] || '';
+        res.destroy();
+        resolve(set.split(';')[0]);
+      });
+      req.on('error', reject);
+    });
+    assert.match(cookie, /^tale_session=[0-9a-f]{32}$/);
+    const quit = await request(all, 'GET', '/tale/quit', { Cookie: cookie });
+    assert.strictEqual(quit.status, 200);
+    assert.match(quit.body.toString('utf8'), /Goodbye/);
+    const deadline = Date.now() + 5000;
+    while (!/the player quit; the game is over/.test(all.stderr()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(all.stderr(), /the player quit; the game is over/);
+  } finally {
+    await all.stop();
+  }
 });
