@@ -429,7 +429,10 @@ define_types(h2o_mimemap_t *m)
         {"woff2", "font/woff2", 0},
     };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        h2o_mime_attributes_t attr = {types[i].text, H2O_MIME_ATTRIBUTE_PRIORITY_NORMAL};
+        h2o_mime_attributes_t attr;
+        memset(&attr, 0, sizeof(attr)); /* h2o compares attributes bytewise, padding included */
+        attr.is_compressible = (char)types[i].text;
+        attr.priority = H2O_MIME_ATTRIBUTE_PRIORITY_NORMAL;
         h2o_mimemap_define_mimetype(m, types[i].ext, types[i].type, &attr);
     }
     /* anything unknown is offered as opaque bytes, never sniffed (nosniff) */

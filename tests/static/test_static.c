@@ -43,8 +43,8 @@ static void
 traversal_spellings_are_refused(void **unused)
 {
     static const char *const bad[] = {
-        "/tale/static/../../etc/passwd", "/tale/static/%2e%2e/x", "/tale/static/%2E%2E/x", "/tale/static/.%2e/x",
-        "/tale/static/..%2fx",           "/tale/static/a%2Fb",    "/tale/static/..\\x",    "/tale/static/%5c..",
+        "/tale/static/../../etc/passwd", "/tale/static/%2e%2e/x",       "/tale/static/%2E%2E/x", "/tale/static/.%2e/x",
+        "/tale/static/..%2fx",           "/tale/static/a%2Fb",          "/tale/static/..\\x",    "/tale/static/%5c..",
         "/tale/static/a%00.js",          "/tale/static/%c0%ae%c0%ae/x",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
