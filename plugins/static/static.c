@@ -30,7 +30,7 @@
 #define DEFAULT_CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"
 #define MAX_TEMPLATE_SIZE (1024 * 1024)
 
-enum route_kind { ROUTE_ROOT, ROUTE_PAGE, ROUTE_QUIT, ROUTE_FILES };
+enum route_kind { ROUTE_ROOT, ROUTE_PAGE, ROUTE_QUIT, ROUTE_FILES, ROUTE_RESOURCES };
 enum page_id { PAGE_INDEX, PAGE_STORY, PAGE_ABOUT, PAGE_QUIT, PAGE_COUNT };
 
 struct route_spec {
@@ -95,7 +95,7 @@ static const struct route_spec routes[ROUTE_COUNT] = {
     {"/tale/about", ROUTE_PAGE, PAGE_ABOUT},
     {"/tale/quit", ROUTE_QUIT, PAGE_QUIT},
     {"/tale/static/", ROUTE_FILES, 0},
-    {"/tale/static/resources/", ROUTE_FILES, 0},
+    {"/tale/static/resources/", ROUTE_RESOURCES, 0},
 };
 
 static const char about_fallback[] =
@@ -365,6 +365,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         send_page(sp, req, &sp->pages[r->spec->page]);
         return 0;
     case ROUTE_FILES:
+    case ROUTE_RESOURCES:
         if (!is_method(req, "GET") && !is_method(req, "HEAD"))
             return send_405(req, "GET, HEAD");
         return on_files(r, req);
@@ -385,10 +386,9 @@ on_mount(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data)
     r->super.on_req = on_req;
     r->sp = sp;
     r->spec = spec;
-    if (spec->kind == ROUTE_FILES) {
+    if (spec->kind == ROUTE_FILES || spec->kind == ROUTE_RESOURCES) {
         static const char *no_index[] = {NULL};
-        int resources = strcmp(spec->path, "/tale/static/resources/") == 0;
-        r->root = resources ? sp->resources_root : sp->web_root;
+        r->root = spec->kind == ROUTE_RESOURCES ? sp->resources_root : sp->web_root;
         if (r->root != NULL)
             h2o_file_register(pathconf, r->root, no_index, sp->mimemap, 0);
     }
@@ -396,7 +396,8 @@ on_mount(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data)
         h2o_compress_args_t args = {.min_size = sp->gzip_min_size, .gzip = {(int)sp->gzip_level}, .brotli = {-1}};
         h2o_compress_register(pathconf, &args);
     }
-    h2o_headers_register(pathconf, spec->kind == ROUTE_FILES ? sp->hdr_files : sp->hdr_pages);
+    int files = spec->kind == ROUTE_FILES || spec->kind == ROUTE_RESOURCES;
+    h2o_headers_register(pathconf, files ? sp->hdr_files : sp->hdr_pages);
     return 0;
 }
 
