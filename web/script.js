@@ -79,6 +79,10 @@
       el.locationImage.addEventListener('error', () => { el.locationImage.hidden = true; });
       el.locationImage.addEventListener('load', () => { el.locationImage.hidden = false; });
     }
+    for (let i = 0; i < 4; i++) {
+      const img = document.getElementById('npc-image' + i);
+      if (img) img.addEventListener('error', () => { img.hidden = true; });
+    }
     window.addEventListener('pagehide', () => { state.leaving = true; });
 
     const forced = new URLSearchParams(window.location.search).get('transport');
@@ -303,7 +307,10 @@
     if (typeof json.turns === 'number' && el.turns) el.turns.textContent = String(json.turns);
     if (typeof json.location === 'string') el.location.textContent = plainText(json.location) || '…';
     if ('location_image' in json) setLocationImage(json.location_image);
-    if (typeof json.npcs === 'string') fillNpcs(splitList(json.npcs));
+    if (typeof json.npcs === 'string') {
+      const images = typeof json.npc_images === 'string' ? json.npc_images.split(',').map((s) => s.trim()) : null;
+      fillNpcs(splitList(json.npcs), images);
+    }
     if (typeof json.items === 'string') fillList(el.items, splitList(json.items), (name) => 'examine ' + name, 'Examine ');
     if (typeof json.exits === 'string') fillList(el.exits, splitList(json.exits), (dir) => 'go ' + dir, 'Go ');
   }
@@ -387,7 +394,9 @@
     }
   }
 
-  function fillNpcs(names) {
+  // images: optional file names in resources/, one per name ("" for none);
+  // without them the picture is looked up by name as LlamaTale does.
+  function fillNpcs(names, images) {
     fillList(el.npcs, names, (name) => 'examine ' + name, 'Examine ');
     for (let i = 0; i < 4; i++) {
       const img = document.getElementById('npc-image' + i);
@@ -399,7 +408,7 @@
         continue;
       }
       img.alt = names[i];
-      findNpcImage(names[i], (url) => {
+      const show = (url) => {
         if (img.alt !== names[i]) return; // the list changed meanwhile
         if (url) {
           img.src = url;
@@ -407,7 +416,9 @@
         } else {
           img.hidden = true;
         }
-      });
+      };
+      if (images) show(images[i] ? 'static/resources/' + encodeURIComponent(images[i]) : '');
+      else findNpcImage(names[i], show);
     }
   }
 
