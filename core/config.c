@@ -26,6 +26,8 @@
 #define DEFAULT_SESSION_BACKLOG (256 * 1024)
 #define DEFAULT_MAX_INPUT 1024
 #define DEFAULT_SESSION_IDLE_MS (30 * 60 * 1000)
+#define DEFAULT_INPUT_RATE 20
+#define DEFAULT_INPUT_BURST 40
 /* Counts above this are typos, not capacity plans (and stay well inside int). */
 #define MAX_COUNT 1000000
 #define MAX_PLUGIN_NAME 64
@@ -35,7 +37,8 @@ static const char *const top_keys[] = {"mode",      "story",  "data_dir",    "au
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 static const char *const limit_keys[] = {
-    "max_request_body", "max_connections", "max_sessions", "session_backlog", "max_input", "session_idle", NULL};
+    "max_request_body", "max_connections", "max_sessions", "session_backlog", "max_input", "session_idle",
+    "input_rate",       "input_burst",     NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
 /* Everything one parse step needs; err/errlen are the caller's buffer. */
@@ -329,7 +332,7 @@ parse_limits(struct parse *p, yaml_node_t *root)
     if (m != NULL && (tale_yaml_expect_map(p->y, m, "a mapping of limits for 'limits'", p->err, p->errlen) != 0 ||
                       tale_yaml_check_keys(p->y, m, limit_keys, p->err, p->errlen) != 0))
         return -1;
-    int64_t conns, sessions;
+    int64_t conns, sessions, rate, burst;
     if (tale_yaml_size(p->y, m, "max_request_body", 0, DEFAULT_MAX_REQUEST_BODY, &c->limits.max_request_body, p->err, p->errlen) !=
             0 ||
         require_positive(p, m, "max_request_body", c->limits.max_request_body, "a size") != 0 ||
@@ -342,8 +345,12 @@ parse_limits(struct parse *p, yaml_node_t *root)
         require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 ||
         tale_yaml_duration_ms(p->y, m, "session_idle", 0, DEFAULT_SESSION_IDLE_MS, &c->limits.session_idle_ms, p->err, p->errlen) !=
             0 ||
-        require_positive(p, m, "session_idle", c->limits.session_idle_ms, "a duration") != 0)
+        require_positive(p, m, "session_idle", c->limits.session_idle_ms, "a duration") != 0 ||
+        tale_yaml_int(p->y, m, "input_rate", 0, DEFAULT_INPUT_RATE, 0, MAX_COUNT, &rate, p->err, p->errlen) != 0 ||
+        tale_yaml_int(p->y, m, "input_burst", 0, DEFAULT_INPUT_BURST, 1, MAX_COUNT, &burst, p->err, p->errlen) != 0)
         return -1;
+    c->limits.input_rate = (uint64_t)rate;
+    c->limits.input_burst = (uint64_t)burst;
     c->limits.max_connections = (uint64_t)conns;
     c->limits.max_sessions = (uint64_t)sessions;
     return 0;

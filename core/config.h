@@ -49,6 +49,8 @@ typedef struct tale_config {
         uint64_t session_backlog;  /* bytes of frames held per session for resume (default 256k) */
         uint64_t max_input;        /* longest command, bytes (default 1k) */
         uint64_t session_idle_ms;  /* a detached MUD session is reaped after this (default 30m) */
+        uint64_t input_rate;       /* commands per second a session may sustain (default 20; 0: no limit) */
+        uint64_t input_burst;      /* commands a session may send at once (default 40) */
     } limits;
 
     char **plugin_path; /* absolute folders, searched in order */

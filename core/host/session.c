@@ -35,6 +35,10 @@ struct tale_session {
     void *conn;
     uint64_t detached_at; /* loop time in ms; 0 while attached */
     int ending;           /* quit in progress: no new input */
+    json_t *last_text; /* the engine's newest text frame: its location snapshot rides on host-made frames */
+    /* input rate limit: a token bucket refilled at limits.input_rate/s */
+    double tokens;
+    uint64_t refilled_at, noticed_at;
 };
 
 struct tale_sessions {
@@ -100,6 +104,10 @@ on_emit(void *ctx, json_t *frame)
         goto out;
     }
     f->len = strlen(f->json);
+    if (f->event[0] == 't' && json_object_get(frame, "location") != NULL) {
+        json_decref(s->last_text);
+        s->last_text = json_incref(frame);
+    }
 
     /* Hold it for resume; the backlog is bounded in bytes but always keeps
      * the newest frame. */
@@ -118,11 +126,20 @@ out:
     json_decref(frame);
 }
 
-/* A text frame made by the host itself (completions, notices); takes `extra`. */
+/* A text frame made by the host itself (completions, notices); takes `extra`.
+ * It carries the player's current location snapshot like every engine frame:
+ * LlamaTale's client reads "location" from any text frame. */
 static void
 emit_text(tale_session_t *s, const char *html, json_t *extra)
 {
+    static const char *const snapshot[] = {"turns", "location", "location_image", "npcs", "items", "exits"};
     json_t *o = json_pack("{s:s, s:s, s:[]}", "type", "text", "text", html, "special");
+    if (o != NULL && s->last_text != NULL)
+        for (size_t i = 0; i < sizeof(snapshot) / sizeof(snapshot[0]); i++) {
+            json_t *v = json_object_get(s->last_text, snapshot[i]);
+            if (v != NULL)
+                json_object_set(o, snapshot[i], v);
+        }
     if (o != NULL && extra != NULL)
         json_object_update(o, extra);
     json_decref(extra);
@@ -200,6 +217,8 @@ session_create(tale_sessions_t *ss)
     }
     s->ss = ss;
     s->detached_at = now_ms(ss);
+    s->tokens = (double)h->cfg->limits.input_burst;
+    s->refilled_at = s->detached_at;
     s->next = ss->first;
     if (ss->first != NULL)
         ss->first->prev = s;
@@ -239,6 +258,7 @@ session_destroy(tale_session_t *s, int code, const char *reason)
         tale_player_leave(s->player);
     while (s->head != NULL)
         drop_oldest(s);
+    json_decref(s->last_text);
     if (s->prev != NULL)
         s->prev->next = s->next;
     else
@@ -423,11 +443,43 @@ end_session(tale_session_t *s)
     }
 }
 
+/* Take one token from the session's bucket; 0 when the player is over the
+ * rate.  A flooding client gets one polite line a second, not one per
+ * command (the replies would be a flood of their own). */
+static int
+take_input_token(tale_session_t *s)
+{
+    const tale_config_t *cfg = s->ss->host->cfg;
+    if (cfg->limits.input_rate == 0)
+        return 1;
+    uint64_t now = now_ms(s->ss);
+    s->tokens += (double)(now - s->refilled_at) * (double)cfg->limits.input_rate / 1000.0;
+    if (s->tokens > (double)cfg->limits.input_burst)
+        s->tokens = (double)cfg->limits.input_burst;
+    s->refilled_at = now;
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+        return 1;
+    }
+    if (s->noticed_at == 0 || now - s->noticed_at >= 1000) {
+        s->noticed_at = now;
+        emit_text(s, "<p>You are typing faster than the game can follow; slow down a little.</p>\n", NULL);
+    }
+    return 0;
+}
+
 void
 tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
 {
-    if (s->ending)
+    if (s->ending || !take_input_token(s))
         return;
+    if (len > s->ss->host->cfg->limits.max_input) {
+        char html[128];
+        snprintf(html, sizeof(html), "<p>That is too long for me to follow (the limit is %llu characters).</p>\n",
+                 (unsigned long long)s->ss->host->cfg->limits.max_input);
+        emit_text(s, html, NULL);
+        return;
+    }
     if (flags & TALE_INPUT_AUTOCOMPLETE) {
         json_t *list = tale_player_complete(s->player, cmd, len);
         size_t n = json_array_size(list);

@@ -117,6 +117,8 @@ load_valid(void **state)
     assert_int_equal(c->limits.session_backlog, 64 * 1024);
     assert_int_equal(c->limits.max_input, 512);
     assert_int_equal(c->limits.session_idle_ms, 2ull * 60 * 60 * 1000);
+    assert_int_equal(c->limits.input_rate, 5);
+    assert_int_equal(c->limits.input_burst, 8);
 
     assert_int_equal(c->n_plugin_path, 2);
     assert_string_equal(c->plugin_path[0], s = fmt("%s/valid/plugins", d)), free(s);
@@ -132,7 +134,7 @@ load_valid(void **state)
     assert_int_equal(p[0].enabled, 1);
     assert_non_null(p[0].config);
     assert_int_equal(p[0].config->type, YAML_MAPPING_NODE);
-    assert_int_equal(p[0].node->start_mark.line + 1, 31);
+    assert_int_equal(p[0].node->start_mark.line + 1, 33);
 
     assert_string_equal(p[1].name, "ws-main");
     assert_string_equal(p[1].module, "ws");
@@ -182,6 +184,8 @@ load_minimal(void **state)
     assert_int_equal(c->limits.session_backlog, 256 * 1024);
     assert_int_equal(c->limits.max_input, 1024);
     assert_int_equal(c->limits.session_idle_ms, 30 * 60 * 1000);
+    assert_int_equal(c->limits.input_rate, 20);
+    assert_int_equal(c->limits.input_burst, 40);
     assert_null(c->plugin_path);
     assert_int_equal(c->n_plugin_path, 0);
     assert_int_equal(c->n_plugins, 0);
@@ -319,7 +323,7 @@ plugin_subtree(void **state)
     assert_string_equal(s, "/dflt");
     int64_t v;
     assert_int_equal(tale_yaml_int(&c->yaml, c->plugins[0].config, "web_root", 0, 0, 0, 10, &v, err, sizeof(err)), -1);
-    char *want = fmt("%s:33:17: expected an integer from 0 to 10 for 'web_root', got '../web'", path);
+    char *want = fmt("%s:35:17: expected an integer from 0 to 10 for 'web_root', got '../web'", path);
     assert_string_equal(err, want);
     free(want);
     tale_config_free(c);

@@ -58,6 +58,9 @@ setup_mode(void **state, int mode)
     f->cfg.limits.session_backlog = 4096;
     f->cfg.limits.max_sessions = 3;
     f->cfg.limits.session_idle_ms = 1000;
+    f->cfg.limits.max_input = 64;
+    f->cfg.limits.input_rate = 10;
+    f->cfg.limits.input_burst = 5;
     f->host.cfg = &f->cfg;
     f->host.loop = h2o_evloop_create();
     f->host.world = tale_world_load("x", NULL, NULL, 0);
@@ -254,11 +257,50 @@ autocomplete_input_answers_with_a_text_frame_listing_completions(void **state)
     tale_session_input(s, "lo", 2, TALE_INPUT_AUTOCOMPLETE);
     assert_non_null(strstr(c->last, "\"completions\":[\"look\",\"lock\"]"));
     assert_non_null(strstr(c->last, "look &nbsp; lock"));
+    /* like every text frame, it carries the location snapshot */
+    assert_non_null(strstr(c->last, "\"location\":\"The Jetty\""));
+    assert_non_null(strstr(c->last, "\"exits\":\"north\""));
     size_t len = 0;
     char *json = tale_session_complete(s, "loo", 3, &len);
     assert_string_equal(json, "[\"look\"]");
     assert_int_equal(len, 8);
     free(json);
+}
+
+static void
+a_command_flood_is_cut_to_the_burst_with_one_polite_notice(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *c = &f->conns[0];
+    tale_session_t *s = new_session(f, NULL);
+    tale_session_attach(s, &rec_io, c, 0);
+    size_t before = c->n;
+    /* 100 commands inside one loop iteration: the clock does not move */
+    int notices = 0;
+    for (int i = 0; i < 100; i++) {
+        tale_session_input(s, "look", 4, 0);
+        if (strstr(c->last, "slow down") != NULL && c->n == before + 5 + 1 + notices)
+            notices++;
+    }
+    assert_int_equal(c->n - before, 5 + 1); /* the burst, then one notice */
+    assert_int_equal(notices, 1);
+    assert_non_null(strstr(c->last, "faster than the game can follow"));
+}
+
+static void
+input_over_max_input_is_refused_with_a_message(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *c = &f->conns[0];
+    tale_session_t *s = new_session(f, NULL);
+    tale_session_attach(s, &rec_io, c, 0);
+    char big[65];
+    memset(big, 'x', sizeof(big));
+    tale_session_input(s, big, sizeof(big), 0);
+    assert_non_null(strstr(c->last, "too long"));
+    assert_null(strstr(c->last, "you said"));
+    tale_session_input(s, big, 64, 0);
+    assert_non_null(strstr(c->last, "you said"));
 }
 
 static void
@@ -292,6 +334,8 @@ main(void)
         cmocka_unit_test_setup_teardown(quit_ends_the_session_and_closes_its_connection, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(autocomplete_input_answers_with_a_text_frame_listing_completions, setup_if,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_command_flood_is_cut_to_the_burst_with_one_polite_notice, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(input_over_max_input_is_refused_with_a_message, setup_mud, teardown),
         cmocka_unit_test(cookie_parser_finds_the_named_cookie_among_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

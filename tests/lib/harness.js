@@ -83,7 +83,10 @@ function stopHost(proc, signal, waitMs) {
 
 // A config with the given plugins (subset of 'static', 'ws', 'sse'), port 0,
 // the bundled story and a private data dir.  extra: YAML appended at the top level.
-function configWith(plugins, { mode = 'if', tick = '1s', pluginConfig = {}, extra = '' } = {}) {
+// limits: the `limits:` mapping; by default the per-session input rate limit
+// is off (input_rate: 0) because most tests type faster than a person; the
+// hardening tests that check it pass their own.
+function configWith(plugins, { mode = 'if', tick = '1s', pluginConfig = {}, extra = '', limits = { input_rate: 0 } } = {}) {
   const lines = [
     `mode: ${mode}`,
     'story: ${SRC}/conf/stories/lighthouse',
@@ -94,6 +97,8 @@ function configWith(plugins, { mode = 'if', tick = '1s', pluginConfig = {}, extr
     'listeners:',
     '  - host: 127.0.0.1',
     '    port: 0',
+    'limits:',
+    ...Object.entries(limits).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     extra,
     'plugins:',
   ];
