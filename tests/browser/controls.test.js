@@ -16,6 +16,14 @@ for (const [plugins, transport] of [[['static', 'ws', 'sse'], 'websocket'], [['s
       await lib.waitConnected(page, transport);
       await lib.assertSidePanelReady(assert, page);
 
+      // every control has an accessible name; new text is announced
+      const unnamed = await page.evaluate(() => Array.from(document.querySelectorAll('input, button, select, textarea'))
+        .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+        .map((c) => c.outerHTML));
+      assert.deepStrictEqual(unnamed, [], 'controls without a name');
+      assert.strictEqual(await page.getAttribute('#textframe', 'aria-live'), 'polite');
+      assert.strictEqual(await page.getAttribute('#status', 'role'), 'status');
+
       // Tab completes a unique prefix in place
       await page.focus('#input-cmd');
       await page.keyboard.type('exam');
