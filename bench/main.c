@@ -227,52 +227,6 @@ probe(run_t *run, const char *msg, size_t len)
     return rc;
 }
 
-static void
-sc_tcp_ref(run_t *run)
-{
-    result_t *r = &run->r[R_TCP];
-    size_t n = 0;
-    uint64_t el = 0, *s = calloc(run->o.rtt_count, sizeof(*s));
-    if (tale_bench_tcp_ref(run->req_len, run->resp_len, warmup_rounds(run->o.rtt_count), run->o.rtt_count, run->o.duration_s, s,
-                           &n, &el) != 0)
-        snprintf(r->error, sizeof(r->error), "ping-pong failed after %zu round trips", n);
-    bench_stats_compute(s, n, el, &r->st);
-    r->ok = n > 0 && r->error[0] == '\0';
-    free(s);
-}
-
-static void
-sc_rtt_ws(run_t *run, const char *msg, size_t len)
-{
-    result_t *r = &run->r[R_RTT_WS];
-    player_t p;
-    bench_ws_t *ws = ws_open_settled(run, &p, r->error, sizeof(r->error));
-    if (ws == NULL)
-        return;
-    uint64_t ns;
-    size_t warm = warmup_rounds(run->o.rtt_count);
-    for (size_t i = 0; i < warm; i++)
-        if (ws_command(ws, &p, msg, len, &ns) != 0) {
-            snprintf(r->error, sizeof(r->error), "warm-up command %zu got no answer", i + 1);
-            bench_ws_close(ws);
-            return;
-        }
-    uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
-             end_by = start + (uint64_t)(run->o.duration_s * 1e9);
-    size_t n = 0;
-    while (n < run->o.rtt_count && bench_now_ns() < end_by) {
-        if (ws_command(ws, &p, msg, len, &s[n]) != 0) {
-            snprintf(r->error, sizeof(r->error), "command %zu got no answer", n + 1);
-            break;
-        }
-        n++;
-    }
-    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
-    r->ok = n > 0 && r->error[0] == '\0';
-    free(s);
-    bench_ws_close(ws);
-}
-
 /* POST one command and wait both for its answer on the stream and for the
  * POST's own response (it must be read before the next request).  0 or -1. */
 static int
@@ -310,57 +264,160 @@ sse_command(bench_sse_t *es, bench_http_t *h, player_t *p, const char *body, siz
     return 0;
 }
 
-static void
-sc_rtt_sse(run_t *run)
+/* The body of POST /tale/input: cmd=<urlencoded>. */
+static int
+form_body(const char *cmd, char *out, size_t outlen)
 {
-    result_t *r = &run->r[R_RTT_SSE];
-    player_t p = {.echo = run->echo};
-    uint64_t ns;
-    uint64_t deadline = bench_now_ns() + WAIT_PER_OP;
-    bench_sse_t *es = bench_sse_open(run->o.port, "/tale/eventsource", on_sse_event, &p, deadline, r->error, sizeof(r->error));
-    if (es == NULL)
-        return;
-    bench_http_t *h = bench_http_open(run->o.port, r->error, sizeof(r->error));
-    char body[512];
-    int bl = snprintf(body, sizeof(body), "cmd=%s", run->o.cmd);
-    for (char *c = body; *c; c++)
-        if (*c == ' ')
-            *c = '+';
-    /* Welcome text first: read until it came and the stream went quiet. */
-    while (h && bench_now_ns() < deadline) {
-        uint64_t until = p.texts ? p.t_frame + 50000000ull : deadline;
-        int w = bench_wait_readable(bench_sse_fd(es), until < deadline ? until : deadline);
-        if (w < 0 || (w > 0 && bench_sse_read(es) < 0)) {
-            snprintf(r->error, sizeof(r->error), "event stream closed before the welcome text");
-            goto out;
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = (size_t)snprintf(out, outlen, "cmd=");
+    for (const unsigned char *c = (const unsigned char *)cmd; *c && o + 4 < outlen; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-_.~", *c))
+            out[o++] = (char)*c;
+        else if (*c == ' ')
+            out[o++] = '+';
+        else {
+            out[o++] = '%';
+            out[o++] = hex[*c >> 4];
+            out[o++] = hex[*c & 15];
         }
-        if (w == 0 && p.texts > 0)
-            break;
     }
-    if (h == NULL || p.texts == 0) {
-        if (h != NULL)
-            snprintf(r->error, sizeof(r->error), "no welcome text on the event stream");
-        goto out;
+    out[o] = '\0';
+    return (int)o;
+}
+
+/* One latency scenario's open connection(s): tcp-ref, rtt-ws or rtt-sse. */
+typedef struct lat {
+    int kind; /* R_TCP, R_RTT_WS, R_RTT_SSE */
+    result_t *r;
+    uint64_t *s;
+    size_t n;
+    uint64_t busy_ns; /* time spent in this scenario's own rounds: its rate is n / busy */
+    int live;
+    tale_bench_tcp_ref_t *tcp;
+    bench_ws_t *ws;
+    bench_sse_t *es;
+    bench_http_t *h;
+    player_t p;
+    const char *msg;
+    size_t len;
+    char body[512];
+    int bl;
+} lat_t;
+
+static int
+lat_round(lat_t *l, uint64_t *ns)
+{
+    switch (l->kind) {
+    case R_TCP:
+        if (tale_bench_tcp_ref_round(l->tcp, ns) != 0) {
+            snprintf(l->r->error, sizeof(l->r->error), "ping-pong failed after %zu round trips", l->n);
+            return -1;
+        }
+        return 0;
+    case R_RTT_WS:
+        if (ws_command(l->ws, &l->p, l->msg, l->len, ns) != 0) {
+            snprintf(l->r->error, sizeof(l->r->error), "command %zu got no answer", l->n + 1);
+            return -1;
+        }
+        return 0;
+    default:
+        return sse_command(l->es, l->h, &l->p, l->body, (size_t)l->bl, ns, l->r->error, sizeof(l->r->error));
     }
-    /* Unmeasured warm-up rounds first: page faults, first allocations, caches. */
-    size_t warm = warmup_rounds(run->o.rtt_count);
-    for (size_t i = 0; i < warm; i++)
-        if (sse_command(es, h, &p, body, (size_t)bl, &ns, r->error, sizeof(r->error)) != 0)
-            goto out;
-    uint64_t *s = calloc(run->o.rtt_count, sizeof(*s)), start = bench_now_ns(),
-             end_by = start + (uint64_t)(run->o.duration_s * 1e9);
-    size_t n = 0;
-    while (n < run->o.rtt_count && bench_now_ns() < end_by) {
-        if (sse_command(es, h, &p, body, (size_t)bl, &s[n], r->error, sizeof(r->error)) != 0)
-            break;
-        n++;
+}
+
+static int
+lat_open(run_t *run, lat_t *l, const char *msg, size_t len)
+{
+    l->msg = msg;
+    l->len = len;
+    l->r = &run->r[l->kind];
+    char *err = l->r->error;
+    size_t errlen = sizeof(l->r->error);
+    if (l->kind == R_TCP) {
+        if ((l->tcp = tale_bench_tcp_ref_open(run->req_len, run->resp_len)) == NULL)
+            snprintf(err, errlen, "cannot start the echo server: %s", strerror(errno));
+        return l->tcp ? 0 : -1;
     }
-    bench_stats_compute(s, n, bench_now_ns() - start, &r->st);
-    r->ok = n > 0 && r->error[0] == '\0';
-    free(s);
-out:
-    bench_http_close(h);
-    bench_sse_close(es);
+    if (l->kind == R_RTT_WS) {
+        l->ws = ws_open_settled(run, &l->p, err, errlen);
+        return l->ws ? 0 : -1;
+    }
+    l->p.echo = run->echo;
+    uint64_t deadline = bench_now_ns() + WAIT_PER_OP;
+    if ((l->es = bench_sse_open(run->o.port, "/tale/eventsource", on_sse_event, &l->p, deadline, err, errlen)) == NULL ||
+        (l->h = bench_http_open(run->o.port, err, errlen)) == NULL)
+        return -1;
+    l->bl = form_body(run->o.cmd, l->body, sizeof(l->body));
+    /* Welcome text first: read until it came and the stream went quiet. */
+    while (bench_now_ns() < deadline) {
+        uint64_t until = l->p.texts ? l->p.t_frame + 50000000ull : deadline;
+        int w = bench_wait_readable(bench_sse_fd(l->es), until < deadline ? until : deadline);
+        if (w < 0 || (w > 0 && bench_sse_read(l->es) < 0)) {
+            snprintf(err, errlen, "event stream closed before the welcome text");
+            return -1;
+        }
+        if (w == 0 && l->p.texts > 0)
+            return 0;
+    }
+    snprintf(err, errlen, "no welcome text on the event stream");
+    return -1;
+}
+
+static void
+lat_close(lat_t *l)
+{
+    tale_bench_tcp_ref_close(l->tcp);
+    bench_ws_close(l->ws);
+    bench_http_close(l->h);
+    bench_sse_close(l->es);
+    free(l->s);
+}
+
+/*
+ * tcp-ref, rtt-ws and rtt-sse, interleaved in blocks of LAT_BLOCK round trips.
+ * This machine is shared (other builds, other tests): run one after the
+ * other, a burst of load would land on one scenario and skew the ratios.
+ * Interleaved, all three see the same conditions.
+ */
+#define LAT_BLOCK 50
+
+static void
+sc_latency(run_t *run, const char *msg, size_t len, const int want[3])
+{
+    lat_t l[3] = {{.kind = R_TCP}, {.kind = R_RTT_WS}, {.kind = R_RTT_SSE}};
+    size_t count = run->o.rtt_count, warm = warmup_rounds(count);
+    for (int i = 0; i < 3; i++) {
+        if (!want[i])
+            continue;
+        l[i].live = lat_open(run, &l[i], msg, len) == 0;
+        l[i].s = calloc(count, sizeof(uint64_t));
+        /* Unmeasured warm-up rounds first: page faults, first allocations, caches. */
+        uint64_t ns;
+        for (size_t k = 0; l[i].live && k < warm; k++)
+            l[i].live = lat_round(&l[i], &ns) == 0;
+    }
+    uint64_t end_by = bench_now_ns() + (uint64_t)(3 * run->o.duration_s * 1e9);
+    for (int more = 1; more && bench_now_ns() < end_by;) {
+        more = 0;
+        for (int i = 0; i < 3; i++) {
+            uint64_t t0 = bench_now_ns();
+            for (int k = 0; l[i].live && k < LAT_BLOCK && l[i].n < count; k++) {
+                if (lat_round(&l[i], &l[i].s[l[i].n]) != 0)
+                    l[i].live = 0;
+                else
+                    l[i].n++;
+            }
+            l[i].busy_ns += bench_now_ns() - t0;
+            more |= l[i].live && l[i].n < count;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!want[i])
+            continue;
+        bench_stats_compute(l[i].s, l[i].n, l[i].busy_ns, &l[i].r->st);
+        l[i].r->ok = l[i].n > 0 && l[i].r->error[0] == '\0';
+        lat_close(&l[i]);
+    }
 }
 
 static void
@@ -835,19 +892,11 @@ main(int argc, char **argv)
 #define WANT(name) (run.o.only == NULL || strstr(only, "," name ",") != NULL)
     char only[256];
     snprintf(only, sizeof(only), ",%s,", run.o.only ? run.o.only : "");
-    if (WANT("tcp-ref")) {
-        fprintf(stderr, "tale-bench: tcp-ref\n");
-        sc_tcp_ref(&run);
-    }
-    if (WANT("rtt-ws")) {
-        fprintf(stderr, "tale-bench: rtt-ws\n");
-        sc_rtt_ws(&run, msg, len);
-        snapshot(&run, "after rtt-ws");
-    }
-    if (WANT("rtt-sse")) {
-        fprintf(stderr, "tale-bench: rtt-sse\n");
-        sc_rtt_sse(&run);
-        snapshot(&run, "after rtt-sse");
+    int want_lat[3] = {WANT("tcp-ref"), WANT("rtt-ws"), WANT("rtt-sse")};
+    if (want_lat[0] || want_lat[1] || want_lat[2]) {
+        fprintf(stderr, "tale-bench: tcp-ref, rtt-ws, rtt-sse (interleaved)\n");
+        sc_latency(&run, msg, len, want_lat);
+        snapshot(&run, "after rtt-ws, rtt-sse");
     }
     if (WANT("pipeline-ws")) {
         fprintf(stderr, "tale-bench: pipeline-ws\n");

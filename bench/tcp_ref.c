@@ -58,65 +58,73 @@ echo_main(void *arg)
     return NULL;
 }
 
-int
-tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t warm, size_t count, double max_s, uint64_t *samples, size_t *n_out,
-                   uint64_t *elapsed_out)
+struct tale_bench_tcp_ref {
+    echo_server_t es;
+    pthread_t th;
+    int fd;
+    char *req, *resp;
+};
+
+tale_bench_tcp_ref_t *
+tale_bench_tcp_ref_open(size_t req_len, size_t resp_len)
 {
-    *n_out = 0;
-    echo_server_t es = {.req_len = req_len ? req_len : 1, .resp_len = resp_len ? resp_len : 1};
-    es.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (es.lfd < 0)
-        return -1;
+    tale_bench_tcp_ref_t *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->es.req_len = req_len ? req_len : 1;
+    t->es.resp_len = resp_len ? resp_len : 1;
+    t->es.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t sl = sizeof(sa);
-    if (bind(es.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(es.lfd, 4) != 0 ||
-        getsockname(es.lfd, (struct sockaddr *)&sa, &sl) != 0) {
-        close(es.lfd);
+    if (t->es.lfd < 0 || bind(t->es.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(t->es.lfd, 4) != 0 ||
+        getsockname(t->es.lfd, (struct sockaddr *)&sa, &sl) != 0 || pthread_create(&t->th, NULL, echo_main, &t->es) != 0) {
+        if (t->es.lfd >= 0)
+            close(t->es.lfd);
+        free(t);
+        return NULL;
+    }
+    t->req = calloc(1, t->es.req_len);
+    t->resp = malloc(t->es.resp_len);
+    if ((t->fd = bench_connect(ntohs(sa.sin_port))) < 0 || t->req == NULL || t->resp == NULL) {
+        tale_bench_tcp_ref_close(t);
+        return NULL;
+    }
+    return t;
+}
+
+int
+tale_bench_tcp_ref_round(tale_bench_tcp_ref_t *t, uint64_t *ns)
+{
+    uint64_t t0 = bench_now_ns(), deadline = t0 + 5000000000ull;
+    if (bench_write_all(t->fd, t->req, t->es.req_len, deadline) != 0)
         return -1;
+    size_t got = 0;
+    while (got < t->es.resp_len) {
+        if (bench_wait_readable(t->fd, deadline) <= 0)
+            return -1;
+        ssize_t r = recv(t->fd, t->resp + got, t->es.resp_len - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+            return -1;
     }
-    pthread_t th;
-    if (pthread_create(&th, NULL, echo_main, &es) != 0) {
-        close(es.lfd);
-        return -1;
-    }
-    int fd = bench_connect(ntohs(sa.sin_port));
-    char *req = calloc(1, es.req_len), *resp = malloc(es.resp_len);
-    int rc = fd < 0 || !req || !resp ? -1 : 0;
-    uint64_t start = bench_now_ns(), end_by = start + (uint64_t)(max_s * 1e9);
-    for (size_t i = 0; rc == 0 && i < warm + count && bench_now_ns() < end_by; i++) {
-        if (i == warm) /* the warm-up rounds are not measured */
-            start = bench_now_ns();
-        uint64_t t0 = bench_now_ns(), deadline = t0 + 5000000000ull;
-        if (bench_write_all(fd, req, es.req_len, deadline) != 0) {
-            rc = -1;
-            break;
-        }
-        size_t got = 0;
-        while (got < es.resp_len) {
-            if (bench_wait_readable(fd, deadline) <= 0) {
-                rc = -1;
-                break;
-            }
-            ssize_t r = recv(fd, resp + got, es.resp_len - got, 0);
-            if (r > 0)
-                got += (size_t)r;
-            else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                rc = -1;
-                break;
-            }
-        }
-        if (rc == 0 && i >= warm)
-            samples[(*n_out)++] = bench_now_ns() - t0;
-    }
-    *elapsed_out = bench_now_ns() - start;
-    if (fd >= 0)
-        close(fd); /* the echo thread sees EOF and ends */
+    *ns = bench_now_ns() - t0;
+    return 0;
+}
+
+void
+tale_bench_tcp_ref_close(tale_bench_tcp_ref_t *t)
+{
+    if (t == NULL)
+        return;
+    if (t->fd >= 0)
+        close(t->fd); /* the echo thread sees EOF and ends */
     else
-        shutdown(es.lfd, SHUT_RDWR); /* unblock accept */
-    pthread_join(th, NULL);
-    close(es.lfd);
-    free(req);
-    free(resp);
-    return rc;
+        shutdown(t->es.lfd, SHUT_RDWR); /* unblock accept */
+    pthread_join(t->th, NULL);
+    close(t->es.lfd);
+    free(t->req);
+    free(t->resp);
+    free(t);
 }

@@ -4,10 +4,13 @@
 
 #include "bench.h"
 
-/* After `warm` unmeasured round trips, run up to `count` (req_len bytes out, resp_len back) within
- * max_s seconds; latencies in ns go to samples (room for count).  Returns 0,
- * or -1 if the exchange failed (samples so far are kept in *n_out). */
-int tale_bench_tcp_ref(size_t req_len, size_t resp_len, size_t warm, size_t count, double max_s, uint64_t *samples, size_t *n_out,
-                       uint64_t *elapsed_out);
+typedef struct tale_bench_tcp_ref tale_bench_tcp_ref_t;
+
+/* Start the echo thread (answers req_len bytes with resp_len bytes) and connect to it. NULL on error. */
+tale_bench_tcp_ref_t *tale_bench_tcp_ref_open(size_t req_len, size_t resp_len);
+/* One round trip; its latency in *ns.  0, or -1 if the exchange failed. */
+int tale_bench_tcp_ref_round(tale_bench_tcp_ref_t *t, uint64_t *ns);
+/* Close the connection and join the echo thread. */
+void tale_bench_tcp_ref_close(tale_bench_tcp_ref_t *t);
 
 #endif
