@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <h2o.h>
@@ -59,6 +60,8 @@ typedef struct console {
     int end_process; /* IF game over: stop the host as a terminal program would */
     int prompt_shown;
     int prompt_wanted; /* show the prompt on the next loop turn (after a data frame) */
+    int echo_is_off;   /* "noecho": the terminal does not echo the next line */
+    struct termios saved_termios;
 
     tale_console_buf_t in;  /* bytes read but not yet split into lines */
     int discarding;         /* inside an over-long line: drop until its newline */
@@ -140,6 +143,31 @@ terminal_width(console_t *c)
     return ws.ws_col;
 }
 
+/* "noecho": the next line is a secret.  Terminal settings belong to the
+ * device, so stdin's descriptor is as good as the one h2o holds. */
+static void
+echo_off(console_t *c)
+{
+    struct termios t;
+    if (!c->interactive || c->echo_is_off || tcgetattr(STDIN_FILENO, &c->saved_termios) != 0)
+        return;
+    t = c->saved_termios;
+    t.c_lflag &= ~(tcflag_t)ECHO;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+        c->echo_is_off = 1;
+}
+
+/* After the secret line (or when we go): echo back on, and the newline the terminal did not echo. */
+static void
+echo_on(console_t *c)
+{
+    if (!c->echo_is_off)
+        return;
+    c->echo_is_off = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &c->saved_termios);
+    write_str(c, "\n");
+}
+
 static void
 print_text_frame(console_t *c, json_t *frame)
 {
@@ -150,6 +178,8 @@ print_text_frame(console_t *c, json_t *frame)
     {
         if (json_is_string(v) && strcmp(json_string_value(v), "clear") == 0 && c->ansi)
             write_str(c, "\033[H\033[2J");
+        if (json_is_string(v) && strcmp(json_string_value(v), "noecho") == 0)
+            echo_off(c);
     }
     json_t *text = json_object_get(frame, "text");
     if (!json_is_string(text))
@@ -228,6 +258,7 @@ console_send(void *conn, const tale_frame_t *frame)
 static void
 stop_reading(console_t *c)
 {
+    echo_on(c);
     c->input_done = 1;
     if (c->sock != NULL) {
         h2o_socket_t *sock = c->sock;
@@ -293,6 +324,7 @@ input_line(console_t *c, char *line, size_t len)
         len--;
     }
     c->prompt_shown = 0; /* the terminal moved to a new line when the player pressed enter */
+    echo_on(c);
     if (len == 0) {
         show_prompt(c);
         return;

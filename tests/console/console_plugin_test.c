@@ -19,7 +19,9 @@
 
 #include "mock_host.h"
 
+#include <pty.h>
 #include <signal.h>
+#include <termios.h>
 
 /* The console ends an IF game's process with SIGTERM (the host takes it on its loop). */
 static volatile sig_atomic_t got_sigterm;
@@ -56,6 +58,28 @@ fixture_new(int in_fd, int in_w)
     f->in_w = in_w;
     f->out_r = out[0];
     fcntl(f->out_r, F_SETFL, O_NONBLOCK);
+    f->m = mock_host_new();
+    return f;
+}
+
+/* A pseudo-terminal as the player's terminal: its slave is fd 0 and fd 1, we hold the master. */
+static fixture_t *
+fixture_pty(int *slave_out)
+{
+    int master, slave;
+    fixture_t *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    fflush(stdout);
+    f->saved_in = dup(0);
+    f->saved_out = dup(1);
+    assert_true(dup2(slave, 0) == 0 && dup2(slave, 1) == 1);
+    *slave_out = slave;
+    f->in_w = -1;
+    f->out_r = master; /* typing goes in, and the screen comes out, through the master */
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    setenv("TERM", "xterm", 1);
+    unsetenv("NO_COLOR");
     f->m = mock_host_new();
     return f;
 }
@@ -299,6 +323,53 @@ stdin_from_dev_null_quits_at_once(void **state)
     assert_int_equal(f->m->session.ninputs, 0);
 }
 
+static int
+echo_is_on(int fd)
+{
+    struct termios t;
+    assert_int_equal(tcgetattr(fd, &t), 0);
+    return (t.c_lflag & ECHO) != 0;
+}
+
+static void
+on_a_terminal_noecho_hides_only_the_next_line(void **state)
+{
+    int slave;
+    fixture_t *f = *state = fixture_pty(&slave);
+    start(f);
+    assert_non_null(strstr(screen(f), "> ")); /* a terminal gets a prompt */
+    static const char json[] = "{\"type\":\"text\",\"seq\":1,\"text\":\"<p>Password?</p>\",\"special\":[\"noecho\"]}";
+    tale_frame_t fr = {1, "text", json, sizeof(json) - 1};
+    assert_int_equal(f->m->session.io->send(f->m->session.conn, &fr), 0);
+    assert_false(echo_is_on(slave));
+    assert_int_equal(write(f->out_r, "hunter2\n", 8), 8);
+    wait_inputs(f, 1);
+    assert_true(echo_is_on(slave));
+    assert_int_equal(write(f->out_r, "look\n", 5), 5);
+    wait_inputs(f, 2);
+    assert_string_equal(f->m->session.inputs[0].cmd, "hunter2");
+    const char *out = screen(f);
+    assert_non_null(strstr(out, "Password?"));
+    assert_null(strstr(out, "hunter2"));  /* the secret never showed */
+    assert_non_null(strstr(out, "look")); /* the next line is echoed again */
+    close(slave);
+}
+
+static void
+on_a_terminal_stopping_restores_echo(void **state)
+{
+    int slave;
+    fixture_t *f = *state = fixture_pty(&slave);
+    start(f);
+    static const char json[] = "{\"type\":\"text\",\"seq\":1,\"text\":\"<p>Secret?</p>\",\"special\":[\"noecho\"]}";
+    tale_frame_t fr = {1, "text", json, sizeof(json) - 1};
+    assert_int_equal(f->m->session.io->send(f->m->session.conn, &fr), 0);
+    assert_false(echo_is_on(slave));
+    mock_host_stop(f->m, 0); /* e.g. SIGINT while the secret is being typed */
+    assert_true(echo_is_on(slave));
+    close(slave);
+}
+
 static void
 stop_detaches_from_the_session(void **state)
 {
@@ -348,6 +419,8 @@ main(void)
         cmocka_unit_test_teardown(the_end_of_an_if_game_stops_the_host_like_a_terminal_program, teardown),
         cmocka_unit_test_teardown(stdin_as_a_plain_file_is_played_through, teardown),
         cmocka_unit_test_teardown(stdin_from_dev_null_quits_at_once, teardown),
+        cmocka_unit_test_teardown(on_a_terminal_noecho_hides_only_the_next_line, teardown),
+        cmocka_unit_test_teardown(on_a_terminal_stopping_restores_echo, teardown),
         cmocka_unit_test_teardown(stop_detaches_from_the_session, teardown),
         cmocka_unit_test_teardown(no_seat_is_logged_and_nothing_is_read, teardown),
         cmocka_unit_test_teardown(unknown_config_key_is_refused, teardown),
