@@ -49,6 +49,14 @@ function walkthrough() {
   return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+// The first line of the story's ending (goal.ending in story.yaml), style tags removed.
+function storyEnding() {
+  const yaml = fs.readFileSync(path.join(SRC, 'conf', 'stories', 'lighthouse', 'story.yaml'), 'utf8');
+  const m = /^goal:\n(?:[ ].*\n)*?[ ]+ending: [|>]-?\n[ ]+(.+)$/m.exec(yaml);
+  if (!m) throw new Error('story.yaml has no goal.ending block');
+  return m[1].replace(/<[^>]+>/g, '').trim();
+}
+
 async function waitConnected(page, transport, timeout = 10000) {
   await page.waitForFunction((t) => window.taleClient && window.taleClient.connection === 'connected' &&
     (!t || window.taleClient.transport === t), transport, { timeout });
@@ -191,8 +199,9 @@ async function playWalkthrough(assert, page) {
       seen.map = true;
     }
   }
-  await page.waitForFunction(() => document.getElementById('textframe').textContent.includes('The light is turning.'),
-    null, { timeout: 10000 });
+  const ending = storyEnding();
+  await page.waitForFunction((e) => document.getElementById('textframe').textContent.includes(e), ending,
+    { timeout: 10000 });
   return seen;
 }
 
