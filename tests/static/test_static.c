@@ -241,9 +241,19 @@ quit_ends_the_cookies_session(void **state)
     assert_status(buf, 200);
     assert_int_equal(fx->m->session.quit_count, 0);
 
+    /* HEAD shows the page but must not end anything */
     int fd = mock_connect(fx->port);
     int n = snprintf(req, sizeof(req),
-                     "GET /tale/quit HTTP/1.1\r\nHost: localhost\r\nCookie: a=b; tale_session=mock\r\nConnection: close\r\n\r\n");
+                     "HEAD /tale/quit HTTP/1.1\r\nHost: localhost\r\nCookie: tale_session=mock\r\nConnection: close\r\n\r\n");
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    mock_read_until(fx->m, fd, buf, sizeof(buf), NULL, 3000);
+    close(fd);
+    assert_status(buf, 200);
+    assert_int_equal(fx->m->session.quit_count, 0);
+
+    fd = mock_connect(fx->port);
+    n = snprintf(req, sizeof(req),
+                 "GET /tale/quit HTTP/1.1\r\nHost: localhost\r\nCookie: a=b; tale_session=mock\r\nConnection: close\r\n\r\n");
     assert_int_equal(write(fd, req, (size_t)n), n);
     mock_read_until(fx->m, fd, buf, sizeof(buf), NULL, 3000);
     close(fd);
