@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,10 @@ struct bench_ws {
     uint64_t rng; /* xorshift state for masks: a benchmark needs unpredictable enough, not secret */
     uint64_t deadline_ns;
     char cookie[256];
+    /* wslay hands a frame over in pieces (header, then payload): gather them
+     * and write once, as a browser does, so a frame is one TCP segment. */
+    uint8_t *obuf;
+    size_t olen, ocap;
 };
 
 static ssize_t
@@ -63,15 +66,32 @@ static ssize_t
 on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data)
 {
     bench_ws_t *ws = user_data;
-    for (;;) {
-        ssize_t w = send(ws->fd, data, len, MSG_NOSIGNAL);
-        if (w >= 0)
-            return w;
-        if (errno == EINTR)
-            continue;
-        wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
+    if (ws->olen + len > ws->ocap) {
+        size_t cap = ws->ocap ? ws->ocap : 4096;
+        while (cap < ws->olen + len)
+            cap *= 2;
+        uint8_t *nb = realloc(ws->obuf, cap);
+        if (nb == NULL) {
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+        ws->obuf = nb;
+        ws->ocap = cap;
     }
+    memcpy(ws->obuf + ws->olen, data, len);
+    ws->olen += len;
+    return (ssize_t)len;
+}
+
+/* Let wslay frame everything queued, then write it in one go. */
+static int
+ws_flush(bench_ws_t *ws, uint64_t deadline_ns)
+{
+    if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+        return -1;
+    int rc = ws->olen ? bench_write_all(ws->fd, ws->obuf, ws->olen, deadline_ns) : 0;
+    ws->olen = 0;
+    return rc;
 }
 
 static int
@@ -245,23 +265,9 @@ bench_ws_send_text(bench_ws_t *ws, const char *msg, size_t len, uint64_t deadlin
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
     if (ws->failed || wslay_event_queue_msg(ws->ctx, &m) != 0)
         return -1;
-    while (wslay_event_want_write(ws->ctx)) {
-        if (wslay_event_send(ws->ctx) != 0)
-            return -1;
-        if (!wslay_event_want_write(ws->ctx))
-            break;
-        /* Socket buffer full: wait for room, and keep reading meanwhile so the
-         * server never stalls writing to us (a pipeline would deadlock otherwise). */
-        uint64_t now = bench_now_ns();
-        if (now >= deadline_ns)
-            return -1;
-        struct pollfd pf = {.fd = ws->fd, .events = POLLIN | POLLOUT};
-        if (poll(&pf, 1, (int)((deadline_ns - now) / 1000000 + 1)) < 0 && errno != EINTR)
-            return -1;
-        if ((pf.revents & POLLIN) && (wslay_event_recv(ws->ctx) != 0 || ws->failed))
-            return -1;
-    }
-    return 0;
+    /* bench_write_all waits for room; the server may block on us meanwhile
+     * only if we never read, and the pipeline reads between sends. */
+    return ws_flush(ws, deadline_ns);
 }
 
 int
@@ -279,7 +285,7 @@ bench_ws_pump(bench_ws_t *ws, uint64_t deadline_ns)
     if (wslay_event_recv(ws->ctx) != 0 || ws->failed)
         return -1;
     /* wslay answers pings and closes by queueing: flush them. */
-    if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+    if (ws_flush(ws, deadline_ns > bench_now_ns() ? deadline_ns : bench_now_ns() + 1000000000ull) != 0)
         return -1;
     return 1;
 }
@@ -303,9 +309,10 @@ bench_ws_close(bench_ws_t *ws)
         return;
     if (!ws->failed) {
         wslay_event_queue_close(ws->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-        wslay_event_send(ws->ctx);
+        ws_flush(ws, bench_now_ns() + 1000000000ull);
     }
     wslay_event_context_free(ws->ctx);
     close(ws->fd);
+    free(ws->obuf);
     free(ws);
 }
