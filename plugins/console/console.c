@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -84,6 +85,12 @@ write_all(console_t *c, const char *p, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* someone else made the description non-blocking: wait as a blocking write would */
+                struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+                if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                    continue;
+            }
             c->out_broken = 1;
             return -1;
         }
@@ -484,6 +491,10 @@ on_kick(h2o_timeout_entry_t *entry)
         }
         stop_reading(c);
         ask_quit(c);
+        /* detached, we get no close for the game's end: stop here, as on a session-ended close */
+        const tale_story_info_t *info = c->host->story_info(c->self);
+        if (info != NULL && info->mode == TALE_MODE_IF)
+            kill(getpid(), SIGTERM);
         return;
     }
     if (c->prompt_wanted) {

@@ -143,3 +143,29 @@ test('on a terminal: style classes become ANSI attributes, a prompt shows, input
     assert.strictEqual(r.out.split('examine nets').length - 1, 1, JSON.stringify(r.out));
     assert.match(r.out, /Brown nets, mended a hundred times/);
   });
+
+test('when nobody reads stdout any more, the game ends and the host exits', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-console-'));
+  const config = path.join(dir, 'console.yaml');
+  fs.writeFileSync(config, `mode: if\nstory: ${STORY}\ndata_dir: ${path.join(dir, 'var')}\nautosave: false\n` +
+    'listeners:\n  - host: 127.0.0.1\n    port: 0\nplugins:\n  - name: console\n    module: console\n');
+  const proc = spawn(HOST_BIN, ['--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  proc.stdin.on('error', () => {});
+  try {
+    // the welcome arrives; then the reader goes away (like `tale-host ... | head -1`)
+    await new Promise((resolve) => proc.stdout.once('data', resolve));
+    proc.stdout.destroy();
+    proc.stdin.write('look\n');
+    const code = await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`still running 8 s after stdout closed\n${err}`)), 8000);
+      proc.on('exit', (c) => { clearTimeout(t); resolve(c); });
+    });
+    assert.strictEqual(code, 0, err);
+    assert.match(err, /the game is over/);
+  } finally {
+    proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
