@@ -223,7 +223,7 @@ static int
 api_conf_path(tale_plugin_t *self, const char *key, const char *def, const char **out)
 {
     mock_host_t *m = FROM_SELF(self);
-    const char *v;
+    const char *v = NULL;
     if (api_conf_string(self, key, def, &v) != 0)
         return -1;
     if (v == NULL || v[0] == '/') {
