@@ -185,6 +185,14 @@ api_free(void *p)
     free(p);
 }
 
+static void
+api_request_stop(tale_plugin_t *self, const char *why)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg), "plugin '%s': %s", self->conf->name, why != NULL ? why : "asked to stop");
+    tale_host_request_stop(self->host, msg);
+}
+
 const tale_host_api_t tale_host_api = {
     .size = sizeof(tale_host_api_t),
     .abi_major = TALE_ABI_MAJOR,
@@ -210,4 +218,5 @@ const tale_host_api_t tale_host_api = {
     .session_quit = tale_session_quit,
     .session_last_seq = tale_session_last_seq,
     .free = api_free,
+    .request_stop = api_request_stop,
 };

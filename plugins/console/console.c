@@ -469,6 +469,18 @@ begin_session(console_t *c)
         request_kick(c);
 }
 
+/* The player is gone for good: ask the host to shut down gracefully.  A host
+ * older than ABI 1.1 has no request_stop; SIGTERM reaches its signalfd and
+ * does the same. */
+static void
+end_process(console_t *c, const char *why)
+{
+    if (c->host->size > offsetof(tale_host_api_t, request_stop) && c->host->request_stop != NULL)
+        c->host->request_stop(c->self, why);
+    else
+        kill(getpid(), SIGTERM);
+}
+
 static void
 on_kick(h2o_timeout_entry_t *entry)
 {
@@ -476,8 +488,7 @@ on_kick(h2o_timeout_entry_t *entry)
     if (c->stopping)
         return;
     if (c->end_process) {
-        /* The host takes SIGTERM on its loop (signalfd) and shuts down gracefully. */
-        kill(getpid(), SIGTERM);
+        end_process(c, "the game is over");
         return;
     }
     if (!c->started) {
@@ -494,7 +505,7 @@ on_kick(h2o_timeout_entry_t *entry)
         /* detached, we get no close for the game's end: stop here, as on a session-ended close */
         const tale_story_info_t *info = c->host->story_info(c->self);
         if (info != NULL && info->mode == TALE_MODE_IF)
-            kill(getpid(), SIGTERM);
+            end_process(c, "the player's terminal went away");
         return;
     }
     if (c->prompt_wanted) {

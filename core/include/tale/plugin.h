@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define TALE_ABI_MAJOR 1
-#define TALE_ABI_MINOR 0
+#define TALE_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define TALE_PLUGIN_ENTRY tale_plugin_entry
@@ -186,6 +186,11 @@ typedef struct tale_host_api {
     uint64_t (*session_last_seq)(tale_session_t *s);
 
     void (*free)(void *p);
+
+    /* ---- ABI 1.1: check host->size > offsetof(tale_host_api_t, request_stop) first ---- */
+    /* Ask the host to shut down gracefully (as on SIGTERM), e.g. when a
+     * console player leaves; `why` goes to the log. */
+    void (*request_stop)(tale_plugin_t *self, const char *why);
 } tale_host_api_t;
 
 /*
