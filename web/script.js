@@ -30,6 +30,8 @@
     lastSeq: 0,
     seqs: [],                   // every seq shown, in order (tests check it for gaps and doubles)
     reconnects: 0,
+    restarts: 0,                // times the server's numbering started over (a new host run)
+    expectAbove: null,          // after a resume: the seq the next frame must exceed
     ws: null,
     es: null,
     wsEverOpened: false,
@@ -154,9 +156,11 @@
       if (!opened) ws.close();
     }, WS_OPEN_TIMEOUT_MS);
 
+    const resumeFrom = state.lastSeq;
     ws.addEventListener('open', () => {
       opened = true;
       clearTimeout(openTimer);
+      state.expectAbove = resumeFrom > 0 ? resumeFrom : null;
       state.wsEverOpened = true;
       state.wsFailures = 0;
       connected('websocket');
@@ -220,7 +224,14 @@
       }
       handleFrame(json);
     };
-    es.addEventListener('open', () => connected('eventsource'));
+    let esOpened = false;
+    es.addEventListener('open', () => {
+      // a native reconnect sent Last-Event-ID; a fresh EventSource did not and
+      // gets the held backlog again, which the seq filter thins out
+      state.expectAbove = esOpened && state.lastSeq > 0 ? state.lastSeq : null;
+      esOpened = true;
+      connected('eventsource');
+    });
     es.addEventListener('text', onFrame);
     es.addEventListener('data', onFrame);
     es.addEventListener('message', onFrame); // frames sent without an event name
@@ -260,6 +271,18 @@
   function handleFrame(json) {
     if (!json || typeof json !== 'object') return;
     if (typeof json.seq === 'number') {
+      if (state.expectAbove !== null) {
+        // A resumed stream only carries frames after the one we named.  A
+        // lower number means a new run of the server (a restart): its
+        // numbering starts over, so start over with it instead of ignoring it.
+        if (json.seq <= state.expectAbove) {
+          state.lastSeq = 0;
+          state.seqs = [];
+          state.restarts++;
+          appendNotice('The server was restarted; the game continues below.', 'server-notice');
+        }
+        state.expectAbove = null;
+      }
       if (json.seq <= state.lastSeq) return; // already shown (resume overlap)
       state.lastSeq = json.seq;
       state.seqs.push(json.seq);
@@ -632,6 +655,7 @@
     get lastSeq() { return state.lastSeq; },
     get seqs() { return state.seqs.slice(); },
     get reconnects() { return state.reconnects; },
+    get restarts() { return state.restarts; },
     get history() { return state.history.slice(); },
     send: (cmd) => sendCommand(cmd),
     autocomplete: () => autocomplete(),

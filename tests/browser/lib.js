@@ -119,8 +119,9 @@ async function assertSeqsExactlyOnce(assert, page) {
 function startProxy(targetPort) {
   const pairs = new Set();
   let holding = false;
+  let target = targetPort;
   const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(target, '127.0.0.1');
     const pair = { client, upstream, stream: false };
     pairs.add(pair);
     client.on('data', (d) => {
@@ -145,6 +146,7 @@ function startProxy(targetPort) {
         url: `http://127.0.0.1:${server.address().port}`,
         streams: () => [...pairs].filter((p) => p.stream).length,
         hold() { holding = true; },
+        retarget(port) { target = port; }, // new connections go to another host (a restart)
         dropAll() {
           for (const p of [...pairs]) {
             if (!p.stream) continue;

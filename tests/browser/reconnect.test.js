@@ -58,3 +58,38 @@ async function dropAndResume(plugins, transport) {
 test('WebSocket: dropped mid-game, reconnects with ?resume and loses nothing', () => dropAndResume(['static', 'ws', 'sse'], 'websocket'));
 
 test('EventSource: dropped mid-game, resumes by Last-Event-ID and loses nothing', () => dropAndResume(['static', 'sse'], 'eventsource'));
+
+test('WebSocket: the host restarts; the page reconnects and follows the new run', async () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-restart-'));
+  const config = configWith(['static', 'ws', 'sse'])
+    .replace(/^data_dir: .*$/m, `data_dir: ${data}`).replace(/^autosave: .*$/m, 'autosave: true');
+  let host = await startHost({ config });
+  const proxy = await lib.startProxy(host.port);
+  const browser = await lib.launch();
+  try {
+    const { page, problems } = await lib.openPage(browser, `${proxy.url}/tale/story`);
+    await lib.waitConnected(page, 'websocket');
+    for (const cmd of lib.walkthrough().slice(0, 4)) await lib.play(page, cmd);
+    assert.ok(await page.evaluate(() => window.taleClient.lastSeq) > 3);
+
+    await host.stop();
+    await page.waitForFunction(() => window.taleClient.connection === 'disconnected', null, { timeout: 10000 });
+    host = await startHost({ config });
+    proxy.retarget(host.port);
+    await lib.waitConnected(page, 'websocket', 20000);
+    await page.waitForFunction(() => window.taleClient.restarts === 1, null, { timeout: 10000 });
+    assert.match(await page.textContent('#textframe'), /The server was restarted/);
+    await lib.play(page, 'look'); // the new run's output is shown, not filtered out as old
+    const seqs = await page.evaluate(() => window.taleClient.seqs);
+    seqs.forEach((s, i) => assert.strictEqual(s, seqs[0] + i, 'the new run is shown without gaps'));
+    assert.deepStrictEqual(problems.filter((p) => !/WebSocket|ERR_/.test(p)), []);
+  } finally {
+    await browser.close();
+    await proxy.close();
+    await host.stop();
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+});
