@@ -248,6 +248,11 @@ static void
 on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
 {
     ws_conn_t *c = ws->data;
+    if (c == NULL) { /* orphaned by ws_destroy */
+        if (arg == NULL)
+            h2o_websocket_close(ws);
+        return;
+    }
     if (arg == NULL) {
         conn_free(c);
         h2o_websocket_close(ws);
@@ -396,7 +401,9 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
     /* h2o can upgrade only HTTP/1.1 (H2O-NOTES 12); browsers open an HTTP/1.1 connection for it */
     if (req->version != 0x101 || req->upgrade.base == NULL ||
         !h2o_lcstris(req->upgrade.base, req->upgrade.len, H2O_STRLIT("websocket"))) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
+        /* HTTP/2 forbids connection-specific headers such as Upgrade (RFC 9113, 8.2.2) */
+        if (req->version < 0x200)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
         return send_error(req, 426, "Upgrade Required", "this path needs an HTTP/1.1 WebSocket upgrade");
     }
     const char *client_key;
@@ -471,7 +478,8 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
 {
     static const char *const known[] = {"path",         "max_message",     "max_backlog", "ping_interval",
                                         "idle_timeout", "allowed_origins", NULL};
-    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || host->size < sizeof(tale_host_api_t)) {
+    /* We call nothing newer than ABI 1.0, so a 1.0 table (ending at `free`) is enough. */
+    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || host->size < offsetof(tale_host_api_t, free) + sizeof(host->free)) {
         snprintf(err, errlen, "ws: host API %u.x is not the one this plugin was built for (%d.%d)",
                  host != NULL ? host->abi_major : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
         return -1;
@@ -554,13 +562,21 @@ ws_destroy(tale_plugin_t *self, void *state)
     ws_plugin_t *p = state;
     if (p == NULL)
         return;
-    /* Connections still open here outlived the host's drain; the loop is gone,
-     * so their memory is all that can be released. */
+    /* Runs after the drain while the loop and context still exist (plugin.h):
+     * whatever outlived the drain is closed now, so no timer entry of ours is
+     * linked when the host disposes the context. */
     while (!h2o_linklist_is_empty(&p->conns)) {
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, p->conns.next);
-        h2o_linklist_unlink(&c->link);
-        free(c);
+        if (c->ws->sock != NULL) {
+            drop_conn(c);
+        } else {
+            /* h2o still owns the half-done upgrade; forget our side only */
+            c->ws->data = NULL;
+            conn_free(c);
+        }
     }
+    if (h2o_timeout_is_linked(&p->sweep))
+        h2o_timeout_unlink(&p->sweep);
     if (p->origins != NULL)
         for (size_t i = 0; i < p->norigins; ++i)
             free(p->origins[i]);

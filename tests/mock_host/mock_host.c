@@ -394,6 +394,14 @@ api_session_quit(tale_session_t *s)
     ++((mock_session_t *)(void *)s)->quit_count;
 }
 
+static void
+api_request_stop(tale_plugin_t *self, const char *why)
+{
+    mock_host_t *m = FROM_SELF(self);
+    ++m->stop_requests;
+    api_log(self, TALE_LOG_INFO, "stop requested: %s", why != NULL ? why : "");
+}
+
 static uint64_t
 api_session_last_seq(tale_session_t *s)
 {
@@ -432,6 +440,7 @@ mock_host_new(void)
         .session_quit = api_session_quit,
         .session_last_seq = api_session_last_seq,
         .free = free,
+        .request_stop = api_request_stop,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};
@@ -629,13 +638,15 @@ mock_host_free(mock_host_t *m)
         h2o_socket_close(m->listener);
         m->listener = NULL;
     }
-    if (m->listening) {
+    if (m->listening)
         mock_host_run(m, 20); /* let closed sockets be disposed */
+    /* as in the host: destroy runs while the loop and context still exist */
+    if (m->initialised)
+        m->desc->destroy((tale_plugin_t *)(void *)m, m->state);
+    if (m->listening) {
         h2o_context_dispose(&m->ctx);
         h2o_config_dispose(&m->globalconf);
     }
-    if (m->initialised)
-        m->desc->destroy((tale_plugin_t *)(void *)m, m->state);
     h2o_evloop_destroy(m->loop);
     for (size_t i = 0; i < m->nconf; ++i)
         conf_entry_clear(&m->conf[i]);

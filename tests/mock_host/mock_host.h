@@ -17,7 +17,7 @@
  *     ... connect a client, mock_host_run(m, ms) / mock_host_run_until(m, pred, arg, ms)
  *     mock_host_push_text(m, "<p>hi</p>");                  // a frame from the "engine"
  *     m->session.inputs[i].cmd / .flags, m->session.attach_count, mock_host_log_has(m, "...")
- *     mock_host_free(m);                                    // stop, drain, destroy, free
+ *     mock_host_free(m);                                    // stop, drain, destroy, dispose, free
  *
  * Every call runs on the caller's thread; the loop only runs inside
  * mock_host_run*(), so a test interleaves client I/O and loop turns itself.
@@ -96,6 +96,7 @@ typedef struct mock_host {
 
     mock_session_t session;
     int refuse_sessions; /* session_get returns NULL when set */
+    int stop_requests;   /* calls to request_stop (ABI 1.1) */
     char *log;           /* every log line, newline-separated */
     size_t log_len, log_cap;
 } mock_host_t;
@@ -121,7 +122,8 @@ uint64_t mock_host_push_text(mock_host_t *m, const char *html);
 void mock_host_stop(mock_host_t *m, int drain_ms);
 /* 1 if some log line contains `needle`. */
 int mock_host_log_has(mock_host_t *m, const char *needle);
-/* stop (if not yet), dispose the context, destroy the plugin and the loop, free. */
+/* stop (if not yet) and drain, destroy the plugin (loop and context still alive,
+ * as in the host), dispose the context and the loop, free. */
 void mock_host_free(mock_host_t *m);
 
 /* Client-side helpers for tests: a blocking loopback connection and a reader

@@ -603,6 +603,47 @@ client_that_does_not_read_is_closed_1008(void **unused)
     mock_host_free(m);
 }
 
+static void
+host_api_1_0_is_enough_and_other_majors_are_refused(void **unused)
+{
+    mock_host_t *m = mock_host_new();
+    m->api.size = offsetof(tale_host_api_t, free) + sizeof(m->api.free); /* a 1.0 host */
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), 0);
+    mock_host_free(m);
+
+    m = mock_host_new();
+    m->api.abi_major = TALE_ABI_MAJOR + 1;
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
+    assert_non_null(strstr(m->err, "host API"));
+    mock_host_free(m);
+
+    m = mock_host_new();
+    m->api.size = offsetof(tale_host_api_t, free); /* too short to hold what we call */
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
+    mock_host_free(m);
+}
+
+/* A connection still open after the drain is closed by destroy, and no timer
+ * of the plugin is left linked (h2o_context_dispose would assert). */
+static void
+destroy_closes_connections_left_after_the_drain(void **unused)
+{
+    mock_host_t *m = started_host(NULL);
+    wsmsg_t *msg = malloc(sizeof(*msg));
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    mock_host_stop(m, 50); /* the close frame goes out; we never answer it */
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    assert_int_equal(close_code(msg), 1001);
+    mock_host_free(m); /* destroy, then context dispose */
+    struct pollfd pfd = {fd, POLLIN, 0};
+    assert_int_equal(poll(&pfd, 1, 2000), 1);
+    char b[16];
+    assert_int_equal(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0); /* EOF: the server closed the socket */
+    free(msg);
+    close(fd);
+}
+
 int
 main(void)
 {
@@ -627,6 +668,8 @@ main(void)
         cmocka_unit_test(silent_peer_is_dropped_after_idle_timeout),
         cmocka_unit_test(answering_pings_keeps_the_connection),
         cmocka_unit_test(client_that_does_not_read_is_closed_1008),
+        cmocka_unit_test(host_api_1_0_is_enough_and_other_majors_are_refused),
+        cmocka_unit_test(destroy_closes_connections_left_after_the_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
