@@ -48,8 +48,8 @@ typedef void (*bench_ws_msg_cb)(void *ud, const char *msg, size_t len);
 
 /* Connect, do the HTTP upgrade (checking Sec-WebSocket-Accept) and return the
  * client.  cookie may be NULL.  On failure NULL with a reason in err. */
-bench_ws_t *bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud,
-                          uint64_t deadline_ns, char *err, size_t errlen);
+bench_ws_t *bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns,
+                          char *err, size_t errlen);
 /* Queue one masked text message and write it out. 0 or -1. */
 int bench_ws_send_text(bench_ws_t *ws, const char *msg, size_t len, uint64_t deadline_ns);
 /* Read whatever arrives before the deadline (at least one poll), dispatching
@@ -67,8 +67,8 @@ typedef struct bench_sse bench_sse_t;
 /* Called for every complete event with its name and data (data lines joined by \n). */
 typedef void (*bench_sse_event_cb)(void *ud, const char *event, const char *data, size_t len);
 
-bench_sse_t *bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns,
-                            char *err, size_t errlen);
+bench_sse_t *bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err,
+                            size_t errlen);
 const char *bench_sse_cookie(const bench_sse_t *s);
 int bench_sse_fd(const bench_sse_t *s);
 /* Read what the stream has (one read); 1 read, 0 nothing, -1 closed/error. */
@@ -80,8 +80,7 @@ typedef struct bench_http bench_http_t;
 bench_http_t *bench_http_open(uint16_t port, char *err, size_t errlen);
 int bench_http_fd(const bench_http_t *h);
 /* Send "POST path" with a form body and the cookie. 0 or -1. */
-int bench_http_post(bench_http_t *h, const char *path, const char *cookie, const char *body, size_t len,
-                    uint64_t deadline_ns);
+int bench_http_post(bench_http_t *h, const char *path, const char *cookie, const char *body, size_t len, uint64_t deadline_ns);
 /* Read; returns 1 when a complete response is in (status in *status), 0 if
  * not yet, -1 on error/close. */
 int bench_http_read_response(bench_http_t *h, int *status);

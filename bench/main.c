@@ -60,9 +60,9 @@ typedef struct run {
     size_t n_snaps;
     int idle_ok;
     double idle_cpu_pct, idle_window_s;
-    size_t req_len, resp_len; /* the command message and its answer frame, bytes */
-    int echo;                 /* the host echoes input: answers carry txt-userinput */
-    double churn_first_us, churn_last_us; /* median connection time of churn's first and last tenth */
+    size_t req_len, resp_len;                /* the command message and its answer frame, bytes */
+    int echo;                                /* the host echoes input: answers carry txt-userinput */
+    double churn_first_us, churn_last_us;    /* median connection time of churn's first and last tenth */
     char loadavg_start[64], loadavg_end[64]; /* /proc/loadavg: other work on the machine skews every figure */
 } run_t;
 
@@ -93,16 +93,16 @@ snapshot(run_t *run, const char *label)
 /* ---- one player's view of its frames, shared by the WS and SSE scenarios ---- */
 
 typedef struct player {
-    int echo;            /* count only text frames that echo input as answers */
-    int connected;       /* {"type":"connected"} seen */
-    uint64_t last_seq;   /* newest seq seen */
-    size_t frames;       /* every frame with a seq */
-    size_t texts;        /* text frames */
-    size_t answers;      /* text frames that answer a command */
-    size_t last_len;     /* bytes of the newest answer */
-    int last_has_echo;   /* the newest answer carried the echoed input */
-    uint64_t t_answer;   /* when the newest answer was read */
-    uint64_t t_frame;    /* when the newest frame was read */
+    int echo;          /* count only text frames that echo input as answers */
+    int connected;     /* {"type":"connected"} seen */
+    uint64_t last_seq; /* newest seq seen */
+    size_t frames;     /* every frame with a seq */
+    size_t texts;      /* text frames */
+    size_t answers;    /* text frames that answer a command */
+    size_t last_len;   /* bytes of the newest answer */
+    int last_has_echo; /* the newest answer carried the echoed input */
+    uint64_t t_answer; /* when the newest answer was read */
+    uint64_t t_frame;  /* when the newest frame was read */
 } player_t;
 
 static void
@@ -230,8 +230,7 @@ probe(run_t *run, const char *msg, size_t len)
 /* POST one command and wait both for its answer on the stream and for the
  * POST's own response (it must be read before the next request).  0 or -1. */
 static int
-sse_command(bench_sse_t *es, bench_http_t *h, player_t *p, const char *body, size_t bl, uint64_t *ns, char *err,
-            size_t errlen)
+sse_command(bench_sse_t *es, bench_http_t *h, player_t *p, const char *body, size_t bl, uint64_t *ns, char *err, size_t errlen)
 {
     size_t before = p->answers;
     int status = 0, have_resp = 0;
@@ -637,11 +636,11 @@ static void
 print_table(const run_t *run)
 {
     const result_t *ref = &run->r[R_TCP];
-    printf("\ntale-bench: command \"%s\" (%zu B message, %zu B answer frame)%s\n", run->o.cmd, run->req_len,
-           run->resp_len, run->echo ? ", answers told from tick output by the echoed input" : "");
+    printf("\ntale-bench: command \"%s\" (%zu B message, %zu B answer frame)%s\n", run->o.cmd, run->req_len, run->resp_len,
+           run->echo ? ", answers told from tick output by the echoed input" : "");
     printf("load average (1/5/15 min, runnable/total, last pid) before: %s, after: %s\n", run->loadavg_start, run->loadavg_end);
-    printf("%-12s %7s %9s %9s %9s %9s %9s %12s %9s %9s\n", "scenario", "n", "min us", "median us", "p90 us", "p99 us",
-           "max us", "rate", "median/ref", "p99/ref");
+    printf("%-12s %7s %9s %9s %9s %9s %9s %12s %9s %9s\n", "scenario", "n", "min us", "median us", "p90 us", "p99 us", "max us",
+           "rate", "median/ref", "p99/ref");
     for (int i = 0; i < R_COUNT; i++) {
         const result_t *r = &run->r[i];
         if (!r->ok) {
@@ -652,8 +651,8 @@ print_table(const run_t *run)
         snprintf(rate, sizeof(rate), "%.0f %s", r->st.rate, r->unit);
         if (i == R_STARTUP)
             snprintf(rate, sizeof(rate), "-");
-        printf("%-12s %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %12s", r->name, r->st.n, r->st.min_us, r->st.median_us,
-               r->st.p90_us, r->st.p99_us, r->st.max_us, rate);
+        printf("%-12s %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %12s", r->name, r->st.n, r->st.min_us, r->st.median_us, r->st.p90_us,
+               r->st.p99_us, r->st.max_us, rate);
         if (i == R_TCP || i == R_RTT_WS || i == R_RTT_SSE)
             printf(" %9.2f %9.2f", ratio(r->st.median_us, ref->st.median_us), ratio(r->st.p99_us, ref->st.p99_us));
         printf("\n");
@@ -688,13 +687,13 @@ targets(const run_t *run, int print)
         char value[96];
     } t[8];
     int n = 0;
-#define T(w, k, m, ...)                                                                                                    \
-    do {                                                                                                                   \
-        t[n].what = (w);                                                                                                   \
-        t[n].known = (k);                                                                                                  \
-        t[n].met = (m);                                                                                                    \
-        snprintf(t[n].value, sizeof(t[n].value), __VA_ARGS__);                                                             \
-        n++;                                                                                                               \
+#define T(w, k, m, ...)                                                                                                            \
+    do {                                                                                                                           \
+        t[n].what = (w);                                                                                                           \
+        t[n].known = (k);                                                                                                          \
+        t[n].met = (m);                                                                                                            \
+        snprintf(t[n].value, sizeof(t[n].value), __VA_ARGS__);                                                                     \
+        n++;                                                                                                                       \
     } while (0)
     int ws_ok = R[R_RTT_WS].ok && R[R_TCP].ok, sse_ok = R[R_RTT_SSE].ok && R[R_TCP].ok;
     T("rtt-ws median <= 1.5 x tcp-ref", ws_ok, ratio(R[R_RTT_WS].st.median_us, ref->median_us) <= 1.5, "%.2f x",
@@ -708,8 +707,8 @@ targets(const run_t *run, int print)
     int churn_known = first != NULL && first != last && first->rss_kib > 0;
     T("RSS and fds back after churn", churn_known,
       churn_known && last->fds <= first->fds && last->rss_kib <= first->rss_kib + first->rss_kib / 10,
-      "start %ld KiB/%ld fds, end %ld KiB/%ld fds", first ? first->rss_kib : 0, first ? first->fds : 0,
-      last ? last->rss_kib : 0, last ? last->fds : 0);
+      "start %ld KiB/%ld fds, end %ld KiB/%ld fds", first ? first->rss_kib : 0, first ? first->fds : 0, last ? last->rss_kib : 0,
+      last ? last->fds : 0);
     T("RSS <= 8 MiB after start", rss_start > 0, rss_start <= 8192, "%ld KiB", rss_start);
     T("idle CPU <= 0.5 %", run->idle_ok, run->idle_cpu_pct <= 0.5, "%.2f %%", run->idle_cpu_pct);
     json_t *arr = json_array();
@@ -825,13 +824,15 @@ main(int argc, char **argv)
         run.r[i].unit = "cmd/s";
     }
     run.r[R_TCP].unit = "rt/s";
-    static const struct option lo[] = {{"port", 1, 0, 'p'},         {"pid", 1, 0, 'P'},      {"json", 1, 0, 'j'},
-                                       {"host-bin", 1, 0, 'b'},     {"config", 1, 0, 'c'},   {"cmd", 1, 0, 'C'},
-                                       {"rtt-count", 1, 0, 'r'},    {"pipeline-count", 1, 0, 'l'},
-                                       {"window", 1, 0, 'w'},       {"churn-count", 1, 0, 'n'},
-                                       {"starts", 1, 0, 's'},       {"duration", 1, 0, 'd'}, {"idle", 1, 0, 'i'},
-                                       {"reap-wait", 1, 0, 'R'},    {"only", 1, 0, 'o'},    {"smoke", 0, 0, 'S'},    {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"port", 1, 0, 'p'},      {"pid", 1, 0, 'P'},
+                                       {"json", 1, 0, 'j'},      {"host-bin", 1, 0, 'b'},
+                                       {"config", 1, 0, 'c'},    {"cmd", 1, 0, 'C'},
+                                       {"rtt-count", 1, 0, 'r'}, {"pipeline-count", 1, 0, 'l'},
+                                       {"window", 1, 0, 'w'},    {"churn-count", 1, 0, 'n'},
+                                       {"starts", 1, 0, 's'},    {"duration", 1, 0, 'd'},
+                                       {"idle", 1, 0, 'i'},      {"reap-wait", 1, 0, 'R'},
+                                       {"only", 1, 0, 'o'},      {"smoke", 0, 0, 'S'},
+                                       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
     for (int i = 1; i < argc; i++)
@@ -849,24 +850,59 @@ main(int argc, char **argv)
     }
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case 'p': run.o.port = (uint16_t)atoi(optarg); break;
-        case 'P': run.o.pid = (pid_t)atoi(optarg); break;
-        case 'j': run.o.json_path = optarg; break;
-        case 'b': run.o.host_bin = optarg; break;
-        case 'c': run.o.config = optarg; break;
-        case 'C': run.o.cmd = optarg; break;
-        case 'r': run.o.rtt_count = strtoul(optarg, NULL, 10); break;
-        case 'l': run.o.pipeline_count = strtoul(optarg, NULL, 10); break;
-        case 'w': run.o.window = strtoul(optarg, NULL, 10); break;
-        case 'n': run.o.churn_count = strtoul(optarg, NULL, 10); break;
-        case 's': run.o.starts = strtoul(optarg, NULL, 10); break;
-        case 'd': run.o.duration_s = atof(optarg); break;
-        case 'i': run.o.idle_s = atof(optarg); break;
-        case 'R': run.o.reap_wait_s = atof(optarg); break;
-        case 'o': run.o.only = optarg; break;
-        case 'S': break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'p':
+            run.o.port = (uint16_t)atoi(optarg);
+            break;
+        case 'P':
+            run.o.pid = (pid_t)atoi(optarg);
+            break;
+        case 'j':
+            run.o.json_path = optarg;
+            break;
+        case 'b':
+            run.o.host_bin = optarg;
+            break;
+        case 'c':
+            run.o.config = optarg;
+            break;
+        case 'C':
+            run.o.cmd = optarg;
+            break;
+        case 'r':
+            run.o.rtt_count = strtoul(optarg, NULL, 10);
+            break;
+        case 'l':
+            run.o.pipeline_count = strtoul(optarg, NULL, 10);
+            break;
+        case 'w':
+            run.o.window = strtoul(optarg, NULL, 10);
+            break;
+        case 'n':
+            run.o.churn_count = strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            run.o.starts = strtoul(optarg, NULL, 10);
+            break;
+        case 'd':
+            run.o.duration_s = atof(optarg);
+            break;
+        case 'i':
+            run.o.idle_s = atof(optarg);
+            break;
+        case 'R':
+            run.o.reap_wait_s = atof(optarg);
+            break;
+        case 'o':
+            run.o.only = optarg;
+            break;
+        case 'S':
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (run.o.port == 0 || run.o.pid <= 0 || run.o.rtt_count == 0 || run.o.pipeline_count == 0 || run.o.window == 0 ||

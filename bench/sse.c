@@ -79,9 +79,9 @@ struct bench_sse {
     /* dechunking: bytes left in the current chunk, or -1 while reading a size line */
     long long chunk_left;
     int need_crlf;
-    buf_t raw;   /* received, not yet dechunked */
-    buf_t body;  /* dechunked, not yet parsed into events */
-    buf_t data;  /* the current event's data lines */
+    buf_t raw;  /* received, not yet dechunked */
+    buf_t body; /* dechunked, not yet parsed into events */
+    buf_t data; /* the current event's data lines */
     char event[64];
     bench_sse_event_cb cb;
     void *ud;
@@ -176,8 +176,7 @@ dechunk(bench_sse_t *s)
 }
 
 bench_sse_t *
-bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err,
-               size_t errlen)
+bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err, size_t errlen)
 {
     bench_sse_t *s = calloc(1, sizeof(*s));
     if (s == NULL)

@@ -157,8 +157,8 @@ fail(char *err, size_t errlen, const char *what)
 }
 
 bench_ws_t *
-bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns,
-              char *err, size_t errlen)
+bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns, char *err,
+              size_t errlen)
 {
     bench_ws_t *ws = calloc(1, sizeof(*ws));
     if (ws == NULL)
