@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void player_free(tale_player_t *p, int announce);
+
 const char *const dir_names[DIR__N] = {"north",     "south",     "east", "west", "northeast", "northwest",
                                        "southeast", "southwest", "up",   "down", "in",        "out"};
 static const char *const dir_abbrev[DIR__N] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "u", "d", NULL, NULL};
@@ -82,9 +84,10 @@ tale_world_free(tale_world_t *w)
 {
     if (!w)
         return;
+    /* players still here are freed without a word: their hosts' contexts may be gone */
     for (size_t i = 0; i < w->nplayers_cap; i++)
         if (w->players[i])
-            tale_player_leave(w->players[i]);
+            player_free(w->players[i], 0);
     free(w->players);
     for (size_t i = 0; i < w->nlocs; i++) {
         for (size_t e = 0; e < w->locs[i].nexits; e++)
@@ -450,8 +453,13 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
 void
 tale_player_leave(tale_player_t *p)
 {
-    if (!p)
-        return;
+    if (p)
+        player_free(p, 1);
+}
+
+static void
+player_free(tale_player_t *p, int announce)
+{
     tale_world_t *w = p->w;
     /* what the player carried stays in the world, where they stood */
     for (size_t i = 0; i < w->nitems; i++)
@@ -461,7 +469,8 @@ tale_player_leave(tale_player_t *p)
             w->items[i].worn = w->items[i].wielded = 0;
         }
     w->players[p->slot] = NULL;
-    tell_room(w, p->location, p, "%s leaves the game.", p->name);
+    if (announce)
+        tell_room(w, p->location, p, "%s leaves the game.", p->name);
     free(p->visited);
     free(p->met);
     free(p->pending_before);
