@@ -255,7 +255,9 @@ cmd_examine(tale_player_t *p, const verb_t *v, const char *args)
     case THING_DOOR: {
         door_t *d = &w->locs[t.idx].exits[t.idx2].door;
         out_p(p, "The %s leads %s. It is %s.", d->name, dir_names[w->locs[t.idx].exits[t.idx2].dir],
-              d->state == DOOR_OPEN ? "open" : d->state == DOOR_CLOSED ? "closed" : "locked");
+              d->state == DOOR_OPEN     ? "open"
+              : d->state == DOOR_CLOSED ? "closed"
+                                        : "locked");
         break;
     }
     case THING_PLAYER:
@@ -310,7 +312,10 @@ cmd_exits(tale_player_t *p, const verb_t *v, const char *args)
         if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
             continue;
         n++;
-        const char *state = !x->has_door ? "" : x->door.state == DOOR_OPEN ? " (open)" : x->door.state == DOOR_CLOSED ? " (closed)" : " (locked)";
+        const char *state = !x->has_door                   ? ""
+                            : x->door.state == DOOR_OPEN   ? " (open)"
+                            : x->door.state == DOOR_CLOSED ? " (closed)"
+                                                           : " (locked)";
         if (x->description)
             out_p(p, "<bright>%s</bright>: %S%s%s%s", dir_names[x->dir], x->description, x->has_door ? " The " : "",
                   x->has_door ? x->door.name : "", state);
@@ -369,7 +374,9 @@ cmd_go(tale_player_t *p, const verb_t *v, const char *args)
         return DONE_NOTIME;
     int d = dir_parse(args);
     if (d < 0) {
-        out_p(p, "'%s' is not a direction. Try north, south, east, west, northeast, northwest, southeast, southwest, up, down, in or out.",
+        out_p(p,
+              "'%s' is not a direction. Try north, south, east, west, northeast, northwest, southeast, southwest, up, down, in or "
+              "out.",
               args);
         return DONE_NOTIME;
     }
@@ -787,10 +794,12 @@ static int
 use_held(tale_player_t *p, const char *args, int which)
 {
     tale_world_t *w = p->w;
-    static const char *const q[] = {[ON_WEAR] = "Wear what?", [ON_WIELD] = "Wield what?", [ON_EAT] = "Eat what?",
-                                    [ON_DRINK] = "Drink what?"};
-    static const char *const cant[] = {[ON_WEAR] = "You can't wear %s.", [ON_WIELD] = "You can't wield %s.",
-                                       [ON_EAT] = "You can't eat %s.", [ON_DRINK] = "You can't drink %s."};
+    static const char *const q[] = {
+        [ON_WEAR] = "Wear what?", [ON_WIELD] = "Wield what?", [ON_EAT] = "Eat what?", [ON_DRINK] = "Drink what?"};
+    static const char *const cant[] = {[ON_WEAR] = "You can't wear %s.",
+                                       [ON_WIELD] = "You can't wield %s.",
+                                       [ON_EAT] = "You can't eat %s.",
+                                       [ON_DRINK] = "You can't drink %s."};
     int i;
     if (!need_args(p, args, q[which]) || resolve_item(p, args, SC_ITEMS, cant[which], &i))
         return DONE_NOTIME;
@@ -1344,31 +1353,73 @@ cmd_teststyles(tale_player_t *p, const verb_t *v, const char *args)
 /* ----------------------------------------------------------- the table */
 
 static const verb_t verbs[] = {
-    {"look", {"l", NULL}, cmd_look, SC_ALL, 0, "look [at <thing>] | look in <container>",
+    {"look",
+     {"l", NULL},
+     cmd_look,
+     SC_ALL,
+     0,
+     "look [at <thing>] | look in <container>",
      "Describes where you are, or looks at something."},
-    {"examine", {"x", "inspect", "check", NULL}, cmd_examine, SC_ALL, 0, "examine <thing>", "Looks closely at something or someone."},
+    {"examine",
+     {"x", "inspect", "check", NULL},
+     cmd_examine,
+     SC_ALL,
+     0,
+     "examine <thing>",
+     "Looks closely at something or someone."},
     {"inventory", {"i", "inv", NULL}, cmd_inventory, 0, 0, "inventory", "Lists what you are carrying."},
-    {"take", {"get", "pick", "grab", NULL}, cmd_take, SC_HERE, 0, "take <thing> | take all",
+    {"take",
+     {"get", "pick", "grab", NULL},
+     cmd_take,
+     SC_HERE,
+     0,
+     "take <thing> | take all",
      "Picks something up. 'take all' takes everything here."},
     {"drop", {"discard", NULL}, cmd_drop, SC_HELD, 0, "drop <thing> | drop all", "Puts down something you carry."},
     {"put", {"place", "insert", NULL}, cmd_put, SC_ITEMS, 0, "put <thing> in <container>", "Puts something into a container."},
-    {"give", {"offer", "hand", NULL}, cmd_give, SC_HELD | SC_NPC | SC_PLAYER, 0, "give <thing> to <someone>",
+    {"give",
+     {"offer", "hand", NULL},
+     cmd_give,
+     SC_HELD | SC_NPC | SC_PLAYER,
+     0,
+     "give <thing> to <someone>",
      "Gives something you carry to someone."},
     {"open", {NULL}, cmd_open, SC_DOOR | SC_ITEMS, 0, "open <door or container>", "Opens a door or a container."},
     {"close", {"shut", NULL}, cmd_close, SC_DOOR | SC_ITEMS, 0, "close <door or container>", "Closes a door or a container."},
     {"lock", {NULL}, cmd_lock, SC_DOOR | SC_ITEMS, 0, "lock <door> [with <key>]", "Locks a door or container; you need its key."},
-    {"unlock", {NULL}, cmd_unlock, SC_DOOR | SC_ITEMS, 0, "unlock <door> [with <key>]",
+    {"unlock",
+     {NULL},
+     cmd_unlock,
+     SC_DOOR | SC_ITEMS,
+     0,
+     "unlock <door> [with <key>]",
      "Unlocks a door or container; you need its key."},
-    {"go", {"walk", "run", "move", NULL}, cmd_go, 0, 1, "go <direction> | <direction>",
+    {"go",
+     {"walk", "run", "move", NULL},
+     cmd_go,
+     0,
+     1,
+     "go <direction> | <direction>",
      "Moves you: north south east west northeast northwest southeast southwest up down in out, or n s e w ne nw se sw u d."},
     {"enter", {NULL}, cmd_enter, 0, 0, "enter", "Goes in."},
     {"leave", {NULL}, cmd_enter, 0, 0, "leave", "Goes out."},
     {"exits", {NULL}, cmd_exits, 0, 0, "exits", "Lists the ways out of this place."},
     {"say", {"'", NULL}, cmd_say, 0, 0, "say <text> [to <someone>]", "Says something aloud; everyone here hears it."},
-    {"tell", {"whisper", NULL}, cmd_tell, SC_NPC | SC_PLAYER, 0, "tell <someone> <text>",
+    {"tell",
+     {"whisper", NULL},
+     cmd_tell,
+     SC_NPC | SC_PLAYER,
+     0,
+     "tell <someone> <text>",
      "Says something to one person (another player anywhere, or someone here)."},
     {"ask", {"question", NULL}, cmd_ask, SC_NPC, 0, "ask <someone> about <subject>", "Asks someone here about something."},
-    {"emote", {"me", NULL}, cmd_emote, 0, 0, "emote <action>", "Shows an action to everyone here: 'emote waves' shows 'Visitor waves'."},
+    {"emote",
+     {"me", NULL},
+     cmd_emote,
+     0,
+     0,
+     "emote <action>",
+     "Shows an action to everyone here: 'emote waves' shows 'Visitor waves'."},
     {"yell", {"shout", "scream", NULL}, cmd_yell, 0, 0, "yell <text>", "Shouts so that every player hears it."},
     {"wait", {"z", NULL}, cmd_wait, 0, 0, "wait", "Lets time pass."},
     {"who", {NULL}, cmd_who, 0, 0, "who", "Lists the players in this world."},

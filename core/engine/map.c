@@ -114,8 +114,8 @@ map_frame(tale_player_t *p)
             } else {
                 /* an exit to somewhere not yet visited: a short stub */
                 int ex = CX(i) + dx[x->dir] * (BOX_W / 2 + 14), ey = CY(i) + dy[x->dir] * (BOX_H / 2 + 14);
-                sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#93a1a1' stroke-dasharray='4 3'/>\n", CX(i), CY(i),
-                          ex, ey);
+                sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#93a1a1' stroke-dasharray='4 3'/>\n", CX(i), CY(i), ex,
+                          ey);
             }
         }
     }

@@ -208,10 +208,10 @@ gather(const tale_player_t *p, int scope, thing_t *out, size_t cap)
 {
     const tale_world_t *w = p->w;
     size_t n = 0;
-#define ADD(k, i, j)                                                                                                           \
-    do {                                                                                                                       \
-        if (n < cap)                                                                                                           \
-            out[n++] = (thing_t){k, i, j};                                                                                     \
+#define ADD(k, i, j)                                                                                                               \
+    do {                                                                                                                           \
+        if (n < cap)                                                                                                               \
+            out[n++] = (thing_t){k, i, j};                                                                                         \
     } while (0)
     int see = player_can_see(p);
     for (size_t i = 0; i < w->nitems; i++) {
@@ -313,8 +313,7 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
         out_p(p, "That is no longer here.");
         return RES_FAIL;
     }
-    if (strcmp(phrase, "it") == 0 || strcmp(phrase, "them") == 0 || strcmp(phrase, "him") == 0 ||
-        strcmp(phrase, "her") == 0) {
+    if (strcmp(phrase, "it") == 0 || strcmp(phrase, "them") == 0 || strcmp(phrase, "him") == 0 || strcmp(phrase, "her") == 0) {
         /* "it" is what the previous command named, not this one's first noun */
         thing_t it = p->it_before;
         if (it.kind != THING_NONE && thing_in(p, it, scope)) {

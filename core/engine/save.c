@@ -333,10 +333,10 @@ player_apply_pending(tale_player_t *p)
     }
 }
 
-#define BAD(...)                                                                                                               \
-    do {                                                                                                                       \
-        snprintf(err, errlen, __VA_ARGS__);                                                                                    \
-        goto out;                                                                                                              \
+#define BAD(...)                                                                                                                   \
+    do {                                                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                                                        \
+        goto out;                                                                                                                  \
     } while (0)
 
 int

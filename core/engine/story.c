@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(x)                                                                                                                 \
-    do {                                                                                                                       \
-        if ((x) < 0)                                                                                                           \
-            return -1;                                                                                                         \
+#define TRY(x)                                                                                                                     \
+    do {                                                                                                                           \
+        if ((x) < 0)                                                                                                               \
+            return -1;                                                                                                             \
     } while (0)
 
 typedef struct loader {
@@ -30,7 +30,8 @@ typedef struct loader {
 } loader_t;
 
 const char *const on_names[ON__N] = {"take", "drop", "read", "eat", "drink", "wear", "wield", "open", "examine", "put", "use"};
-static const char *const on_keys[] = {"take", "drop", "read", "eat", "drink", "wear", "wield", "open", "examine", "put", "use", NULL};
+static const char *const on_keys[] = {"take",  "drop", "read",    "eat", "drink", "wear",
+                                      "wield", "open", "examine", "put", "use",   NULL};
 
 static yaml_node_t *
 seq_at(tale_yaml_t *y, yaml_node_t *seq, size_t i)
@@ -302,7 +303,8 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
             tale_yaml_errf(L->y, idn, L->err, L->errlen, "id '%s' may hold only letters, digits, - and _", ids[i]);
             return -1;
         }
-        if (find_loc(L->w, ids[i]) >= 0 || find_item(L->w, ids[i]) >= 0 || find_npc(L->w, ids[i]) >= 0 || strcmp(ids[i], "player") == 0) {
+        if (find_loc(L->w, ids[i]) >= 0 || find_item(L->w, ids[i]) >= 0 || find_npc(L->w, ids[i]) >= 0 ||
+            strcmp(ids[i], "player") == 0) {
             tale_yaml_errf(L->y, idn, L->err, L->errlen, "id '%s' is already used", ids[i]);
             return -1;
         }
@@ -320,8 +322,8 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
 static int
 load_reaction(loader_t *L, yaml_node_t *m, int which, reaction_t **out)
 {
-    static const char *const keys[] = {"text", "replace", "requires", "otherwise", "set",  "clear", "gives",
-                                       "reveals", "item", "with", "once", NULL};
+    static const char *const keys[] = {"text",  "replace", "requires", "otherwise", "set",  "clear",
+                                       "gives", "reveals", "item",     "with",      "once", NULL};
     reaction_t *r = calloc(1, sizeof *r);
     *out = r;
     TRY(check_keys(L, m, "a reaction (a mapping)", keys));
@@ -395,8 +397,7 @@ load_door(loader_t *L, yaml_node_t *m, exit_t *x)
     }
     TRY(ref(L, m, "key", "item", 0, &x->door.key));
     if (x->door.state == DOOR_LOCKED && x->door.key < 0) {
-        tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen,
-                       "a locked door needs a 'key' (an item id)");
+        tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen, "a locked door needs a 'key' (an item id)");
         return -1;
     }
     return 0;
@@ -728,8 +729,8 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
             /* a container chain must end outside itself */
             int c = it->place.idx, hops = 0;
             if (!w->items[c].container) {
-                tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is put in '%s', which is not a container",
-                               it->id, w->items[c].id);
+                tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is put in '%s', which is not a container", it->id,
+                               w->items[c].id);
                 return -1;
             }
             while (w->items[c].place.kind == PLACE_ITEM && hops++ <= (int)w->nitems)
@@ -792,13 +793,13 @@ story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
 {
     static const char *const top[] = {"story", "player", "clock", "locations", "items", "npcs", "goal", NULL};
     static const char *const lkeys[] = {"id", "title", "description", "image", "dark", "exits", NULL};
-    static const char *const ikeys[] = {"id",       "name",      "aliases",   "description", "location", "in",
-                                        "npc",      "player",    "nowhere",   "takeable",    "fixed",    "container",
-                                        "closed",   "locked",    "key",       "is_key",      "wearable", "wieldable",
-                                        "edible",   "drinkable", "text",      "light",       "lit",      "on",
-                                        NULL};
-    static const char *const nkeys[] = {"id",     "name",    "title",   "aliases", "description", "image", "location", "greeting",
-                                        "topics", "unknown_topic", "accepts", "refuses", "wander", "emotes", NULL};
+    static const char *const ikeys[] = {"id",     "name",    "aliases",  "description", "location",  "in",        "npc",
+                                        "player", "nowhere", "takeable", "fixed",       "container", "closed",    "locked",
+                                        "key",    "is_key",  "wearable", "wieldable",   "edible",    "drinkable", "text",
+                                        "light",  "lit",     "on",       NULL};
+    static const char *const nkeys[] = {"id",      "name",     "title",    "aliases", "description",
+                                        "image",   "location", "greeting", "topics",  "unknown_topic",
+                                        "accepts", "refuses",  "wander",   "emotes",  NULL};
     loader_t L = {.w = w, .y = &w->y, .err = err, .errlen = errlen};
     yaml_node_t **lnodes = NULL, **inodes = NULL, **nnodes = NULL, **in_nodes = NULL;
     const char **lids = NULL, **iids = NULL, **nids = NULL;
@@ -815,8 +816,7 @@ story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
 
     yaml_node_t *ls, *is, *ns;
     if (get_seq(&L, root, "locations", "'locations' to be a list", &ls) < 0 ||
-        get_seq(&L, root, "items", "'items' to be a list", &is) < 0 ||
-        get_seq(&L, root, "npcs", "'npcs' to be a list", &ns) < 0)
+        get_seq(&L, root, "items", "'items' to be a list", &is) < 0 || get_seq(&L, root, "npcs", "'npcs' to be a list", &ns) < 0)
         goto out;
     if (!ls || seq_len(ls) == 0) {
         tale_yaml_errf(&w->y, ls ? ls : root, err, errlen, "a story needs at least one location under 'locations'");

@@ -43,8 +43,8 @@ typedef struct reaction {
     int replace, once;
     int requires; /* flag index or -1 */
     flaglist_t set, clear;
-    int gives, reveals; /* item index or -1 */
-    int item;           /* put: which item; -1 any */
+    int gives, reveals;  /* item index or -1 */
+    int item;            /* put: which item; -1 any */
     int with_kind, with; /* use: THING_ITEM / THING_NPC and index, or -1 */
 } reaction_t;
 

@@ -48,9 +48,15 @@ load(void)
     return w;
 }
 
-static const char *const walkthrough[] = {"take all", "e",   "take lamp", "unlock box with iron key", "open box", "take coin",
-                                          "w",        "unlock door", "open door", "n",        "d",        "take fish",
-                                          "u",        "give fish to cat", "e", "read letter", "w",        "u",
+static const char *const walkthrough[] = {"take all",  "e",
+                                          "take lamp", "unlock box with iron key",
+                                          "open box",  "take coin",
+                                          "w",         "unlock door",
+                                          "open door", "n",
+                                          "d",         "take fish",
+                                          "u",         "give fish to cat",
+                                          "e",         "read letter",
+                                          "w",         "u",
                                           "drop coin", NULL};
 
 int
@@ -88,8 +94,7 @@ main(int argc, char **argv)
         tale_world_free(w);
         plays++;
     } while (now() - t0 < secs);
-    printf("walkthrough step: %10.0f commands/s  (%lu in %.2f s of commands, %lu play-throughs)\n", n / in_cmds, n, in_cmds,
-           plays);
+    printf("walkthrough step: %10.0f commands/s  (%lu in %.2f s of commands, %lu play-throughs)\n", n / in_cmds, n, in_cmds, plays);
 
     t0 = now();
     unsigned long loads = 0;

@@ -118,17 +118,17 @@ cmd(game_t *g, const char *line)
     return t;
 }
 
-#define assert_contains(hay, needle)                                                                                           \
-    do {                                                                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                                                                \
-        if (!strstr(h_, n_))                                                                                                   \
-            fail_msg("expected to find\n  %s\nin\n  %s", n_, h_);                                                             \
+#define assert_contains(hay, needle)                                                                                               \
+    do {                                                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                                                    \
+        if (!strstr(h_, n_))                                                                                                       \
+            fail_msg("expected to find\n  %s\nin\n  %s", n_, h_);                                                                  \
     } while (0)
-#define assert_lacks(hay, needle)                                                                                              \
-    do {                                                                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                                                                \
-        if (strstr(h_, n_))                                                                                                    \
-            fail_msg("did not expect\n  %s\nin\n  %s", n_, h_);                                                                \
+#define assert_lacks(hay, needle)                                                                                                  \
+    do {                                                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                                                    \
+        if (strstr(h_, n_))                                                                                                        \
+            fail_msg("did not expect\n  %s\nin\n  %s", n_, h_);                                                                    \
     } while (0)
 
 static const char *
@@ -546,11 +546,11 @@ help_for_every_command(void **state)
 {
     game_t *g = *state;
     const char *list = cmd(g, "help");
-    static const char *const all[] = {"look",  "examine", "inventory", "take",  "drop",   "put",    "give",   "open",
-                                      "close", "lock",    "unlock",    "go",    "exits",  "say",    "tell",   "ask",
-                                      "emote", "yell",    "wait",      "who",   "help",   "motd",   "license", "time",
-                                      "brief", "read",    "wear",      "remove", "wield", "unwield", "eat",   "drink",
-                                      "map",   "save",    "load",      "quit",  "@cls",   "@teststyles", NULL};
+    static const char *const all[] = {"look",  "examine", "inventory", "take",   "drop",  "put",         "give",    "open",
+                                      "close", "lock",    "unlock",    "go",     "exits", "say",         "tell",    "ask",
+                                      "emote", "yell",    "wait",      "who",    "help",  "motd",        "license", "time",
+                                      "brief", "read",    "wear",      "remove", "wield", "unwield",     "eat",     "drink",
+                                      "map",   "save",    "load",      "quit",   "@cls",  "@teststyles", NULL};
     char *copy = strdup(list);
     for (int i = 0; all[i]; i++) {
         assert_contains(copy, all[i]);
@@ -814,11 +814,16 @@ static void
 walkthrough_reaches_the_ending(void **state)
 {
     game_t *g = *state;
-    static const char *const steps[] = {"take all",         "e",          "take lamp",     "unlock box with iron key",
-                                        "open box",         "take coin",  "w",             "unlock door",
-                                        "open door",        "n",          "d",             "take fish",
-                                        "u",                "give fish to cat", "e",       "read letter",
-                                        "w",                "u",          NULL};
+    static const char *const steps[] = {"take all",  "e",
+                                        "take lamp", "unlock box with iron key",
+                                        "open box",  "take coin",
+                                        "w",         "unlock door",
+                                        "open door", "n",
+                                        "d",         "take fish",
+                                        "u",         "give fish to cat",
+                                        "e",         "read letter",
+                                        "w",         "u",
+                                        NULL};
     for (int i = 0; steps[i]; i++) {
         const char *t = cmd(g, steps[i]);
         assert_lacks(t, "The coin is home.");
@@ -964,11 +969,12 @@ random_input_always_gets_one_safe_frame(void **state)
 {
     game_t *g = *state;
     static const char *const words[] = {
-        "take", "drop", "put", "give", "open", "close", "lock", "unlock", "go", "look", "x", "i", "say", "tell", "ask",
-        "emote", "read", "wear", "remove", "wield", "eat", "drink", "use", "n", "s", "e", "w", "u", "d", "in", "out",
-        "the", "a", "it", "all", "to", "about", "with", "from", "on", "key", "brass", "iron", "door", "box", "coin",
-        "cat", "me", "lamp", "fish", "coat", "flask", "tester", "<script>", "%s%n%d", "\"", "&amp;", "'", "\xff\xfe",
-        "caf\xc3\xa9", "#i0.0", "#d0.0", "#x", "@cls", "help", "map", "brief", "who", "wait", "time", "exits", NULL};
+        "take",  "drop",  "put",  "give",  "open",   "close",    "lock",   "unlock", "go",    "look",  "x",        "i",
+        "say",   "tell",  "ask",  "emote", "read",   "wear",     "remove", "wield",  "eat",   "drink", "use",      "n",
+        "s",     "e",     "w",    "u",     "d",      "in",       "out",    "the",    "a",     "it",    "all",      "to",
+        "about", "with",  "from", "on",    "key",    "brass",    "iron",   "door",   "box",   "coin",  "cat",      "me",
+        "lamp",  "fish",  "coat", "flask", "tester", "<script>", "%s%n%d", "\"",     "&amp;", "'",     "\xff\xfe", "caf\xc3\xa9",
+        "#i0.0", "#d0.0", "#x",   "@cls",  "help",   "map",      "brief",  "who",    "wait",  "time",  "exits",    NULL};
     size_t nwords = 0;
     while (words[nwords])
         nwords++;
