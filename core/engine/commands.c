@@ -932,6 +932,41 @@ cmd_use(tale_player_t *p, const verb_t *v, const char *args)
     return DONE_TIME;
 }
 
+static int
+light_op(tale_player_t *p, const char *args, int on)
+{
+    int i;
+    if (!need_args(p, args, on ? "Light what?" : "Put out what?") ||
+        resolve_item(p, args, SC_ITEMS, on ? "You can't light %s." : "You can't put out %s.", &i))
+        return DONE_NOTIME;
+    item_t *it = &p->w->items[i];
+    if (!it->light) {
+        out_p(p, on ? "You can't light the %s." : "The %s isn't burning.", it->name);
+        return DONE_NOTIME;
+    }
+    if (it->lit == on) {
+        out_p(p, on ? "The %s is already lit." : "The %s isn't lit.", it->name);
+        return DONE_NOTIME;
+    }
+    it->lit = on;
+    out_p(p, on ? "You light the %s." : "You put out the %s.", it->name);
+    if (!on && !player_can_see(p))
+        out_p(p, "It is now pitch dark.");
+    return DONE_TIME;
+}
+
+static int
+cmd_light(tale_player_t *p, const verb_t *v, const char *args)
+{
+    return light_op(p, args, 1);
+}
+
+static int
+cmd_extinguish(tale_player_t *p, const verb_t *v, const char *args)
+{
+    return light_op(p, args, 0);
+}
+
 /* -------------------------------------------------------------- talking */
 
 /* Does the subject name this topic? */
@@ -1127,6 +1162,27 @@ cmd_ask(tale_player_t *p, const verb_t *v, const char *args)
     }
     npc_answer(p, who.idx, right);
     return DONE_TIME;
+}
+
+static int
+cmd_talk(tale_player_t *p, const verb_t *v, const char *args)
+{
+    const char *rest;
+    if (starts_word(args, "to", &rest) || starts_word(args, "with", &rest))
+        args = rest;
+    if (!need_args(p, args, "Talk to whom?"))
+        return DONE_NOTIME;
+    /* "talk to maren" is "ask maren"; "talk to maren about x" is "ask maren about x" */
+    return cmd_ask(p, v, args);
+}
+
+static int
+cmd_again(tale_player_t *p, const verb_t *v, const char *args)
+{
+    /* handled in the parser, which knows the previous line; this only runs
+     * when there is none */
+    out_p(p, "There is nothing to repeat yet.");
+    return DONE_NOTIME;
 }
 
 static int
@@ -1421,7 +1477,17 @@ static const verb_t verbs[] = {
      "emote <action>",
      "Shows an action to everyone here: 'emote waves' shows 'Visitor waves'."},
     {"yell", {"shout", "scream", NULL}, cmd_yell, 0, 0, "yell <text>", "Shouts so that every player hears it."},
+    {"talk",
+     {"speak", "greet", NULL},
+     cmd_talk,
+     SC_NPC,
+     0,
+     "talk to <someone> [about <subject>]",
+     "Starts a conversation with someone here."},
+    {"light", {"ignite", NULL}, cmd_light, SC_ITEMS, 0, "light <thing>", "Lights a lamp, a candle or another light."},
+    {"extinguish", {"douse", "snuff", NULL}, cmd_extinguish, SC_ITEMS, 0, "extinguish <thing>", "Puts out a light."},
     {"wait", {"z", NULL}, cmd_wait, 0, 0, "wait", "Lets time pass."},
+    {"again", {"g", NULL}, cmd_again, 0, 0, "again", "Repeats your last command."},
     {"who", {NULL}, cmd_who, 0, 0, "who", "Lists the players in this world."},
     {"help", {"?", "commands", NULL}, cmd_help, 0, 0, "help [command]", "Lists the commands, or explains one."},
     {"motd", {NULL}, cmd_motd, 0, 0, "motd", "Shows the message of the day."},

@@ -483,14 +483,61 @@ parser_run(tale_player_t *p, const char *line)
                 handled = answer_pending(p, norm, &rc);
             p->pending = 0;
         }
-        if (!handled)
-            rc = run_normalized(p, norm);
+        if (!handled) {
+            /* "again" / "g" repeats the last command that was not itself a repeat */
+            if ((strcmp(norm, "again") == 0 || strcmp(norm, "g") == 0) && p->last_line) {
+                char *again = strdup(p->last_line);
+                rc = again ? run_normalized(p, again) : rc;
+                free(again);
+            } else {
+                rc = run_normalized(p, norm);
+                if (strcmp(norm, "again") != 0 && strcmp(norm, "g") != 0) {
+                    free(p->last_line);
+                    p->last_line = strdup(norm);
+                }
+            }
+        }
     }
     check_goal(p);
     player_flush(p);
     p->raw_line = NULL;
     free(raw);
     return rc;
+}
+
+/* Are a and b at most one edit apart (insert, delete, substitute, or swap of neighbours)? */
+static int
+one_edit(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb + 1 || lb > la + 1)
+        return 0;
+    size_t i = 0;
+    while (i < la && i < lb && a[i] == b[i])
+        i++;
+    if (i == la || i == lb)
+        return 1;
+    if (la == lb)
+        return strcmp(a + i + 1, b + i + 1) == 0 || (a[i] == b[i + 1] && a[i + 1] == b[i] && strcmp(a + i + 2, b + i + 2) == 0);
+    return la > lb ? strcmp(a + i + 1, b + i) == 0 : strcmp(a + i, b + i + 1) == 0;
+}
+
+/* A verb the word is probably a typo of: one edit away from exactly one verb
+ * name (words of one or two letters are too short to guess from). */
+static const char *
+nearest_verb(const char *word)
+{
+    if (strlen(word) < 3)
+        return NULL;
+    const char *names[256], *found = NULL;
+    size_t n = verb_names(names, 256);
+    for (size_t i = 0; i < n; i++)
+        if (names[i][0] != '@' && one_edit(word, names[i])) {
+            if (found)
+                return NULL;
+            found = names[i];
+        }
+    return found;
 }
 
 /* The raw (case-kept) text after the first n words of the input line. */
@@ -528,7 +575,11 @@ run_normalized(tale_player_t *p, const char *norm)
     } else {
         const verb_t *v = find_verb(verbw);
         if (!v) {
-            out_p(p, "I don't know the verb '%s'. <dim>Type</dim> help <dim>for the commands.</dim>", verbw);
+            const char *near = nearest_verb(verbw);
+            if (near)
+                out_p(p, "I don't know the verb '%s'. Did you mean <bright>%s</bright>?", verbw, near);
+            else
+                out_p(p, "I don't know the verb '%s'. <dim>Type</dim> help <dim>for the commands.</dim>", verbw);
             p->cur_line = NULL;
             return TALE_CMD_OK;
         }

@@ -475,6 +475,7 @@ player_free(tale_player_t *p, int announce)
     free(p->met);
     free(p->pending_before);
     free(p->pending_after);
+    free(p->last_line);
     sb_free(&p->out);
     json_decref(p->special);
     free(p);

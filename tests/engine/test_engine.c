@@ -546,11 +546,11 @@ help_for_every_command(void **state)
 {
     game_t *g = *state;
     const char *list = cmd(g, "help");
-    static const char *const all[] = {"look",  "examine", "inventory", "take",   "drop",  "put",         "give",    "open",
-                                      "close", "lock",    "unlock",    "go",     "exits", "say",         "tell",    "ask",
-                                      "emote", "yell",    "wait",      "who",    "help",  "motd",        "license", "time",
-                                      "brief", "read",    "wear",      "remove", "wield", "unwield",     "eat",     "drink",
-                                      "map",   "save",    "load",      "quit",   "@cls",  "@teststyles", NULL};
+    static const char *const all[] = {
+        "look",  "examine",     "inventory", "take",   "drop",       "put",     "give", "open",  "close", "lock", "unlock",  "go",
+        "exits", "say",         "tell",      "ask",    "emote",      "yell",    "wait", "who",   "help",  "motd", "license", "time",
+        "brief", "read",        "wear",      "remove", "wield",      "unwield", "eat",  "drink", "map",   "save", "load",    "quit",
+        "@cls",  "@teststyles", "talk",      "light",  "extinguish", "again",   "use",  "enter", "leave", NULL};
     char *copy = strdup(list);
     for (int i = 0; all[i]; i++) {
         assert_contains(copy, all[i]);
@@ -660,6 +660,11 @@ completion_verbs_nouns_directions(void **state)
 {
     game_t *g = *state;
     json_t *r = complete(g, "ta");
+    assert_int_equal(json_array_size(r), 2);
+    assert_string_equal(json_string_value(json_array_get(r, 0)), "take");
+    assert_string_equal(json_string_value(json_array_get(r, 1)), "talk");
+    json_decref(r);
+    r = complete(g, "TAK");
     assert_int_equal(json_array_size(r), 1);
     assert_string_equal(json_string_value(json_array_get(r, 0)), "take");
     json_decref(r);
@@ -711,6 +716,41 @@ completion_verbs_nouns_directions(void **state)
     r = complete(g, "frob ");
     assert_int_equal(json_array_size(r), 0);
     json_decref(r);
+}
+
+static void
+typos_again_talk_and_light(void **state)
+{
+    game_t *g = *state;
+    assert_contains(cmd(g, "again"), "There is nothing to repeat yet.");
+    assert_contains(cmd(g, "tkae brass key"), "I don&#39;t know the verb &#39;tkae&#39;. Did you mean "
+                                              "<span class='txt-bright'>take</span>?");
+    assert_contains(cmd(g, "exmaine mat"), "Did you mean <span class='txt-bright'>examine</span>?");
+    assert_contains(cmd(g, "zz"), "<span class='txt-dim'>Type</span> help"); /* too short to guess */
+    assert_contains(cmd(g, "x mat"), "It says WELCOME.");
+    long t0 = turns(g);
+    assert_contains(cmd(g, "again"), "It says WELCOME.");
+    assert_contains(cmd(g, "g"), "It says WELCOME.");
+    assert_int_equal(turns(g), t0 + 2);
+
+    cmd(g, "e");
+    cmd(g, "take lamp");
+    assert_contains(cmd(g, "light coat"), "You can&#39;t light the wool coat.");
+    assert_contains(cmd(g, "light lamp"), "The oil lamp is already lit.");
+    assert_contains(cmd(g, "extinguish lamp"), "You put out the oil lamp.");
+    assert_contains(cmd(g, "douse lamp"), "The oil lamp isn&#39;t lit.");
+    assert_contains(cmd(g, "light lamp"), "You light the oil lamp.");
+    cmd(g, "w");
+    cmd(g, "take brass key");
+    cmd(g, "unlock door");
+    cmd(g, "open door");
+    cmd(g, "n");
+    assert_contains(cmd(g, "talk to cat"), "Mrrrow?");
+    assert_contains(cmd(g, "talk to the cat about fish"), "The cat&#39;s ears prick up.");
+    assert_contains(cmd(g, "talk"), "Talk to whom?");
+    cmd(g, "d");
+    assert_contains(cmd(g, "extinguish lamp"), "<p>You put out the oil lamp.</p>\n<p>It is now pitch dark.</p>");
+    assert_contains(cmd(g, "look"), "It is pitch dark.");
 }
 
 /* ---------------------------------------------------------- many players */
@@ -1036,6 +1076,7 @@ main(int argc, char **argv)
         T(bad_saves_are_refused_whole),
         cmocka_unit_test(saving_disabled_without_a_data_dir),
         T(random_input_always_gets_one_safe_frame),
+        T(typos_again_talk_and_light),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
