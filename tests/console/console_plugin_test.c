@@ -23,15 +23,6 @@
 #include <signal.h>
 #include <termios.h>
 
-/* The console ends an IF game's process with SIGTERM (the host takes it on its loop). */
-static volatile sig_atomic_t got_sigterm;
-
-static void
-on_sigterm(int sig)
-{
-    got_sigterm = 1;
-}
-
 typedef struct fixture {
     mock_host_t *m;
     int saved_in, saved_out; /* the test runner's own stdin/stdout */
@@ -271,27 +262,22 @@ being_closed_prints_the_reason_and_stops_reading(void **state)
     mock_host_run(f->m, 50);
     assert_int_equal(f->m->session.ninputs, 0);
     assert_string_equal(screen(f), "[another connection took over this session]\n");
-    assert_int_equal(got_sigterm, 0); /* being replaced is not the end of the game */
+    assert_int_equal(f->m->stop_requests, 0); /* being replaced is not the end of the game */
 }
 
 static void
 the_end_of_an_if_game_stops_the_host_like_a_terminal_program(void **state)
 {
     fixture_t *f = *state = fixture_pipe();
-    struct sigaction sa = {.sa_handler = on_sigterm}, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old);
-    got_sigterm = 0;
     start(f);
     const tale_player_io_t *io = f->m->session.io;
     void *conn = f->m->session.conn;
     f->m->session.io = NULL;
     io->close(conn, TALE_CLOSE_SESSION_ENDED, "The game has ended.");
-    assert_int_equal(got_sigterm, 0); /* never from inside the host's call */
-    for (int i = 0; i < 20 && !got_sigterm; i++)
+    assert_int_equal(f->m->stop_requests, 0); /* never from inside the host's call */
+    for (int i = 0; i < 20 && f->m->stop_requests == 0; i++)
         mock_host_run(f->m, 10);
-    sigaction(SIGTERM, &old, NULL);
-    assert_int_equal(got_sigterm, 1);
+    assert_int_equal(f->m->stop_requests, 1); /* host->request_stop (ABI 1.1) */
     assert_string_equal(screen(f), "[The game has ended.]\n");
 }
 
