@@ -93,16 +93,17 @@ snapshot(run_t *run, const char *label)
 /* ---- one player's view of its frames, shared by the WS and SSE scenarios ---- */
 
 typedef struct player {
-    int echo;          /* count only text frames that echo input as answers */
-    int connected;     /* {"type":"connected"} seen */
-    uint64_t last_seq; /* newest seq seen */
-    size_t frames;     /* every frame with a seq */
-    size_t texts;      /* text frames */
-    size_t answers;    /* text frames that answer a command */
-    size_t last_len;   /* bytes of the newest answer */
-    int last_has_echo; /* the newest answer carried the echoed input */
-    uint64_t t_answer; /* when the newest answer was read */
-    uint64_t t_frame;  /* when the newest frame was read */
+    int echo;             /* count only text frames that echo input as answers */
+    int connected;        /* {"type":"connected"} seen */
+    uint64_t last_seq;    /* newest seq seen */
+    size_t frames;        /* every frame with a seq */
+    size_t texts;         /* text frames */
+    size_t answers;       /* text frames that answer a command */
+    size_t last_len;      /* bytes of the newest answer */
+    int last_has_echo;    /* the newest answer carried the echoed input */
+    size_t last_text_len; /* bytes of the newest text frame, answer or not */
+    uint64_t t_answer;    /* when the newest answer was read */
+    uint64_t t_frame;     /* when the newest frame was read */
 } player_t;
 
 static void
@@ -122,6 +123,7 @@ player_frame(player_t *p, const char *type, const char *json, size_t len)
     if (strcmp(type, "text") != 0)
         return;
     p->texts++;
+    p->last_text_len = len;
     /* Tick output (NPC emotes, wanderers) is text too; when the host echoes
      * the command, only a frame with the echo is the answer to it. */
     int has_echo = memmem(json, len, "txt-userinput", 13) != NULL;
@@ -216,13 +218,25 @@ probe(run_t *run, const char *msg, size_t len)
         fprintf(stderr, "tale-bench: probe: %s\n", err);
         return -1;
     }
-    uint64_t ns;
-    int rc = ws_command(ws, &p, msg, len, &ns);
-    if (rc == 0) {
+    /* Look for an answer that echoes the input for up to a second: a tick
+     * frame that happens to arrive first must not decide this. */
+    size_t texts = p.texts;
+    p.answers = 0; /* the welcome counted as answers while p.echo was 0 */
+    uint64_t deadline = bench_now_ns() + SEC;
+    int rc = bench_ws_send_text(ws, msg, len, deadline);
+    p.echo = 1;
+    while (rc == 0 && p.answers == 0 && bench_now_ns() < deadline)
+        if (bench_ws_pump(ws, deadline) < 0)
+            rc = -1;
+    if (rc == 0 && p.answers > 0) {
+        run->echo = 1;
         run->resp_len = p.last_len;
-        run->req_len = len;
-        run->echo = p.last_has_echo;
+    } else if (rc == 0 && p.texts > texts) {
+        run->resp_len = p.last_text_len; /* no echo: any text frame answers */
+    } else {
+        rc = -1;
     }
+    run->req_len = len;
     bench_ws_close(ws);
     return rc;
 }
