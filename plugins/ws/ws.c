@@ -30,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WS_CLOSE_GRACE_MS 2000 /* how long a closing connection may wait for the peer's close frame */
-#define WS_REASON_MAX 123      /* a close frame's payload is at most 125 bytes, 2 of them the code */
+#define WS_CLOSE_GRACE_MS 2000         /* how long a closing connection may wait for the peer's close frame */
+#define WS_BACKLOG_GRACE_MS 300        /* how long the queue may stay over max_backlog before we call the client stuck */
+#define WS_BACKLOG_HARD_MIN (4u << 20) /* the queue never grows past max(4 x max_backlog, this) */
+#define WS_REASON_MAX 123              /* a close frame's payload is at most 125 bytes, 2 of them the code */
 
 typedef struct ws_plugin {
     tale_plugin_t *self;
@@ -61,6 +63,7 @@ typedef struct ws_conn {
     uint64_t last_rx; /* loop time of the peer's last message (any opcode) */
     uint64_t last_ping;
     uint64_t close_deadline; /* while closing: drop the socket at this time */
+    uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
     int closing;
 } ws_conn_t;
 
@@ -153,8 +156,22 @@ begin_close(ws_conn_t *c, int code, const char *reason)
     schedule_flush(c);
 }
 
-/* Queue one text message.  Returns -1 (and starts closing with 1008) when the
- * connection's outgoing queue is over max_backlog: a client that does not read. */
+static void
+close_stuck(ws_conn_t *c, size_t queued)
+{
+    c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read: %zu bytes queued (max_backlog %llu)",
+                    queued, (unsigned long long)c->p->max_backlog);
+    begin_close(c, TALE_CLOSE_POLICY, "too much output queued: the client is not reading");
+}
+
+/*
+ * Queue one text message.  h2o 2.2.5 writes one frame per loop turn, so a
+ * burst (a resume replay, a long answer) sits in wslay's queue for a moment
+ * even when the client reads well.  Being over max_backlog therefore only
+ * starts a clock; the sweep closes the connection (1008) if the queue is still
+ * over WS_BACKLOG_GRACE_MS later.  Past the hard cap we close at once, which
+ * bounds a connection's memory.  Returns -1 when the message was not taken.
+ */
 static int
 queue_text(ws_conn_t *c, const char *s, size_t len)
 {
@@ -163,10 +180,13 @@ queue_text(ws_conn_t *c, const char *s, size_t len)
         return -1;
     size_t queued = wslay_event_get_queued_msg_length(c->ws->ws_ctx);
     if (queued > c->p->max_backlog) {
-        c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read: %zu bytes queued (max_backlog %llu)",
-                        queued, (unsigned long long)c->p->max_backlog);
-        begin_close(c, TALE_CLOSE_POLICY, "too much output queued: the client is not reading");
-        return -1;
+        uint64_t hard = c->p->max_backlog * 4 > WS_BACKLOG_HARD_MIN ? c->p->max_backlog * 4 : WS_BACKLOG_HARD_MIN;
+        if (queued > hard) {
+            close_stuck(c, queued);
+            return -1;
+        }
+        if (c->over_since == 0)
+            c->over_since = now_ms(c->p);
     }
     schedule_flush(c);
     return 0;
@@ -300,6 +320,11 @@ on_sweep(h2o_timeout_entry_t *entry)
             p->host->log(p->self, TALE_LOG_INFO, "dropping a connection silent for %llu ms",
                          (unsigned long long)(now - c->last_rx));
             drop_conn(c);
+        } else if (c->over_since != 0 && wslay_event_get_queued_msg_length(c->ws->ws_ctx) <= p->max_backlog) {
+            c->over_since = 0; /* it caught up */
+        } else if (c->over_since != 0 && now - c->over_since >= WS_BACKLOG_GRACE_MS) {
+            detach_session(c); /* the session keeps its frames for a resume */
+            close_stuck(c, wslay_event_get_queued_msg_length(c->ws->ws_ctx));
         } else if (p->ping_ms != 0 && now - c->last_ping >= p->ping_ms) {
             struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
             if (wslay_event_queue_msg(c->ws->ws_ctx, &ping) == 0)

@@ -141,3 +141,40 @@ test('fetch over a plain HTTP client gets 426 with Upgrade: websocket', async ()
     await host.stop();
   }
 });
+
+test('a client that stops reading is closed with 1008 and a log line; its session resumes', async () => {
+  const host = await startHost({ config: configWith(['ws'], { pluginConfig: { ws: { max_backlog: '64k' } } }) });
+  try {
+    const p = await connect(host);
+    await p.waitFor((m) => m.type === 'text');
+    await p.quiet(100);
+    p.ws._socket.pause(); // stop reading; keep typing
+    const t0 = Date.now();
+    while (!/closing a connection that does not read/.test(host.stderr())) {
+      assert.ok(Date.now() - t0 < 20000, 'the plugin never gave up on a client that does not read');
+      for (let i = 0; i < 200; i++) p.send('look');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    p.ws._socket.resume();
+    const closed = await p.closed;
+    assert.ok([1008, 1006].includes(closed.code), `closed with ${closed.code}`); // 1006 if the grace ran out first
+    const seen = p.msgs.filter((m) => Number.isInteger(m.seq)).map((m) => m.seq);
+    const last = Math.max(...seen);
+
+    // The same seat, resumable: no new cookie, and what is replayed continues
+    // after what we saw (the host holds a bounded backlog, so the oldest of a
+    // flood this size may be gone, but nothing is repeated or out of order).
+    const q = await connect(host, { cookie: p.cookie, resume: last });
+    assert.strictEqual(q.setCookie, null);
+    await q.waitFor((m) => Number.isInteger(m.seq));
+    await q.quiet(300);
+    const replayed = q.msgs.filter((m) => Number.isInteger(m.seq)).map((m) => m.seq);
+    assert.ok(replayed[0] > last);
+    replayed.forEach((v, i) => assert.strictEqual(v, replayed[0] + i));
+    const from = q.msgs.length;
+    q.send({ cmd: 'look' });
+    await q.waitFor((m) => m.location === 'The Jetty', { from });
+  } finally {
+    await host.stop();
+  }
+});

@@ -589,15 +589,62 @@ client_that_does_not_read_is_closed_1008(void **unused)
     int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
     static char html[4001];
     memset(html, 'z', sizeof(html) - 1);
-    /* 4 kB frames until the server gives up on us (kernel buffers absorb the first MBs) */
+    /* 4 kB frames, flushed as we go, until the kernel buffers are full and
+     * the plugin's own queue is over max_backlog (bounded: 20,000 frames) */
     int i;
-    for (i = 0; i < 20000 && m->session.send_failures == 0; ++i) {
+    for (i = 0; i < 20000 && m->session.io != NULL; ++i) {
         mock_host_push_text(m, html);
         if (i % 16 == 0)
             h2o_evloop_run(m->loop, 0);
+        if (m->session.io != NULL && m->session.io->backlog(m->session.conn) > 64 * 1024)
+            break;
     }
-    assert_int_equal(m->session.send_failures, 1);
+    assert_true(i < 20000);
+    assert_false(mock_host_log_has(m, "does not read")); /* over the limit starts a clock, nothing more */
+    mock_host_run(m, 600);                               /* still not reading after the grace */
+    assert_true(mock_host_log_has(m, "closing a connection that does not read"));
     assert_null(m->session.io); /* detached: the session stays for a resume */
+    assert_int_equal(m->session.detach_count, 1);
+    close(fd);
+    mock_host_free(m);
+}
+
+static void
+a_burst_over_max_backlog_to_a_reading_client_is_fine(void **unused)
+{
+    static const char *const conf[] = {"max_backlog", "1k", NULL};
+    mock_host_t *m = started_host(conf);
+    static char html[201];
+    memset(html, 'b', sizeof(html) - 1);
+    for (int i = 0; i < 100; ++i) /* a 25 kB replay for a 1 kB max_backlog */
+        mock_host_push_text(m, html);
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    wsmsg_t *msg = malloc(sizeof(*msg));
+    for (int i = 0; i < 101; ++i)
+        assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    assert_non_null(strstr(msg->data, "\"seq\":100,"));
+    mock_host_run(m, 500);
+    assert_non_null(m->session.io);
+    assert_false(mock_host_log_has(m, "does not read"));
+    free(msg);
+    close(fd);
+    mock_host_free(m);
+}
+
+static void
+queue_past_the_hard_cap_closes_at_once(void **unused)
+{
+    static const char *const conf[] = {"max_backlog", "1k", NULL};
+    mock_host_t *m = started_host(conf);
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    mock_host_run(m, 50); /* the 101 is out; from here the loop does not turn, so nothing is written */
+    static char html[4001];
+    memset(html, 'h', sizeof(html) - 1);
+    int i;
+    for (i = 0; i < 2000 && m->session.send_failures == 0; ++i)
+        mock_host_push_text(m, html);
+    assert_int_equal(m->session.send_failures, 1); /* the host is told at once... */
+    assert_true(i > 1000 && i < 1100);             /* ...at 4 MB, the floor of the hard cap */
     assert_true(mock_host_log_has(m, "closing a connection that does not read"));
     close(fd);
     mock_host_free(m);
@@ -668,6 +715,8 @@ main(void)
         cmocka_unit_test(silent_peer_is_dropped_after_idle_timeout),
         cmocka_unit_test(answering_pings_keeps_the_connection),
         cmocka_unit_test(client_that_does_not_read_is_closed_1008),
+        cmocka_unit_test(a_burst_over_max_backlog_to_a_reading_client_is_fine),
+        cmocka_unit_test(queue_past_the_hard_cap_closes_at_once),
         cmocka_unit_test(host_api_1_0_is_enough_and_other_majors_are_refused),
         cmocka_unit_test(destroy_closes_connections_left_after_the_drain),
     };
