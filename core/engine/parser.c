@@ -486,14 +486,16 @@ parser_run(tale_player_t *p, const char *line)
         if (!handled) {
             /* "again" / "g" repeats the last command that was not itself a repeat */
             if ((strcmp(norm, "again") == 0 || strcmp(norm, "g") == 0) && p->last_line) {
-                char *again = strdup(p->last_line);
-                rc = again ? run_normalized(p, again) : rc;
-                free(again);
+                /* the raw line too: say/tell/emote take their words from it */
+                char again[1200];
+                normalize(again, p->last_line, sizeof again);
+                p->raw_line = p->last_line;
+                rc = run_normalized(p, again);
             } else {
                 rc = run_normalized(p, norm);
                 if (strcmp(norm, "again") != 0 && strcmp(norm, "g") != 0) {
                     free(p->last_line);
-                    p->last_line = strdup(norm);
+                    p->last_line = strdup(raw);
                 }
             }
         }

@@ -159,7 +159,7 @@ struct tale_player {
     sbuf_t out;
     json_t *special;
     char *cur_line;       /* the normalised command being run (for the question) */
-    char *last_line;      /* the previous command, for "again" */
+    char *last_line;      /* the previous command as typed, for "again" */
     const char *raw_line; /* the input as typed, trimmed (for say/emote) */
 };
 

@@ -732,6 +732,8 @@ typos_again_talk_and_light(void **state)
     assert_contains(cmd(g, "again"), "It says WELCOME.");
     assert_contains(cmd(g, "g"), "It says WELCOME.");
     assert_int_equal(turns(g), t0 + 2);
+    cmd(g, "say Hello Again");
+    assert_contains(cmd(g, "g"), "say: <span class='txt-player-speech'>\xe2\x80\x9cHello Again\xe2\x80\x9d");
 
     cmd(g, "e");
     cmd(g, "take lamp");
