@@ -200,6 +200,30 @@ cmd_look(tale_player_t *p, const verb_t *v, const char *args)
     }
     if (starts_word(args, "at", &rest))
         args = rest;
+    int d = dir_parse(args);
+    if (d >= 0) {
+        /* "look north": what lies that way */
+        tale_world_t *w = p->w;
+        const location_t *l = &w->locs[p->location];
+        for (size_t e = 0; e < l->nexits; e++) {
+            const exit_t *x = &l->exits[e];
+            if (x->dir != d || (x->hidden && x->requires >= 0 && !w->flags[x->requires]))
+                continue;
+            if (x->description)
+                out_story(p, x->description);
+            else
+                out_p(p, "The way %s leads to %s.", dir_names[d],
+                      p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been");
+            if (x->has_door)
+                out_p(p, "The %s is %s.", x->door.name,
+                      x->door.state == DOOR_OPEN     ? "open"
+                      : x->door.state == DOOR_CLOSED ? "closed"
+                                                     : "locked");
+            return DONE_TIME;
+        }
+        out_p(p, "There is no way %s from here.", dir_names[d]);
+        return DONE_NOTIME;
+    }
     return cmd_examine(p, v, args);
 }
 

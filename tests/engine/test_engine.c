@@ -326,6 +326,9 @@ examine_things_people_doors_and_self(void **state)
     assert_contains(cmd(g, "x me"), "You are a test.");
     assert_contains(cmd(g, "look at flask"), "Full of water.");
     assert_contains(cmd(g, "examine"), "Examine what?");
+    assert_contains(cmd(g, "look north"), "<p>The front door.</p>\n<p>The front door is locked.</p>");
+    assert_contains(cmd(g, "l e"), "The way east leads to somewhere you have not been.");
+    assert_contains(cmd(g, "look up"), "There is no way up from here.");
     cmd(g, "e");
     assert_contains(cmd(g, "x gardener"), "<p>A man with muddy boots.</p>\n<p>Bert is carrying a spade.</p>");
     assert_contains(cmd(g, "x box"), "The wooden box is locked.");
