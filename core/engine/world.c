@@ -289,25 +289,38 @@ describe_location(tale_player_t *p, int full)
     for (size_t i = 0; i < w->nitems; i++)
         if (item_visible_at(w, (int)i, p->location) && w->items[i].container && !w->items[i].closed)
             list_contents(p, (int)i);
+    /* "A is here." / "A and B are here." / "A, B and C are here.", with
+     * titles in brackets: a title may itself hold commas. */
+    size_t total = 0;
+    for (size_t i = 0; i < w->nnpcs; i++)
+        total += w->npcs[i].location == p->location;
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        total += w->players[i] && w->players[i] != p && w->players[i]->location == p->location;
     b.len = 0;
     n = 0;
-    for (size_t i = 0; i < w->nnpcs; i++)
-        if (w->npcs[i].location == p->location) {
-            if (n++)
-                sb_adds(&b, ", ");
-            sb_adds(&b, w->npcs[i].name);
-            if (w->npcs[i].title) {
-                sb_adds(&b, ", ");
-                sb_adds(&b, w->npcs[i].title);
-                sb_adds(&b, ",");
-            }
+    for (size_t i = 0; i < w->nnpcs + w->nplayers_cap; i++) {
+        const char *name, *title = NULL;
+        if (i < w->nnpcs) {
+            if (w->npcs[i].location != p->location)
+                continue;
+            name = w->npcs[i].name;
+            title = w->npcs[i].title;
+        } else {
+            tale_player_t *o = w->players[i - w->nnpcs];
+            if (o == NULL || o == p || o->location != p->location)
+                continue;
+            name = o->name;
         }
-    for (size_t i = 0; i < w->nplayers_cap; i++)
-        if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location) {
-            if (n++)
-                sb_adds(&b, ", ");
-            sb_adds(&b, w->players[i]->name);
+        if (n > 0)
+            sb_adds(&b, (size_t)n + 1 == total ? " and " : ", ");
+        n++;
+        sb_adds(&b, name);
+        if (title != NULL) {
+            sb_adds(&b, " (");
+            sb_adds(&b, title);
+            sb_adds(&b, ")");
         }
+    }
     if (n) {
         out_p(p, "%s %s here.", b.s, n > 1 ? "are" : "is");
     }
