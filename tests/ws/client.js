@@ -124,4 +124,13 @@ function checkDataFrame(assert, m) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { connect, wsUrl, rawFrame, checkTextFrame, checkDataFrame, sleep };
+// SIGTERM the host and check it ended cleanly: exit 0 (under ASan/LSan a
+// memory error or leak makes it non-zero) and no sanitizer report.
+async function stopClean(assert, host) {
+  const r = await host.stop();
+  assert.strictEqual(r.signal, null, 'killed instead of exiting');
+  assert.strictEqual(r.code, 0, host.stderr().slice(-3000));
+  assert.doesNotMatch(host.stderr(), /Sanitizer|runtime error/);
+}
+
+module.exports = { connect, wsUrl, rawFrame, checkTextFrame, checkDataFrame, sleep, stopClean };

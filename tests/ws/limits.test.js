@@ -6,7 +6,7 @@ const assert = require('node:assert');
 const net = require('net');
 const http = require('http');
 const { startHost, configWith } = require('../lib/harness');
-const { connect, rawFrame } = require('./client');
+const { connect, rawFrame, stopClean } = require('./client');
 
 async function playsOn(p) {
   const from = p.msgs.length;
@@ -119,6 +119,7 @@ test('every limit and bad handshake gets its answer while another player plays o
     await playsOn(bystander);
     assert.doesNotMatch(host.stderr(), /assert|Aborted|SEGV/i);
     assert.strictEqual(host.proc.exitCode, null, 'the host is still running');
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -137,6 +138,7 @@ test('fetch over a plain HTTP client gets 426 with Upgrade: websocket', async ()
     assert.strictEqual(r.res.statusCode, 426);
     assert.strictEqual(r.res.headers.upgrade, 'websocket');
     assert.match(r.res.headers['content-type'], /application\/json/);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -174,6 +176,7 @@ test('a client that stops reading is closed with 1008 and a log line; its sessio
     const from = q.msgs.length;
     q.send({ cmd: 'look' });
     await q.waitFor((m) => m.location === 'The Jetty', { from });
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }

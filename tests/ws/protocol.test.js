@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { startHost, configWith } = require('../lib/harness');
-const { connect, checkTextFrame, checkDataFrame, sleep } = require('./client');
+const { connect, checkTextFrame, checkDataFrame, sleep, stopClean } = require('./client');
 
 // Ask for a command's answer: the first text frame after `from` with a seq above `after`.
 async function command(p, cmd, ms = 5000) {
@@ -51,6 +51,7 @@ test('ws only: connected, then the welcome, then commands that move the player',
     await p.waitFor((m) => m.type === 'text' && m.location === 'The Jetty', { from });
     p.ws.close(1000);
     assert.strictEqual((await p.closed).code, 1000);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -78,6 +79,7 @@ test('autocomplete answers with a text frame listing completions', async () => {
     await p.waitFor((m) => Array.isArray(m.completions), { from });
     const b = await command(p, 'look');
     assert.strictEqual(b.turns - a.turns, 1);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -100,6 +102,7 @@ test('bad input gets a text frame and the connection stays up', async () => {
     const look = await command(p, 'look');
     assert.strictEqual(look.location, 'The Jetty');
     assert.strictEqual(p.ws.readyState, 1);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -118,6 +121,7 @@ test('tick output is pushed with no input', async () => {
     const { msg } = await p.waitFor((m) => m.type === 'text' && /Finn/.test(m.text), { from, ms: 10000 });
     checkTextFrame(assert, msg);
     assert.ok(msg.seq > last);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -131,6 +135,7 @@ test('the mount answers 404 below it and 426 to a plain GET; no ws plugin means 
     assert.deepStrictEqual(Object.keys(await r.json()), ['error']);
     r = await fetch(`${host.url}/tale/ws/else`);
     assert.strictEqual(r.status, 404);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -138,6 +143,7 @@ test('the mount answers 404 below it and 426 to a plain GET; no ws plugin means 
   try {
     const r = await fetch(`${sseOnly.url}/tale/ws`);
     assert.strictEqual(r.status, 404);
+    await stopClean(assert, sseOnly);
   } finally {
     await sseOnly.stop();
   }

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { startHost, configWith } = require('../lib/harness');
-const { connect, sleep } = require('./client');
+const { connect, sleep, stopClean } = require('./client');
 
 const seqs = (msgs) => msgs.filter((m) => Number.isInteger(m.seq)).map((m) => m.seq);
 
@@ -40,6 +40,7 @@ test('resume after a forced disconnect replays exactly the missed frames, in ord
     assert.deepStrictEqual(all, Array.from({ length: all.length }, (_, i) => i + 1), 'one gap-free sequence');
     b.ws.close();
     await b.closed;
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -58,6 +59,7 @@ test('resume=0 with the cookie replays the whole held backlog', async () => {
     await b.waitFor((m) => m.location === 'The Jetty');
     await b.quiet(200);
     assert.deepStrictEqual(seqs(b.msgs), seqs(a.msgs));
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
@@ -76,6 +78,7 @@ test('a second connection takes the seat over: the first is closed with 4001', a
     b.send({ cmd: 'look' });
     await b.waitFor((m) => m.location === 'The Jetty', { from });
     assert.strictEqual(b.ws.readyState, 1);
+    await stopClean(assert, host);
   } finally {
     await host.stop();
   }
