@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
+const net = require('net');
 const { startHost, configWith } = require('../lib/harness');
 const { connect } = require('./client');
 
@@ -116,7 +117,7 @@ test('one connection stays flat over 100,000 frames', { timeout: 240000 }, async
   }
 });
 
-test('SIGTERM closes every WebSocket with 1001 and the host exits 0 within 5 s', async () => {
+test('SIGTERM closes every WebSocket with 1001 and the host exits 0 within 5 s, even with a mute client', async () => {
   const host = await startHost({ config: configWith(['ws'], { mode: 'mud' }) });
   try {
     const players = [];
@@ -125,11 +126,21 @@ test('SIGTERM closes every WebSocket with 1001 and the host exits 0 within 5 s',
       await p.waitFor((m) => m.type === 'text');
       players.push(p);
     }
+    // and one that completed the handshake but never reads or answers a close
+    const mute = net.connect(host.port, '127.0.0.1');
+    const muteClosed = new Promise((res) => mute.on('close', res));
+    mute.write(`GET /tale/ws HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await new Promise((res) => mute.once('data', res));
+    mute.pause();
     const r = await host.stop('SIGTERM', 8000);
     assert.strictEqual(r.signal, null, 'killed instead of exiting');
     assert.strictEqual(r.code, 0, host.stderr());
     assert.ok(r.ms < 5000, `took ${r.ms} ms`);
     for (const p of players) assert.strictEqual((await p.closed).code, 1001);
+    mute.resume();
+    await muteClosed;
+    assert.doesNotMatch(host.stderr(), /Sanitizer|runtime error/);
   } finally {
     await host.stop('SIGKILL');
   }
