@@ -1,0 +1,82 @@
+// conns.test.js - 5,000 connections opened and held against max_connections
+// 1000: the limit answers 503 with a JSON body and closes, the player already
+// connected keeps playing, and when the crowd leaves, new visitors are served
+// again and memory and descriptors are back near their baseline.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const net = require('net');
+const { startHost, configWith } = require('../lib/harness');
+const { sleep, rssKb, fdCount, underSanitizer, rawHttp, bystander } = require('./lib');
+
+const LIMIT = 1000;
+const CROWD = 5000;
+
+// Open one idle connection; `answer` collects anything the server says on it.
+function hold(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const c = { sock: s, answer: '', closed: false, open: false };
+    s.on('connect', () => { c.open = true; resolve(c); });
+    s.on('data', (d) => { c.answer += d; });
+    s.on('close', () => { c.closed = true; });
+    s.on('error', (e) => { c.error = e.code; resolve(c); });
+  });
+}
+
+test(`${CROWD} held connections against max_connections ${LIMIT}: 503s, the player plays on, all recovers`, { timeout: 90000 }, async (t) => {
+  const host = await startHost({
+    config: configWith(['static', 'ws'], { mode: 'mud', limits: { input_rate: 0, max_connections: LIMIT } }),
+  });
+  const pid = host.proc.pid;
+  try {
+    const b = await bystander(host, { every: 300, maxMs: 3000 });
+    assert.strictEqual((await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n')).status, 200);
+    await sleep(300);
+    const rss0 = rssKb(pid);
+    const fds0 = fdCount(pid);
+
+    // open the crowd in waves of 500 so the client's own event loop keeps up
+    const crowd = [];
+    const t0 = Date.now();
+    for (let i = 0; i < CROWD; i += 500) {
+      crowd.push(...(await Promise.all(Array.from({ length: 500 }, () => hold(host.port)))));
+    }
+    const openMs = Date.now() - t0;
+    await sleep(1000);
+    const refused = crowd.filter((c) => c.closed);
+    const held = crowd.filter((c) => !c.closed);
+    t.diagnostic(`opened ${CROWD} in ${openMs} ms: ${held.length} held, ${refused.length} refused; host fds ${fdCount(pid)}`);
+    assert.ok(crowd.every((c) => !c.error), 'every connect succeeded at TCP level');
+    // the bystander's connection is one of the LIMIT
+    assert.ok(held.length <= LIMIT - 1 && held.length >= LIMIT - 10, `held ${held.length}`);
+    assert.strictEqual(held.length + refused.length, CROWD);
+    for (const c of refused) {
+      assert.match(c.answer, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      assert.match(c.answer, /\r\nRetry-After: 5\r\n/);
+      assert.match(c.answer, /\r\nConnection: close\r\n/);
+      assert.deepStrictEqual(JSON.parse(c.answer.slice(c.answer.indexOf('\r\n\r\n') + 4)), { error: 'the server is at capacity' });
+    }
+    for (const c of held) assert.strictEqual(c.answer, '', 'held connections are just waiting for a request');
+    // the player who was already in keeps playing, and a newcomer is turned away politely
+    await b.check();
+    const late = await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.strictEqual(late.status, 503);
+
+    // the crowd leaves: the host serves newcomers again
+    for (const c of crowd) c.sock.destroy();
+    const t1 = Date.now();
+    while (fdCount(pid) > fds0 + 1 && Date.now() - t1 < 5000) await sleep(100);
+    assert.strictEqual((await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n')).status, 200);
+    await b.check();
+    const rss1 = rssKb(pid);
+    const fds1 = fdCount(pid);
+    t.diagnostic(`RSS ${rss0} -> ${rss1} kB, fds ${fds0} -> ${fds1}; bystander ${b.rounds} looks, worst ${b.worst} ms`);
+    assert.ok(fds1 <= fds0 + 1, `fds ${fds0} -> ${fds1}`);
+    if (!underSanitizer(pid)) assert.ok(rss1 <= rss0 + Math.max(8192, rss0 * 0.5), `RSS ${rss0} -> ${rss1} kB`);
+    await b.stop();
+    assert.strictEqual(host.proc.exitCode, null);
+  } finally {
+    await host.stop();
+  }
+});
