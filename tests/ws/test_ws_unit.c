@@ -360,6 +360,19 @@ same_origin_and_listed_origins_are_accepted(void **unused)
     mock_host_free(m);
 }
 
+static void
+star_allows_any_origin_and_a_custom_path_serves(void **unused)
+{
+    static const char *const conf[] = {"allowed_origins", "*", "path", "/play/socket", NULL};
+    mock_host_t *m = started_host(conf);
+    int fd = ws_open(m, "/play/socket", "Origin: https://anywhere.example\r\n", NULL, 0);
+    close(fd);
+    char req[1024], resp[4096];
+    handshake_request(req, sizeof(req), "GET", "/tale/ws", NULL);
+    assert_int_equal(http_status(m, req, resp, sizeof(resp)), 404);
+    mock_host_free(m);
+}
+
 /* ---- a connection's life ---- */
 
 static void
@@ -718,6 +731,7 @@ main(void)
         cmocka_unit_test(mount_conflict_fails_start),
         cmocka_unit_test(refusals_get_their_status),
         cmocka_unit_test(same_origin_and_listed_origins_are_accepted),
+        cmocka_unit_test(star_allows_any_origin_and_a_custom_path_serves),
         cmocka_unit_test(connected_then_held_frames_then_live_frames),
         cmocka_unit_test(resume_replays_only_later_frames),
         cmocka_unit_test(input_forms_reach_the_session),
