@@ -359,6 +359,22 @@ find_header(h2o_req_t *req, const char *name, size_t len)
     return i == -1 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
 }
 
+/* The Cookie header; several of them (allowed, if unusual) are joined with "; ". */
+static h2o_iovec_t
+cookie_header(h2o_req_t *req)
+{
+    h2o_iovec_t all = h2o_iovec_init(NULL, 0);
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("cookie"), i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (all.base == NULL) {
+            all = v;
+        } else {
+            all = h2o_concat(&req->pool, all, h2o_iovec_init(H2O_STRLIT("; ")), v);
+        }
+    }
+    return all;
+}
+
 /* Cross-site WebSocket hijacking: a browser always sends Origin, so a foreign
  * page's handshake is refused unless the origin names this very host (or is
  * listed).  No Origin at all means a non-browser client, which has no cookie
@@ -447,7 +463,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
     if (parse_resume(req, &resume_after) != 0)
         return send_error(req, 400, "Bad Request", "resume must be a sequence number");
 
-    h2o_iovec_t cookie = find_header(req, H2O_STRLIT("cookie"));
+    h2o_iovec_t cookie = cookie_header(req);
     char set_cookie[TALE_SET_COOKIE_MAX];
     unsigned flags = TALE_SESSION_CREATE | (req->scheme == &H2O_URL_SCHEME_HTTPS ? TALE_SESSION_SECURE : 0);
     set_cookie[0] = '\0';

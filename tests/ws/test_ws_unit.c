@@ -399,6 +399,18 @@ connected_then_held_frames_then_live_frames(void **unused)
 }
 
 static void
+a_known_cookie_gets_no_new_one_even_in_a_second_cookie_header(void **unused)
+{
+    mock_host_t *m = started_host(NULL);
+    char head[4096];
+    int fd = ws_open(m, "/tale/ws", "Cookie: theme=dark\r\nCookie: tale_session=mock\r\n", head, sizeof(head));
+    assert_null(strcasestr(head, "set-cookie"));
+    assert_int_equal(m->session.attach_count, 1);
+    close(fd);
+    mock_host_free(m);
+}
+
+static void
 resume_replays_only_later_frames(void **unused)
 {
     mock_host_t *m = started_host(NULL);
@@ -733,6 +745,7 @@ main(void)
         cmocka_unit_test(same_origin_and_listed_origins_are_accepted),
         cmocka_unit_test(star_allows_any_origin_and_a_custom_path_serves),
         cmocka_unit_test(connected_then_held_frames_then_live_frames),
+        cmocka_unit_test(a_known_cookie_gets_no_new_one_even_in_a_second_cookie_header),
         cmocka_unit_test(resume_replays_only_later_frames),
         cmocka_unit_test(input_forms_reach_the_session),
         cmocka_unit_test(binary_message_closes_1003),
