@@ -26,6 +26,13 @@ if [ $# -lt 2 ]; then
 fi
 target=$1 seconds=$2
 shift 2
+case " all $targets " in
+*" $target "*) ;;
+*)
+    echo "unknown target '$target'; one of: all $targets" >&2
+    exit 2
+    ;;
+esac
 
 if [ -z "$bindir" ]; then
     build=${TALE_FUZZ_BUILD:-$src/build-fuzz}
