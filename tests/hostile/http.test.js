@@ -199,3 +199,52 @@ test('memory after the HTTP battery is back near its baseline', async (t) => {
   if (!underSanitizer(pid)) assert.ok(rss1 <= rss0 + 2048, `RSS ${rss0} -> ${rss1} kB`);
   await b.check();
 });
+
+// POST /tale/input and GET /tale/tabcomplete (sse plugin) with a live event
+// stream's cookie: every bad form gets its JSON error, nothing reaches the game.
+test('hostile forms on /tale/input and /tale/tabcomplete get their JSON errors; the stream plays on', async () => {
+  const stream = net.connect(host.port, '127.0.0.1');
+  let got = '';
+  stream.on('data', (d) => { got += d; });
+  stream.on('error', () => {});
+  stream.write('GET /tale/eventsource HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+  try {
+    const t0 = Date.now();
+    while (!/tale_session=[0-9a-f]{32}/.test(got) && Date.now() - t0 < 3000) await sleep(10);
+    const cookie = /tale_session=[0-9a-f]{32}/.exec(got)[0];
+    const post = (body, type = 'application/x-www-form-urlencoded') => rawHttp(host.port,
+      `POST /tale/input HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const cases = [
+      ['cmd=lo%00ok', 400, /cmd contains a NUL byte/],
+      ['cmd=%zz', 400, /malformed percent-encoding/],
+      ['cmd=%', 400, /malformed percent-encoding/],
+      ['cmd=look&cmd=north', 400, /cmd given more than once/],
+      ['look=1', 400, /missing field: cmd/],
+      [`cmd=${'('.repeat(70000)}`, 413, /too large/],
+    ];
+    for (const [body, status, re] of cases) {
+      const r = await post(body);
+      assert.strictEqual(r.status, status, body.slice(0, 40));
+      assert.match(r.body, re, body.slice(0, 40));
+      assert.ok(JSON.parse(r.body).error);
+    }
+    const r415 = await post('{"cmd":"look"}', 'application/json');
+    assert.strictEqual(r415.status, 415);
+    const rtab = await rawHttp(host.port, `GET /tale/tabcomplete?prefix=lo%00 HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n\r\n`);
+    assert.strictEqual(rtab.status, 400);
+    // 60 kB of "(" fits the form limit but not limits.max_input: 204, and the stream says why
+    const before = got.length;
+    assert.strictEqual((await post(`cmd=${'('.repeat(60000)}`)).status, 204);
+    const t1 = Date.now();
+    while (!/too long for me to follow/.test(got.slice(before)) && Date.now() - t1 < 3000) await sleep(10);
+    assert.match(got.slice(before), /too long for me to follow/);
+    // and the stream's player still plays
+    assert.strictEqual((await post('cmd=look')).status, 204);
+    const t2 = Date.now();
+    while (!/txt-userinput'>look</.test(got.slice(before)) && Date.now() - t2 < 3000) await sleep(10);
+    assert.match(got.slice(before), /txt-userinput'>look</);
+    await b.check();
+  } finally {
+    stream.destroy();
+  }
+});

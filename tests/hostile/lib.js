@@ -48,6 +48,7 @@ function rawHttp(port, data, { ms = 5000, wait = false } = {}) {
       const text = buf.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) return false;
+      if (/^HTTP\/1\.[01] (204|304)/.test(text)) return true;
       const len = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
       return len && text.length >= end + 4 + Number(len[1]);
     };
