@@ -53,6 +53,10 @@ enum { TALE_CMD_OK = 0, TALE_CMD_QUIT = 1 };
 int tale_player_command(tale_player_t *p, const char *line, size_t len);
 /* Completions of prefix: a new JSON array of strings (caller owns it). */
 json_t *tale_player_complete(tale_player_t *p, const char *prefix, size_t len);
+/* Answer an autocomplete request in-band: one text frame listing the
+ * completions of prefix (escaped), with the same list as a "completions"
+ * array for clients that fill their input line, and the location snapshot. */
+void tale_player_suggest(tale_player_t *p, const char *prefix, size_t len);
 
 /* One server tick: game clock, wandering NPCs, ambient emotes.  May emit to any player. */
 void tale_world_tick(tale_world_t *w);

@@ -368,6 +368,12 @@ list_add(sbuf_t *b, const char *name)
 void
 player_flush(tale_player_t *p)
 {
+    player_flush_with(p, NULL, NULL);
+}
+
+void
+player_flush_with(tale_player_t *p, const char *key, json_t *value)
+{
     tale_world_t *w = p->w;
     const location_t *l = &w->locs[p->location];
     sbuf_t npcs = {0}, items = {0}, exits = {0};
@@ -403,6 +409,8 @@ player_flush(tale_player_t *p)
     sb_free(&npcs);
     sb_free(&items);
     sb_free(&exits);
+    if (key != NULL)
+        json_object_set_new(f, key, value);
     p->out.len = 0;
     if (p->out.s)
         p->out.s[0] = 0;

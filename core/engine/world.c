@@ -518,6 +518,31 @@ tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
     return r;
 }
 
+void
+tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
+{
+    json_t *list = tale_player_complete(p, prefix, len);
+    size_t i;
+    json_t *v;
+    if (json_array_size(list) == 0) {
+        out_p(p, "No matching commands.");
+    } else {
+        sbuf_t b = {0};
+        out_p(p, "Suggestions:");
+        sb_adds(&b, "<p class='txt-monospaced'>");
+        json_array_foreach(list, i, v)
+        {
+            if (i > 0)
+                sb_adds(&b, " &nbsp; ");
+            sb_escape(&b, json_string_value(v), json_string_length(v));
+        }
+        sb_adds(&b, "</p>\n");
+        out_raw(p, b.s);
+        sb_free(&b);
+    }
+    player_flush_with(p, "completions", list);
+}
+
 /* ------------------------------------------------------------------ tick */
 
 static const char *

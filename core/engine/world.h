@@ -214,6 +214,8 @@ void out_special(tale_player_t *p, const char *special);
 void render_inline(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p);
 /* Send the player's collected output as one text frame. */
 void player_flush(tale_player_t *p);
+/* The same, with one more field (takes `value`). */
+void player_flush_with(tale_player_t *p, const char *key, json_t *value);
 
 /* world.c */
 const char *item_name(const tale_world_t *w, int i);

@@ -481,40 +481,7 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
         return;
     }
     if (flags & TALE_INPUT_AUTOCOMPLETE) {
-        json_t *list = tale_player_complete(s->player, cmd, len);
-        size_t n = json_array_size(list);
-        /* The same list goes along as "completions" for clients that fill
-         * the input line themselves; LlamaTale's client shows the text. */
-        if (n == 0) {
-            emit_text(s, "<p>No matching commands.</p>\n", json_pack("{s:o}", "completions", json_array()));
-        } else {
-            size_t cap = 64;
-            for (size_t i = 0; i < n; i++)
-                cap += strlen(json_string_value(json_array_get(list, i))) * 6 + 8;
-            char *html = malloc(cap), *p = html;
-            if (html != NULL) {
-                p += sprintf(p, "<p>Suggestions:</p>\n<p class='txt-monospaced'>");
-                for (size_t i = 0; i < n; i++) {
-                    const char *w = json_string_value(json_array_get(list, i));
-                    if (i > 0)
-                        p += sprintf(p, " &nbsp; ");
-                    for (; *w; w++) {
-                        switch (*w) {
-                        case '<': p += sprintf(p, "&lt;"); break;
-                        case '>': p += sprintf(p, "&gt;"); break;
-                        case '&': p += sprintf(p, "&amp;"); break;
-                        case '"': p += sprintf(p, "&quot;"); break;
-                        case '\'': p += sprintf(p, "&#39;"); break;
-                        default: *p++ = *w;
-                        }
-                    }
-                }
-                sprintf(p, "</p>\n");
-                emit_text(s, html, json_pack("{s:O}", "completions", list));
-                free(html);
-            }
-        }
-        json_decref(list);
+        tale_player_suggest(s->player, cmd, len);
         return;
     }
     if (tale_player_command(s->player, cmd, len) == TALE_CMD_QUIT) {

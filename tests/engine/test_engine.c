@@ -659,6 +659,28 @@ complete(game_t *g, const char *prefix)
 }
 
 static void
+suggest_lists_completions_escaped_with_the_array_and_snapshot(void **state)
+{
+    game_t *g = *state;
+    json_array_clear(g->s.frames);
+    tale_player_suggest(g->p, "ta", 2);
+    assert_int_equal(json_array_size(g->s.frames), 1);
+    json_t *f = last_frame(&g->s, "text");
+    assert_contains(text_of(&g->s), "Suggestions:");
+    assert_contains(text_of(&g->s), "<p class='txt-monospaced'>take &nbsp; talk</p>");
+    json_t *c = json_object_get(f, "completions");
+    assert_int_equal(json_array_size(c), 2);
+    assert_string_equal(json_string_value(json_array_get(c, 0)), "take");
+    assert_non_null(json_object_get(f, "location"));
+    assert_non_null(json_object_get(f, "exits"));
+
+    json_array_clear(g->s.frames);
+    tale_player_suggest(g->p, "<zz", 3);
+    assert_contains(text_of(&g->s), "No matching commands.");
+    assert_int_equal(json_array_size(json_object_get(last_frame(&g->s, "text"), "completions")), 0);
+}
+
+static void
 completion_verbs_nouns_directions(void **state)
 {
     game_t *g = *state;
@@ -1113,6 +1135,7 @@ main(int argc, char **argv)
         T(map_sends_an_svg_data_frame_and_text),
         T(cls_sends_clear_and_quit_ends),
         T(completion_verbs_nouns_directions),
+        T(suggest_lists_completions_escaped_with_the_array_and_snapshot),
         T(other_players_see_arrivals_speech_and_emotes),
         T(ticks_wander_npcs_and_emote),
         T(walkthrough_reaches_the_ending),

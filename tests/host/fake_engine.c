@@ -98,6 +98,15 @@ tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
     return a;
 }
 
+/* The real engine renders the list; here it is enough to see the request arrive. */
+void
+tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "<p>suggestions for %.*s</p>\n", (int)len, prefix);
+    say(p, buf);
+}
+
 void
 tale_world_tick(tale_world_t *w)
 {

@@ -248,23 +248,35 @@ quit_ends_the_session_and_closes_its_connection(void **state)
 }
 
 static void
-autocomplete_input_answers_with_a_text_frame_listing_completions(void **state)
+autocomplete_input_asks_the_engine_for_suggestions_not_a_command(void **state)
 {
     fixture_t *f = *state;
     rec_conn_t *c = &f->conns[0];
     tale_session_t *s = new_session(f, NULL);
     tale_session_attach(s, &rec_io, c, 0);
     tale_session_input(s, "lo", 2, TALE_INPUT_AUTOCOMPLETE);
-    assert_non_null(strstr(c->last, "\"completions\":[\"look\",\"lock\"]"));
-    assert_non_null(strstr(c->last, "look &nbsp; lock"));
-    /* like every text frame, it carries the location snapshot */
-    assert_non_null(strstr(c->last, "\"location\":\"The Jetty\""));
-    assert_non_null(strstr(c->last, "\"exits\":\"north\""));
+    assert_non_null(strstr(c->last, "suggestions for lo"));
     size_t len = 0;
     char *json = tale_session_complete(s, "loo", 3, &len);
     assert_string_equal(json, "[\"look\"]");
     assert_int_equal(len, 8);
     free(json);
+}
+
+static void
+host_notices_carry_the_location_snapshot(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *c = &f->conns[0];
+    tale_session_t *s = new_session(f, NULL);
+    tale_session_attach(s, &rec_io, c, 0);
+    char big[65];
+    memset(big, 'x', sizeof(big));
+    tale_session_input(s, big, sizeof(big), 0); /* a host-made "too long" notice */
+    assert_non_null(strstr(c->last, "too long"));
+    /* LlamaTale's client reads "location" from every text frame */
+    assert_non_null(strstr(c->last, "\"location\":\"The Jetty\""));
+    assert_non_null(strstr(c->last, "\"exits\":\"north\""));
 }
 
 static void
@@ -332,8 +344,9 @@ main(void)
         cmocka_unit_test_setup_teardown(unknown_or_missing_cookie_finds_no_session_without_create, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(set_cookie_is_httponly_samesite_strict_and_secure_under_tls, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(quit_ends_the_session_and_closes_its_connection, setup_mud, teardown),
-        cmocka_unit_test_setup_teardown(autocomplete_input_answers_with_a_text_frame_listing_completions, setup_if,
+        cmocka_unit_test_setup_teardown(autocomplete_input_asks_the_engine_for_suggestions_not_a_command, setup_if,
                                         teardown),
+        cmocka_unit_test_setup_teardown(host_notices_carry_the_location_snapshot, setup_if, teardown),
         cmocka_unit_test_setup_teardown(a_command_flood_is_cut_to_the_burst_with_one_polite_notice, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(input_over_max_input_is_refused_with_a_message, setup_mud, teardown),
         cmocka_unit_test(cookie_parser_finds_the_named_cookie_among_others),
