@@ -8,7 +8,7 @@
 // The config's listener should use port 0: the host picks a free port and
 // logs "listening on http://127.0.0.1:PORT", which is how we learn it.
 'use strict';
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -113,4 +113,14 @@ function configWith(plugins, { mode = 'if', tick = '1s', pluginConfig = {}, extr
   return lines.join('\n') + '\n';
 }
 
-module.exports = { startHost, configWith, SRC, HOST_BIN };
+// A throwaway self-signed certificate for 127.0.0.1 / localhost in its own
+// temp dir: returns the dir, holding cert.pem and key.pem.
+function makeCert() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-cert-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return dir;
+}
+
+module.exports = { startHost, configWith, makeCert, SRC, HOST_BIN };

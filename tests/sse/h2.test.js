@@ -5,22 +5,13 @@
 'use strict';
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert');
-const { execFileSync, execFile } = require('child_process');
+const { execFile } = require('child_process');
 const fs = require('fs');
 const http2 = require('http2');
 const os = require('os');
 const path = require('path');
-const { startHost } = require('../lib/harness');
+const { startHost, makeCert } = require('../lib/harness');
 const { parseBlocks } = require('./client');
-
-// A throwaway self-signed certificate for 127.0.0.1 in its own temp dir.
-function makeCert() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-sse-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  return dir;
-}
 
 function tlsConfig(certDir, { keepalive = '500ms', tick = '1s' } = {}) {
   return [

@@ -4,21 +4,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
-const { execFileSync } = require('child_process');
 const fs = require('fs');
 const http2 = require('http2');
 const os = require('os');
 const path = require('path');
 const WebSocket = require('ws');
-const { startHost } = require('../lib/harness');
-
-function makeCert() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-ws-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  return dir;
-}
+const { startHost, makeCert } = require('../lib/harness');
 
 function tlsConfig(certDir) {
   return [
