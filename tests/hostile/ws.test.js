@@ -30,7 +30,9 @@ const FRAME_CASES = [
   ['payload length 2^63-1, then 70 kB of it', Buffer.concat([frame(1, Buffer.alloc(0), { len: (1n << 63n) - 1n }), big(70000, 0x41)]), { close: 1009 }],
   ['binary message', frame(2, 'look'), { close: 1003 }],
   ['text with invalid UTF-8', frame(1, Buffer.from([0x6c, 0xc3, 0x28, 0xff])), { close: 1007 }],
-  ['1 MB of "(" (over max_message)', frame(1, big(1 << 20, 0x28)), { close: 1009 }],
+  // the server closes while most of the megabyte is still arriving, so the
+  // kernel may reset the connection before the client reads the close frame
+  ['1 MB of "(" (over max_message)', frame(1, big(1 << 20, 0x28)), { close: 1009, orReset: true }],
   ['60 kB of "(" (over max_input)', frame(1, big(60000, 0x28)), { reply: /too long for me to follow/ }],
   ['NUL byte in a plain command', frame(1, Buffer.from('lo\0ok')), { reply: /txt-userinput'>lo<\/span>/ }],
   ['NUL escaped in JSON', frame(1, Buffer.from('{"cmd":"lo\\u0000ok"}')), { reply: /I don&#39;t know the verb/ }],
@@ -40,6 +42,8 @@ const FRAME_CASES = [
   ['HTML in a command', frame(1, '{"cmd":"<script>alert(1)</script>"}'), { reply: /&lt;script&gt;/ }],
   ['a proper close 1000', closeFrame(1000, 'bye'), { close: 1000 }],
 ];
+
+let resets = 0; // cases allowed to end in a reset that did
 
 // The attacker keeps one session cookie (MUD mode holds a detached seat for a
 // reconnect, so anonymous connections would each leave a seat behind: that
@@ -71,6 +75,7 @@ async function runCase(port, [name, bytes, want]) {
       const r = await c.waitClose(4000);
       assert.ok(r.tcpClosed, `${name}: the server ends the TCP connection`);
       if (want.drop) assert.strictEqual(r.frame, null, `${name}: dropped without a close frame`);
+      else if (want.orReset && r.frame === null) resets++;
       else {
         assert.ok(r.frame, `${name}: a close frame`);
         assert.strictEqual(r.code, want.close, `${name}: close code`);
@@ -102,7 +107,7 @@ test('hand-made frames and hostile text: documented answers, bystander plays on,
     await sleep(500);
     const rss1 = rssKb(pid);
     const fds1 = fdCount(pid);
-    t.diagnostic(`${FRAME_CASES.length} cases x 3; RSS ${rss0} -> ${rss1} kB; fds ${fds0} -> ${fds1}; bystander ${b.rounds} looks, worst ${b.worst} ms`);
+    t.diagnostic(`${FRAME_CASES.length} cases x 3; RSS ${rss0} -> ${rss1} kB; fds ${fds0} -> ${fds1}; bystander ${b.rounds} looks, worst ${b.worst} ms; ${resets} resets before the 1009`);
     assert.ok(fds1 <= fds0 + 2, `fds ${fds0} -> ${fds1}`);
     if (!underSanitizer(pid)) assert.ok(rss1 <= rss0 + Math.max(4096, rss0 * 0.2), `RSS ${rss0} -> ${rss1} kB`);
     await b.stop();
