@@ -22,14 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* Report a broken promise and crash, so libFuzzer saves the input. */
-#define FUZZ_CHECK(cond, ...)                                                                                          \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "fuzz check failed: %s (%s:%d): ", #cond, __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-            abort();                                                                                                   \
-        }                                                                                                              \
+#define FUZZ_CHECK(cond, ...)                                                                                                      \
+    do {                                                                                                                           \
+        if (!(cond)) {                                                                                                             \
+            fprintf(stderr, "fuzz check failed: %s (%s:%d): ", #cond, __FILE__, __LINE__);                                         \
+            fprintf(stderr, __VA_ARGS__);                                                                                          \
+            fputc('\n', stderr);                                                                                                   \
+            abort();                                                                                                               \
+        }                                                                                                                          \
     } while (0)
 
 /* A located error is one non-empty line (config.h, engine.h). */
