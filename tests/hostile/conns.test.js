@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const net = require('net');
 const { startHost, configWith } = require('../lib/harness');
-const { sleep, rssKb, fdCount, underSanitizer, rawHttp, bystander } = require('./lib');
+const { stopClean, sleep, rssKb, fdCount, underSanitizer, rawHttp, bystander } = require('./lib');
 
 const LIMIT = 1000;
 const CROWD = 5000;
@@ -77,6 +77,6 @@ test(`${CROWD} held connections against max_connections ${LIMIT}: 503s, the play
     await b.stop();
     assert.strictEqual(host.proc.exitCode, null);
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });

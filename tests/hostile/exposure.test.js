@@ -13,7 +13,7 @@ const https = require('https');
 const { spawnSync } = require('child_process');
 const WebSocket = require('ws');
 const { startHost, configWith, SRC } = require('../lib/harness');
-const { rawHttp, header } = require('./lib');
+const { stopClean, rawHttp, header } = require('./lib');
 
 const COOKIE_RE = /^tale_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/;
 const COOKIE_TLS_RE = /^tale_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict; Secure$/;
@@ -61,7 +61,7 @@ test('the default config listens on loopback only and logs no exposure warning',
     const r = await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.strictEqual(r.status, 200);
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -71,7 +71,7 @@ test('binding 0.0.0.0 without TLS logs a warning; with TLS it does not', async (
     assert.ok(await waitFor(() => /without TLS/.test(host.stderr())), host.stderr());
     assert.match(host.stderr(), /warn +\[server\] listening on 0\.0\.0\.0 without TLS: session cookies and play cross the network in clear/);
   } finally {
-    await host.stop(); // stop at once: nothing is served on a public address
+    await stopClean(host); // stop at once: nothing is served on a public address
   }
   const tls = makeCert();
   try {
@@ -80,7 +80,7 @@ test('binding 0.0.0.0 without TLS logs a warning; with TLS it does not', async (
       assert.strictEqual(host.scheme, 'https');
       assert.doesNotMatch(host.stderr(), /without TLS/);
     } finally {
-      await host.stop();
+      await stopClean(host);
     }
   } finally {
     fs.rmSync(tls.dir, { recursive: true, force: true });
@@ -108,7 +108,7 @@ test('session cookies are HttpOnly and SameSite=Strict, unguessable, and not Sec
     seen.add(header(r.head, 'set-cookie'));
     assert.strictEqual(seen.size, 4, 'every new session gets its own token');
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -131,7 +131,7 @@ test('under TLS the session cookie is also Secure (wss and https event stream)',
       });
       assert.match(sc[0], COOKIE_TLS_RE);
     } finally {
-      await host.stop();
+      await stopClean(host);
     }
   } finally {
     fs.rmSync(tls.dir, { recursive: true, force: true });
@@ -165,7 +165,7 @@ test('pages, static files, redirects and errors carry nosniff and the CSP; our p
       }
     }
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -179,6 +179,6 @@ test('the ws and sse plugins\' own answers carry nosniff too',
         assert.strictEqual(header(r.head, 'x-content-type-options'), 'nosniff', req.split('\r\n')[0]);
       }
     } finally {
-      await host.stop();
+      await stopClean(host);
     }
   });

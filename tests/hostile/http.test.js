@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const net = require('net');
 const { startHost, configWith } = require('../lib/harness');
-const { sleep, rssKb, fdCount, underSanitizer, rawHttp, header, bystander } = require('./lib');
+const { stopClean, sleep, rssKb, fdCount, underSanitizer, rawHttp, header, bystander } = require('./lib');
 
 let host;
 let b;
@@ -18,8 +18,7 @@ test.before(async () => {
 test.after(async () => {
   if (b) await b.stop();
   if (host) {
-    assert.doesNotMatch(host.stderr(), /AddressSanitizer|runtime error:|Assertion|SEGV/);
-    await host.stop();
+    await stopClean(host);
   }
 });
 

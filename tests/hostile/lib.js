@@ -251,4 +251,18 @@ async function bystander(host, { every = 400, maxMs = 2500 } = {}) {
   return b;
 }
 
-module.exports = { sleep, rssKb, fdCount, underSanitizer, rawHttp, header, frame, closeFrame, parseFrames, wsRaw, bystander };
+// SIGTERM the host after a battery: it must shut down cleanly (exit 0) and
+// its stderr, read to the end, must hold no sanitizer report (leaks show at exit).
+async function stopClean(host) {
+  const closed = new Promise((res) => {
+    if (host.proc.stderr.readableEnded || host.proc.stderr.destroyed) res();
+    else host.proc.stderr.once('close', res);
+  });
+  const r = await host.stop();
+  await Promise.race([closed, sleep(2000)]);
+  assert.doesNotMatch(host.stderr(), /ERROR: (Address|Leak)Sanitizer|runtime error:|Assertion .* failed|SEGV/, 'no sanitizer report');
+  assert.strictEqual(r.code, 0, `the host exits 0 after SIGTERM (${r.code ?? r.signal})`);
+  return r;
+}
+
+module.exports = { sleep, stopClean, rssKb, fdCount, underSanitizer, rawHttp, header, frame, closeFrame, parseFrames, wsRaw, bystander };

@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { startHost, configWith } = require('../lib/harness');
-const { sleep, rssKb, fdCount, underSanitizer, wsRaw, frame, closeFrame, bystander } = require('./lib');
+const { stopClean, sleep, rssKb, fdCount, underSanitizer, wsRaw, frame, closeFrame, bystander } = require('./lib');
 
 const welcome = (f) => f.op === 1 && f.json && f.json.type === 'text' && /Lighthouse Keeper/.test(f.json.text);
 const big = (n, ch) => Buffer.alloc(n, ch);
@@ -113,7 +113,7 @@ test('hand-made frames and hostile text: documented answers, bystander plays on,
     await b.stop();
     assert.doesNotMatch(host.stderr(), /AddressSanitizer|runtime error:|Assertion|SEGV/);
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -166,7 +166,7 @@ test('a client that never reads is closed with 1008 at max_backlog and its socke
     if (!underSanitizer(pid)) assert.ok(rss1 <= rss0 + 4096, `RSS ${rss0} -> ${rss1} kB`);
     await b.stop();
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -197,7 +197,7 @@ test('a command flood meets the per-session rate limit politely; the bystander i
     await b.stop();
     assert.ok(b.rounds >= 3);
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
 
@@ -223,6 +223,6 @@ test('anonymous handshakes fill at most max_sessions seats; the next gets 503; m
     if (!underSanitizer(pid)) assert.ok(rss1 <= rss0 + 2048, `RSS ${rss0} -> ${rss1} kB`);
     await b.stop();
   } finally {
-    await host.stop();
+    await stopClean(host);
   }
 });
