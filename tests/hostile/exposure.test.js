@@ -182,3 +182,27 @@ test('the ws and sse plugins\' own answers carry nosniff too',
       await stopClean(host);
     }
   });
+
+test('a drive-by /tale/quit without the cookie ends nothing, and the / redirect ignores the Host header', async () => {
+  const host = await startHost({ config: configWith(['static', 'ws']) }); // IF mode: one game
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/tale/ws`);
+    const closed = [];
+    ws.on('close', (code) => closed.push(code));
+    await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+    for (const cookie of ['', 'Cookie: tale_session=00000000000000000000000000000000\r\n', 'Cookie: tale_session=x\r\n']) {
+      const r = await rawHttp(host.port, `GET /tale/quit HTTP/1.1\r\nHost: x\r\n${cookie}\r\n`);
+      assert.strictEqual(r.status, 200);
+    }
+    assert.match(host.stderr(), /quit without a session: nothing to end/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepStrictEqual(closed, [], 'the player is still in the game');
+    assert.strictEqual(ws.readyState, WebSocket.OPEN);
+    ws.close();
+    const r = await rawHttp(host.port, 'GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n');
+    assert.strictEqual(r.status, 302);
+    assert.strictEqual(header(r.head, 'location'), '/tale/');
+  } finally {
+    await stopClean(host);
+  }
+});
