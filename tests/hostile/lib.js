@@ -193,6 +193,8 @@ function wsRaw(port, { path = '/tale/ws', cookie } = {}) {
       }
       const r = parseFrames(buf);
       buf = r.rest;
+      const at = Date.now();
+      for (const f of r.frames) f.at = at;
       c.frames.push(...r.frames);
     });
     setTimeout(() => { if (head === null) { s.destroy(); reject(new Error('no handshake answer in 5 s')); } }, 5000);

@@ -209,14 +209,17 @@ test('a command flood meets the per-session rate limit politely; the bystander i
     const from = c.frames.length;
     const burst = [];
     for (let i = 0; i < 200; i++) burst.push(frame(1, '{"cmd":"look"}'));
+    const tSend = Date.now();
     c.send(Buffer.concat(burst));
     await sleep(800);
-    const texts = c.frames.slice(from).filter((f) => f.op === 1).map((f) => f.json.text);
-    const answered = texts.filter((x) => /txt-userinput'>look</.test(x)).length;
-    const notices = texts.filter((x) => /typing faster than the game can follow/.test(x)).length;
-    // burst 5 plus what refilled at 5/s while the 200 frames were read
-    assert.ok(answered >= 5 && answered <= 10, `answered ${answered} of 200`);
-    assert.strictEqual(notices, 1, 'one polite notice, not one per dropped command');
+    const got = c.frames.slice(from).filter((f) => f.op === 1);
+    const answered = got.filter((f) => /txt-userinput'>look</.test(f.json.text)).length;
+    const notices = got.filter((f) => /typing faster than the game can follow/.test(f.json.text)).length;
+    // the burst of 5, plus what refilled at 5/s while the 200 frames were read
+    // (well under a second here; allowed for on a slow or loaded machine)
+    const secs = (Math.max(...got.map((f) => f.at)) - tSend) / 1000;
+    assert.ok(answered >= 5 && answered <= 6 + Math.ceil(5 * secs), `answered ${answered} of 200 in ${secs} s`);
+    assert.ok(notices >= 1 && notices <= 1 + Math.floor(secs), `${notices} polite notices in ${secs} s, not one per dropped command`);
     assert.strictEqual(c.closed, false, 'the flooder stays connected');
     // a second later the bucket has refilled: commands work again
     await sleep(1200);
