@@ -206,3 +206,41 @@ test('a drive-by /tale/quit without the cookie ends nothing, and the / redirect 
     await stopClean(host);
   }
 });
+
+test('on a TLS listener a handshake that never finishes is cut off at 10 s, and plain HTTP is closed at once', { timeout: 30000 }, async (t) => {
+  const tls = makeCert();
+  try {
+    const host = await startHost({ config: listenerConfig('127.0.0.1', tls) });
+    try {
+      const net = require('net');
+      const attempt = (first, trickle) => new Promise((resolve) => {
+        const s = net.connect(host.port, '127.0.0.1');
+        const t0 = Date.now();
+        let got = 0;
+        let i = 0;
+        const iv = trickle ? setInterval(() => { if (i < trickle.length && !s.destroyed) s.write(trickle.subarray(i, ++i)); }, 1000) : null;
+        const cap = setTimeout(() => { s.destroy(); resolve({ how: 'still open', ms: Date.now() - t0, got }); }, 15000);
+        s.on('data', (d) => { got += d.length; });
+        s.on('error', () => {});
+        s.on('close', () => { clearInterval(iv); clearTimeout(cap); resolve({ how: 'closed', ms: Date.now() - t0, got }); });
+        if (first) s.write(first);
+      });
+      const clientHelloStart = Buffer.from('16030100c8010000c40303', 'hex'); // a ClientHello, one byte a second
+      const [silent, slow, plain] = await Promise.all([
+        attempt(null), attempt(null, clientHelloStart), attempt('GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n'),
+      ]);
+      t.diagnostic(`silent ${silent.ms} ms, trickled hello ${slow.ms} ms, plain HTTP ${plain.ms} ms`);
+      for (const r of [silent, slow]) {
+        assert.strictEqual(r.how, 'closed');
+        assert.ok(r.ms >= 9000 && r.ms <= 13000, `handshake cut off after ${r.ms} ms`);
+      }
+      assert.strictEqual(plain.how, 'closed');
+      assert.ok(plain.ms < 2000, `plain HTTP closed after ${plain.ms} ms`);
+      assert.strictEqual(plain.got, 0, 'no plain-text answer on a TLS port');
+    } finally {
+      await stopClean(host);
+    }
+  } finally {
+    fs.rmSync(tls.dir, { recursive: true, force: true });
+  }
+});
