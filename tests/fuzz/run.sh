@@ -65,7 +65,7 @@ run_one() {
     fi
     echo "== fuzzing $t for ${seconds}s" >&2
     # the first folder receives new inputs; the checked-in seeds are read only
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/tests/lsan.supp} \
         "$bin" "$@" "$bindir/corpus-new/$t" "$here/corpus/$t"
 }
