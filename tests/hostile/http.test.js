@@ -247,3 +247,38 @@ test('hostile forms on /tale/input and /tale/tabcomplete get their JSON errors; 
     stream.destroy();
   }
 });
+
+test('an event stream that is never read is ended at the sse plugin\'s max_backlog', { timeout: 30000 }, async () => {
+  const s = net.connect(host.port, '127.0.0.1');
+  let got = '';
+  s.on('data', (d) => { got += d; });
+  s.on('error', () => {});
+  s.write('GET /tale/eventsource HTTP/1.1\r\nHost: x\r\n\r\n');
+  const poster = net.connect(host.port, '127.0.0.1');
+  poster.on('data', () => {});
+  poster.on('error', () => {});
+  try {
+    const t0 = Date.now();
+    while (!/tale_session=[0-9a-f]{32}/.test(got) && Date.now() - t0 < 3000) await sleep(10);
+    const cookie = /tale_session=[0-9a-f]{32}/.exec(got)[0];
+    s.pause(); // from now on the stream's reader is gone
+    const post = `POST /tale/input HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\ncmd=look`;
+    const behind = /\[sse\] an event stream fell \d+ bytes behind \(max_backlog\); ending it/;
+    let n = 0;
+    while (!behind.test(host.stderr()) && Date.now() - t0 < 20000) {
+      poster.write(post.repeat(200)); // pipelined: the game answers each on the stream
+      n += 200;
+      await sleep(20);
+    }
+    assert.match(host.stderr(), behind, `ended after ${n} commands`);
+    await b.check();
+    // when it reads again: what was already sent, then the end of the chunked stream
+    s.resume();
+    const t1 = Date.now();
+    while (!/\r\n0\r\n\r\n$/.test(got) && Date.now() - t1 < 5000) await sleep(20);
+    assert.match(got, /\r\n0\r\n\r\n$/, 'the stream ends cleanly');
+  } finally {
+    poster.destroy();
+    s.destroy();
+  }
+});
