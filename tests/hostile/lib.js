@@ -264,6 +264,7 @@ async function stopClean(host) {
   await Promise.race([closed, sleep(2000)]);
   assert.doesNotMatch(host.stderr(), /ERROR: (Address|Leak)Sanitizer|runtime error:|Assertion .* failed|SEGV/, 'no sanitizer report');
   assert.strictEqual(r.code, 0, `the host exits 0 after SIGTERM (${r.code ?? r.signal})`);
+  fs.rmSync(host.dir, { recursive: true, force: true }); // the harness's temp config and data_dir
   return r;
 }
 

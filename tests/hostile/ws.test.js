@@ -196,7 +196,7 @@ test('a client that sends pings and never reads is closed at max_backlog too',
       assert.match(host.stderr(), /closing a connection that does not read/);
       assert.ok(grown < 8192, `RSS grew ${grown} kB`);
     } finally {
-      await host.stop();
+      await stopClean(host);
     }
   });
 
