@@ -1,6 +1,7 @@
 // memcheck.test.js - one integration run of tale-host under valgrind memcheck
 // (issue 7, item 2): static + ws + sse in MUD mode, a WebSocket player and an
-// SSE player who talk to each other and play a few commands, then SIGTERM.
+// SSE player who play and talk to each other; a ws drop and resume, an SSE
+// take-over with Last-Event-ID, a quit; then SIGTERM with a player connected.
 // The host must exit 0 with zero memcheck errors and no definite leaks.
 //
 // ctest runs this with TALE_HOST=vg-host.sh (valgrind around the real host,
@@ -43,12 +44,15 @@ function request(host, method, path, { headers = {}, body } = {}) {
 }
 
 // An SSE player: the stream's text frames, and the cookie it was given.
-function openStream(host) {
+function openStream(host, { cookie, lastEventId } = {}) {
   return new Promise((resolve, reject) => {
-    const p = { frames: [], cookie: null, ended: false };
-    const req = http.get({ host: '127.0.0.1', port: host.port, path: '/tale/eventsource' }, (res) => {
+    const p = { frames: [], cookie, ended: false };
+    const headers = {};
+    if (cookie) headers.Cookie = cookie;
+    if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);
+    const req = http.get({ host: '127.0.0.1', port: host.port, path: '/tale/eventsource', headers }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`eventsource: ${res.statusCode}`));
-      p.cookie = (res.headers['set-cookie'] || [''])[0].split(';')[0];
+      if (res.headers['set-cookie']) p.cookie = res.headers['set-cookie'][0].split(';')[0];
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {
@@ -70,10 +74,16 @@ function openStream(host) {
   });
 }
 
-function openWs(host) {
+function openWs(host, { cookie, resume } = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/tale/ws`, { origin: host.url });
-    const p = { ws, frames: [], closed: null };
+    const q = resume !== undefined ? `?resume=${resume}` : '';
+    const headers = cookie ? { Cookie: cookie } : {};
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/tale/ws${q}`, { origin: host.url, headers });
+    const p = { ws, frames: [], closed: null, cookie };
+    ws.on('upgrade', (res) => {
+      const sc = res.headers['set-cookie'];
+      if (sc && sc.length) p.cookie = sc[0].split(';')[0];
+    });
     p.closed = new Promise((res) => ws.on('close', (code) => res(code)));
     ws.on('message', (m) => {
       const f = JSON.parse(m.toString());
@@ -126,9 +136,33 @@ test('ws + sse + static under valgrind: no memcheck errors, no definite leaks', 
     // both players stand in the harbour: the ws player hears the sse player
     await waitUntil(() => has(w.frames, /hello from the stream/), 'the speech reaching the ws player');
 
+    // the ws player drops and resumes with its cookie: the host replays what it missed
+    const lastSeq = w.frames[w.frames.length - 1].seq;
+    w.ws.terminate();
+    await w.closed;
+    const s2 = s.frames.length;
+    await request(host, 'POST', '/tale/input', { headers: form, body: 'cmd=say%20while%20you%20were%20away' });
+    await waitUntil(() => s.frames.length > s2, 'the answer to the second say');
+    const w2 = await openWs(host, { cookie: w.cookie, resume: lastSeq });
+    await waitUntil(() => has(w2.frames, /while you were away/), 'the missed speech, replayed on resume');
+    assert.ok(w2.frames.every((f) => f.seq > lastSeq), 'a resume replays only frames after its seq');
+
+    // the sse player's seat is taken over by a second stream resuming from Last-Event-ID
+    const t = await openStream(host, { cookie: s.cookie, lastEventId: s.frames[s.frames.length - 1].seq });
+    await waitUntil(() => s.ended, 'the first stream to end on take-over');
+    const n = t.frames.length;
+    await request(host, 'POST', '/tale/input', { headers: form, body: 'cmd=inventory' });
+    await waitUntil(() => t.frames.length > n, 'the answer on the new stream');
+
+    // the ws player quits: its session ends and the connection closes
+    w2.ws.send(JSON.stringify({ cmd: 'quit' }));
+    await w2.closed;
+
+    const w3 = await openWs(host); // a fresh player, connected at shutdown
+    await waitUntil(() => w3.frames.length > 0, 'the third welcome');
     stopped = await host.stop('SIGTERM', SLOW * 2);
-    await waitUntil(() => s.ended, 'the sse stream to end');
-    assert.strictEqual(await w.closed, 1001, 'the ws connection closes with 1001 on shutdown');
+    await waitUntil(() => t.ended, 'the sse stream to end');
+    assert.strictEqual(await w3.closed, 1001, 'the ws connection closes with 1001 on shutdown');
   } finally {
     if (!stopped) stopped = await host.stop('SIGKILL', 5000);
   }
