@@ -5,11 +5,12 @@
  * An input is a script: each line (up to MAX_LINES) is first completed as a
  * prefix, then run as a command, then the world ticks - so inputs reach deep
  * game states (the seed corpus is the walkthrough); a line that starts with a
- * TAB is typed by a second player.  Loading the story
+ * TAB is typed by a second player.  Each line is also asked for as an
+ * in-band suggestion (tale_player_suggest).  Loading the story
  * costs more than most scripts, so the world is loaded once and reset per
  * input by restoring a save taken right after loading (a restore replaces
  * all changing state; fuzz_save checks that saves round-trip).  Promises
- * checked: one text frame per command, frames well formed with only engine
+ * checked: one text frame per command and per suggestion, frames well formed with only engine
  * markup, completions are arrays of strings.
  */
 #include "fuzz_engine.h"
@@ -69,6 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *v;
         json_array_foreach(c, i, v) FUZZ_CHECK(json_is_string(v), "a completion that is not a string");
         json_decref(c);
+        fr[who].text = 0;
+        tale_player_suggest(p, line, len);
+        FUZZ_CHECK(fr[who].text == 1, "a suggestion emitted %d text frames", fr[who].text);
 
         fr[who].text = 0;
         int rc = tale_player_command(p, line, len);

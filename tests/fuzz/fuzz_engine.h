@@ -23,10 +23,15 @@ fuzz_engine_tag(const char *s)
     for (int i = 0; fixed[i]; i++)
         if (strncmp(s, fixed[i], strlen(fixed[i])) == 0)
             return strlen(fixed[i]);
-    static const char open[] = "<span class='txt-";
-    if (strncmp(s, open, sizeof open - 1) != 0)
+    /* <span class='txt-…'> (style tags, speech) and <p class='txt-…'> (the suggestion list) */
+    static const char span[] = "<span class='txt-", para[] = "<p class='txt-";
+    size_t i;
+    if (strncmp(s, span, sizeof span - 1) == 0)
+        i = sizeof span - 1;
+    else if (strncmp(s, para, sizeof para - 1) == 0)
+        i = sizeof para - 1;
+    else
         return 0;
-    size_t i = sizeof open - 1;
     while ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-')
         i++;
     return s[i] == '\'' && s[i + 1] == '>' ? i + 2 : 0;
@@ -68,6 +73,12 @@ fuzz_emit(void *ctx, json_t *frame)
         FUZZ_CHECK(json_is_string(text), "a text frame without its text (not UTF-8?): %s", json_dumps(frame, JSON_COMPACT));
         fuzz_check_html(json_string_value(text));
         FUZZ_CHECK(json_is_array(json_object_get(frame, "special")), "a text frame without special");
+        json_t *comp = json_object_get(frame, "completions"), *v;
+        size_t i;
+        if (comp != NULL) {
+            FUZZ_CHECK(json_is_array(comp), "completions that are not an array");
+            json_array_foreach(comp, i, v) FUZZ_CHECK(json_is_string(v), "a completion that is not a string");
+        }
         if (fr)
             fr->text++;
     } else {
