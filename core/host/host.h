@@ -61,6 +61,8 @@ typedef struct tale_host {
     tale_listener_t *listeners;
     size_t n_listeners;
     size_t n_conns; /* accepted sockets still open */
+    h2o_timeout_t trim_timeout; /* one-shot: give freed memory back a second after connections close */
+    h2o_timeout_entry_t trim_entry;
 
     tale_world_t *world;
     tale_sessions_t *sessions;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -38,11 +39,23 @@ tale_server_init(tale_host_t *h)
 
 /* ---- accept -------------------------------------------------------------- */
 
+/* A connection that queued a lot (a client that never read, a big replay)
+ * frees many small blocks; glibc keeps them mapped, so the process would stay
+ * at its high-water mark.  250 ms after connections close, hand the free
+ * pages back.  One-shot: no wake-ups while nothing happens. */
+static void
+on_trim(h2o_timeout_entry_t *entry)
+{
+    malloc_trim(0);
+}
+
 static void
 on_conn_closed(void *data)
 {
     tale_host_t *h = data;
     h->n_conns--;
+    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
+        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 static void
@@ -255,6 +268,8 @@ tale_server_run(tale_host_t *h)
 {
     h2o_context_init(&h->ctx, h->loop, &h->globalconf);
     h->ctx_inited = 1;
+    h2o_timeout_init(h->loop, &h->trim_timeout, 250);
+    h->trim_entry.cb = on_trim;
     if (setup_signals(h) != 0)
         return -1;
     for (size_t i = 0; i < h->n_listeners; i++) {
@@ -310,6 +325,12 @@ tale_server_dispose(tale_host_t *h)
 void
 tale_server_free(tale_host_t *h)
 {
+    if (h->trim_entry.cb != NULL) {
+        if (h2o_timeout_is_linked(&h->trim_entry))
+            h2o_timeout_unlink(&h->trim_entry);
+        h2o_timeout_dispose(h->loop, &h->trim_timeout);
+        h->trim_entry.cb = NULL;
+    }
     if (h->ctx_inited) {
         /* request_shutdown parks an HTTP/2 timer for a second; h2o asserts
          * if it is still linked at dispose (H2O-NOTES 9). */

@@ -157,6 +157,13 @@ begin_close(ws_conn_t *c, int code, const char *reason)
 }
 
 static void
+log_stuck_pinger(ws_conn_t *c)
+{
+    c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read (it only pings): %zu bytes queued",
+                    wslay_event_get_queued_msg_length(c->ws->ws_ctx));
+}
+
+static void
 close_stuck(ws_conn_t *c, size_t queued)
 {
     c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read: %zu bytes queued (max_backlog %llu)",
@@ -165,28 +172,39 @@ close_stuck(ws_conn_t *c, size_t queued)
 }
 
 /*
- * Queue one text message.  h2o 2.2.5 writes one frame per loop turn, so a
- * burst (a resume replay, a long answer) sits in wslay's queue for a moment
- * even when the client reads well.  Being over max_backlog therefore only
- * starts a clock; the sweep closes the connection (1008) if the queue is still
- * over WS_BACKLOG_GRACE_MS later.  Past the hard cap we close at once, which
- * bounds a connection's memory.  Returns -1 when the message was not taken.
+ * Note the size of the outgoing queue after something was added to it (our
+ * text message, or a pong wslay queued for the peer's ping).  h2o 2.2.5
+ * writes one frame per loop turn, so a burst (a resume replay, a long answer)
+ * sits in wslay's queue for a moment even when the client reads well.  Being
+ * over max_backlog therefore only starts a clock; the sweep closes the
+ * connection (1008) if the queue is still over WS_BACKLOG_GRACE_MS later.
+ * Returns -1 past the hard cap, which bounds a connection's memory: the
+ * caller must close at once.
  */
+static int
+note_backlog(ws_conn_t *c)
+{
+    size_t queued = wslay_event_get_queued_msg_length(c->ws->ws_ctx);
+    if (queued <= c->p->max_backlog)
+        return 0;
+    uint64_t hard = c->p->max_backlog * 4 > WS_BACKLOG_HARD_MIN ? c->p->max_backlog * 4 : WS_BACKLOG_HARD_MIN;
+    if (queued > hard)
+        return -1;
+    if (c->over_since == 0)
+        c->over_since = now_ms(c->p);
+    return 0;
+}
+
+/* Queue one text message.  Returns -1 when the message was not taken. */
 static int
 queue_text(ws_conn_t *c, const char *s, size_t len)
 {
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)s, len};
     if (c->closing || wslay_event_queue_msg(c->ws->ws_ctx, &msg) != 0)
         return -1;
-    size_t queued = wslay_event_get_queued_msg_length(c->ws->ws_ctx);
-    if (queued > c->p->max_backlog) {
-        uint64_t hard = c->p->max_backlog * 4 > WS_BACKLOG_HARD_MIN ? c->p->max_backlog * 4 : WS_BACKLOG_HARD_MIN;
-        if (queued > hard) {
-            close_stuck(c, queued);
-            return -1;
-        }
-        if (c->over_since == 0)
-            c->over_since = now_ms(c->p);
+    if (note_backlog(c) != 0) {
+        close_stuck(c, wslay_event_get_queued_msg_length(c->ws->ws_ctx));
+        return -1;
     }
     schedule_flush(c);
     return 0;
@@ -295,7 +313,17 @@ on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *ar
             c->close_deadline = c->last_rx + WS_CLOSE_GRACE_MS;
         }
         break;
-    default: /* ping (wslay answers it) and pong: the peer is alive, nothing else to do */
+    default:
+        /* ping (wslay has queued the pong) and pong: the peer is alive.  A
+         * peer that pings and never reads would grow the queue with pongs:
+         * past the hard cap, abort the connection from inside the callback
+         * the way h2o allows (H2O-NOTES 16): h2o then calls us with NULL. */
+        if (note_backlog(c) != 0) {
+            log_stuck_pinger(c);
+            detach_session(c);
+            wslay_event_shutdown_read(c->ws->ws_ctx);
+            wslay_event_shutdown_write(c->ws->ws_ctx);
+        }
         break;
     }
 }
