@@ -481,6 +481,15 @@ done:
     bench_ws_close(ws);
 }
 
+/*
+ * Connection churn of a returning player: connect, handshake, first frame,
+ * close, again and again.  The first connection takes a seat; every later one
+ * presents its cookie and ?resume=<newest seq - 1>, so it gets exactly one
+ * held frame back, the way a page that reloads or reconnects does.  This
+ * measures the transport and the resume path; creating a new seat per
+ * connection would measure the engine's player joins instead (each a room
+ * broadcast), which is not what a connection costs.
+ */
 static void
 sc_churn_ws(run_t *run)
 {
@@ -489,19 +498,26 @@ sc_churn_ws(run_t *run)
     uint64_t *s = calloc(run->o.churn_count, sizeof(*s)), start = bench_now_ns(),
              end_by = start + (uint64_t)(run->o.duration_s * 1e9);
     size_t n = 0;
-    char err[256];
+    char err[256], cookie[256] = "", path[64] = "/tale/ws";
+    uint64_t last_seq = 0;
     while (n < run->o.churn_count && bench_now_ns() < end_by) {
         player_t p = {0};
         uint64_t t0 = bench_now_ns(), deadline = t0 + WAIT_PER_OP;
-        bench_ws_t *ws = bench_ws_open(run->o.port, "/tale/ws", NULL, on_ws_msg, &p, deadline, err, sizeof(err));
+        if (last_seq > 1)
+            snprintf(path, sizeof(path), "/tale/ws?resume=%llu", (unsigned long long)(last_seq - 1));
+        bench_ws_t *ws = bench_ws_open(run->o.port, path, cookie[0] ? cookie : NULL, on_ws_msg, &p, deadline, err, sizeof(err));
         if (ws == NULL) {
             snprintf(r->error, sizeof(r->error), "connection %zu: %.200s", n + 1, err);
             break;
         }
-        /* The first frame of the session (the welcome, seq 1) proves the seat works. */
+        /* The first held frame proves the seat was found and resumed. */
         while (p.frames == 0)
             if (bench_ws_pump(ws, deadline) <= 0)
                 break;
+        if (cookie[0] == '\0')
+            snprintf(cookie, sizeof(cookie), "%s", bench_ws_cookie(ws));
+        if (p.last_seq > last_seq)
+            last_seq = p.last_seq;
         bench_ws_close(ws);
         if (p.frames == 0) {
             snprintf(r->error, sizeof(r->error), "connection %zu: no first frame", n + 1);
