@@ -20,6 +20,8 @@
 /* A YAML file larger than this is refused before parsing: configs and stories
  * are hand-written, and the whole file is held in memory while it is parsed. */
 #define TALE_YAML_MAX_FILE (16u * 1024 * 1024)
+/* Deepest nesting of mappings and sequences accepted (see check_depth). */
+#define TALE_YAML_MAX_DEPTH 64
 
 /* Copy src into dst (size dstlen, always terminated when dstlen > 0), writing
  * control characters as \n, \t or \xNN: values echoed from the file must not
@@ -216,6 +218,44 @@ check_duplicates(tale_yaml_t *y, yaml_node_t *map, char *err, size_t errlen)
     return rc;
 }
 
+/* libyaml's scanner spends time proportional to the flow nesting depth on
+ * every token, so a file of nothing but '[' takes minutes to load (20,000
+ * levels: 1 s, 200,000: over 3 minutes; found by tests/fuzz).  No config or
+ * story nests anywhere near TALE_YAML_MAX_DEPTH, so a pass over the events
+ * refuses deeper documents before the real load; it stops at the limit, long
+ * before the cost grows, and it bounds every recursive walk of the tree.
+ * Syntax errors are left for the real load to report. */
+static int
+check_depth(const char *file, const char *data, size_t len, char *err, size_t errlen)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        located(file, 1, 1, err, errlen, "out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    int depth = 0, rc = 0, done = 0;
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break;
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > TALE_YAML_MAX_DEPTH) {
+                located(file, (unsigned long)ev.start_mark.line + 1, (unsigned long)ev.start_mark.column + 1, err, errlen,
+                        "nested deeper than %d levels", TALE_YAML_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (ev.type == YAML_STREAM_END_EVENT) {
+            done = 1;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int
 tale_yaml_load_mem(tale_yaml_t *y, const char *name, const char *data, size_t len, char *err, size_t errlen)
 {
@@ -225,6 +265,9 @@ tale_yaml_load_mem(tale_yaml_t *y, const char *name, const char *data, size_t le
         located(name, 1, 1, err, errlen, "out of memory");
         return -1;
     }
+
+    if (check_depth(y->file, data, len, err, errlen) != 0)
+        goto fail;
 
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
