@@ -9,6 +9,7 @@
  */
 #include "world.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -177,6 +178,29 @@ world_json(tale_world_t *w)
     return root;
 }
 
+/* Remove "<path>.tmp.*" files that an earlier save left when the process was
+ * killed between mkstemp and rename.  They are never read, only clutter.  One
+ * host owns a data_dir, so no other writer's temp file can be in flight. */
+static void
+remove_stale_temps(const char *path)
+{
+    char *dcopy = strdup(path), *bcopy = strdup(path);
+    DIR *d = dcopy != NULL ? opendir(dirname(dcopy)) : NULL;
+    if (d != NULL && bcopy != NULL) {
+        char prefix[512];
+        snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(bcopy));
+        size_t plen = strlen(prefix);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strncmp(e->d_name, prefix, plen) == 0)
+                unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d != NULL)
+        closedir(d);
+    free(dcopy);
+    free(bcopy);
+}
+
 int
 tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
@@ -231,6 +255,7 @@ tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
         close(dfd);
     }
     free(dcopy);
+    remove_stale_temps(path);
     rc = 0;
 out:
     if (fd >= 0)

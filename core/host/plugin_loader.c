@@ -160,6 +160,13 @@ longest_first(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* Every answer on a mounted path says what it is: no MIME sniffing of a
+ * JSON error or an event stream into HTML.  SET, so a plugin that sends the
+ * header itself does not get it twice.  h2o keeps the pointer: static. */
+static h2o_iovec_t nosniff_name = {H2O_STRLIT("x-content-type-options")};
+static h2o_headers_command_t nosniff_cmds[] = {{H2O_HEADERS_CMD_SET, &nosniff_name, {H2O_STRLIT("nosniff")}},
+                                               {H2O_HEADERS_CMD_NULL}};
+
 int
 tale_plugins_register_mounts(tale_host_t *h)
 {
@@ -171,6 +178,7 @@ tale_plugins_register_mounts(tale_host_t *h)
         tale_mount_t *m = &h->mounts[i];
         /* the pathconf pointer is only valid until the next registration */
         h2o_pathconf_t *pc = h2o_config_register_path(h->hostconf, m->path, 0);
+        h2o_headers_register(pc, nosniff_cmds);
         m->owner->err[0] = '\0';
         if (m->cb(m->owner, pc, m->data) != 0) {
             refuse(m->owner, m->owner->conf->module_path, "mounting %s failed: %s", m->path,

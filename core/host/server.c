@@ -81,6 +81,7 @@ on_accept(h2o_socket_t *listener, const char *err)
          * Nagle (tale-bench's rtt-sse shows no 40 ms tails). */
         if (h->n_conns >= h->cfg->limits.max_connections || h->stop_requested) {
             static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                       "X-Content-Type-Options: nosniff\r\n"
                                        "Content-Length: 39\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
                                        "{\"error\":\"the server is at capacity\"}\r\n";
             h2o_iovec_t buf = h2o_iovec_init(busy, sizeof(busy) - 1);

@@ -473,6 +473,13 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
 {
     if (s->ending || !take_input_token(s))
         return;
+    /* The same answer whatever the transport: a NUL would silently cut the
+     * command short in the engine's C strings (the sse plugin refuses it with
+     * 400 before it gets here). */
+    if (memchr(cmd, '\0', len) != NULL) {
+        emit_text(s, "<p>That input contains a NUL character; it was not run.</p>\n", NULL);
+        return;
+    }
     if (len > s->ss->host->cfg->limits.max_input) {
         char html[128];
         snprintf(html, sizeof(html), "<p>That is too long for me to follow (the limit is %llu characters).</p>\n",

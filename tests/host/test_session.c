@@ -316,6 +316,18 @@ input_over_max_input_is_refused_with_a_message(void **state)
 }
 
 static void
+input_with_a_nul_byte_is_refused_not_cut_short(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *c = &f->conns[0];
+    tale_session_t *s = new_session(f, NULL);
+    tale_session_attach(s, &rec_io, c, 0);
+    tale_session_input(s, "lo\0ok", 5, 0);
+    assert_non_null(strstr(c->last, "NUL character"));
+    assert_null(strstr(c->last, "you said"));
+}
+
+static void
 cookie_parser_finds_the_named_cookie_among_others(void **state)
 {
     size_t len = 0;
@@ -349,6 +361,7 @@ main(void)
         cmocka_unit_test_setup_teardown(host_notices_carry_the_location_snapshot, setup_if, teardown),
         cmocka_unit_test_setup_teardown(a_command_flood_is_cut_to_the_burst_with_one_polite_notice, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(input_over_max_input_is_refused_with_a_message, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(input_with_a_nul_byte_is_refused_not_cut_short, setup_mud, teardown),
         cmocka_unit_test(cookie_parser_finds_the_named_cookie_among_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,7 +170,7 @@ test('pages, static files, redirects and errors carry nosniff and the CSP; our p
 });
 
 test('the ws and sse plugins\' own answers carry nosniff too',
-  { todo: 'ws (426/400/403 JSON) and sse (event stream, 204, 401/400 JSON) answers lack X-Content-Type-Options (reported)' }, async () => {
+  async () => {
     const host = await startHost({ config: configWith(['static', 'ws', 'sse']) });
     try {
       for (const req of ['GET /tale/ws HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /tale/tabcomplete?prefix=a HTTP/1.1\r\nHost: x\r\n\r\n',

@@ -34,7 +34,7 @@ const FRAME_CASES = [
   // kernel may reset the connection before the client reads the close frame
   ['1 MB of "(" (over max_message)', frame(1, big(1 << 20, 0x28)), { close: 1009, orReset: true }],
   ['60 kB of "(" (over max_input)', frame(1, big(60000, 0x28)), { reply: /too long for me to follow/ }],
-  ['NUL byte in a plain command', frame(1, Buffer.from('lo\0ok')), { reply: /txt-userinput'>lo<\/span>/ }],
+  ['NUL byte in a plain command', frame(1, Buffer.from('lo\0ok')), { reply: /contains a NUL character; it was not run/ }],
   ['NUL escaped in JSON', frame(1, Buffer.from('{"cmd":"lo\\u0000ok"}')), { reply: /I don&#39;t know the verb/ }],
   ['JSON nested 500 deep', frame(1, '['.repeat(500) + ']'.repeat(500)), { reply: /JSON input must be an object/ }],
   ['JSON nested 30,000 deep', frame(1, '['.repeat(30000) + ']'.repeat(30000)), { reply: /too long for me to follow/ }],
