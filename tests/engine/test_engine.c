@@ -944,6 +944,26 @@ walkthrough_reaches_the_ending(void **state)
 /* ---------------------------------------------------------------- saves */
 
 static void
+a_save_removes_temp_files_a_killed_save_left(void **state)
+{
+    game_t *g = *state;
+    char stale[160], other[160];
+    snprintf(stale, sizeof stale, "%s/world.save.tmp.Ab12Cd", g->save_dir);
+    snprintf(other, sizeof other, "%s/notes.tmp.keep", g->save_dir);
+    FILE *f = fopen(stale, "w");
+    assert_non_null(f);
+    fputs("{\"half\":", f);
+    fclose(f);
+    f = fopen(other, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_contains(cmd(g, "save"), "Game saved.");
+    struct stat st;
+    assert_int_equal(stat(stale, &st), -1);
+    assert_int_equal(stat(other, &st), 0); /* only our own temp files go */
+}
+
+static void
 save_and_restore_round_trip(void **state)
 {
     game_t *g = *state;
@@ -1140,6 +1160,7 @@ main(int argc, char **argv)
         T(ticks_wander_npcs_and_emote),
         T(walkthrough_reaches_the_ending),
         T(save_and_restore_round_trip),
+        T(a_save_removes_temp_files_a_killed_save_left),
         T(bad_saves_are_refused_whole),
         cmocka_unit_test(saving_disabled_without_a_data_dir),
         T(random_input_always_gets_one_safe_frame),
