@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run every test: installs dependencies (as root), builds with
-# warnings as errors under gcc and clang, runs the suite under
-# ASan+UBSan, then the full suite (unit, integration with real clients,
-# browser).  Ends with ctest's summary line.
+# warnings as errors under gcc and clang, fuzzes every libFuzzer target for
+# a minute (TALE_FUZZ_SECONDS), runs the suite under ASan+UBSan, then the
+# full suite (unit, integration with real clients, browser, corpus
+# replays).  Ends with ctest's summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,9 +11,12 @@ scripts/install-deps.sh
 
 jobs=$(nproc)
 
-# 1. clang, warnings as errors (build only: proves the code is clean there too).
-CC=clang cmake -S . -B build-clang -DTALE_WERROR=ON -DBUILD_TESTING=ON >/dev/null
+# 1. clang, warnings as errors, with the libFuzzer targets: every target is
+#    fuzzed for TALE_FUZZ_SECONDS (60 s unless set), two at a time.
+CC=clang cmake -S . -B build-clang -DTALE_WERROR=ON -DBUILD_TESTING=ON -DTALE_FUZZ=ON \
+  -DTALE_FUZZ_SECONDS="${TALE_FUZZ_SECONDS:-60}" >/dev/null
 cmake --build build-clang -j"$jobs"
+ctest --test-dir build-clang --output-on-failure -j2 -L fuzz
 
 # 2. The suite under AddressSanitizer + UndefinedBehaviorSanitizer (no browser:
 #    Chromium is not what is being checked there).
