@@ -23,6 +23,41 @@ is_article(const char *w)
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at u (1-4), or 0 if it is not one.
+ * Strict, as JSON and jansson require: no overlong forms, no surrogates
+ * (U+D800-DFFF), nothing above U+10FFFF (RFC 3629, table 3-7 of Unicode). */
+static int
+utf8_seq_len(const unsigned char *u)
+{
+    unsigned char c = u[0];
+    if (c < 0x80)
+        return 1;
+    unsigned char lo = 0x80, hi = 0xbf;
+    int n;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else
+        return 0;
+    if (u[1] < lo || u[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if ((u[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
 /* Replace bytes that are not valid UTF-8 with '?': the frame is JSON, and a
  * JSON string must be valid UTF-8. */
 static void
@@ -30,22 +65,11 @@ fix_utf8(char *s)
 {
     unsigned char *u = (unsigned char *)s;
     while (*u) {
-        int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 : (*u & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || (n == 1 && *u < 0xc2)) {
+        int n = utf8_seq_len(u);
+        if (n == 0)
             *u++ = '?';
-            continue;
-        }
-        int ok = 1;
-        for (int i = 1; i <= n; i++)
-            if ((u[i] & 0xc0) != 0x80) {
-                ok = 0;
-                break;
-            }
-        if (!ok) {
-            *u++ = '?';
-            continue;
-        }
-        u += n + 1;
+        else
+            u += n;
     }
 }
 
