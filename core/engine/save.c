@@ -303,13 +303,24 @@ parse_place(const tale_world_t *w, const char *s, place_t *out)
 }
 
 /* Check one saved player against the story; apply it to p when p is given. */
+/* Counters in a save (clock, ticks, turns) are refused above this: a real
+ * game at one tick a millisecond takes 31,000 years to get there, and the
+ * headroom keeps every later increment far from overflowing a long. */
+#define SAVE_COUNTER_MAX ((json_int_t)1 << 40)
+
+static int
+counter_ok(json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= SAVE_COUNTER_MAX;
+}
+
 static int
 player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t errlen)
 {
     json_t *loc = json_object_get(o, "location"), *vis = json_object_get(o, "visited"), *met = json_object_get(o, "met");
     json_t *slot = json_object_get(o, "slot"), *turns = json_object_get(o, "turns");
     int l = json_is_string(loc) ? find_loc(w, json_string_value(loc)) : -1;
-    if (l < 0 || !json_is_integer(slot) || json_integer_value(slot) < 0 || !json_is_integer(turns) || !json_is_array(vis) ||
+    if (l < 0 || !json_is_integer(slot) || json_integer_value(slot) < 0 || !counter_ok(turns) || !json_is_array(vis) ||
         !json_is_array(met)) {
         snprintf(err, errlen, "a saved player is damaged or names an unknown location");
         return -1;
@@ -401,7 +412,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     json_t *jflags = json_object_get(root, "flags"), *jitems = json_object_get(root, "items");
     json_t *jdoors = json_object_get(root, "doors"), *jnpcs = json_object_get(root, "npcs");
     json_t *jplayers = json_object_get(root, "players");
-    if (!json_is_integer(clock) || !json_is_integer(ticks) || !json_is_array(jflags) || !json_is_object(jitems) ||
+    if (!counter_ok(clock) || !counter_ok(ticks) || !json_is_array(jflags) || !json_is_object(jitems) ||
         !json_is_array(jdoors) || !json_is_object(jnpcs) || !json_is_array(jplayers))
         BAD("%s: saved game is damaged (a section is missing)", path);
 
