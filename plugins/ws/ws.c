@@ -407,6 +407,20 @@ cookie_header(h2o_req_t *req)
  * page's handshake is refused unless the origin names this very host (or is
  * listed).  No Origin at all means a non-browser client, which has no cookie
  * of a victim to abuse. */
+/* Host names compare without regard to case on both sides (h2o_lcstris
+ * lower-cases only its first argument), byte by byte: a header may hold a
+ * NUL, which must not end the comparison early (strncasecmp would). */
+static int
+same_host_ci(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return 0;
+    for (size_t i = 0; i < alen; i++)
+        if (h2o_tolower(a[i]) != h2o_tolower(b[i]))
+            return 0;
+    return 1;
+}
+
 static int
 origin_allowed(ws_plugin_t *p, h2o_req_t *req)
 {
@@ -414,14 +428,14 @@ origin_allowed(ws_plugin_t *p, h2o_req_t *req)
     if (origin.base == NULL || p->any_origin)
         return 1;
     for (size_t i = 0; i < p->norigins; ++i)
-        if (h2o_lcstris(origin.base, origin.len, p->origins[i], strlen(p->origins[i])))
+        if (same_host_ci(origin.base, origin.len, p->origins[i], strlen(p->origins[i])))
             return 1;
     const char *sep = memmem(origin.base, origin.len, "://", 3);
     if (sep == NULL || req->input.authority.len == 0)
         return 0;
     const char *host = sep + 3;
     size_t hlen = origin.len - (size_t)(host - origin.base);
-    return h2o_lcstris(host, hlen, req->input.authority.base, req->input.authority.len);
+    return same_host_ci(host, hlen, req->input.authority.base, req->input.authority.len);
 }
 
 /* ?resume=<seq>: 0 when absent, -1 when malformed. */
