@@ -60,7 +60,7 @@ utf8_seq_len(const unsigned char *u)
 
 /* Replace bytes that are not valid UTF-8 with '?': the frame is JSON, and a
  * JSON string must be valid UTF-8. */
-static void
+void
 fix_utf8(char *s)
 {
     unsigned char *u = (unsigned char *)s;

@@ -397,7 +397,14 @@ player_flush_with(tale_player_t *p, const char *key, json_t *value)
     }
     json_t *f = json_object();
     json_object_set_new(f, "type", json_string("text"));
-    json_object_set_new(f, "text", json_string(p->out.s ? p->out.s : ""));
+    json_t *text = json_string(p->out.s ? p->out.s : "");
+    if (text == NULL) {
+        /* Some path cut a multi-byte character (a word truncated to a fixed
+         * buffer, say): repair rather than send a frame without its text. */
+        fix_utf8(p->out.s);
+        text = json_string(p->out.s);
+    }
+    json_object_set_new(f, "text", text);
     json_object_set_new(f, "special", p->special ? p->special : json_array());
     p->special = NULL;
     json_object_set_new(f, "turns", json_integer(p->turns));

@@ -234,6 +234,8 @@ void meet_npcs(tale_player_t *p);
 long clock_now(const tale_world_t *w);
 
 /* parser.c */
+/* Replace every byte that does not start a valid UTF-8 sequence with '?'. */
+void fix_utf8(char *s);
 int parser_run(tale_player_t *p, const char *line);
 json_t *parser_complete(tale_player_t *p, const char *prefix);
 
