@@ -20,13 +20,13 @@ ctest --test-dir build-clang --output-on-failure -j2 -L fuzz
 
 # 2. The suite under AddressSanitizer + UndefinedBehaviorSanitizer (no browser:
 #    Chromium is not what is being checked there).
-cmake -S . -B build-asan -DTALE_SANITIZE=ON -DTALE_WERROR=ON -DTALE_BROWSER_TESTS=OFF >/dev/null
+cmake -S . -B build-asan -DTALE_SANITIZE=ON -DTALE_WERROR=ON -DTALE_BROWSER_TESTS=OFF -DBUILD_TESTING=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
 
 # 3. The whole suite on the gcc build, last, so its summary closes the run.
-cmake -S . -B build -DTALE_WERROR=ON >/dev/null
+cmake -S . -B build -DTALE_WERROR=ON -DBUILD_TESTING=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j2 --timeout 600
