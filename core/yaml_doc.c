@@ -647,11 +647,11 @@ tale_yaml_int(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, i
     return 0;
 }
 
-int
-tale_yaml_size(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, uint64_t def, uint64_t *out, char *err,
-               size_t errlen)
+/* A scalar read by one of the unit parsers (sizes, durations). */
+static int
+get_with_units(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, uint64_t def, uint64_t *out, const char *what,
+               int (*parse)(const char *, uint64_t *), char *err, size_t errlen)
 {
-    static const char what[] = "a size (like 512, 64k, 1m, 2g)";
     yaml_node_t *n;
     int rc = get_scalar(y, map, key, required, what, &n, err, errlen);
     if (rc < 0)
@@ -660,7 +660,7 @@ tale_yaml_size(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, 
         *out = def;
         return 0;
     }
-    if (tale_parse_size(scalar_value(n), out) != 0) {
+    if (parse(scalar_value(n), out) != 0) {
         char buf[64];
         tale_yaml_errf(y, n, err, errlen, "expected %s for '%s', got %s", what, key, describe(n, buf, sizeof(buf)));
         return -1;
@@ -669,24 +669,18 @@ tale_yaml_size(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, 
 }
 
 int
+tale_yaml_size(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, uint64_t def, uint64_t *out, char *err,
+               size_t errlen)
+{
+    return get_with_units(y, map, key, required, def, out, "a size (like 512, 64k, 1m, 2g)", tale_parse_size, err, errlen);
+}
+
+int
 tale_yaml_duration_ms(tale_yaml_t *y, yaml_node_t *map, const char *key, int required, uint64_t def, uint64_t *out, char *err,
                       size_t errlen)
 {
-    static const char what[] = "a duration (like 250ms, 15s, 2m, 1h)";
-    yaml_node_t *n;
-    int rc = get_scalar(y, map, key, required, what, &n, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        *out = def;
-        return 0;
-    }
-    if (tale_parse_duration_ms(scalar_value(n), out) != 0) {
-        char buf[64];
-        tale_yaml_errf(y, n, err, errlen, "expected %s for '%s', got %s", what, key, describe(n, buf, sizeof(buf)));
-        return -1;
-    }
-    return 0;
+    return get_with_units(y, map, key, required, def, out, "a duration (like 250ms, 15s, 2m, 1h)", tale_parse_duration_ms, err,
+                          errlen);
 }
 
 int
