@@ -1,30 +1,40 @@
 /*
  * ws.c - the WebSocket transport: GET /tale/ws (PROTOCOL.md, "WebSocket").
  *
- * A thin plugin: it upgrades the request with h2o, frames each of the
- * session's frames as one text message with wslay, and forwards player input
- * to the host.  Sessions, JSON frames and the game live in the host.
+ * A thin plugin: it upgrades the request, frames each of the session's
+ * frames as one text message with wslay, and forwards player input to the
+ * host.  Sessions, JSON frames and the game live in the host; what a message
+ * or a handshake means is decided in proto.c.
  *
- * Threading and re-entrancy (H2O-NOTES 15, 16): the host calls io->send and
- * io->close from anywhere, including from inside our own message callback (an
- * input that produces output), so those only queue into wslay and arm a
- * zero-delay timer; the timer calls h2o_websocket_proceed().  A connection is
- * freed in exactly one place, the callback h2o makes with arg == NULL, or by
- * drop_conn() from a timer when the peer has gone silent.
+ * The plugin drives the upgraded socket and its wslay context itself rather
+ * than through h2o's websocket.c: h2o 2.2.5 hands wslay one write buffer and
+ * refuses the next chunk while a write is in flight, so every frame left as
+ * two writes a loop turn apart (the header, then the payload) and a command's
+ * answer took two TCP segments.  Here wslay's chunks are gathered into one
+ * buffer and written with one h2o_socket_write: a frame, or every frame queued
+ * while the previous write was in flight, goes out in one writev.
+ *
+ * Re-entrancy: the host calls io->send and io->close from anywhere, including
+ * from inside our own message callback (an input that produces output), so
+ * those only queue into wslay.  Inside proceed() the queue is written before
+ * proceed returns; from elsewhere a zero-delay timer calls proceed().  A
+ * connection is freed in exactly two places: at the end of proceed() when
+ * the WebSocket is over, and by conn_destroy() from a timer (the sweep, the
+ * plugin's destroy).  Never from inside a wslay callback.
  *
  * Timers use the request's h2o context (zero_timeout, hundred_ms_timeout), so
  * the plugin owns no h2o_timeout_t and has nothing to dispose before the host
  * destroys the loop; every entry is unlinked when the last connection goes.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memmem */
-#endif
 #include <h2o.h>
+#include <h2o/http1.h>
 #include <h2o/websocket.h>
-#include <jansson.h>
+#include <openssl/evp.h>
 #include <wslay/wslay.h>
 
 #include <tale/plugin.h>
+
+#include "proto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +44,8 @@
 #define WS_BACKLOG_GRACE_MS 300        /* how long the queue may stay over max_backlog before we call the client stuck */
 #define WS_BACKLOG_HARD_MIN (4u << 20) /* the queue never grows past max(4 x max_backlog, this) */
 #define WS_REASON_MAX 123              /* a close frame's payload is at most 125 bytes, 2 of them the code */
+#define WS_GATHER_MAX (64u << 10)      /* bytes gathered for one write (a frame is never split to keep to it) */
+#define WS_KEEP_BUF (16u << 10)        /* a write buffer bigger than this is freed once written */
 
 typedef struct ws_plugin {
     tale_plugin_t *self;
@@ -55,16 +67,22 @@ typedef struct ws_plugin {
 } ws_plugin_t;
 
 typedef struct ws_conn {
-    ws_plugin_t *p;
-    h2o_websocket_conn_t *ws;
+    ws_plugin_t *p;          /* NULL once ws_destroy orphaned a connection still being upgraded */
+    h2o_socket_t *sock;      /* NULL until the 101 has been written */
+    wslay_event_context_ptr wslay;
     tale_session_t *session; /* NULL once detached (by us or by the host) */
     h2o_linklist_t link;
     h2o_timeout_entry_t flush;
-    uint64_t last_rx; /* loop time of the peer's last message (any opcode) */
+    struct {
+        char *base;
+        size_t len, cap;
+    } out;                   /* wslay's chunks for the next write; in flight while the socket is writing */
+    uint64_t last_rx;        /* loop time of the peer's last message (any opcode) */
     uint64_t last_ping;
     uint64_t close_deadline; /* while closing: drop the socket at this time */
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
     int closing;
+    int in_proceed;
 } ws_conn_t;
 
 typedef struct ws_handler {
@@ -79,7 +97,7 @@ static const char NOT_OBJECT_MSG[] = "{\"type\":\"text\",\"text\":\"<p>Input not
 static const char NO_CMD_MSG[] = "{\"type\":\"text\",\"text\":\"<p>Input not understood: &quot;cmd&quot; must be a "
                                  "string.</p>\\n\",\"special\":[]}";
 
-static void io_close(void *conn, int code, const char *reason);
+static void proceed(ws_conn_t *c);
 
 static uint64_t
 now_ms(ws_plugin_t *p)
@@ -99,45 +117,42 @@ detach_session(ws_conn_t *c)
     }
 }
 
-/* Forget the connection (the caller then closes c->ws or is inside h2o's NULL callback). */
+/* Close the socket (if the upgrade got that far) and free the connection.
+ * Never from inside a wslay callback: the context is freed here. */
 static void
-conn_free(ws_conn_t *c)
+conn_destroy(ws_conn_t *c)
 {
     ws_plugin_t *p = c->p;
-    detach_session(c);
+    if (p != NULL) {
+        detach_session(c);
+        h2o_linklist_unlink(&c->link);
+        --p->nconns;
+        if (p->nconns == 0 && h2o_timeout_is_linked(&p->sweep))
+            h2o_timeout_unlink(&p->sweep);
+    }
     if (h2o_timeout_is_linked(&c->flush))
         h2o_timeout_unlink(&c->flush);
-    h2o_linklist_unlink(&c->link);
-    --p->nconns;
-    if (p->nconns == 0 && h2o_timeout_is_linked(&p->sweep))
-        h2o_timeout_unlink(&p->sweep);
+    if (c->sock != NULL)
+        h2o_socket_close(c->sock);
+    wslay_event_context_free(c->wslay);
+    free(c->out.base);
     free(c);
-}
-
-/* Close the socket now, without a close handshake.  Only from a timer, never
- * from inside an h2o websocket callback (H2O-NOTES 16). */
-static void
-drop_conn(ws_conn_t *c)
-{
-    h2o_websocket_conn_t *ws = c->ws;
-    conn_free(c);
-    h2o_websocket_close(ws);
 }
 
 static void
 on_flush(h2o_timeout_entry_t *entry)
 {
     ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, flush, entry);
-    /* may call on_ws_msg(NULL) and free c */
-    h2o_websocket_proceed(c->ws);
+    proceed(c); /* may free c */
 }
 
-/* Write what is queued on the next loop turn.  Before the 101 has gone out
- * (sock == NULL) h2o proceeds by itself once the upgrade completes. */
+/* Get what was queued written.  Inside proceed() that happens before it
+ * returns; before the 101 has gone out (sock == NULL) the first proceed, once
+ * the upgrade completes, picks it up; otherwise on this loop turn's timers. */
 static void
 schedule_flush(ws_conn_t *c)
 {
-    if (c->ws->sock != NULL && !h2o_timeout_is_linked(&c->flush))
+    if (c->sock != NULL && !c->in_proceed && !h2o_timeout_is_linked(&c->flush))
         h2o_timeout_link(c->p->ctx->loop, &c->p->ctx->zero_timeout, &c->flush);
 }
 
@@ -151,16 +166,9 @@ begin_close(ws_conn_t *c, int code, const char *reason)
     if (len > WS_REASON_MAX)
         len = WS_REASON_MAX;
     /* fails only when a close is already queued or sent (e.g. wslay's own 1009); that one stands */
-    wslay_event_queue_close(c->ws->ws_ctx, (uint16_t)code, (const uint8_t *)reason, len);
+    wslay_event_queue_close(c->wslay, (uint16_t)code, (const uint8_t *)reason, len);
     c->close_deadline = now_ms(c->p) + WS_CLOSE_GRACE_MS;
     schedule_flush(c);
-}
-
-static void
-log_stuck_pinger(ws_conn_t *c)
-{
-    c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read (it only pings): %zu bytes queued",
-                    wslay_event_get_queued_msg_length(c->ws->ws_ctx));
 }
 
 static void
@@ -171,20 +179,26 @@ close_stuck(ws_conn_t *c, size_t queued)
     begin_close(c, TALE_CLOSE_POLICY, "too much output queued: the client is not reading");
 }
 
+/* Bytes waiting for the client: in wslay's queue and in the write in flight. */
+static size_t
+backlog(ws_conn_t *c)
+{
+    return wslay_event_get_queued_msg_length(c->wslay) + c->out.len;
+}
+
 /*
  * Note the size of the outgoing queue after something was added to it (our
- * text message, or a pong wslay queued for the peer's ping).  h2o 2.2.5
- * writes one frame per loop turn, so a burst (a resume replay, a long answer)
- * sits in wslay's queue for a moment even when the client reads well.  Being
- * over max_backlog therefore only starts a clock; the sweep closes the
- * connection (1008) if the queue is still over WS_BACKLOG_GRACE_MS later.
- * Returns -1 past the hard cap, which bounds a connection's memory: the
- * caller must close at once.
+ * text message, or a pong wslay queued for the peer's ping).  A burst (a
+ * resume replay, a long answer) may sit in the queue for a moment even when
+ * the client reads well, so being over max_backlog only starts a clock; the
+ * sweep closes the connection (1008) if the queue is still over
+ * WS_BACKLOG_GRACE_MS later.  Returns -1 past the hard cap, which bounds a
+ * connection's memory: the caller must close at once.
  */
 static int
 note_backlog(ws_conn_t *c)
 {
-    size_t queued = wslay_event_get_queued_msg_length(c->ws->ws_ctx);
+    size_t queued = backlog(c);
     if (queued <= c->p->max_backlog)
         return 0;
     uint64_t hard = c->p->max_backlog * 4 > WS_BACKLOG_HARD_MIN ? c->p->max_backlog * 4 : WS_BACKLOG_HARD_MIN;
@@ -200,14 +214,160 @@ static int
 queue_text(ws_conn_t *c, const char *s, size_t len)
 {
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)s, len};
-    if (c->closing || wslay_event_queue_msg(c->ws->ws_ctx, &msg) != 0)
+    if (c->closing || wslay_event_queue_msg(c->wslay, &msg) != 0)
         return -1;
     if (note_backlog(c) != 0) {
-        close_stuck(c, wslay_event_get_queued_msg_length(c->ws->ws_ctx));
+        close_stuck(c, backlog(c));
         return -1;
     }
     schedule_flush(c);
     return 0;
+}
+
+/* ---- the socket and wslay ---- */
+
+static void
+on_recv(h2o_socket_t *sock, const char *err)
+{
+    ws_conn_t *c = sock->data;
+    if (err != NULL) {
+        conn_destroy(c);
+        return;
+    }
+    proceed(c);
+}
+
+static void
+on_write_complete(h2o_socket_t *sock, const char *err)
+{
+    ws_conn_t *c = sock->data;
+    if (err != NULL) {
+        conn_destroy(c);
+        return;
+    }
+    c->out.len = 0;
+    if (c->out.cap > WS_KEEP_BUF) { /* one big burst must not pin its buffer for the connection's life */
+        free(c->out.base);
+        c->out.base = NULL;
+        c->out.cap = 0;
+    }
+    proceed(c);
+}
+
+static ssize_t
+wslay_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *data)
+{
+    ws_conn_t *c = data;
+    if (c->sock == NULL || c->sock->input->size == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > c->sock->input->size)
+        len = c->sock->input->size;
+    memcpy(buf, c->sock->input->bytes, len);
+    h2o_buffer_consume(&c->sock->input, len);
+    return (ssize_t)len;
+}
+
+/* wslay hands over a frame in pieces (header, payload); keep them all for
+ * one write.  Only called from proceed() while no write is in flight. */
+static ssize_t
+wslay_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    ws_conn_t *c = user;
+    if (c->sock == NULL || c->out.len >= WS_GATHER_MAX) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (c->out.cap - c->out.len < len) {
+        size_t cap = c->out.cap != 0 ? c->out.cap : 1024;
+        while (cap - c->out.len < len)
+            cap *= 2;
+        char *base = realloc(c->out.base, cap);
+        if (base == NULL) {
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+        c->out.base = base;
+        c->out.cap = cap;
+    }
+    memcpy(c->out.base + c->out.len, data, len);
+    c->out.len += len;
+    return (ssize_t)len;
+}
+
+static void on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg);
+
+static void
+wslay_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+    on_message(user, arg);
+}
+
+static const struct wslay_event_callbacks wslay_callbacks = {
+    .recv_callback = wslay_recv_cb,
+    .send_callback = wslay_send_cb,
+    .on_msg_recv_callback = wslay_msg_cb,
+};
+
+/*
+ * Move the connection as far as it goes: read what arrived (answers queue
+ * as it is read), gather what is queued, and write it in one go.  Ends the
+ * connection once wslay wants neither to read nor to write (the close
+ * handshake is done, or a callback shut it down).  May free c.
+ */
+static void
+proceed(ws_conn_t *c)
+{
+    c->in_proceed = 1;
+    for (;;) {
+        int progress = 0;
+        if (!h2o_socket_is_writing(c->sock) && wslay_event_want_write(c->wslay)) {
+            size_t before = c->out.len;
+            if (wslay_event_send(c->wslay) != 0)
+                goto Close;
+            progress = c->out.len != before;
+        }
+        if (c->sock->input->size != 0 && wslay_event_want_read(c->wslay)) {
+            if (wslay_event_recv(c->wslay) != 0)
+                goto Close;
+            progress = 1;
+        }
+        if (!progress)
+            break;
+    }
+    c->in_proceed = 0;
+    if (c->out.len != 0 && !h2o_socket_is_writing(c->sock)) {
+        h2o_iovec_t buf = h2o_iovec_init(c->out.base, c->out.len);
+        h2o_socket_write(c->sock, &buf, 1, on_write_complete);
+    }
+    if (wslay_event_want_read(c->wslay)) {
+        h2o_socket_read_start(c->sock, on_recv);
+    } else if (h2o_socket_is_writing(c->sock) || wslay_event_want_write(c->wslay)) {
+        h2o_socket_read_stop(c->sock);
+    } else {
+        conn_destroy(c);
+    }
+    return;
+Close:
+    conn_destroy(c);
+}
+
+/* The 101 is written (sock == NULL: it could not be). */
+static void
+on_upgraded(void *data, h2o_socket_t *sock, size_t reqsize)
+{
+    ws_conn_t *c = data;
+    if (sock == NULL || c->p == NULL) {
+        if (sock != NULL) /* orphaned by ws_destroy: nobody wants it any more */
+            h2o_socket_close(sock);
+        conn_destroy(c);
+        return;
+    }
+    c->sock = sock;
+    sock->data = c;
+    h2o_buffer_consume(&sock->input, reqsize);
+    proceed(c);
 }
 
 /* ---- the player-IO vtable ---- */
@@ -234,8 +394,7 @@ io_close(void *conn, int code, const char *reason)
 static size_t
 io_backlog(void *conn)
 {
-    ws_conn_t *c = conn;
-    return wslay_event_get_queued_msg_length(c->ws->ws_ctx);
+    return backlog(conn);
 }
 
 static const tale_player_io_t ws_io = {sizeof(tale_player_io_t), io_send, io_close, io_backlog};
@@ -249,53 +408,31 @@ send_notice(ws_conn_t *c, const char *json, size_t len)
         detach_session(c);
 }
 
-static int
-is_truthy(json_t *v)
-{
-    return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0) ||
-           (json_is_string(v) && strcmp(json_string_value(v), "1") == 0) || (json_is_real(v) && json_real_value(v) != 0);
-}
-
 /* One text message from the browser: {"cmd":…[,"autocomplete":1]} or a plain command. */
 static void
 handle_text(ws_conn_t *c, const uint8_t *data, size_t len)
 {
     if (c->session == NULL || c->closing)
         return;
-    json_error_t jerr;
-    json_t *v = json_loadb((const char *)data, len, JSON_DECODE_ANY, &jerr);
-    if (v == NULL) {
-        c->p->host->session_input(c->session, (const char *)data, len, 0);
-        return;
-    }
-    json_t *cmd = json_is_object(v) ? json_object_get(v, "cmd") : NULL;
-    if (!json_is_object(v)) {
+    ws_input_t in;
+    switch (ws_input_decode(data, len, &in)) {
+    case WS_INPUT_COMMAND:
+        c->p->host->session_input(c->session, in.cmd, in.len, in.flags);
+        break;
+    case WS_INPUT_NOT_OBJECT:
         send_notice(c, NOT_OBJECT_MSG, sizeof(NOT_OBJECT_MSG) - 1);
-    } else if (!json_is_string(cmd)) {
+        break;
+    case WS_INPUT_NO_CMD:
         send_notice(c, NO_CMD_MSG, sizeof(NO_CMD_MSG) - 1);
-    } else {
-        unsigned flags = is_truthy(json_object_get(v, "autocomplete")) ? TALE_INPUT_AUTOCOMPLETE : 0;
-        c->p->host->session_input(c->session, json_string_value(cmd), json_string_length(cmd), flags);
+        break;
     }
-    json_decref(v);
+    ws_input_release(&in);
 }
 
-/* h2o calls this for every complete message, and with arg == NULL once the
- * connection is over (then, and only then, we free it). */
+/* wslay calls this for every complete message. */
 static void
-on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
+on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
 {
-    ws_conn_t *c = ws->data;
-    if (c == NULL) { /* orphaned by ws_destroy */
-        if (arg == NULL)
-            h2o_websocket_close(ws);
-        return;
-    }
-    if (arg == NULL) {
-        conn_free(c);
-        h2o_websocket_close(ws);
-        return;
-    }
     c->last_rx = now_ms(c->p);
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
@@ -316,13 +453,14 @@ on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *ar
     default:
         /* ping (wslay has queued the pong) and pong: the peer is alive.  A
          * peer that pings and never reads would grow the queue with pongs:
-         * past the hard cap, abort the connection from inside the callback
-         * the way h2o allows (H2O-NOTES 16): h2o then calls us with NULL. */
+         * past the hard cap, shut wslay down, and proceed() ends the
+         * connection once this callback has returned. */
         if (note_backlog(c) != 0) {
-            log_stuck_pinger(c);
+            c->p->host->log(c->p->self, TALE_LOG_WARN,
+                            "closing a connection that does not read (it only pings): %zu bytes queued", backlog(c));
             detach_session(c);
-            wslay_event_shutdown_read(c->ws->ws_ctx);
-            wslay_event_shutdown_write(c->ws->ws_ctx);
+            wslay_event_shutdown_read(c->wslay);
+            wslay_event_shutdown_write(c->wslay);
         }
         break;
     }
@@ -339,23 +477,23 @@ on_sweep(h2o_timeout_entry_t *entry)
     for (node = p->conns.next; node != &p->conns; node = next) {
         next = node->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, node);
-        if (c->ws->sock == NULL)
-            continue; /* the 101 is still being written; h2o owns it until then */
+        if (c->sock == NULL)
+            continue; /* the 101 is still being written; h2o owns the socket until then */
         if (c->closing) {
             if (now >= c->close_deadline)
-                drop_conn(c);
+                conn_destroy(c);
         } else if (p->idle_ms != 0 && now - c->last_rx >= p->idle_ms) {
             p->host->log(p->self, TALE_LOG_INFO, "dropping a connection silent for %llu ms",
                          (unsigned long long)(now - c->last_rx));
-            drop_conn(c);
-        } else if (c->over_since != 0 && wslay_event_get_queued_msg_length(c->ws->ws_ctx) <= p->max_backlog) {
+            conn_destroy(c);
+        } else if (c->over_since != 0 && backlog(c) <= p->max_backlog) {
             c->over_since = 0; /* it caught up */
         } else if (c->over_since != 0 && now - c->over_since >= WS_BACKLOG_GRACE_MS) {
             detach_session(c); /* the session keeps its frames for a resume */
-            close_stuck(c, wslay_event_get_queued_msg_length(c->ws->ws_ctx));
+            close_stuck(c, backlog(c));
         } else if (p->ping_ms != 0 && now - c->last_ping >= p->ping_ms) {
             struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-            if (wslay_event_queue_msg(c->ws->ws_ctx, &ping) == 0)
+            if (wslay_event_queue_msg(c->wslay, &ping) == 0)
                 schedule_flush(c);
             c->last_ping = now;
         }
@@ -403,67 +541,19 @@ cookie_header(h2o_req_t *req)
     return all;
 }
 
-/* Cross-site WebSocket hijacking: a browser always sends Origin, so a foreign
- * page's handshake is refused unless the origin names this very host (or is
- * listed).  No Origin at all means a non-browser client, which has no cookie
- * of a victim to abuse. */
-/* Host names compare without regard to case on both sides (h2o_lcstris
- * lower-cases only its first argument), byte by byte: a header may hold a
- * NUL, which must not end the comparison early (strncasecmp would). */
-static int
-same_host_ci(const char *a, size_t alen, const char *b, size_t blen)
+/* RFC 6455, 4.2.2: base64(SHA-1(key + GUID)).  h2o 2.2.5 declares
+ * h2o_websocket_create_accept_key but its library does not export it. */
+static void
+make_accept_key(char dst[29], const char *client_key)
 {
-    if (alen != blen)
-        return 0;
-    for (size_t i = 0; i < alen; i++)
-        if (h2o_tolower(a[i]) != h2o_tolower(b[i]))
-            return 0;
-    return 1;
-}
-
-static int
-origin_allowed(ws_plugin_t *p, h2o_req_t *req)
-{
-    h2o_iovec_t origin = find_header(req, H2O_STRLIT("origin"));
-    if (origin.base == NULL || p->any_origin)
-        return 1;
-    for (size_t i = 0; i < p->norigins; ++i)
-        if (same_host_ci(origin.base, origin.len, p->origins[i], strlen(p->origins[i])))
-            return 1;
-    const char *sep = memmem(origin.base, origin.len, "://", 3);
-    if (sep == NULL || req->input.authority.len == 0)
-        return 0;
-    const char *host = sep + 3;
-    size_t hlen = origin.len - (size_t)(host - origin.base);
-    return same_host_ci(host, hlen, req->input.authority.base, req->input.authority.len);
-}
-
-/* ?resume=<seq>: 0 when absent, -1 when malformed. */
-static int
-parse_resume(h2o_req_t *req, uint64_t *out)
-{
-    *out = 0;
-    if (req->query_at == SIZE_MAX)
-        return 0;
-    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        const char *pend = amp != NULL ? amp : end;
-        if ((size_t)(pend - q) >= 7 && memcmp(q, "resume=", 7) == 0) {
-            const char *d = q + 7;
-            if (d == pend || pend - d > 20)
-                return -1;
-            uint64_t v = 0;
-            for (; d < pend; ++d) {
-                if (*d < '0' || *d > '9' || v > (UINT64_MAX - (uint64_t)(*d - '0')) / 10)
-                    return -1;
-                v = v * 10 + (uint64_t)(*d - '0');
-            }
-            *out = v;
-        }
-        q = pend + 1;
-    }
-    return 0;
+    static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char src[24 + sizeof(GUID) - 1], md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    memcpy(src, client_key, 24); /* h2o_is_websocket_handshake checked the length */
+    memcpy(src + 24, GUID, sizeof(GUID) - 1);
+    EVP_Digest(src, sizeof(src), md, &mdlen, EVP_sha1(), NULL);
+    h2o_base64_encode(dst, md, mdlen, 0);
+    dst[28] = '\0';
 }
 
 static int
@@ -499,29 +589,41 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-version"), 0, NULL, H2O_STRLIT("13"));
         return send_error(req, 426, "Upgrade Required", "only WebSocket version 13 is supported");
     }
-    if (!origin_allowed(p, req))
+    h2o_iovec_t origin = find_header(req, H2O_STRLIT("origin"));
+    if (!ws_origin_allowed(origin.base, origin.len, req->input.authority.base, req->input.authority.len, p->origins,
+                           p->norigins, p->any_origin))
         return send_error(req, 403, "Forbidden", "cross-origin WebSocket handshake refused");
-    uint64_t resume_after;
-    if (parse_resume(req, &resume_after) != 0)
+    uint64_t resume_after = 0;
+    if (req->query_at != SIZE_MAX &&
+        ws_parse_resume(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &resume_after) != 0)
         return send_error(req, 400, "Bad Request", "resume must be a sequence number");
-
-    h2o_iovec_t cookie = cookie_header(req);
-    char set_cookie[TALE_SET_COOKIE_MAX];
-    unsigned flags = TALE_SESSION_CREATE | (req->scheme == &H2O_URL_SCHEME_HTTPS ? TALE_SESSION_SECURE : 0);
-    set_cookie[0] = '\0';
-    tale_session_t *session = p->host->session_get(p->self, cookie.base, cookie.len, flags, set_cookie);
-    if (session == NULL)
-        return send_error(req, 503, "Service Unavailable", "no player seat is free");
-    if (set_cookie[0] != '\0') {
-        size_t n = strnlen(set_cookie, TALE_SET_COOKIE_MAX);
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, h2o_strdup(&req->pool, set_cookie, n).base, n);
-    }
 
     if (p->ctx == NULL)
         p->ctx = req->conn->ctx;
     ws_conn_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return send_error(req, 503, "Service Unavailable", "out of memory");
+    if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0) {
+        free(c);
+        return send_error(req, 503, "Service Unavailable", "out of memory");
+    }
+    wslay_event_config_set_max_recv_msg_length(c->wslay, p->max_message);
+
+    h2o_iovec_t cookie = cookie_header(req);
+    char set_cookie[TALE_SET_COOKIE_MAX];
+    unsigned flags = TALE_SESSION_CREATE | (req->scheme == &H2O_URL_SCHEME_HTTPS ? TALE_SESSION_SECURE : 0);
+    set_cookie[0] = '\0';
+    tale_session_t *session = p->host->session_get(p->self, cookie.base, cookie.len, flags, set_cookie);
+    if (session == NULL) {
+        wslay_event_context_free(c->wslay);
+        free(c);
+        return send_error(req, 503, "Service Unavailable", "no player seat is free");
+    }
+    if (set_cookie[0] != '\0') {
+        size_t n = strnlen(set_cookie, TALE_SET_COOKIE_MAX);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, h2o_strdup(&req->pool, set_cookie, n).base, n);
+    }
+
     c->p = p;
     c->flush.cb = on_flush;
     c->last_rx = c->last_ping = now_ms(p);
@@ -530,10 +632,17 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
     if (!h2o_timeout_is_linked(&p->sweep))
         h2o_timeout_link(p->ctx->loop, &p->ctx->hundred_ms_timeout, &p->sweep);
 
-    /* The 101 goes out asynchronously; until then sock is NULL and whatever we
-     * queue waits in wslay for h2o's first proceed. */
-    c->ws = h2o_upgrade_to_websocket(req, client_key, c, on_ws_msg);
-    wslay_event_config_set_max_recv_msg_length(c->ws->ws_ctx, p->max_message);
+    /* The 101 goes out asynchronously; until it has (on_upgraded), what we
+     * queue waits in wslay. */
+    char accept_key[29];
+    make_accept_key(accept_key, client_key);
+    req->res.status = 101;
+    req->res.reason = "Switching Protocols";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-accept"), 0, NULL, accept_key,
+                          strlen(accept_key));
+    h2o_http1_upgrade(req, NULL, 0, on_upgraded, c);
+
     queue_text(c, CONNECTED_MSG, sizeof(CONNECTED_MSG) - 1);
     c->session = session;
     if (p->host->session_attach(session, &ws_io, c, resume_after) != 0) {
@@ -650,12 +759,17 @@ ws_destroy(tale_plugin_t *self, void *state)
      * linked when the host disposes the context. */
     while (!h2o_linklist_is_empty(&p->conns)) {
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, p->conns.next);
-        if (c->ws->sock != NULL) {
-            drop_conn(c);
+        if (c->sock != NULL) {
+            conn_destroy(c);
         } else {
-            /* h2o still owns the half-done upgrade; forget our side only */
-            c->ws->data = NULL;
-            conn_free(c);
+            /* h2o still owns the half-done upgrade and will call on_upgraded:
+             * forget our side only, and let that call free the rest */
+            detach_session(c);
+            h2o_linklist_unlink(&c->link);
+            --p->nconns;
+            if (h2o_timeout_is_linked(&c->flush))
+                h2o_timeout_unlink(&c->flush);
+            c->p = NULL;
         }
     }
     if (h2o_timeout_is_linked(&p->sweep))
