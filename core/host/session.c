@@ -5,6 +5,7 @@
  * hold in the backlog, hand the bytes to the attached transport.
  */
 #include "session.h"
+#include "json_compact.h"
 #include "log.h"
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -20,7 +21,7 @@ typedef struct held_frame {
     uint64_t seq;
     const char *event; /* static string: "text" or "data" */
     size_t len;
-    char *json; /* from json_dumps */
+    char *json; /* from tale_json_compact */
 } held_frame_t;
 
 struct tale_session {
@@ -98,12 +99,11 @@ on_emit(void *ctx, json_t *frame)
     f->event = (type != NULL && strcmp(type, "data") == 0) ? "data" : "text";
     f->seq = ++s->seq;
     json_object_set_new(frame, "seq", json_integer((json_int_t)f->seq));
-    f->json = json_dumps(frame, JSON_COMPACT);
+    f->json = tale_json_compact(frame, &f->len);
     if (f->json == NULL) {
         free(f);
         goto out;
     }
-    f->len = strlen(f->json);
     if (f->event[0] == 't' && json_object_get(frame, "location") != NULL) {
         json_decref(s->last_text);
         s->last_text = json_incref(frame);
@@ -501,10 +501,11 @@ char *
 tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len)
 {
     json_t *list = tale_player_complete(s->player, prefix, len);
-    char *out = list != NULL ? json_dumps(list, JSON_COMPACT) : strdup("[]");
+    size_t n = 2; /* the length of "[]" */
+    char *out = list != NULL ? tale_json_compact(list, &n) : strdup("[]");
     json_decref(list);
     if (out != NULL && out_len != NULL)
-        *out_len = strlen(out);
+        *out_len = n;
     return out;
 }
 
