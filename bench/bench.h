@@ -86,6 +86,16 @@ int bench_http_post(bench_http_t *h, const char *path, const char *cookie, const
 int bench_http_read_response(bench_http_t *h, int *status);
 void bench_http_close(bench_http_t *h);
 
+/* ---- CPU placement for the latency scenarios (place.c) ---- */
+/* The first two CPUs this process may use.  -1 when it has only one. */
+int bench_cpu_pair(int *a, int *b);
+/* Pin this process to client_cpu and every thread of the host to server_cpu;
+ * the masks before the first call are kept for bench_place_restore.  0 or -1. */
+int bench_place(pid_t host, int client_cpu, int server_cpu);
+void bench_place_restore(void);
+/* Pin the calling process to one CPU.  0 or -1. */
+int bench_pin_self(int cpu);
+
 /* ---- /proc ---- */
 /* VmRSS in KiB, or -1. */
 long bench_proc_rss_kib(pid_t pid);

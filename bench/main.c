@@ -49,9 +49,20 @@ typedef struct result {
     char error[256];
     bench_stats_t st;
     size_t errors; /* failed operations that were not counted */
+    int skipped;   /* could not run on this machine (one CPU): not a failure */
 } result_t;
 
-enum { R_TCP, R_RTT_WS, R_RTT_SSE, R_PIPE, R_CHURN, R_STARTUP, R_COUNT };
+/* The latency rows come twice: client and server on one CPU (the headline:
+ * it compares the work), and on two CPUs (what cross-CPU wake-ups add on
+ * this machine; place.c).  Each set has its own tcp-ref. */
+enum { R_TCP, R_RTT_WS, R_RTT_SSE, R_TCP2, R_RTT_WS2, R_RTT_SSE2, R_PIPE, R_CHURN, R_STARTUP, R_COUNT };
+#define IS_LATENCY(i) ((i) <= R_RTT_SSE2)
+#define REF_OF(i) ((i) < R_TCP2 ? R_TCP : R_TCP2)
+static const char *const row_names[R_COUNT] = {"tcp-ref",      "rtt-ws",      "rtt-sse",  "tcp-ref/2cpu", "rtt-ws/2cpu",
+                                               "rtt-sse/2cpu", "pipeline-ws", "churn-ws", "startup"};
+/* The --only name each row answers to. */
+static const char *const row_tags[R_COUNT] = {"tcp-ref", "rtt-ws",      "rtt-sse",  "tcp-ref", "rtt-ws",
+                                              "rtt-sse", "pipeline-ws", "churn-ws", "startup"};
 
 typedef struct run {
     opts_t o;
@@ -301,6 +312,7 @@ form_body(const char *cmd, char *out, size_t outlen)
 /* One latency scenario's open connection(s): tcp-ref, rtt-ws or rtt-sse. */
 typedef struct lat {
     int kind; /* R_TCP, R_RTT_WS, R_RTT_SSE */
+    int server_cpu; /* where tcp-ref's echo process runs (-1: anywhere) */
     result_t *r;
     uint64_t *s;
     size_t n;
@@ -339,15 +351,15 @@ lat_round(lat_t *l, uint64_t *ns)
 }
 
 static int
-lat_open(run_t *run, lat_t *l, const char *msg, size_t len)
+lat_open(run_t *run, lat_t *l, result_t *r, const char *msg, size_t len)
 {
     l->msg = msg;
     l->len = len;
-    l->r = &run->r[l->kind];
+    l->r = r;
     char *err = l->r->error;
     size_t errlen = sizeof(l->r->error);
     if (l->kind == R_TCP) {
-        if ((l->tcp = tale_bench_tcp_ref_open(run->req_len, run->resp_len)) == NULL)
+        if ((l->tcp = tale_bench_tcp_ref_open(run->req_len, run->resp_len, l->server_cpu)) == NULL)
             snprintf(err, errlen, "cannot start the echo server: %s", strerror(errno));
         return l->tcp ? 0 : -1;
     }
@@ -390,19 +402,35 @@ lat_close(lat_t *l)
  * tcp-ref, rtt-ws and rtt-sse, interleaved in blocks of LAT_BLOCK round trips.
  * This machine is shared (other builds, other tests): run one after the
  * other, a burst of load would land on one scenario and skew the ratios.
- * Interleaved, all three see the same conditions.
+ * Interleaved, all three see the same conditions.  `first` is R_TCP (all
+ * on one CPU) or R_TCP2 (the client on one CPU, the host and the echo
+ * process on the other); the host is pinned for the scenario and let go
+ * afterwards.
  */
 #define LAT_BLOCK 50
 
 static void
-sc_latency(run_t *run, const char *msg, size_t len, const int want[3])
+sc_latency(run_t *run, const char *msg, size_t len, const int want[3], int first)
 {
     lat_t l[3] = {{.kind = R_TCP}, {.kind = R_RTT_WS}, {.kind = R_RTT_SSE}};
     size_t count = run->o.rtt_count, warm = warmup_rounds(count);
+    int a, b, two = first == R_TCP2;
+    if (bench_cpu_pair(&a, &b) != 0 && two) {
+        for (int i = 0; i < 3; i++) {
+            run->r[first + i].skipped = 1;
+            snprintf(run->r[first + i].error, sizeof(run->r[first + i].error), "skipped: this process may use one CPU only");
+        }
+        return;
+    }
+    int server = two ? b : a;
+    if (bench_place(run->o.pid, a, server) != 0)
+        fprintf(stderr, "tale-bench: cannot pin the host and the client (%s); they run where the scheduler puts them\n",
+                strerror(errno));
     for (int i = 0; i < 3; i++) {
         if (!want[i])
             continue;
-        l[i].live = lat_open(run, &l[i], msg, len) == 0;
+        l[i].server_cpu = server;
+        l[i].live = lat_open(run, &l[i], &run->r[first + i], msg, len) == 0;
         l[i].s = calloc(count, sizeof(uint64_t));
         /* Unmeasured warm-up rounds first: page faults, first allocations, caches. */
         uint64_t ns;
@@ -431,6 +459,7 @@ sc_latency(run_t *run, const char *msg, size_t len, const int want[3])
         l[i].r->ok = l[i].n > 0 && l[i].r->error[0] == '\0';
         lat_close(&l[i]);
     }
+    bench_place_restore();
 }
 
 static void
@@ -665,7 +694,6 @@ ratio(double a, double b)
 static void
 print_table(const run_t *run)
 {
-    const result_t *ref = &run->r[R_TCP];
     printf("\ntale-bench: command \"%s\" (%zu B message, %zu B answer frame)%s\n", run->o.cmd, run->req_len, run->resp_len,
            run->echo ? ", answers told from tick output by the echoed input" : "");
     printf("load average (1/5/15 min, runnable/total, last pid) before: %s, after: %s\n", run->loadavg_start, run->loadavg_end);
@@ -674,7 +702,7 @@ print_table(const run_t *run)
     for (int i = 0; i < R_COUNT; i++) {
         const result_t *r = &run->r[i];
         if (!r->ok) {
-            printf("%-12s %7s  FAILED: %s\n", r->name, "-", r->error[0] ? r->error : "not run");
+            printf("%-12s %7s  %s%s\n", r->name, "-", r->skipped ? "" : "FAILED: ", r->error[0] ? r->error : "not run");
             continue;
         }
         char rate[32];
@@ -683,7 +711,8 @@ print_table(const run_t *run)
             snprintf(rate, sizeof(rate), "-");
         printf("%-12s %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %12s", r->name, r->st.n, r->st.min_us, r->st.median_us, r->st.p90_us,
                r->st.p99_us, r->st.max_us, rate);
-        if (i == R_TCP || i == R_RTT_WS || i == R_RTT_SSE)
+        const result_t *ref = &run->r[REF_OF(i)];
+        if (IS_LATENCY(i))
             printf(" %9.2f %9.2f", ratio(r->st.median_us, ref->st.median_us), ratio(r->st.p99_us, ref->st.p99_us));
         printf("\n");
     }
@@ -704,7 +733,6 @@ static json_t *
 targets(const run_t *run, int print)
 {
     const result_t *R = run->r;
-    const bench_stats_t *ref = &R[R_TCP].st;
     long rss_start = run->n_snaps ? run->snaps[0].rss_kib : -1;
     /* Churn's end state against the moment before it started. */
     const snap_t *first = NULL, *last = run->n_snaps ? &run->snaps[run->n_snaps - 1] : NULL;
@@ -715,7 +743,7 @@ targets(const run_t *run, int print)
         const char *what;
         int known, met;
         char value[96];
-    } t[8];
+    } t[12];
     int n = 0;
 #define T(w, k, m, ...)                                                                                                            \
     do {                                                                                                                           \
@@ -725,13 +753,18 @@ targets(const run_t *run, int print)
         snprintf(t[n].value, sizeof(t[n].value), __VA_ARGS__);                                                                     \
         n++;                                                                                                                       \
     } while (0)
-    int ws_ok = R[R_RTT_WS].ok && R[R_TCP].ok, sse_ok = R[R_RTT_SSE].ok && R[R_TCP].ok;
-    T("rtt-ws median <= 1.5 x tcp-ref", ws_ok, ratio(R[R_RTT_WS].st.median_us, ref->median_us) <= 1.5, "%.2f x",
-      ratio(R[R_RTT_WS].st.median_us, ref->median_us));
-    T("rtt-ws p99 <= 3 x tcp-ref", ws_ok, ratio(R[R_RTT_WS].st.p99_us, ref->p99_us) <= 3, "%.2f x",
-      ratio(R[R_RTT_WS].st.p99_us, ref->p99_us));
-    T("rtt-sse median <= 3 x tcp-ref", sse_ok, ratio(R[R_RTT_SSE].st.median_us, ref->median_us) <= 3, "%.2f x",
-      ratio(R[R_RTT_SSE].st.median_us, ref->median_us));
+    /* The latency targets, once per placement, each against its own tcp-ref. */
+    static const char *const lat_what[2][3] = {
+        {"rtt-ws median <= 1.5 x tcp-ref", "rtt-ws p99 <= 3 x tcp-ref", "rtt-sse median <= 3 x tcp-ref"},
+        {"2cpu: rtt-ws median <= 1.5 x", "2cpu: rtt-ws p99 <= 3 x", "2cpu: rtt-sse median <= 3 x"}};
+    for (int k = 0; k < 2; k++) {
+        const result_t *tcp = &R[k ? R_TCP2 : R_TCP], *ws = tcp + 1, *sse = tcp + 2;
+        double wm = ratio(ws->st.median_us, tcp->st.median_us), wp = ratio(ws->st.p99_us, tcp->st.p99_us);
+        double sm = ratio(sse->st.median_us, tcp->st.median_us);
+        T(lat_what[k][0], ws->ok && tcp->ok, wm <= 1.5, "%.2f x", wm);
+        T(lat_what[k][1], ws->ok && tcp->ok, wp <= 3, "%.2f x", wp);
+        T(lat_what[k][2], sse->ok && tcp->ok, sm <= 3, "%.2f x", sm);
+    }
     T("pipeline-ws >= 30000 frames/s", R[R_PIPE].ok, R[R_PIPE].st.rate >= 30000, "%.0f frames/s", R[R_PIPE].st.rate);
     T("churn-ws >= 2000 conn/s", R[R_CHURN].ok, R[R_CHURN].st.rate >= 2000, "%.0f conn/s", R[R_CHURN].st.rate);
     int churn_known = first != NULL && first != last && first->rss_kib > 0;
@@ -794,9 +827,10 @@ write_json(const run_t *run, const char *path)
             json_object_set_new(o, "first_tenth_median_us", json_real(run->churn_first_us));
             json_object_set_new(o, "last_tenth_median_us", json_real(run->churn_last_us));
         }
-        if (i == R_RTT_WS || i == R_RTT_SSE || i == R_TCP) {
-            json_object_set_new(o, "median_ratio", json_real(ratio(r->st.median_us, run->r[R_TCP].st.median_us)));
-            json_object_set_new(o, "p99_ratio", json_real(ratio(r->st.p99_us, run->r[R_TCP].st.p99_us)));
+        if (IS_LATENCY(i)) {
+            json_object_set_new(o, "placement", json_string(i < R_TCP2 ? "one CPU" : "two CPUs"));
+            json_object_set_new(o, "median_ratio", json_real(ratio(r->st.median_us, run->r[REF_OF(i)].st.median_us)));
+            json_object_set_new(o, "p99_ratio", json_real(ratio(r->st.p99_us, run->r[REF_OF(i)].st.p99_us)));
         }
         json_object_set_new(sc, r->name, o);
     }
@@ -848,12 +882,11 @@ main(int argc, char **argv)
                        .starts = 7,
                        .duration_s = 10,
                        .idle_s = 10}};
-    static const char *names[R_COUNT] = {"tcp-ref", "rtt-ws", "rtt-sse", "pipeline-ws", "churn-ws", "startup"};
     for (int i = 0; i < R_COUNT; i++) {
-        run.r[i].name = names[i];
+        run.r[i].name = row_names[i];
         run.r[i].unit = "cmd/s";
     }
-    run.r[R_TCP].unit = "rt/s";
+    run.r[R_TCP].unit = run.r[R_TCP2].unit = "rt/s";
     static const struct option lo[] = {{"port", 1, 0, 'p'},      {"pid", 1, 0, 'P'},
                                        {"json", 1, 0, 'j'},      {"host-bin", 1, 0, 'b'},
                                        {"config", 1, 0, 'c'},    {"cmd", 1, 0, 'C'},
@@ -960,8 +993,10 @@ main(int argc, char **argv)
     snprintf(only, sizeof(only), ",%s,", run.o.only ? run.o.only : "");
     int want_lat[3] = {WANT("tcp-ref"), WANT("rtt-ws"), WANT("rtt-sse")};
     if (want_lat[0] || want_lat[1] || want_lat[2]) {
-        fprintf(stderr, "tale-bench: tcp-ref, rtt-ws, rtt-sse (interleaved)\n");
-        sc_latency(&run, msg, len, want_lat);
+        fprintf(stderr, "tale-bench: tcp-ref, rtt-ws, rtt-sse (interleaved), on one CPU\n");
+        sc_latency(&run, msg, len, want_lat, R_TCP);
+        fprintf(stderr, "tale-bench: tcp-ref, rtt-ws, rtt-sse (interleaved), on two CPUs\n");
+        sc_latency(&run, msg, len, want_lat, R_TCP2);
         snapshot(&run, "after rtt-ws, rtt-sse");
     }
     if (WANT("pipeline-ws")) {
@@ -1001,14 +1036,13 @@ main(int argc, char **argv)
     free(msg);
 
     /* Success: every scenario that was asked for reported numbers. */
-    static const char *const tags[R_COUNT] = {"tcp-ref", "rtt-ws", "rtt-sse", "pipeline-ws", "churn-ws", "startup"};
     int all = run.n_snaps > 0 && run.snaps[0].rss_kib > 0;
     if (run.o.only == NULL || strstr(only, ",footprint,") != NULL)
         all = all && run.idle_ok;
     for (int i = 0; i < R_COUNT; i++) {
         char tag[32];
-        snprintf(tag, sizeof(tag), ",%s,", tags[i]);
-        if (run.o.only == NULL || strstr(only, tag) != NULL)
+        snprintf(tag, sizeof(tag), ",%s,", row_tags[i]);
+        if ((run.o.only == NULL || strstr(only, tag) != NULL) && !run.r[i].skipped)
             all = all && run.r[i].ok;
     }
     return all ? 0 : 1;

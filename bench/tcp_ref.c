@@ -1,10 +1,13 @@
 /*
  * tcp_ref.c - the reference: a raw TCP ping-pong over loopback with TCP_NODELAY.
  *
- * A tiny echo server thread answers each request of req_len bytes with
- * resp_len bytes, the sizes of a real command and its answer frame, so the
- * only difference left against rtt-ws is the server's work and the framing.
- * The client side waits exactly like the WebSocket client does (poll, recv).
+ * A tiny echo server answers each request of req_len bytes with resp_len
+ * bytes, the sizes of a real command and its answer frame, so the only
+ * difference left against rtt-ws is the server's work and the framing.  It is
+ * a process of its own, like tale-host, placed on the CPU the host is placed
+ * on (place.c); a thread of ours would share our address space, which makes
+ * its wake-ups cheaper than any server's.  The client side waits exactly like
+ * the WebSocket client does (poll, one recv).
  */
 #include "tcp_ref.h"
 
@@ -12,10 +15,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct echo_server {
@@ -38,13 +42,12 @@ read_exact(int fd, char *buf, size_t len)
     return 0;
 }
 
-static void *
-echo_main(void *arg)
+static void
+echo_main(echo_server_t *es)
 {
-    echo_server_t *es = arg;
     int fd = accept(es->lfd, NULL, NULL);
     if (fd < 0)
-        return NULL;
+        return;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char *req = malloc(es->req_len), *resp = calloc(1, es->resp_len);
@@ -55,18 +58,17 @@ echo_main(void *arg)
     free(req);
     free(resp);
     close(fd);
-    return NULL;
 }
 
 struct tale_bench_tcp_ref {
     echo_server_t es;
-    pthread_t th;
+    pid_t pid;
     int fd;
     char *req, *resp;
 };
 
 tale_bench_tcp_ref_t *
-tale_bench_tcp_ref_open(size_t req_len, size_t resp_len)
+tale_bench_tcp_ref_open(size_t req_len, size_t resp_len, int server_cpu)
 {
     tale_bench_tcp_ref_t *t = calloc(1, sizeof(*t));
     if (t == NULL)
@@ -78,11 +80,17 @@ tale_bench_tcp_ref_open(size_t req_len, size_t resp_len)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t sl = sizeof(sa);
     if (t->es.lfd < 0 || bind(t->es.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(t->es.lfd, 4) != 0 ||
-        getsockname(t->es.lfd, (struct sockaddr *)&sa, &sl) != 0 || pthread_create(&t->th, NULL, echo_main, &t->es) != 0) {
+        getsockname(t->es.lfd, (struct sockaddr *)&sa, &sl) != 0 || (t->pid = fork()) < 0) {
         if (t->es.lfd >= 0)
             close(t->es.lfd);
         free(t);
         return NULL;
+    }
+    if (t->pid == 0) {
+        if (server_cpu >= 0 && bench_pin_self(server_cpu) != 0)
+            _exit(1);
+        echo_main(&t->es);
+        _exit(0);
     }
     t->req = calloc(1, t->es.req_len);
     t->resp = malloc(t->es.resp_len);
@@ -119,10 +127,10 @@ tale_bench_tcp_ref_close(tale_bench_tcp_ref_t *t)
     if (t == NULL)
         return;
     if (t->fd >= 0)
-        close(t->fd); /* the echo thread sees EOF and ends */
+        close(t->fd); /* the echo process sees EOF and ends */
     else
-        shutdown(t->es.lfd, SHUT_RDWR); /* unblock accept */
-    pthread_join(t->th, NULL);
+        kill(t->pid, SIGKILL); /* it may still wait in accept */
+    waitpid(t->pid, NULL, 0);
     close(t->es.lfd);
     free(t->req);
     free(t->resp);
