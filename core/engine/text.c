@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 void
@@ -234,11 +235,91 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
     sb_free(&html);
 }
 
+/*
+ * Story text rendered once.  What out_story writes depends on the text alone
+ * (a <clear> tag also asks the client to clear its screen), and every text it
+ * is given belongs to the loaded story, which does not change while the world
+ * lives.  So the first showing renders it and later ones copy the HTML: a
+ * `look` would otherwise re-render its location's description every time.
+ * Keyed by the text's address, in an open-addressing table that doubles at
+ * half full; it holds at most one entry per story text.
+ */
+struct story_html {
+    const char *text; /* NULL: a free slot */
+    char *html;
+    size_t len;
+    int clear;
+};
+
+static struct story_html *
+story_html_slot(tale_world_t *w, const char *text)
+{
+    if (w->story_html_n * 2 >= w->story_html_cap) {
+        size_t cap = w->story_html_cap ? w->story_html_cap * 2 : 64;
+        struct story_html *t = calloc(cap, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        for (size_t i = 0; i < w->story_html_cap; i++) {
+            struct story_html *e = &w->story_html[i];
+            if (e->text == NULL)
+                continue;
+            size_t j = ((uintptr_t)e->text >> 4) & (cap - 1);
+            while (t[j].text != NULL)
+                j = (j + 1) & (cap - 1);
+            t[j] = *e;
+        }
+        free(w->story_html);
+        w->story_html = t;
+        w->story_html_cap = cap;
+    }
+    size_t j = ((uintptr_t)text >> 4) & (w->story_html_cap - 1);
+    while (w->story_html[j].text != NULL && w->story_html[j].text != text)
+        j = (j + 1) & (w->story_html_cap - 1);
+    return &w->story_html[j];
+}
+
+void
+story_html_free(tale_world_t *w)
+{
+    for (size_t i = 0; i < w->story_html_cap; i++)
+        free(w->story_html[i].html);
+    free(w->story_html);
+    w->story_html = NULL;
+    w->story_html_cap = w->story_html_n = 0;
+}
+
+static void render_story(tale_player_t *p, const char *text);
+
 void
 out_story(tale_player_t *p, const char *text)
 {
     if (!text)
         return;
+    struct story_html *e = story_html_slot(p->w, text);
+    if (e != NULL && e->text == text) {
+        sb_add(&p->out, e->html, e->len);
+        if (e->clear)
+            out_special(p, "clear");
+        return;
+    }
+    size_t mark = p->out.len;
+    render_story(p, text);
+    if (e == NULL)
+        return; /* no memory for the cache: rendered all the same */
+    size_t len = p->out.len - mark;
+    char *html = malloc(len + 1);
+    if (html == NULL)
+        return;
+    memcpy(html, p->out.s ? p->out.s + mark : "", len);
+    html[len] = '\0';
+    *e = (struct story_html){text, html, len, strstr(text, "<clear>") != NULL};
+    p->w->story_html_n++;
+}
+
+/* Story text as HTML paragraphs, appended to the player's output. */
+static void
+render_story(tale_player_t *p, const char *text)
+{
     size_t n = strlen(text), i = 0;
     while (i < n) {
         /* skip blank lines, then take lines up to the next blank one */
@@ -397,14 +478,12 @@ player_flush_with(tale_player_t *p, const char *key, json_t *value)
     }
     json_t *f = json_object();
     json_object_set_new(f, "type", json_string("text"));
-    json_t *text = json_string(p->out.s ? p->out.s : "");
-    if (text == NULL) {
-        /* Some path cut a multi-byte character (a word truncated to a fixed
-         * buffer, say): repair rather than send a frame without its text. */
-        fix_utf8(p->out.s);
-        text = json_string(p->out.s);
-    }
-    json_object_set_new(f, "text", text);
+    /* Some path may have cut a multi-byte character (a word truncated to a
+     * fixed buffer, say): repair rather than send a frame without its text.
+     * After the repair the text is valid UTF-8, so jansson need not check it. */
+    if (p->out.s != NULL)
+        fix_utf8n(p->out.s, p->out.len);
+    json_object_set_new(f, "text", json_stringn_nocheck(p->out.s ? p->out.s : "", p->out.s ? p->out.len : 0));
     json_object_set_new(f, "special", p->special ? p->special : json_array());
     p->special = NULL;
     json_object_set_new(f, "turns", json_integer(p->turns));

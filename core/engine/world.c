@@ -124,6 +124,7 @@ tale_world_free(tale_world_t *w)
     free(w->flag_names);
     free(w->flags);
     json_decref(w->pending_players);
+    story_html_free(w);
     free((char *)w->meta.resources_dir);
     free(w->save_dir);
     free(w->dir);
@@ -167,15 +168,14 @@ outer_place(const tale_world_t *w, int item, int *through_closed)
     return pl;
 }
 
-/* Visible lying at loc: directly there, or in an open container that is. */
+/* Listed as lying at loc: directly there.  Contents are listed with their
+ * container, not the room.  (Every frame asks this of every item: no walk up
+ * the containers.) */
 int
 item_visible_at(const tale_world_t *w, int item, int loc)
 {
-    int closed;
-    place_t pl = outer_place(w, item, &closed);
-    if (w->items[item].place.kind != PLACE_LOC)
-        return 0; /* contents are listed with their container, not the room */
-    return pl.kind == PLACE_LOC && pl.idx == loc && !closed;
+    place_t pl = w->items[item].place;
+    return pl.kind == PLACE_LOC && pl.idx == loc;
 }
 
 int

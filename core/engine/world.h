@@ -192,7 +192,13 @@ struct tale_world {
     tale_player_t **players;
     size_t nplayers_cap;
     json_t *pending_players; /* restored before anyone joined: applied on join */
+    /* out_story's HTML, rendered once per story text (text.c) */
+    struct story_html *story_html;
+    size_t story_html_cap, story_html_n;
 };
+
+/* text.c */
+void story_html_free(tale_world_t *w);
 
 /* story.c */
 int story_load(tale_world_t *w, const char *path, char *err, size_t errlen);
@@ -236,6 +242,7 @@ long clock_now(const tale_world_t *w);
 /* parser.c */
 /* Replace every byte that does not start a valid UTF-8 sequence with '?'. */
 void fix_utf8(char *s);
+void fix_utf8n(char *s, size_t len);
 int parser_run(tale_player_t *p, const char *line);
 json_t *parser_complete(tale_player_t *p, const char *prefix);
 

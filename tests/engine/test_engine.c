@@ -477,6 +477,26 @@ dark_location_needs_light(void **state)
     assert_string_equal(field(g, "items"), "dried fish");
 }
 
+/* Story text is rendered once and copied afterwards (text.c): a second
+ * showing must be the same HTML and ask for the same specials. */
+static void
+story_text_shown_again_is_the_same(void **state)
+{
+    game_t *g = *state;
+    char *first = strdup(cmd(g, "look"));
+    assert_string_equal(cmd(g, "look"), first);
+    free(first);
+    cmd(g, "e");
+    cmd(g, "take stick");
+    for (int i = 0; i < 2; i++) {
+        assert_contains(cmd(g, "wield stick"), "<p>You swing it <span class='txt-it'>once</span>.</p>");
+        json_t *sp = json_object_get(last_frame(&g->s, "text"), "special");
+        assert_int_equal(json_array_size(sp), 1);
+        assert_string_equal(json_string_value(json_array_get(sp, 0)), "clear");
+        cmd(g, "unwield stick");
+    }
+}
+
 static void
 read_wear_wield_eat_drink(void **state)
 {
@@ -1147,6 +1167,7 @@ main(int argc, char **argv)
         T(exits_command_and_flag_gated_exits),
         T(dark_location_needs_light),
         T(read_wear_wield_eat_drink),
+        T(story_text_shown_again_is_the_same),
         T(talking_to_npcs),
         T(wait_time_and_turns),
         T(help_for_every_command),
