@@ -237,15 +237,23 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
 
 /*
  * Story text rendered once.  What out_story writes depends on the text alone
- * (a <clear> tag also asks the client to clear its screen), and every text it
- * is given belongs to the loaded story, which does not change while the world
- * lives.  So the first showing renders it and later ones copy the HTML: a
+ * (a <clear> tag also asks the client to clear its screen), and the texts it
+ * is given belong to the loaded story, which does not change while the world
+ * lives.  So the first showing renders a text and later ones copy the HTML: a
  * `look` would otherwise re-render its location's description every time.
- * Keyed by the text's address, in an open-addressing table that doubles at
- * half full; it holds at most one entry per story text.
+ * Entries are found by the text's address and kept only while the bytes there
+ * are still the ones rendered (a caller may pass a buffer of its own, as the
+ * render fuzz target does), in an open-addressing table that doubles at half
+ * full.  It stops taking new texts at STORY_HTML_MAX entries or
+ * STORY_HTML_BYTES of text and HTML, far above any story's.
  */
+#define STORY_HTML_MAX 4096
+#define STORY_HTML_BYTES (16u << 20)
+
 struct story_html {
     const char *text; /* NULL: a free slot */
+    char *src;        /* a copy of the text rendered */
+    size_t src_len;
     char *html;
     size_t len;
     int clear;
@@ -281,11 +289,13 @@ story_html_slot(tale_world_t *w, const char *text)
 void
 story_html_free(tale_world_t *w)
 {
-    for (size_t i = 0; i < w->story_html_cap; i++)
+    for (size_t i = 0; i < w->story_html_cap; i++) {
+        free(w->story_html[i].src);
         free(w->story_html[i].html);
+    }
     free(w->story_html);
     w->story_html = NULL;
-    w->story_html_cap = w->story_html_n = 0;
+    w->story_html_cap = w->story_html_n = w->story_html_bytes = 0;
 }
 
 static void render_story(tale_player_t *p, const char *text);
@@ -295,8 +305,9 @@ out_story(tale_player_t *p, const char *text)
 {
     if (!text)
         return;
+    size_t n = strlen(text);
     struct story_html *e = story_html_slot(p->w, text);
-    if (e != NULL && e->text == text) {
+    if (e != NULL && e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
         sb_add(&p->out, e->html, e->len);
         if (e->clear)
             out_special(p, "clear");
@@ -304,16 +315,25 @@ out_story(tale_player_t *p, const char *text)
     }
     size_t mark = p->out.len;
     render_story(p, text);
-    if (e == NULL)
-        return; /* no memory for the cache: rendered all the same */
     size_t len = p->out.len - mark;
-    char *html = malloc(len + 1);
-    if (html == NULL)
+    if (e == NULL || (e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
+        p->w->story_html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
+        return; /* no room: rendered all the same */
+    char *src = malloc(n + 1), *html = malloc(len + 1);
+    if (src == NULL || html == NULL) {
+        free(src);
+        free(html);
         return;
+    }
+    memcpy(src, text, n + 1);
     memcpy(html, p->out.s ? p->out.s + mark : "", len);
     html[len] = '\0';
-    *e = (struct story_html){text, html, len, strstr(text, "<clear>") != NULL};
-    p->w->story_html_n++;
+    if (e->text == NULL)
+        p->w->story_html_n++;
+    p->w->story_html_bytes += n + len - e->src_len - e->len;
+    free(e->src);
+    free(e->html);
+    *e = (struct story_html){text, src, n, html, len, strstr(text, "<clear>") != NULL};
 }
 
 /* Story text as HTML paragraphs, appended to the player's output. */

@@ -194,7 +194,7 @@ struct tale_world {
     json_t *pending_players; /* restored before anyone joined: applied on join */
     /* out_story's HTML, rendered once per story text (text.c) */
     struct story_html *story_html;
-    size_t story_html_cap, story_html_n;
+    size_t story_html_cap, story_html_n, story_html_bytes;
 };
 
 /* text.c */

@@ -1,5 +1,5 @@
 /*
- * fuzz_render.c - the style-tag renderer (render_inline, out_story in
+ * fuzz_render.c - the style-tag renderer (render_inline, out_story and its cache in
  * core/engine/text.c) on any text, as a story's prose or a player's words.
  *
  * Promises checked: with tags allowed the output holds only <span
@@ -49,7 +49,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(text, data, size);
     text[size] = 0;
+    /* Twice: the second showing is copied from the story-text cache and
+     * must be the same bytes.  (The next input's buffer may come back at
+     * this address with other text: the cache must notice.) */
+    size_t mark0 = player->out.len;
     out_story(player, text);
+    size_t mark1 = player->out.len;
+    out_story(player, text);
+    FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 &&
+                   memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
+               "a story text rendered differently the second time");
     player_flush(player); /* emits through fuzz_emit, which checks the frame */
     free(text);
     return 0;
