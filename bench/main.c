@@ -868,6 +868,8 @@ usage(FILE *f)
                "  --reap-wait S       wait after churn before the last footprint (default 0)\n"
                "  --only LIST         run only these scenarios (tcp-ref,rtt-ws,rtt-sse,pipeline-ws,footprint,startup,\n"
                "                      churn-ws); the rest report \"not run\"\n"
+               "tcp-ref, rtt-ws and rtt-sse run twice, the host pinned: client and server on one CPU, then on\n"
+               "two CPUs (rows .../2cpu), each set against its own tcp-ref (docs/BENCHMARKS.md, Placement).\n"
                "  --smoke             tiny counts: does every scenario work and report\n");
 }
 
