@@ -398,6 +398,59 @@ connected_then_held_frames_then_live_frames(void **unused)
     mock_host_free(m);
 }
 
+/* This process's write system calls so far (/proc/self/io, syscw), or -1. */
+static long long
+write_syscalls(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    long long n = -1;
+    char line[128];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "syscw: %lld", &n) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
+/* Frames queued before the plugin writes leave in one write system call:
+ * header and payload of each, and all of them together.  h2o 2.2.5's own
+ * websocket layer wrote each frame as two writes, and a client woke for the
+ * header alone.  Counted with the kernel's per-process write counter: the
+ * mock host runs in this process, and nothing else here writes meanwhile. */
+static void
+frames_queued_together_leave_in_one_write(void **unused)
+{
+    mock_host_t *m = started_host(NULL);
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    wsmsg_t *msg = malloc(sizeof(*msg));
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0); /* connected */
+    mock_host_run(m, 20);                            /* let that write complete */
+    long long before = write_syscalls();
+    if (before < 0) {
+        free(msg);
+        close(fd);
+        mock_host_free(m);
+        skip(); /* no per-process I/O accounting in this kernel */
+    }
+    mock_host_push_text(m, "<p>one</p>");
+    mock_host_push_text(m, "<p>two</p>");
+    mock_host_push_text(m, "<p>three</p>");
+    struct pollfd pfd = {fd, POLLIN, 0};
+    for (int i = 0; i < 400 && poll(&pfd, 1, 0) == 0; i++)
+        h2o_evloop_run(m->loop, 5);
+    mock_host_run(m, 20); /* any write that would still follow */
+    assert_int_equal(write_syscalls() - before, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+        assert_int_equal(msg->opcode, 1);
+    }
+    assert_non_null(strstr(msg->data, "<p>three</p>"));
+    free(msg);
+    close(fd);
+    mock_host_free(m);
+}
+
 static void
 a_known_cookie_gets_no_new_one_even_in_a_second_cookie_header(void **unused)
 {
@@ -745,6 +798,7 @@ main(void)
         cmocka_unit_test(same_origin_and_listed_origins_are_accepted),
         cmocka_unit_test(star_allows_any_origin_and_a_custom_path_serves),
         cmocka_unit_test(connected_then_held_frames_then_live_frames),
+        cmocka_unit_test(frames_queued_together_leave_in_one_write),
         cmocka_unit_test(a_known_cookie_gets_no_new_one_even_in_a_second_cookie_header),
         cmocka_unit_test(resume_replays_only_later_frames),
         cmocka_unit_test(input_forms_reach_the_session),
