@@ -311,7 +311,7 @@ form_body(const char *cmd, char *out, size_t outlen)
 
 /* One latency scenario's open connection(s): tcp-ref, rtt-ws or rtt-sse. */
 typedef struct lat {
-    int kind; /* R_TCP, R_RTT_WS, R_RTT_SSE */
+    int kind;       /* R_TCP, R_RTT_WS, R_RTT_SSE */
     int server_cpu; /* where tcp-ref's echo process runs (-1: anywhere) */
     result_t *r;
     uint64_t *s;

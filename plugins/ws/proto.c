@@ -109,8 +109,8 @@ same_host_ci(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 int
-ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed,
-                  size_t nallowed, int any)
+ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed, size_t nallowed,
+                  int any)
 {
     if (origin == NULL || any)
         return 1;

@@ -41,7 +41,7 @@ int ws_parse_resume(const char *query, size_t len, uint64_t *out);
  * Yes without an Origin (not a browser, so no victim's cookie), when any is
  * set, when the origin is listed in `allowed`, or when it names the request's
  * own host.  Hosts compare without regard to case, byte by byte. */
-int ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed,
-                      size_t nallowed, int any);
+int ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed, size_t nallowed,
+                      int any);
 
 #endif

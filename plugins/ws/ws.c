@@ -67,8 +67,8 @@ typedef struct ws_plugin {
 } ws_plugin_t;
 
 typedef struct ws_conn {
-    ws_plugin_t *p;          /* NULL once ws_destroy orphaned a connection still being upgraded */
-    h2o_socket_t *sock;      /* NULL until the 101 has been written */
+    ws_plugin_t *p;     /* NULL once ws_destroy orphaned a connection still being upgraded */
+    h2o_socket_t *sock; /* NULL until the 101 has been written */
     wslay_event_context_ptr wslay;
     tale_session_t *session; /* NULL once detached (by us or by the host) */
     h2o_linklist_t link;
@@ -76,8 +76,8 @@ typedef struct ws_conn {
     struct {
         char *base;
         size_t len, cap;
-    } out;                   /* wslay's chunks for the next write; in flight while the socket is writing */
-    uint64_t last_rx;        /* loop time of the peer's last message (any opcode) */
+    } out;            /* wslay's chunks for the next write; in flight while the socket is writing */
+    uint64_t last_rx; /* loop time of the peer's last message (any opcode) */
     uint64_t last_ping;
     uint64_t close_deadline; /* while closing: drop the socket at this time */
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
@@ -456,8 +456,8 @@ on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
          * past the hard cap, shut wslay down, and proceed() ends the
          * connection once this callback has returned. */
         if (note_backlog(c) != 0) {
-            c->p->host->log(c->p->self, TALE_LOG_WARN,
-                            "closing a connection that does not read (it only pings): %zu bytes queued", backlog(c));
+            c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read (it only pings): %zu bytes queued",
+                            backlog(c));
             detach_session(c);
             wslay_event_shutdown_read(c->wslay);
             wslay_event_shutdown_write(c->wslay);
@@ -590,8 +590,8 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         return send_error(req, 426, "Upgrade Required", "only WebSocket version 13 is supported");
     }
     h2o_iovec_t origin = find_header(req, H2O_STRLIT("origin"));
-    if (!ws_origin_allowed(origin.base, origin.len, req->input.authority.base, req->input.authority.len, p->origins,
-                           p->norigins, p->any_origin))
+    if (!ws_origin_allowed(origin.base, origin.len, req->input.authority.base, req->input.authority.len, p->origins, p->norigins,
+                           p->any_origin))
         return send_error(req, 403, "Forbidden", "cross-origin WebSocket handshake refused");
     uint64_t resume_after = 0;
     if (req->query_at != SIZE_MAX &&

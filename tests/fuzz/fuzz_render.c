@@ -56,8 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out_story(player, text);
     size_t mark1 = player->out.len;
     out_story(player, text);
-    FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 &&
-                   memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
+    FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 && memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
                "a story text rendered differently the second time");
     player_flush(player); /* emits through fuzz_emit, which checks the frame */
     free(text);

@@ -425,7 +425,7 @@ frames_queued_together_leave_in_one_write(void **unused)
     int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
     wsmsg_t *msg = malloc(sizeof(*msg));
     assert_int_equal(ws_read(m, fd, msg, 2000), 0); /* connected */
-    mock_host_run(m, 20);                            /* let that write complete */
+    mock_host_run(m, 20);                           /* let that write complete */
     long long before = write_syscalls();
     if (before < 0) {
         free(msg);
