@@ -5,6 +5,7 @@
  * in commands.c; the verb table is there too, so adding a command is one row.
  */
 #include "parser.h"
+#include "utf8.h"
 
 #include <strings.h>
 
@@ -24,41 +25,6 @@ is_article(const char *w)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at u (1-4), or 0 if it is not one.
- * Strict, as JSON and jansson require: no overlong forms, no surrogates
- * (U+D800-DFFF), nothing above U+10FFFF (RFC 3629, table 3-7 of Unicode). */
-static int
-utf8_seq_len(const unsigned char *u)
-{
-    unsigned char c = u[0];
-    if (c < 0x80)
-        return 1;
-    unsigned char lo = 0x80, hi = 0xbf;
-    int n;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else
-        return 0;
-    if (u[1] < lo || u[1] > hi)
-        return 0;
-    for (int i = 2; i < n; i++)
-        if ((u[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 /* Replace bytes that are not valid UTF-8 with '?': the frame is JSON, and a
  * JSON string must be valid UTF-8.  s holds len bytes and a NUL after them
  * (a sequence cut short by it is invalid).  ASCII, nearly all of a story's
@@ -74,7 +40,7 @@ fix_utf8n(char *s, size_t len)
             u += 8;
             continue;
         }
-        int n = utf8_seq_len(u);
+        size_t n = tale_utf8_seq_len(u, (size_t)(end - u));
         if (n == 0)
             *u++ = '?';
         else

@@ -13,6 +13,7 @@
  * error and writes the key cut short, without its closing quote.
  */
 #include "json_compact.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,42 +83,16 @@ out_putc(out_t *o, char c)
     return 0;
 }
 
-/* What a byte of a string asks of the writer. */
-enum { B_PLAIN, B_ESCAPE, B_LEAD2, B_LEAD3, B_LEAD4, B_BAD };
+/* What a byte of a string asks of the writer: nothing, an escape, or a
+ * check that it starts a well-formed UTF-8 sequence (utf8.h). */
+enum { B_PLAIN, B_ESCAPE, B_UTF8 };
 
-/* Lead bytes are those of well-formed UTF-8: 0xc0/0xc1 could only start an
- * overlong form, 0xf5 and up only code points above U+10FFFF. */
 static const unsigned char byte_class[256] = {
-    [0x00 ... 0x1f] = B_ESCAPE, ['"'] = B_ESCAPE,          ['\\'] = B_ESCAPE,         [0x80 ... 0xc1] = B_BAD,
-    [0xc2 ... 0xdf] = B_LEAD2,  [0xe0 ... 0xef] = B_LEAD3, [0xf0 ... 0xf4] = B_LEAD4, [0xf5 ... 0xff] = B_BAD,
+    [0x00 ... 0x1f] = B_ESCAPE,
+    ['"'] = B_ESCAPE,
+    ['\\'] = B_ESCAPE,
+    [0x80 ... 0xff] = B_UTF8,
 };
-
-/* The length of the UTF-8 sequence at p whose lead byte is of class cls, or
- * 0 when it is not well formed.  The rules are jansson's (no overlong form,
- * no surrogate, nothing above U+10FFFF), which all show in the range of the
- * second byte (RFC 3629, section 4). */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t avail, int cls)
-{
-    size_t k = (size_t)(cls - B_LEAD2) + 2;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (avail < k)
-        return 0;
-    if (p[0] == 0xe0)
-        lo = 0xa0;
-    else if (p[0] == 0xed)
-        hi = 0x9f;
-    else if (p[0] == 0xf0)
-        lo = 0x90;
-    else if (p[0] == 0xf4)
-        hi = 0x8f;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return k;
-}
 
 /* Nonzero when one of the eight bytes in x is below 0x20, '"', '\\' or
  * 0x80 and up, i.e. not one to copy blindly.  These are the has-less and
@@ -198,7 +173,7 @@ put_string(out_t *o, const char *s, size_t n)
             o->len += escape_byte(o->buf + o->len, *p);
             run = ++p;
         } else {
-            size_t k = cls == B_BAD ? 0 : utf8_seq_len(p, (size_t)(end - p), cls);
+            size_t k = tale_utf8_seq_len(p, (size_t)(end - p));
             if (k == 0)
                 return -1;
             p += k;
