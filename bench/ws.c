@@ -5,7 +5,7 @@
  *
  * Why not the event API for reading too: it checks every byte of a text
  * message against a UTF-8 decoder and copies the message into a fresh
- * allocation, about 2 us per 500-byte answer here.  That is client work, and
+ * allocation, 1-2 us per 500-byte answer here.  That is client work, and
  * tcp-ref's client does none of it, so it would be charged to the host in
  * every ratio.  The frame API still checks the framing (and tells a protocol
  * error); the strict UTF-8 check belongs to the integration tests, which use
