@@ -25,6 +25,22 @@ int bench_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns);
 /* Wait until fd is readable or the deadline passes: 1 readable, 0 timeout, -1 error. */
 int bench_wait_readable(int fd, uint64_t deadline_ns);
 
+/* ---- a growable byte buffer, kept NUL-terminated after its bytes ---- */
+typedef struct bench_buf {
+    char *p;
+    size_t len, cap;
+} bench_buf_t;
+/* Append n bytes.  -1 when out of memory or when the buffer would have to
+ * grow past max bytes (SIZE_MAX: no limit). */
+int bench_buf_append(bench_buf_t *b, const void *d, size_t n, size_t max);
+/* Drop the first n bytes. */
+void bench_buf_consume(bench_buf_t *b, size_t n);
+
+/* ---- HTTP ---- */
+/* The value of header `name` in a response head ("\r\nname:", any case),
+ * without surrounding blanks, into out.  0, or -1 when it is absent. */
+int bench_http_header(const char *head, const char *name, char *out, size_t outlen);
+
 /* ---- statistics over latency samples (ns) ---- */
 typedef struct bench_stats {
     size_t n;

@@ -15,61 +15,8 @@
 #define HEAD_MAX 8192
 #define EVENT_MAX (4u << 20) /* one event larger than this is a server bug: fail the stream */
 
-/* ---- shared helpers ---- */
-
-static int
-header_value(const char *head, const char *name, char *out, size_t outlen)
-{
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    const char *p = strcasestr(head, pat);
-    if (p == NULL)
-        return -1;
-    p += strlen(pat);
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = strcspn(p, "\r\n");
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return 0;
-}
-
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf_t;
-
-static int
-buf_append(buf_t *b, const char *d, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (cap > EVENT_MAX * 2)
-            return -1;
-        char *np = realloc(b->p, cap);
-        if (np == NULL)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static void
-buf_consume(buf_t *b, size_t n)
-{
-    memmove(b->p, b->p + n, b->len - n);
-    b->len -= n;
-    if (b->p)
-        b->p[b->len] = '\0';
-}
+/* Buffers grow to at most this: one event larger than EVENT_MAX is a server bug. */
+#define BUF_MAX (EVENT_MAX * 2)
 
 /* ---- the event stream ---- */
 
@@ -79,9 +26,9 @@ struct bench_sse {
     /* dechunking: bytes left in the current chunk, or -1 while reading a size line */
     long long chunk_left;
     int need_crlf;
-    buf_t raw;  /* received, not yet dechunked */
-    buf_t body; /* dechunked, not yet parsed into events */
-    buf_t data; /* the current event's data lines */
+    bench_buf_t raw;  /* received, not yet dechunked */
+    bench_buf_t body; /* dechunked, not yet parsed into events */
+    bench_buf_t data; /* the current event's data lines */
     char event[64];
     bench_sse_event_cb cb;
     void *ud;
@@ -122,13 +69,13 @@ parse_events(bench_sse_t *s)
             val++, vl--;
         if (fl == 4 && memcmp(line, "data", 4) == 0) {
             if (s->data.len > 0)
-                buf_append(&s->data, "\n", 1);
-            buf_append(&s->data, val, vl);
+                bench_buf_append(&s->data, "\n", 1, BUF_MAX);
+            bench_buf_append(&s->data, val, vl, BUF_MAX);
         } else if (fl == 5 && memcmp(line, "event", 5) == 0) {
             snprintf(s->event, sizeof(s->event), "%.*s", (int)vl, val);
         }
     }
-    buf_consume(&s->body, off);
+    bench_buf_consume(&s->body, off);
 }
 
 /* Move what can be dechunked from raw into body.  -1 on a malformed stream or its end. */
@@ -136,7 +83,7 @@ static int
 dechunk(bench_sse_t *s)
 {
     if (!s->chunked) {
-        if (buf_append(&s->body, s->raw.p, s->raw.len) != 0)
+        if (bench_buf_append(&s->body, s->raw.p, s->raw.len, BUF_MAX) != 0)
             return -1;
         s->raw.len = 0;
         return 0;
@@ -162,7 +109,7 @@ dechunk(bench_sse_t *s)
         if (avail == 0)
             break;
         size_t take = avail < (size_t)s->chunk_left ? avail : (size_t)s->chunk_left;
-        if (buf_append(&s->body, s->raw.p + off, take) != 0)
+        if (bench_buf_append(&s->body, s->raw.p + off, take, BUF_MAX) != 0)
             return -1;
         off += take;
         s->chunk_left -= (long long)take;
@@ -171,7 +118,7 @@ dechunk(bench_sse_t *s)
             s->need_crlf = 1;
         }
     }
-    buf_consume(&s->raw, off);
+    bench_buf_consume(&s->raw, off);
     return 0;
 }
 
@@ -220,7 +167,7 @@ bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud,
             snprintf(err, errlen, "read stream answer: %s", strerror(errno));
             goto err;
         }
-        buf_append(&s->raw, tmp, (size_t)r);
+        bench_buf_append(&s->raw, tmp, (size_t)r, BUF_MAX);
         eoh = memmem(s->raw.p, s->raw.len, "\r\n\r\n", 4);
     }
     size_t hl = (size_t)(eoh - s->raw.p) + 4;
@@ -231,12 +178,12 @@ bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud,
         goto err;
     }
     char v[512];
-    if (header_value(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked"))
+    if (bench_http_header(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked"))
         s->chunked = 1;
-    if (header_value(head, "Set-Cookie", v, sizeof(v)) == 0)
+    if (bench_http_header(head, "Set-Cookie", v, sizeof(v)) == 0)
         snprintf(s->cookie, sizeof(s->cookie), "%.*s", (int)strcspn(v, ";"), v);
     free(head);
-    buf_consume(&s->raw, hl);
+    bench_buf_consume(&s->raw, hl);
     if (dechunk(s) != 0) {
         snprintf(err, errlen, "stream ended at once");
         goto err;
@@ -269,7 +216,7 @@ bench_sse_read(bench_sse_t *s)
         return -1;
     if (r < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    if (buf_append(&s->raw, tmp, (size_t)r) != 0 || dechunk(s) != 0)
+    if (bench_buf_append(&s->raw, tmp, (size_t)r, BUF_MAX) != 0 || dechunk(s) != 0)
         return -1;
     parse_events(s);
     return 1;
@@ -292,7 +239,7 @@ bench_sse_close(bench_sse_t *s)
 struct bench_http {
     int fd;
     uint16_t port;
-    buf_t in;
+    bench_buf_t in;
 };
 
 bench_http_t *
@@ -331,7 +278,7 @@ bench_http_post(bench_http_t *h, const char *path, const char *cookie, const cha
 
 /* Length of the first complete response in b, or 0 if incomplete; status into *status. */
 static size_t
-response_complete(const buf_t *b, int *status)
+response_complete(const bench_buf_t *b, int *status)
 {
     if (b->len < 12)
         return 0;
@@ -342,11 +289,11 @@ response_complete(const buf_t *b, int *status)
     *status = atoi(b->p + 9);
     char head[HEAD_MAX], v[64];
     snprintf(head, sizeof(head), "%.*s", (int)(hl - 2), b->p);
-    if (header_value(head, "Content-Length", v, sizeof(v)) == 0) {
+    if (bench_http_header(head, "Content-Length", v, sizeof(v)) == 0) {
         size_t cl = strtoull(v, NULL, 10);
         return b->len >= hl + cl ? hl + cl : 0;
     }
-    if (header_value(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked")) {
+    if (bench_http_header(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked")) {
         /* Small answers: complete once the last-chunk marker arrived. */
         const char *body = b->p + hl;
         size_t bl = b->len - hl;
@@ -364,7 +311,7 @@ bench_http_read_response(bench_http_t *h, int *status)
     size_t n;
     for (;;) {
         if ((n = response_complete(&h->in, status)) > 0) {
-            buf_consume(&h->in, n);
+            bench_buf_consume(&h->in, n);
             return 1;
         }
         char tmp[16384];
@@ -373,7 +320,7 @@ bench_http_read_response(bench_http_t *h, int *status)
             return -1;
         if (r < 0)
             return errno == EAGAIN || errno == EINTR ? 0 : -1;
-        if (buf_append(&h->in, tmp, (size_t)r) != 0)
+        if (bench_buf_append(&h->in, tmp, (size_t)r, BUF_MAX) != 0)
             return -1;
     }
 }

@@ -258,3 +258,56 @@ bench_proc_cpu_ticks(pid_t pid)
         return -1;
     return (long long)(ut + st);
 }
+
+/* ---- buffers and HTTP heads ---- */
+
+int
+bench_buf_append(bench_buf_t *b, const void *d, size_t n, size_t max)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if (cap > max)
+            return -1;
+        char *np = realloc(b->p, cap);
+        if (np == NULL)
+            return -1;
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+void
+bench_buf_consume(bench_buf_t *b, size_t n)
+{
+    memmove(b->p, b->p + n, b->len - n);
+    b->len -= n;
+    if (b->p)
+        b->p[b->len] = '\0';
+}
+
+int
+bench_http_header(const char *head, const char *name, char *out, size_t outlen)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s:", name);
+    const char *p = strcasestr(head, pat);
+    if (p == NULL)
+        return -1;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "\r\n");
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}

@@ -31,8 +31,7 @@ struct bench_ws {
     wslay_event_context_ptr ctx;  /* sending */
     wslay_frame_context_ptr rctx; /* receiving */
     /* The message being received (fragments joined) and the frame being read. */
-    uint8_t *msg;
-    size_t msg_len, msg_cap;
+    bench_buf_t msg;
     int msg_opcode;      /* of the message's first frame; 0: none in progress */
     uint64_t frame_left; /* payload bytes of the current frame still to come */
     int frame_opcode, frame_fin;
@@ -49,8 +48,7 @@ struct bench_ws {
     char cookie[256];
     /* wslay hands a frame over in pieces (header, then payload): gather them
      * and write once, as a browser does, so a frame is one TCP segment. */
-    uint8_t *obuf;
-    size_t olen, ocap;
+    bench_buf_t out;
     /* One recv per pump, after poll said readable, as tcp-ref's client does:
      * reading again until EAGAIN would charge the host for a syscall that is
      * the client's own. */
@@ -107,20 +105,10 @@ static ssize_t
 on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data)
 {
     bench_ws_t *ws = user_data;
-    if (ws->olen + len > ws->ocap) {
-        size_t cap = ws->ocap ? ws->ocap : 4096;
-        while (cap < ws->olen + len)
-            cap *= 2;
-        uint8_t *nb = realloc(ws->obuf, cap);
-        if (nb == NULL) {
-            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-            return -1;
-        }
-        ws->obuf = nb;
-        ws->ocap = cap;
+    if (bench_buf_append(&ws->out, data, len, SIZE_MAX) != 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
     }
-    memcpy(ws->obuf + ws->olen, data, len);
-    ws->olen += len;
     return (ssize_t)len;
 }
 
@@ -130,8 +118,8 @@ ws_flush(bench_ws_t *ws, uint64_t deadline_ns)
 {
     if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
         return -1;
-    int rc = ws->olen ? bench_write_all(ws->fd, ws->obuf, ws->olen, deadline_ns) : 0;
-    ws->olen = 0;
+    int rc = ws->out.len ? bench_write_all(ws->fd, ws->out.p, ws->out.len, deadline_ns) : 0;
+    ws->out.len = 0;
     return rc;
 }
 
@@ -145,24 +133,6 @@ on_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user_dat
         ws->rng ^= ws->rng << 17;
         buf[i] = (uint8_t)ws->rng;
     }
-    return 0;
-}
-
-static int
-append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *data, size_t n)
-{
-    if (*len + n > *cap) {
-        size_t c = *cap ? *cap : 4096;
-        while (c < *len + n)
-            c *= 2;
-        uint8_t *nb = realloc(*buf, c);
-        if (nb == NULL)
-            return -1;
-        *buf = nb;
-        *cap = c;
-    }
-    memcpy(*buf + *len, data, n);
-    *len += n;
     return 0;
 }
 
@@ -186,8 +156,8 @@ on_frame(bench_ws_t *ws)
     default:
         if (ws->frame_fin) {
             if (ws->msg_opcode == WSLAY_TEXT_FRAME && ws->cb != NULL)
-                ws->cb(ws->ud, (const char *)ws->msg, ws->msg_len);
-            ws->msg_len = 0;
+                ws->cb(ws->ud, ws->msg.p, ws->msg.len);
+            ws->msg.len = 0;
             ws->msg_opcode = 0;
         }
         break;
@@ -226,7 +196,7 @@ read_frames(bench_ws_t *ws)
         if (ws->frame_opcode >= 0x8) {
             memcpy(ws->ctl + ws->ctl_len, io.data, io.data_length);
             ws->ctl_len += io.data_length;
-        } else if (append(&ws->msg, &ws->msg_len, &ws->msg_cap, io.data, io.data_length) != 0) {
+        } else if (bench_buf_append(&ws->msg, io.data, io.data_length, SIZE_MAX) != 0) {
             return -1;
         }
         if (ws->frame_left == 0)
@@ -234,28 +204,6 @@ read_frames(bench_ws_t *ws)
         if (ws->failed)
             return -1;
     }
-}
-
-/* Header value after "\r\nname:" (case-insensitive), trimmed, into out. */
-static int
-header_value(const char *head, const char *name, char *out, size_t outlen)
-{
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    const char *p = strcasestr(head, pat);
-    if (p == NULL)
-        return -1;
-    p += strlen(pat);
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = strcspn(p, "\r\n");
-    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-        n--;
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return 0;
 }
 
 /* Keep only the "tale_session=<token>" pair of a Set-Cookie value. */
@@ -350,18 +298,18 @@ bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_
     size_t hdr_len = (size_t)(eoh - head) + 4;
     memcpy(ws->pre, head + hdr_len, hl - hdr_len);
     ws->pre_len = hl - hdr_len;
-    eoh[2] = '\0'; /* keep the last header's \r\n for header_value */
+    eoh[2] = '\0'; /* keep the last header's \r\n for bench_http_header */
 
     if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
         snprintf(err, errlen, "upgrade refused: %.*s", (int)strcspn(head, "\r\n"), head);
         goto err;
     }
     char accept[128], setc[512];
-    if (header_value(head, "Sec-WebSocket-Accept", accept, sizeof(accept)) != 0 || strcmp(accept, expect) != 0) {
+    if (bench_http_header(head, "Sec-WebSocket-Accept", accept, sizeof(accept)) != 0 || strcmp(accept, expect) != 0) {
         snprintf(err, errlen, "bad Sec-WebSocket-Accept (want %s)", expect);
         goto err;
     }
-    if (header_value(head, "Set-Cookie", setc, sizeof(setc)) == 0)
+    if (bench_http_header(head, "Set-Cookie", setc, sizeof(setc)) == 0)
         cookie_pair(setc, ws->cookie, sizeof(ws->cookie));
     else if (cookie)
         snprintf(ws->cookie, sizeof(ws->cookie), "%s", cookie);
@@ -440,7 +388,7 @@ bench_ws_close(bench_ws_t *ws)
     wslay_event_context_free(ws->ctx);
     wslay_frame_context_free(ws->rctx);
     close(ws->fd);
-    free(ws->msg);
-    free(ws->obuf);
+    free(ws->msg.p);
+    free(ws->out.p);
     free(ws);
 }

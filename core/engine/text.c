@@ -298,7 +298,7 @@ story_html_free(tale_world_t *w)
     w->story_html_cap = w->story_html_n = w->story_html_bytes = 0;
 }
 
-static void render_story(tale_player_t *p, const char *text);
+static void render_story(tale_player_t *p, const char *text, size_t n);
 
 void
 out_story(tale_player_t *p, const char *text)
@@ -314,7 +314,7 @@ out_story(tale_player_t *p, const char *text)
         return;
     }
     size_t mark = p->out.len;
-    render_story(p, text);
+    render_story(p, text, n);
     size_t len = p->out.len - mark;
     if (e == NULL || (e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
         p->w->story_html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
@@ -336,11 +336,11 @@ out_story(tale_player_t *p, const char *text)
     *e = (struct story_html){text, src, n, html, len, strstr(text, "<clear>") != NULL};
 }
 
-/* Story text as HTML paragraphs, appended to the player's output. */
+/* Story text (n bytes) as HTML paragraphs, appended to the player's output. */
 static void
-render_story(tale_player_t *p, const char *text)
+render_story(tale_player_t *p, const char *text, size_t n)
 {
-    size_t n = strlen(text), i = 0;
+    size_t i = 0;
     while (i < n) {
         /* skip blank lines, then take lines up to the next blank one */
         const char *nl = memchr(text + i, '\n', n - i);
