@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +29,30 @@
 #define DEFAULT_SESSION_IDLE_MS (30 * 60 * 1000)
 #define DEFAULT_INPUT_RATE 20
 #define DEFAULT_INPUT_BURST 40
+#define DEFAULT_MAX_SESSIONS_PER_ADDRESS 16
+#define DEFAULT_NEW_SESSIONS_PER_MINUTE 30
+#define DEFAULT_SEAT_IDLE_MS (60 * 60 * 1000)
 /* Counts above this are typos, not capacity plans (and stay well inside int). */
 #define MAX_COUNT 1000000
 #define MAX_PLUGIN_NAME 64
 
-static const char *const top_keys[] = {"mode",      "story",  "data_dir",    "autosave", "tick", "log_level",
-                                       "listeners", "limits", "plugin_path", "plugins",  NULL};
+static const char *const top_keys[] = {"mode",       "story",         "data_dir",        "autosave",        "tick",
+                                       "log_level",  "listeners",     "limits",          "plugin_path",     "plugins",
+                                       "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies", NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
-static const char *const limit_keys[] = {
-    "max_request_body", "max_connections", "max_sessions", "session_backlog", "max_input", "session_idle",
-    "input_rate",       "input_burst",     NULL};
+static const char *const limit_keys[] = {"max_request_body",
+                                         "max_connections",
+                                         "max_sessions",
+                                         "session_backlog",
+                                         "max_input",
+                                         "session_idle",
+                                         "input_rate",
+                                         "input_burst",
+                                         "max_sessions_per_address",
+                                         "new_sessions_per_minute",
+                                         "seat_idle",
+                                         NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
 /* Everything one parse step needs; err/errlen are the caller's buffer. */
@@ -349,11 +363,121 @@ parse_limits(struct parse *p, yaml_node_t *root)
         tale_yaml_int(p->y, m, "input_rate", 0, DEFAULT_INPUT_RATE, 0, MAX_COUNT, &rate, p->err, p->errlen) != 0 ||
         tale_yaml_int(p->y, m, "input_burst", 0, DEFAULT_INPUT_BURST, 1, MAX_COUNT, &burst, p->err, p->errlen) != 0)
         return -1;
+    int64_t per_addr, per_minute;
+    if (tale_yaml_int(p->y, m, "max_sessions_per_address", 0, DEFAULT_MAX_SESSIONS_PER_ADDRESS, 0, MAX_COUNT, &per_addr, p->err,
+                      p->errlen) != 0 ||
+        tale_yaml_int(p->y, m, "new_sessions_per_minute", 0, DEFAULT_NEW_SESSIONS_PER_MINUTE, 0, MAX_COUNT, &per_minute, p->err,
+                      p->errlen) != 0 ||
+        tale_yaml_duration_ms(p->y, m, "seat_idle", 0, DEFAULT_SEAT_IDLE_MS, &c->limits.seat_idle_ms, p->err, p->errlen) != 0)
+        return -1;
+    c->limits.max_sessions_per_address = (uint64_t)per_addr;
+    c->limits.new_sessions_per_minute = (uint64_t)per_minute;
     c->limits.input_rate = (uint64_t)rate;
     c->limits.input_burst = (uint64_t)burst;
     c->limits.max_connections = (uint64_t)conns;
     c->limits.max_sessions = (uint64_t)sessions;
     return 0;
+}
+
+/* A string list copied out of the YAML document (NULL-terminated). */
+static int
+dup_list(struct parse *p, yaml_node_t *root, const char *key, char ***out, size_t *n)
+{
+    const char **list;
+    size_t len = 0;
+    if (tale_yaml_string_list(p->y, root, key, &list, &len, p->err, p->errlen) != 0)
+        return -1;
+    if (list == NULL)
+        return 0;
+    yaml_node_t *at = tale_yaml_get(p->y, root, key, NULL);
+    int rc = 0;
+    if ((*out = calloc(len + 1, sizeof(**out))) == NULL) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        if (((*out)[i] = dup_or_oom(p, at, list[i])) == NULL)
+            rc = -1;
+        else
+            *n = i + 1; /* what the config's free() must release */
+    }
+    free(list);
+    return rc;
+}
+
+/* The node of item i of a list key (the key's own node for a lone scalar). */
+static yaml_node_t *
+list_item(struct parse *p, yaml_node_t *root, const char *key, size_t i)
+{
+    yaml_node_t *at = tale_yaml_get(p->y, root, key, NULL);
+    if (at != NULL && at->type == YAML_SEQUENCE_NODE)
+        return yaml_document_get_node(&p->y->doc, at->data.sequence.items.start[i]);
+    return at;
+}
+
+/* seat_claim, allowed_hosts, allowed_origins, trusted_proxies. */
+static int
+parse_access(struct parse *p, yaml_node_t *root)
+{
+    tale_config_t *c = p->c;
+    const char *claim;
+    if (tale_yaml_string(p->y, root, "seat_claim", 0, "auto", &claim, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(claim, "key") == 0) {
+        c->seat_claim = TALE_SEAT_CLAIM_KEY;
+    } else if (strcmp(claim, "first") == 0) {
+        c->seat_claim = TALE_SEAT_CLAIM_FIRST;
+    } else if (strcmp(claim, "auto") == 0) {
+        c->seat_claim = TALE_SEAT_CLAIM_AUTO;
+    } else {
+        tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "seat_claim", NULL), p->err, p->errlen,
+                       "expected 'auto', 'key' or 'first' for 'seat_claim', got '%s'", claim);
+        return -1;
+    }
+    if (dup_list(p, root, "allowed_hosts", &c->allowed_hosts, &c->n_allowed_hosts) != 0 ||
+        dup_list(p, root, "allowed_origins", &c->allowed_origins, &c->n_allowed_origins) != 0)
+        return -1;
+    char **proxies = NULL;
+    size_t n = 0;
+    int rc = dup_list(p, root, "trusted_proxies", &proxies, &n);
+    if (n > 0 && (c->trusted_proxies = calloc(n, sizeof(*c->trusted_proxies))) == NULL) {
+        tale_yaml_errf(p->y, list_item(p, root, "trusted_proxies", 0), p->err, p->errlen, "out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (tale_cidr_parse(&c->trusted_proxies[i], proxies[i]) != 0) {
+            tale_yaml_errf(p->y, list_item(p, root, "trusted_proxies", i), p->err, p->errlen,
+                           "expected an IP address or range (like 127.0.0.1, ::1 or 10.0.0.0/8) in 'trusted_proxies', got '%s'",
+                           proxies[i]);
+            rc = -1;
+        } else {
+            c->n_trusted_proxies = i + 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(proxies[i]);
+    free(proxies);
+    return rc;
+}
+
+/* auto: a key when any listener can be reached from another machine, the
+ * first visitor otherwise (a game played on its own machine). */
+static void
+resolve_seat_claim(tale_config_t *c)
+{
+    if (c->seat_claim != TALE_SEAT_CLAIM_AUTO)
+        return;
+    c->seat_claim = TALE_SEAT_CLAIM_FIRST;
+    for (size_t i = 0; i < c->n_listeners; i++) {
+        tale_addr_t a;
+        const char *h = c->listeners[i].host;
+        int loopback = strcmp(h, "localhost") == 0 ||
+                       (tale_addr_parse(&a, h, strlen(h)) == 0 &&
+                        ((a.family == AF_INET && a.bytes[0] == 127) ||
+                         (a.family == AF_INET6 && memcmp(a.bytes, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0)));
+        if (!loopback)
+            c->seat_claim = TALE_SEAT_CLAIM_KEY;
+    }
 }
 
 static int
@@ -572,9 +696,10 @@ tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *e
         tale_yaml_bool(&c->yaml, root, "autosave", 0, 1, &c->autosave, err, errlen) != 0 ||
         tale_yaml_duration_ms(&c->yaml, root, "tick", 0, DEFAULT_TICK_MS, &c->tick_ms, err, errlen) != 0 ||
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
-        parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_plugin_path(&p, root) != 0 ||
-        parse_plugins(&p, root, extra_plugin_dirs) != 0)
+        parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
+        parse_plugin_path(&p, root) != 0 || parse_plugins(&p, root, extra_plugin_dirs) != 0)
         goto fail;
+    resolve_seat_claim(c);
     return c;
 
 fail:
@@ -602,6 +727,13 @@ tale_config_free(tale_config_t *c)
     for (size_t i = 0; i < c->n_plugin_path; i++)
         free(c->plugin_path[i]);
     free(c->plugin_path);
+    for (size_t i = 0; i < c->n_allowed_hosts; i++)
+        free(c->allowed_hosts[i]);
+    free(c->allowed_hosts);
+    for (size_t i = 0; i < c->n_allowed_origins; i++)
+        free(c->allowed_origins[i]);
+    free(c->allowed_origins);
+    free(c->trusted_proxies);
     free(c->story);
     free(c->data_dir);
     free(c->dir);

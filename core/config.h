@@ -5,6 +5,7 @@
 #ifndef TALE_CONFIG_H
 #define TALE_CONFIG_H
 
+#include "addr.h"
 #include "yaml_doc.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,13 @@ typedef struct tale_conf_plugin {
     yaml_node_t *config; /* the plugin's own subtree (a mapping), or NULL */
     yaml_node_t *node;   /* the list entry, for located errors */
 } tale_conf_plugin_t;
+
+/* IF mode: who gets the single seat when no seat cookie names it. */
+enum tale_seat_claim {
+    TALE_SEAT_CLAIM_KEY = 0, /* only a visitor with the one-time key printed on the console */
+    TALE_SEAT_CLAIM_FIRST,   /* the first visitor while the seat is free; the key takes it back */
+    TALE_SEAT_CLAIM_AUTO,    /* as written in the config: resolved to KEY or FIRST at load */
+};
 
 typedef struct tale_config {
     char *file;  /* path as given */
@@ -51,7 +59,20 @@ typedef struct tale_config {
         uint64_t session_idle_ms;  /* a detached MUD session is reaped after this (default 30m) */
         uint64_t input_rate;       /* commands per second a session may sustain (default 20; 0: no limit) */
         uint64_t input_burst;      /* commands a session may send at once (default 40) */
+        /* per client address (0: no limit) */
+        uint64_t max_sessions_per_address; /* open seats (default 16) */
+        uint64_t new_sessions_per_minute;  /* seats created, a token bucket of this size (default 30) */
+        uint64_t seat_idle_ms;             /* an attached seat with no input for this long is closed (default 1h; 0: never) */
     } limits;
+
+    /* Who may reach the game (docs/SECURITY.md, "Threat model"). */
+    int seat_claim;           /* enum tale_seat_claim: how the IF seat is taken */
+    char **allowed_hosts;     /* Host names answered besides IP literals and localhost ("*": any) */
+    size_t n_allowed_hosts;
+    char **allowed_origins;   /* Origins allowed besides the request's own ("*": any) */
+    size_t n_allowed_origins;
+    tale_cidr_t *trusted_proxies; /* peers whose X-Forwarded-For / Forwarded name the client */
+    size_t n_trusted_proxies;
 
     char **plugin_path; /* absolute folders, searched in order */
     size_t n_plugin_path;

@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "host.h"
 #include "log.h"
+#include "peers.h"
 #include "session.h"
 #include <getopt.h>
 #include <libgen.h>
@@ -107,13 +108,16 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
     tale_info("host", "story '%s' %s by %s (%s mode)", meta->name, meta->version, meta->author,
               h->cfg->mode == TALE_MODE_IF ? "IF" : "MUD");
 
-    if (tale_server_init(h) != 0 || (h->sessions = tale_sessions_new(h)) == NULL)
+    if (tale_server_init(h) != 0 || (h->peers = tale_peers_new()) == NULL || (h->sessions = tale_sessions_new(h)) == NULL)
         return -1;
     if (tale_plugins_load(h) != 0 || tale_plugins_start(h) != 0 || tale_plugins_register_mounts(h) != 0)
         return -1;
     if (check_only)
         return 0;
-    return tale_server_listen(h);
+    if (tale_server_listen(h) != 0)
+        return -1;
+    tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
+    return 0;
 }
 
 /* Undo host_setup in the order h2o needs (H2O-NOTES 9). */
@@ -128,6 +132,8 @@ host_teardown(tale_host_t *h)
     if (h->loop != NULL)
         tale_server_free(h);
     tale_plugins_unload(h);
+    tale_peers_free(h->peers);
+    h->peers = NULL;
     if (h->world != NULL)
         tale_world_free(h->world);
     if (h->cfg != NULL)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 typedef struct tale_sessions tale_sessions_t;
+typedef struct tale_peers tale_peers_t;
 
 /* One loaded plugin; the opaque tale_plugin_t of the SDK. */
 struct tale_plugin {
@@ -66,6 +67,7 @@ typedef struct tale_host {
 
     tale_world_t *world;
     tale_sessions_t *sessions;
+    tale_peers_t *peers; /* per-client-address counters (peers.h) */
     tale_story_info_t story_info;
 
     h2o_socket_t *signal_sock;

@@ -5,6 +5,7 @@
  */
 #include "host.h"
 #include "log.h"
+#include "access.h"
 #include "session.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -179,6 +180,47 @@ api_session_get(tale_plugin_t *self, const char *cookie, size_t len, unsigned fl
     return tale_session_get(self->host->sessions, cookie, len, flags, set_cookie);
 }
 
+/* A request struct from a plugin: at least as large as ABI 1.2's. */
+static int
+request_usable(const tale_request_t *rq)
+{
+    return rq != NULL && rq->size >= offsetof(tale_request_t, flags) + sizeof(rq->flags);
+}
+
+static int
+api_session_open(tale_plugin_t *self, const tale_request_t *rq, tale_session_t **out, char set_cookie[TALE_SET_COOKIE_MAX],
+                 const char **error)
+{
+    static const char *unused;
+    if (error == NULL)
+        error = &unused;
+    *out = NULL;
+    if (set_cookie != NULL)
+        set_cookie[0] = '\0';
+    if (!request_usable(rq)) {
+        *error = "internal error: the transport passed no request";
+        return 500;
+    }
+    if (self->host->sessions == NULL) {
+        *error = "the game is not running";
+        return 503;
+    }
+    return tale_session_open(self->host->sessions, rq, out, set_cookie, error);
+}
+
+static int
+api_request_check(tale_plugin_t *self, const tale_request_t *rq, const char **error)
+{
+    static const char *unused;
+    if (error == NULL)
+        error = &unused;
+    if (!request_usable(rq)) {
+        *error = "internal error: the transport passed no request";
+        return 500;
+    }
+    return tale_access_check(self->host->cfg, rq->host, rq->host_len, rq->origin, rq->origin_len, error);
+}
+
 static void
 api_free(void *p)
 {
@@ -219,4 +261,6 @@ const tale_host_api_t tale_host_api = {
     .session_last_seq = tale_session_last_seq,
     .free = api_free,
     .request_stop = api_request_stop,
+    .session_open = api_session_open,
+    .request_check = api_request_check,
 };

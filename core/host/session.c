@@ -5,8 +5,10 @@
  * hold in the backlog, hand the bytes to the attached transport.
  */
 #include "session.h"
+#include "access.h"
 #include "json_compact.h"
 #include "log.h"
+#include "peers.h"
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -36,17 +38,21 @@ struct tale_session {
     void *conn;
     uint64_t detached_at; /* loop time in ms; 0 while attached */
     int ending;           /* quit in progress: no new input */
-    json_t *last_text; /* the engine's newest text frame: its location snapshot rides on host-made frames */
+    json_t *last_text;    /* the engine's newest text frame: its location snapshot rides on host-made frames */
     /* input rate limit: a token bucket refilled at limits.input_rate/s */
     double tokens;
     uint64_t refilled_at, noticed_at;
+    uint64_t last_input_at; /* loop time of the last input or attach (limits.seat_idle) */
+    tale_peer_t *peer;      /* the client address that created the seat (per-address limits); may be NULL */
 };
 
 struct tale_sessions {
     tale_host_t *host;
     tale_session_t *first;
     size_t count;
-    tale_session_t *seat; /* IF mode: the one seat */
+    tale_session_t *seat;          /* IF mode: the one seat */
+    char claim_key[TOKEN_HEX + 1]; /* IF mode: the one-time key that takes the seat (printed on the console) */
+    char *claim_url;               /* where the key is shown: a listener's URL */
     h2o_timeout_t tick;
     h2o_timeout_entry_t tick_entry;
     int tick_inited;
@@ -259,6 +265,10 @@ session_destroy(tale_session_t *s, int code, const char *reason)
     while (s->head != NULL)
         drop_oldest(s);
     json_decref(s->last_text);
+    if (s->peer != NULL) {
+        s->peer->seats--;
+        tale_peers_release(ss->host->peers, s->peer);
+    }
     if (s->prev != NULL)
         s->prev->next = s->next;
     else
@@ -278,7 +288,39 @@ tale_sessions_new(tale_host_t *h)
     if (ss == NULL)
         return NULL;
     ss->host = h;
+    if (h->cfg->mode == TALE_MODE_IF && new_token(ss->claim_key) != 0) {
+        free(ss);
+        tale_error("session", "cannot create the seat's claim key");
+        return NULL;
+    }
     return ss;
+}
+
+/* Print where the IF seat is claimed.  Each key works once: after a claim a
+ * new one is made and printed again. */
+static void
+announce_claim_key(tale_sessions_t *ss)
+{
+    if (ss->host->cfg->mode != TALE_MODE_IF)
+        return;
+    if (ss->claim_url != NULL)
+        tale_info("session", "to take this game's seat, open %s/tale/?key=%s (a one-time key)", ss->claim_url, ss->claim_key);
+    else
+        tale_info("session", "the game's one-time seat key is %s", ss->claim_key);
+}
+
+const char *
+tale_sessions_claim_key(const tale_sessions_t *ss)
+{
+    return ss->claim_key;
+}
+
+void
+tale_sessions_announce(tale_sessions_t *ss, const char *base_url)
+{
+    free(ss->claim_url);
+    ss->claim_url = base_url != NULL ? strdup(base_url) : NULL;
+    announce_claim_key(ss);
 }
 
 int
@@ -305,6 +347,7 @@ tale_sessions_free(tale_sessions_t *ss, int code, const char *reason)
     tale_sessions_autosave(ss);
     while (ss->first != NULL)
         session_destroy(ss->first, code, reason);
+    free(ss->claim_url);
     free(ss);
 }
 
@@ -323,14 +366,26 @@ on_tick(h2o_timeout_entry_t *entry)
     tale_host_t *h = ss->host;
     tale_world_tick(h->world);
 
-    /* Reap MUD seats nobody came back to.  O(n) per tick; n <= max_sessions. */
-    if (h->cfg->mode == TALE_MODE_MUD) {
-        uint64_t now = now_ms(ss), idle = h->cfg->limits.session_idle_ms;
-        for (tale_session_t *s = ss->first, *next; s != NULL; s = next) {
-            next = s->next;
-            if (s->io == NULL && now - s->detached_at > idle) {
-                tale_info("session", "reaping a session idle for %llu s", (unsigned long long)(idle / 1000));
-                session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle");
+    /* Reap MUD seats nobody came back to, and close connections whose
+     * player has sent nothing for limits.seat_idle (a MUD seat goes with its
+     * connection; the IF seat stays for its player's return).  O(n) per
+     * tick; n <= max_sessions. */
+    uint64_t now = now_ms(ss), idle = h->cfg->limits.session_idle_ms, seat_idle = h->cfg->limits.seat_idle_ms;
+    for (tale_session_t *s = ss->first, *next; s != NULL; s = next) {
+        next = s->next;
+        if (h->cfg->mode == TALE_MODE_MUD && s->io == NULL && now - s->detached_at > idle) {
+            tale_info("session", "reaping a session idle for %llu s", (unsigned long long)(idle / 1000));
+            session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle");
+        } else if (seat_idle != 0 && s->io != NULL && now - s->last_input_at > seat_idle) {
+            tale_info("session", "closing a connection whose player sent nothing for %llu s (seat_idle)",
+                      (unsigned long long)(seat_idle / 1000));
+            if (h->cfg->mode == TALE_MODE_MUD) {
+                session_destroy(s, TALE_CLOSE_IDLE, "You were idle for too long.");
+            } else {
+                const tale_player_io_t *io = s->io;
+                void *conn = s->conn;
+                tale_session_detach(s, conn);
+                io->close(conn, TALE_CLOSE_IDLE, "You were idle for too long.");
             }
         }
     }
@@ -359,32 +414,205 @@ tale_sessions_stop_tick(tale_sessions_t *ss)
 
 /* ---- the API behind host->session_* ------------------------------------ */
 
+/* Take one new-seat token from the client's bucket (limits.new_sessions_per_minute). */
+static int
+take_seat_token(tale_sessions_t *ss, tale_peer_t *peer)
+{
+    uint64_t per_minute = ss->host->cfg->limits.new_sessions_per_minute, now = now_ms(ss);
+    if (per_minute == 0)
+        return 1;
+    if (peer->seat_refilled_ms == 0) {
+        peer->seat_tokens = (double)per_minute;
+    } else {
+        peer->seat_tokens += (double)(now - peer->seat_refilled_ms) * (double)per_minute / 60000.0;
+        if (peer->seat_tokens > (double)per_minute)
+            peer->seat_tokens = (double)per_minute;
+    }
+    peer->seat_refilled_ms = now != 0 ? now : 1;
+    if (peer->seat_tokens < 1.0)
+        return 0;
+    peer->seat_tokens -= 1.0;
+    return 1;
+}
+
+/* A new seat token for the IF seat: whoever held the old one loses it, and
+ * a connection attached with it is closed. */
+static int
+rotate_token(tale_session_t *s)
+{
+    char token[TOKEN_HEX + 1];
+    if (new_token(token) != 0)
+        return -1;
+    memcpy(s->token, token, sizeof(token));
+    if (s->io != NULL) {
+        const tale_player_io_t *io = s->io;
+        void *conn = s->conn;
+        tale_session_detach(s, conn);
+        io->close(conn, TALE_CLOSE_TAKEN_OVER, "The game's owner took the seat back with its key.");
+    }
+    return 0;
+}
+
+/* A request presenting the IF seat's one-time key: it gets the seat (a new
+ * one, or the existing one under a fresh token) and a new key is printed. */
+static int
+claim_seat(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t **out, const char **error)
+{
+    if (rq->claim_key_len != TOKEN_HEX || CRYPTO_memcmp(rq->claim_key, ss->claim_key, TOKEN_HEX) != 0) {
+        tale_warn("session", "refused a seat claim with a wrong or used key");
+        *error = "that key is not valid: each key works once; the server's console shows the current one";
+        return 403;
+    }
+    if (rq->flags & TALE_SESSION_PEEK)
+        return 0;
+    if (ss->seat != NULL) {
+        if (rotate_token(ss->seat) != 0) {
+            *error = "cannot make a session token";
+            return 503;
+        }
+        tale_info("session", "the seat was claimed with its key");
+    } else if ((ss->seat = session_create(ss)) == NULL) {
+        *error = "cannot create a seat";
+        return 503;
+    } else {
+        tale_info("session", "the seat was claimed with its key (new game)");
+    }
+    if (new_token(ss->claim_key) != 0)
+        tale_error("session", "cannot make a new claim key; the old one stays valid");
+    announce_claim_key(ss);
+    *out = ss->seat;
+    return 0;
+}
+
+/* No cookie names a seat and the request asks for one: IF seat rules, or a
+ * new MUD seat within the global and per-address limits. */
+static int
+new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *client, tale_session_t **out, const char **error)
+{
+    const tale_config_t *cfg = ss->host->cfg;
+    int peek = (rq->flags & TALE_SESSION_PEEK) != 0;
+    if (cfg->mode == TALE_MODE_IF) {
+        if (!(rq->flags & TALE_SESSION_TRUSTED)) {
+            if (ss->seat != NULL) {
+                *error = "someone else is playing this game; its owner can take the seat back with the key printed on the "
+                         "server's console";
+                return 403;
+            }
+            if (cfg->seat_claim == TALE_SEAT_CLAIM_KEY) {
+                *error = "this game is private: open the link with the key printed on the server's console";
+                return 403;
+            }
+        }
+        if (peek)
+            return 0;
+        if (ss->seat == NULL)
+            ss->seat = session_create(ss);
+        *out = ss->seat;
+        return *out != NULL ? 0 : 503;
+    }
+
+    if (ss->count >= cfg->limits.max_sessions) {
+        tale_warn("session", "refusing a new player: max_sessions (%llu) reached", (unsigned long long)cfg->limits.max_sessions);
+        *error = "no player seat is free";
+        return 503;
+    }
+    tale_peer_t *peer = client != NULL && client->family != 0 ? tale_peers_get(ss->host->peers, client) : NULL;
+    if (peer != NULL) {
+        char addr[TALE_ADDR_STRLEN];
+        uint64_t per_addr = cfg->limits.max_sessions_per_address;
+        if (per_addr != 0 && peer->seats >= per_addr) {
+            tale_addr_format(client, addr);
+            tale_warn("session", "refusing a new player from %s: max_sessions_per_address (%llu) reached", addr,
+                      (unsigned long long)per_addr);
+            *error = "too many players from your address";
+            tale_peers_release(ss->host->peers, peer);
+            return 429;
+        }
+        if (!peek && !take_seat_token(ss, peer)) {
+            tale_addr_format(client, addr);
+            tale_warn("session", "refusing a new player from %s: new_sessions_per_minute (%llu) reached", addr,
+                      (unsigned long long)cfg->limits.new_sessions_per_minute);
+            *error = "too many new players from your address; try again in a minute";
+            tale_peers_release(ss->host->peers, peer);
+            return 429;
+        }
+    }
+    if (peek) {
+        tale_peers_release(ss->host->peers, peer);
+        return 0;
+    }
+    tale_session_t *s = session_create(ss);
+    if (s == NULL) {
+        tale_peers_release(ss->host->peers, peer);
+        *error = "cannot create a seat";
+        return 503;
+    }
+    if (peer != NULL) {
+        s->peer = peer;
+        peer->seats++;
+    }
+    *out = s;
+    return 0;
+}
+
+int
+tale_session_open(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t **out, char set_cookie[TALE_SET_COOKIE_MAX],
+                  const char **error)
+{
+    const tale_config_t *cfg = ss->host->cfg;
+    static const char *unused;
+    if (error == NULL)
+        error = &unused;
+    *out = NULL;
+    *error = NULL;
+    if (set_cookie != NULL)
+        set_cookie[0] = '\0';
+    int status = tale_access_check(cfg, rq->host, rq->host_len, rq->origin, rq->origin_len, error);
+    if (status != 0)
+        return status;
+
+    tale_addr_t peer, client;
+    int have_client = rq->peer != NULL && tale_addr_from_sockaddr(&peer, rq->peer, (socklen_t)rq->peer_len) == 0;
+    if (have_client)
+        tale_addr_client(&client, &peer, cfg->trusted_proxies, cfg->n_trusted_proxies, rq->forwarded_for, rq->forwarded_for_len,
+                         rq->forwarded, rq->forwarded_len);
+
+    tale_session_t *s = NULL;
+    if (cfg->mode == TALE_MODE_IF && rq->claim_key != NULL && (rq->flags & TALE_SESSION_CREATE)) {
+        status = claim_seat(ss, rq, &s, error);
+        if (status != 0 || (rq->flags & TALE_SESSION_PEEK))
+            return status;
+    } else {
+        size_t tlen = 0;
+        const char *tok = tale_cookie_find(rq->cookie, rq->cookie_len, COOKIE_NAME, &tlen);
+        s = tok != NULL ? find_by_token(ss, tok, tlen) : NULL;
+        if (s != NULL || !(rq->flags & TALE_SESSION_CREATE)) {
+            *out = s;
+            return 0;
+        }
+        status = new_seat(ss, rq, have_client ? &client : NULL, &s, error);
+        if (status != 0 || s == NULL) {
+            if (status == 503 && *error == NULL)
+                *error = "no player seat is free";
+            return status;
+        }
+    }
+    /* Only the request that creates (or claims) a seat learns its token. */
+    if (set_cookie != NULL)
+        write_set_cookie(s, rq->flags, set_cookie);
+    *out = s;
+    return 0;
+}
+
+/* ABI 1.0/1.1 session_get: a cookie and flags, no Host/Origin/address. */
 tale_session_t *
 tale_session_get(tale_sessions_t *ss, const char *cookie, size_t len, unsigned flags, char set_cookie[TALE_SET_COOKIE_MAX])
 {
-    tale_host_t *h = ss->host;
-    if (set_cookie != NULL)
-        set_cookie[0] = '\0';
-    size_t tlen = 0;
-    const char *tok = tale_cookie_find(cookie, len, COOKIE_NAME, &tlen);
-    tale_session_t *s = tok != NULL ? find_by_token(ss, tok, tlen) : NULL;
-    if (s != NULL || !(flags & TALE_SESSION_CREATE))
-        return s;
-
-    if (h->cfg->mode == TALE_MODE_IF) {
-        if (ss->seat == NULL)
-            ss->seat = session_create(ss);
-        s = ss->seat;
-    } else {
-        if (ss->count >= h->cfg->limits.max_sessions) {
-            tale_warn("session", "refusing a new player: max_sessions (%llu) reached",
-                      (unsigned long long)h->cfg->limits.max_sessions);
-            return NULL;
-        }
-        s = session_create(ss);
-    }
-    if (s != NULL && set_cookie != NULL)
-        write_set_cookie(s, flags, set_cookie);
+    tale_request_t rq = {.size = sizeof(rq), .cookie = cookie, .cookie_len = len, .flags = flags & ~TALE_SESSION_PEEK};
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    if (tale_session_open(ss, &rq, &s, set_cookie, &error) != 0 && error != NULL)
+        tale_info("session", "no seat given: %s", error);
     return s;
 }
 
@@ -405,6 +633,7 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
     s->io = io;
     s->conn = conn;
     s->detached_at = 0;
+    s->last_input_at = now_ms(s->ss);
 
     /* A seq from the future means the client saw another run of the host:
      * give it everything we hold. */
@@ -471,7 +700,10 @@ take_input_token(tale_session_t *s)
 void
 tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
 {
-    if (s->ending || !take_input_token(s))
+    if (s->ending)
+        return;
+    s->last_input_at = now_ms(s->ss);
+    if (!take_input_token(s))
         return;
     /* The same answer whatever the transport: a NUL would silently cut the
      * command short in the engine's C strings (the sse plugin refuses it with

@@ -19,6 +19,15 @@ size_t tale_sessions_count(const tale_sessions_t *ss);
 /* Autosave now (IF mode, when enabled).  Returns 0 or -1 (logged). */
 int tale_sessions_autosave(tale_sessions_t *ss);
 
+/* Print the IF seat's claim link (IF mode) under the first listener's URL. */
+void tale_sessions_announce(tale_sessions_t *ss, const char *base_url);
+
+/* The IF seat's current one-time claim key (what the console shows). */
+const char *tale_sessions_claim_key(const tale_sessions_t *ss);
+
+/* host->session_open (ABI 1.2): access checks, seat rules, per-address limits. */
+int tale_session_open(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t **out, char set_cookie[TALE_SET_COOKIE_MAX],
+                      const char **error);
 tale_session_t *tale_session_get(tale_sessions_t *ss, const char *cookie, size_t len, unsigned flags,
                                  char set_cookie[TALE_SET_COOKIE_MAX]);
 int tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, uint64_t resume_after);

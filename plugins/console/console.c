@@ -446,11 +446,19 @@ read_file_slice(console_t *c)
 static void
 begin_session(console_t *c)
 {
-    char set_cookie[TALE_SET_COOKIE_MAX];
     c->started = 1;
-    c->session = c->host->session_get(c->self, NULL, 0, TALE_SESSION_CREATE, set_cookie);
+    const char *why = "the game has no free session";
+    c->session = NULL;
+    if (TALE_HOST_HAS(c->host, session_open)) {
+        /* The player sits at the host's own terminal: trusted with the IF seat. */
+        tale_request_t rq = {.size = sizeof(rq), .flags = TALE_SESSION_CREATE | TALE_SESSION_TRUSTED};
+        c->host->session_open(c->self, &rq, &c->session, NULL, &why);
+    } else {
+        char set_cookie[TALE_SET_COOKIE_MAX];
+        c->session = c->host->session_get(c->self, NULL, 0, TALE_SESSION_CREATE, set_cookie);
+    }
     if (c->session == NULL) {
-        c->host->log(c->self, TALE_LOG_ERROR, "no seat to play in (the game has no free session)");
+        c->host->log(c->self, TALE_LOG_ERROR, "no seat to play in (%s)", why != NULL ? why : "refused");
         stop_reading(c);
         return;
     }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <h2o.h>
+#include <tale/h2o_request.h>
 
 #define KEEPALIVE_COMMENT ": keepalive\n\n"
 /* The first bytes of every stream: they carry the headers out at once, so
@@ -363,37 +364,26 @@ send_405(h2o_req_t *req, const char *allow)
     send_error(req, 405, "Method Not Allowed", "method not allowed");
 }
 
-/* Every Cookie header joined with "; " (HTTP/2 clients may split cookies). */
-static h2o_iovec_t
-cookie_header(h2o_req_t *req)
-{
-    ssize_t first = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1);
-    if (first < 0)
-        return h2o_iovec_init(NULL, 0);
-    if (h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, first) < 0)
-        return req->headers.entries[first].value;
-    size_t total = 0;
-    for (ssize_t i = first; i >= 0; i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i))
-        total += req->headers.entries[i].value.len + 2;
-    char *joined = h2o_mem_alloc_pool(&req->pool, total), *w = joined;
-    for (ssize_t i = first; i >= 0; i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) {
-        if (w != joined) {
-            *w++ = ';';
-            *w++ = ' ';
-        }
-        memcpy(w, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
-        w += req->headers.entries[i].value.len;
-    }
-    return h2o_iovec_init(joined, (size_t)(w - joined));
-}
-
+/* The request's seat through the host, which also checks Host, Origin and
+ * the client's address for every endpoint here (one rule for all
+ * transports).  NULL after answering the request with the refusal, or with
+ * 401 when no seat is named and none is to be created. */
 static tale_session_t *
 find_session(sse_plugin_t *p, h2o_req_t *req, unsigned flags, char set_cookie[TALE_SET_COOKIE_MAX])
 {
-    h2o_iovec_t c = cookie_header(req);
-    if (req->scheme == &H2O_URL_SCHEME_HTTPS)
-        flags |= TALE_SESSION_SECURE;
-    return p->host->session_get(p->self, c.base, c.len, flags, set_cookie);
+    tale_request_t rq;
+    struct sockaddr_storage peer;
+    tale_request_from_h2o(req, flags, &rq, &peer);
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    int status = p->host->session_open(p->self, &rq, &s, set_cookie, &error);
+    if (status != 0)
+        tale_h2o_send_error(req, status, error);
+    else if (s == NULL && (flags & TALE_SESSION_CREATE))
+        tale_h2o_send_error(req, 503, "no player seat is free");
+    else if (s == NULL)
+        send_error(req, 401, "Unauthorized", "no session: open the event stream first");
+    return s;
 }
 
 /* Last-Event-ID as a seq; anything but 1-20 decimal digits that fit means "from the start". */
@@ -433,10 +423,8 @@ handle_eventsource(sse_plugin_t *p, h2o_req_t *req)
     }
     char set_cookie[TALE_SET_COOKIE_MAX] = "";
     tale_session_t *s = find_session(p, req, TALE_SESSION_CREATE, set_cookie);
-    if (s == NULL) {
-        send_error(req, 503, "Service Unavailable", "no seat is free in this game; try again later");
+    if (s == NULL)
         return 0;
-    }
 
     sse_stream_t *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), on_dispose);
     memset(st, 0, sizeof(*st));
@@ -492,7 +480,7 @@ content_type_is_form(h2o_req_t *req)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i < 0)
-        return 1; /* a bare body is taken as a form, as curl -d and old clients send it */
+        return 0; /* browsers' forms and fetch() always say so; a bare body is refused */
     h2o_iovec_t v = req->headers.entries[i].value;
     static const char form[] = "application/x-www-form-urlencoded";
     size_t n = sizeof(form) - 1;
@@ -523,10 +511,8 @@ handle_input(sse_plugin_t *p, h2o_req_t *req)
         return 0;
     }
     tale_session_t *s = find_session(p, req, 0, NULL);
-    if (s == NULL) {
-        send_error(req, 401, "Unauthorized", "no session: open the event stream first");
+    if (s == NULL)
         return 0;
-    }
     const char *body = req->entity.base != NULL ? req->entity.base : "";
     size_t len = req->entity.len;
     char *cmd = h2o_mem_alloc_pool(&req->pool, len + 1);
@@ -576,10 +562,8 @@ handle_tabcomplete(sse_plugin_t *p, h2o_req_t *req)
         return 0;
     }
     tale_session_t *s = find_session(p, req, 0, NULL);
-    if (s == NULL) {
-        send_error(req, 401, "Unauthorized", "no session: open the event stream first");
+    if (s == NULL)
         return 0;
-    }
     const char *query = "";
     size_t qlen = 0;
     if (req->query_at != SIZE_MAX) {
@@ -667,6 +651,11 @@ sse_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *e
 {
     static const char *const path_keys[PATH_COUNT] = {"eventsource_path", "input_path", "tabcomplete_path"};
     static const char *const path_defaults[PATH_COUNT] = {"/tale/eventsource", "/tale/input", "/tale/tabcomplete"};
+    /* session_open (ABI 1.2) is the newest call we make. */
+    if (!TALE_HOST_HAS(host, session_open)) {
+        snprintf(err, errlen, "the host's API %u.%u is older than the 1.2 this plugin needs", host->abi_major, host->abi_minor);
+        return -1;
+    }
     sse_plugin_t *p = calloc(1, sizeof(*p));
     if (p == NULL) {
         snprintf(err, errlen, "out of memory");

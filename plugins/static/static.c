@@ -25,6 +25,7 @@
 #include <time.h>
 #include <h2o.h>
 #include <tale/plugin.h>
+#include <tale/h2o_request.h>
 #include "page.h"
 
 #define DEFAULT_CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"
@@ -264,29 +265,78 @@ send_page(struct static_plugin *sp, h2o_req_t *req, struct page *p)
     free(body);
 }
 
-/* The Cookie header(s) joined the way a single header would carry them
- * (HTTP/2 clients may send one header per cookie). */
-static h2o_iovec_t
-cookies_of(h2o_req_t *req)
+/* A page that says why there is no game here (an IF seat held by someone
+ * else, a wrong key), with the host's message; status 403 or as given. */
+static int
+send_refusal_page(h2o_req_t *req, int status, const char *why)
 {
-    h2o_iovec_t all = {NULL, 0};
-    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (all.base == NULL) {
-            all = v;
-        } else {
-            all = h2o_concat(&req->pool, all, h2o_iovec_init(H2O_STRLIT("; ")), v);
-        }
-    }
-    return all;
+    static const char head[] =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>No game for you here</title>"
+        "<link rel=\"stylesheet\" href=\"/tale/static/style.css\"></head>\n<body><h1>No game for you "
+        "here</h1>\n<p>";
+    static const char tail[] = "</p>\n</body></html>\n";
+    h2o_iovec_t body = h2o_concat(&req->pool, h2o_iovec_init(head, sizeof(head) - 1), h2o_iovec_init(why, strlen(why)),
+                                  h2o_iovec_init(tail, sizeof(tail) - 1));
+    req->res.status = status;
+    req->res.reason = tale_h2o_reason(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/html; charset=utf-8"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, body.base, body.len);
+    return 0;
 }
 
+/*
+ * The seat rules on the pages (IF mode, PROTOCOL "Sessions"): a page asked
+ * for with the console's one-time `?key=` claims the seat, sets its cookie
+ * and redirects to the game page without the key; the game page refuses,
+ * with a page that says why, a visitor who would get no seat.  Returns 1
+ * when the request has been answered.
+ */
+static int
+apply_seat_rules(struct static_plugin *sp, h2o_req_t *req, enum page_id page)
+{
+    const tale_story_info_t *info = sp->host->story_info(sp->self);
+    if (info == NULL || info->mode != TALE_MODE_IF || (page != PAGE_INDEX && page != PAGE_STORY))
+        return 0;
+    tale_request_t rq;
+    struct sockaddr_storage peer;
+    tale_request_from_h2o(req, TALE_SESSION_CREATE, &rq, &peer);
+    if (rq.claim_key == NULL && page == PAGE_INDEX)
+        return 0;
+    if (rq.claim_key == NULL)
+        rq.flags |= TALE_SESSION_PEEK; /* the game page: would this visitor be seated? */
+    char set_cookie[TALE_SET_COOKIE_MAX] = "";
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    int status = sp->host->session_open(sp->self, &rq, &s, set_cookie, &error);
+    if (status != 0) {
+        send_refusal_page(req, status, error);
+        return 1;
+    }
+    if (rq.claim_key == NULL)
+        return 0;
+    if (set_cookie[0] != '\0') {
+        size_t n = strlen(set_cookie);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, h2o_strdup(&req->pool, set_cookie, n).base, n);
+    }
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_redirect(req, 303, "See Other", H2O_STRLIT("/tale/story"));
+    return 1;
+}
+
+/* /tale/quit: only with the seat's cookie, and only from our own pages. */
 static void
 end_session(struct static_plugin *sp, h2o_req_t *req)
 {
-    h2o_iovec_t cookie = cookies_of(req);
-    char set_cookie[TALE_SET_COOKIE_MAX] = "";
-    tale_session_t *s = sp->host->session_get(sp->self, cookie.base, cookie.len, 0, set_cookie);
+    tale_request_t rq;
+    struct sockaddr_storage peer;
+    tale_request_from_h2o(req, 0, &rq, &peer);
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    if (sp->host->session_open(sp->self, &rq, &s, NULL, &error) != 0) {
+        sp->host->log(sp->self, TALE_LOG_WARN, "quit refused: %s", error);
+        return;
+    }
     if (s == NULL) {
         sp->host->log(sp->self, TALE_LOG_INFO, "quit without a session: nothing to end");
         return;
@@ -360,8 +410,19 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
             sp->host->log(sp->self, TALE_LOG_ERROR, "page template %s/%s is missing", sp->web_root, sp->pages[r->spec->page].file);
             return send_404(req);
         }
-        if (r->spec->kind == ROUTE_QUIT && !is_method(req, "HEAD"))
+        if (r->spec->kind == ROUTE_PAGE && apply_seat_rules(sp, req, r->spec->page))
+            return 0;
+        if (r->spec->kind == ROUTE_QUIT && !is_method(req, "HEAD")) {
+            tale_request_t rq;
+            struct sockaddr_storage peer;
+            const char *why = NULL;
+            tale_request_from_h2o(req, 0, &rq, &peer);
+            if (sp->host->request_check(sp->self, &rq, &why) != 0) {
+                sp->host->log(sp->self, TALE_LOG_WARN, "quit refused: %s", why);
+                return tale_h2o_send_error(req, 403, why);
+            }
             end_session(sp, req);
+        }
         send_page(sp, req, &sp->pages[r->spec->page]);
         return 0;
     case ROUTE_FILES:
@@ -513,6 +574,12 @@ static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
     }
     sp->self = self;
     sp->host = host;
+    /* session_open (ABI 1.2) is the newest call we make. */
+    if (!TALE_HOST_HAS(host, request_check)) {
+        snprintf(err, errlen, "the host's API %u.%u is older than the 1.2 this plugin needs", host->abi_major, host->abi_minor);
+        free(sp);
+        return -1;
+    }
     if (host->conf_check_keys(self, known) != 0 || host->conf_path(self, "web_root", "../web", &web_root) != 0 ||
         host->conf_string(self, "csp", DEFAULT_CSP, &csp) != 0 ||
         host->conf_string(self, "cache_control", "no-cache", &cache_control) != 0 ||

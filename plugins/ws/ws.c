@@ -33,6 +33,7 @@
 #include <wslay/wslay.h>
 
 #include <tale/plugin.h>
+#include <tale/h2o_request.h>
 
 #include "proto.h"
 
@@ -55,9 +56,6 @@ typedef struct ws_plugin {
     uint64_t max_backlog;
     uint64_t ping_ms; /* 0: no pings */
     uint64_t idle_ms; /* 0: never drop a silent peer */
-    char **origins;   /* extra allowed Origin values besides the request's own host */
-    size_t norigins;
-    int any_origin; /* allowed_origins contains "*" */
 
     h2o_linklist_t conns;
     size_t nconns;
@@ -525,22 +523,6 @@ find_header(h2o_req_t *req, const char *name, size_t len)
     return i == -1 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
 }
 
-/* The Cookie header; several of them (allowed, if unusual) are joined with "; ". */
-static h2o_iovec_t
-cookie_header(h2o_req_t *req)
-{
-    h2o_iovec_t all = h2o_iovec_init(NULL, 0);
-    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("cookie"), i)) != -1;) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (all.base == NULL) {
-            all = v;
-        } else {
-            all = h2o_concat(&req->pool, all, h2o_iovec_init(H2O_STRLIT("; ")), v);
-        }
-    }
-    return all;
-}
-
 /* RFC 6455, 4.2.2: base64(SHA-1(key + GUID)).  h2o 2.2.5 declares
  * h2o_websocket_create_accept_key but its library does not export it. */
 static void
@@ -589,14 +571,22 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-version"), 0, NULL, H2O_STRLIT("13"));
         return send_error(req, 426, "Upgrade Required", "only WebSocket version 13 is supported");
     }
-    h2o_iovec_t origin = find_header(req, H2O_STRLIT("origin"));
-    if (!ws_origin_allowed(origin.base, origin.len, req->input.authority.base, req->input.authority.len, p->origins, p->norigins,
-                           p->any_origin))
-        return send_error(req, 403, "Forbidden", "cross-origin WebSocket handshake refused");
     uint64_t resume_after = 0;
     if (req->query_at != SIZE_MAX &&
         ws_parse_resume(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &resume_after) != 0)
         return send_error(req, 400, "Bad Request", "resume must be a sequence number");
+
+    /* Host, Origin, the client's address and the seat rules: the host decides
+     * (before the upgrade, so a refusal is a plain 403/429/503 with JSON). */
+    tale_request_t rq;
+    struct sockaddr_storage peer;
+    tale_request_from_h2o(req, TALE_SESSION_CREATE, &rq, &peer);
+    char set_cookie[TALE_SET_COOKIE_MAX];
+    tale_session_t *session = NULL;
+    const char *error = NULL;
+    int status = p->host->session_open(p->self, &rq, &session, set_cookie, &error);
+    if (status != 0 || session == NULL)
+        return tale_h2o_send_error(req, status != 0 ? status : 503, error != NULL ? error : "no player seat is free");
 
     if (p->ctx == NULL)
         p->ctx = req->conn->ctx;
@@ -609,16 +599,6 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     wslay_event_config_set_max_recv_msg_length(c->wslay, p->max_message);
 
-    h2o_iovec_t cookie = cookie_header(req);
-    char set_cookie[TALE_SET_COOKIE_MAX];
-    unsigned flags = TALE_SESSION_CREATE | (req->scheme == &H2O_URL_SCHEME_HTTPS ? TALE_SESSION_SECURE : 0);
-    set_cookie[0] = '\0';
-    tale_session_t *session = p->host->session_get(p->self, cookie.base, cookie.len, flags, set_cookie);
-    if (session == NULL) {
-        wslay_event_context_free(c->wslay);
-        free(c);
-        return send_error(req, 503, "Service Unavailable", "no player seat is free");
-    }
     if (set_cookie[0] != '\0') {
         size_t n = strnlen(set_cookie, TALE_SET_COOKIE_MAX);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, h2o_strdup(&req->pool, set_cookie, n).base, n);
@@ -670,8 +650,8 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
 {
     static const char *const known[] = {"path",         "max_message",     "max_backlog", "ping_interval",
                                         "idle_timeout", "allowed_origins", NULL};
-    /* We call nothing newer than ABI 1.0, so a 1.0 table (ending at `free`) is enough. */
-    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || host->size < offsetof(tale_host_api_t, free) + sizeof(host->free)) {
+    /* session_open (ABI 1.2) is the newest call we make. */
+    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, session_open)) {
         snprintf(err, errlen, "ws: host API %u.x is not the one this plugin was built for (%d.%d)",
                  host != NULL ? host->abi_major : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
         return -1;
@@ -697,6 +677,10 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
         host->conf_duration_ms(self, "idle_timeout", 75000, &p->idle_ms) != 0 ||
         host->conf_string_list(self, "allowed_origins", &origins, &norigins) != 0)
         goto fail;
+    if (norigins != 0) {
+        snprintf(err, errlen, "ws: allowed_origins moved to the top level of the config, where it applies to every transport");
+        goto fail;
+    }
     if (path == NULL || path[0] != '/') {
         snprintf(err, errlen, "ws: path must start with '/'");
         goto fail;
@@ -714,13 +698,10 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
         snprintf(err, errlen, "ws: idle_timeout must be longer than ping_interval");
         goto fail;
     }
-    p->path = strdup(path);
-    p->origins = calloc(norigins + 1, sizeof(char *));
-    for (size_t i = 0; i < norigins; ++i) {
-        p->origins[i] = strdup(origins[i]);
-        p->any_origin |= strcmp(origins[i], "*") == 0;
+    if ((p->path = strdup(path)) == NULL) {
+        snprintf(err, errlen, "ws: out of memory");
+        goto fail;
     }
-    p->norigins = norigins;
     *state = p;
     return 0;
 
@@ -774,10 +755,6 @@ ws_destroy(tale_plugin_t *self, void *state)
     }
     if (h2o_timeout_is_linked(&p->sweep))
         h2o_timeout_unlink(&p->sweep);
-    if (p->origins != NULL)
-        for (size_t i = 0; i < p->norigins; ++i)
-            free(p->origins[i]);
-    free(p->origins);
     free(p->path);
     free(p);
 }

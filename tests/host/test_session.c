@@ -1,6 +1,7 @@
 /*
  * test_session.c - the session layer against a fake engine: seq stamping,
- * the bounded backlog, resume, take-over, IF seat vs MUD seats, cookies.
+ * the bounded backlog, resume, take-over, IF seat vs MUD seats, cookies,
+ * the IF seat's claim key, Host/Origin checks and per-address limits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "peers.h"
 #include "session.h"
+#include <arpa/inet.h>
 
 typedef struct rec_conn {
     uint64_t seqs[4096];
@@ -61,7 +64,9 @@ setup_mode(void **state, int mode)
     f->cfg.limits.max_input = 64;
     f->cfg.limits.input_rate = 10;
     f->cfg.limits.input_burst = 5;
+    f->cfg.seat_claim = TALE_SEAT_CLAIM_FIRST;
     f->host.cfg = &f->cfg;
+    f->host.peers = tale_peers_new();
     f->host.loop = h2o_evloop_create();
     f->host.world = tale_world_load("x", NULL, NULL, 0);
     f->host.sessions = tale_sessions_new(&f->host);
@@ -86,6 +91,7 @@ teardown(void **state)
 {
     fixture_t *f = *state;
     tale_sessions_free(f->host.sessions, TALE_CLOSE_GOING_AWAY, "bye");
+    tale_peers_free(f->host.peers);
     tale_world_free(f->host.world);
     h2o_evloop_destroy(f->host.loop);
     free(f);
@@ -179,15 +185,175 @@ a_second_connection_takes_over_the_seat_and_the_first_is_told(void **state)
 }
 
 static void
-if_mode_has_one_seat_whatever_the_cookie(void **state)
+if_seat_goes_only_to_its_token(void **state)
 {
     fixture_t *f = *state;
     char cookie[128];
     tale_session_t *s1 = new_session(f, cookie);
-    tale_session_t *s2 = new_session(f, NULL);
-    assert_ptr_equal(s1, s2);
-    assert_ptr_equal(tale_session_get(f->host.sessions, cookie, strlen(cookie), 0, NULL), s1);
+    char set_cookie[TALE_SET_COOKIE_MAX];
+    /* no cookie, or a wrong one: no seat, no token */
+    assert_null(tale_session_get(f->host.sessions, NULL, 0, TALE_SESSION_CREATE, set_cookie));
+    assert_string_equal(set_cookie, "");
+    const char *bad = "tale_session=00000000000000000000000000000000";
+    assert_null(tale_session_get(f->host.sessions, bad, strlen(bad), TALE_SESSION_CREATE, set_cookie));
+    assert_string_equal(set_cookie, "");
+    /* the same browser (a second tab) finds it, and learns nothing new */
+    assert_ptr_equal(tale_session_get(f->host.sessions, cookie, strlen(cookie), TALE_SESSION_CREATE, set_cookie), s1);
+    assert_string_equal(set_cookie, "");
     assert_int_equal(tale_sessions_count(f->host.sessions), 1);
+}
+
+/* A request as a transport would pass it, from `addr`. */
+static tale_request_t
+request_from(const char *addr, struct sockaddr_in *sin, unsigned flags)
+{
+    memset(sin, 0, sizeof(*sin));
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, addr, &sin->sin_addr);
+    return (tale_request_t){.size = sizeof(tale_request_t),
+                            .peer = sin,
+                            .peer_len = sizeof(*sin),
+                            .flags = flags,
+                            .host = "127.0.0.1:8180",
+                            .host_len = 14};
+}
+
+/* The claim key as the host printed it: the sessions object keeps it, and
+ * tests read it by claiming with every wrong key first. */
+static void
+key_mode_refuses_visitors_and_the_key_claims_the_seat_once(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.seat_claim = TALE_SEAT_CLAIM_KEY;
+    struct sockaddr_in sin;
+    tale_request_t rq = request_from("127.0.0.1", &sin, TALE_SESSION_CREATE);
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    char set_cookie[TALE_SET_COOKIE_MAX];
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, set_cookie, &error), 403);
+    assert_null(s);
+    assert_non_null(strstr(error, "key"));
+    assert_string_equal(set_cookie, "");
+
+    rq.claim_key = "0123456789abcdef0123456789abcdef";
+    rq.claim_key_len = 32;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, set_cookie, &error), 403);
+
+    const char *key = tale_sessions_claim_key(f->host.sessions);
+    char first_key[33];
+    strcpy(first_key, key);
+    rq.claim_key = first_key;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, set_cookie, &error), 0);
+    assert_non_null(s);
+    assert_non_null(strstr(set_cookie, "tale_session="));
+    rec_conn_t *a = &f->conns[0];
+    tale_session_attach(s, &rec_io, a, 0);
+    char old_cookie[128];
+    snprintf(old_cookie, sizeof(old_cookie), "%.*s", (int)strcspn(set_cookie, ";"), set_cookie);
+
+    /* used once: the same key is refused, and a new one was made */
+    tale_session_t *again = NULL;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &again, set_cookie, &error), 403);
+    assert_string_not_equal(tale_sessions_claim_key(f->host.sessions), first_key);
+
+    /* the new key takes the seat back: a fresh token, the old holder closed */
+    char second_key[33];
+    strcpy(second_key, tale_sessions_claim_key(f->host.sessions));
+    rq.claim_key = second_key;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &again, set_cookie, &error), 0);
+    assert_ptr_equal(again, s);
+    assert_int_equal(a->closed_code, TALE_CLOSE_TAKEN_OVER);
+    assert_null(tale_session_get(f->host.sessions, old_cookie, strlen(old_cookie), 0, NULL));
+    assert_int_equal(tale_sessions_count(f->host.sessions), 1);
+}
+
+static void
+a_trusted_console_takes_the_if_seat_without_a_key(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.seat_claim = TALE_SEAT_CLAIM_KEY;
+    tale_request_t rq = {.size = sizeof(rq), .flags = TALE_SESSION_CREATE | TALE_SESSION_TRUSTED};
+    tale_session_t *s = NULL;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, NULL), 0);
+    assert_non_null(s);
+}
+
+static void
+foreign_host_or_origin_is_refused_before_any_seat(void **state)
+{
+    fixture_t *f = *state;
+    struct sockaddr_in sin;
+    tale_request_t rq = request_from("127.0.0.1", &sin, TALE_SESSION_CREATE);
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    rq.host = "attacker.example:8180";
+    rq.host_len = strlen(rq.host);
+    rq.origin = "http://attacker.example:8180";
+    rq.origin_len = strlen(rq.origin);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 403);
+    assert_non_null(strstr(error, "allowed_hosts"));
+    rq.host = "127.0.0.1:8180";
+    rq.host_len = strlen(rq.host);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 403);
+    assert_non_null(strstr(error, "allowed_origins"));
+    rq.origin = "http://127.0.0.1:8180";
+    rq.origin_len = strlen(rq.origin);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 0);
+    assert_non_null(s);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 1);
+}
+
+static void
+seats_per_address_and_new_seats_per_minute_are_bounded(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.limits.max_sessions = 100;
+    f->cfg.limits.max_sessions_per_address = 2;
+    struct sockaddr_in sin;
+    tale_request_t rq = request_from("127.0.0.2", &sin, TALE_SESSION_CREATE);
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 0);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 0);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 429);
+    /* another address is not affected */
+    struct sockaddr_in sin3;
+    tale_request_t other = request_from("127.0.0.3", &sin3, TALE_SESSION_CREATE);
+    assert_int_equal(tale_session_open(f->host.sessions, &other, &s, NULL, &error), 0);
+    /* a quit frees the address's seat */
+    tale_session_quit(s);
+    f->cfg.limits.max_sessions_per_address = 0;
+    f->cfg.limits.new_sessions_per_minute = 3;
+    struct sockaddr_in sin4;
+    tale_request_t burst = request_from("127.0.0.4", &sin4, TALE_SESSION_CREATE);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tale_session_open(f->host.sessions, &burst, &s, NULL, &error), 0);
+    assert_int_equal(tale_session_open(f->host.sessions, &burst, &s, NULL, &error), 429);
+    assert_non_null(strstr(error, "minute"));
+}
+
+static void
+behind_a_trusted_proxy_the_forwarded_client_counts(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.limits.max_sessions = 100;
+    f->cfg.limits.max_sessions_per_address = 1;
+    tale_cidr_t proxy;
+    assert_int_equal(tale_cidr_parse(&proxy, "127.0.0.0/8"), 0);
+    f->cfg.trusted_proxies = &proxy;
+    f->cfg.n_trusted_proxies = 1;
+    struct sockaddr_in sin;
+    tale_request_t rq = request_from("127.0.0.1", &sin, TALE_SESSION_CREATE);
+    tale_session_t *s = NULL;
+    rq.forwarded_for = "203.0.113.7, 127.0.0.9";
+    rq.forwarded_for_len = strlen(rq.forwarded_for);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, NULL), 0);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, NULL), 429);
+    rq.forwarded_for = "203.0.113.8";
+    rq.forwarded_for_len = strlen(rq.forwarded_for);
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, NULL), 0);
+    f->cfg.trusted_proxies = NULL;
+    f->cfg.n_trusted_proxies = 0;
 }
 
 static void
@@ -351,13 +517,17 @@ main(void)
         cmocka_unit_test_setup_teardown(resume_replays_exactly_the_frames_after_the_given_seq, setup_if, teardown),
         cmocka_unit_test_setup_teardown(backlog_is_bounded_in_bytes_and_keeps_the_newest, setup_if, teardown),
         cmocka_unit_test_setup_teardown(a_second_connection_takes_over_the_seat_and_the_first_is_told, setup_if, teardown),
-        cmocka_unit_test_setup_teardown(if_mode_has_one_seat_whatever_the_cookie, setup_if, teardown),
+        cmocka_unit_test_setup_teardown(if_seat_goes_only_to_its_token, setup_if, teardown),
+        cmocka_unit_test_setup_teardown(key_mode_refuses_visitors_and_the_key_claims_the_seat_once, setup_if, teardown),
+        cmocka_unit_test_setup_teardown(a_trusted_console_takes_the_if_seat_without_a_key, setup_if, teardown),
+        cmocka_unit_test_setup_teardown(foreign_host_or_origin_is_refused_before_any_seat, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(seats_per_address_and_new_seats_per_minute_are_bounded, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(behind_a_trusted_proxy_the_forwarded_client_counts, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(mud_mode_gives_each_browser_a_seat_up_to_max_sessions, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(unknown_or_missing_cookie_finds_no_session_without_create, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(set_cookie_is_httponly_samesite_strict_and_secure_under_tls, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(quit_ends_the_session_and_closes_its_connection, setup_mud, teardown),
-        cmocka_unit_test_setup_teardown(autocomplete_input_asks_the_engine_for_suggestions_not_a_command, setup_if,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(autocomplete_input_asks_the_engine_for_suggestions_not_a_command, setup_if, teardown),
         cmocka_unit_test_setup_teardown(host_notices_carry_the_location_snapshot, setup_if, teardown),
         cmocka_unit_test_setup_teardown(a_command_flood_is_cut_to_the_burst_with_one_polite_notice, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(input_over_max_input_is_refused_with_a_message, setup_mud, teardown),

@@ -321,6 +321,42 @@ api_session_get(tale_plugin_t *self, const char *cookie_header, size_t len, unsi
     return (tale_session_t *)(void *)&m->session;
 }
 
+/* ABI 1.2: the host's checks are tested in tests/host; here a fixture can
+ * make the call refuse (open_status) and sees the request's flags and key. */
+static int
+api_session_open(tale_plugin_t *self, const tale_request_t *rq, tale_session_t **out, char set_cookie[TALE_SET_COOKIE_MAX],
+                 const char **error)
+{
+    mock_host_t *m = FROM_SELF(self);
+    *out = NULL;
+    if (set_cookie != NULL)
+        set_cookie[0] = '\0';
+    m->session.last_flags = rq->flags;
+    if (m->open_status != 0) {
+        *error = "mock refusal";
+        return m->open_status;
+    }
+    *out = api_session_get(self, rq->cookie, rq->cookie_len, rq->flags & (TALE_SESSION_CREATE | TALE_SESSION_SECURE), set_cookie);
+    if (*out == NULL && (rq->flags & TALE_SESSION_CREATE)) {
+        *error = "no player seat is free";
+        return 503;
+    }
+    if (rq->flags & TALE_SESSION_PEEK)
+        *out = NULL;
+    return 0;
+}
+
+static int
+api_request_check(tale_plugin_t *self, const tale_request_t *rq, const char **error)
+{
+    mock_host_t *m = FROM_SELF(self);
+    if (m->open_status == 403) {
+        *error = "mock refusal";
+        return 403;
+    }
+    return 0;
+}
+
 static int
 api_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, uint64_t resume_after)
 {
@@ -441,6 +477,8 @@ mock_host_new(void)
         .session_last_seq = api_session_last_seq,
         .free = free,
         .request_stop = api_request_stop,
+        .session_open = api_session_open,
+        .request_check = api_request_check,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};

@@ -60,6 +60,7 @@ typedef struct mock_session {
     uint64_t last_resume_after;
     int attach_count, detach_count, quit_count, get_count, send_failures;
     int closes_sent; /* io->close calls made by the mock (take-over) */
+    unsigned last_flags; /* flags of the last session_open (ABI 1.2) */
     mock_frame_t frames[MOCK_MAX_FRAMES];
     size_t nframes;
     uint64_t seq;
@@ -96,6 +97,7 @@ typedef struct mock_host {
 
     mock_session_t session;
     int refuse_sessions; /* session_get returns NULL when set */
+    int open_status;     /* session_open/request_check answer this status when set (ABI 1.2) */
     int stop_requests;   /* calls to request_stop (ABI 1.1) */
     char *log;           /* every log line, newline-separated */
     size_t log_len, log_cap;

@@ -21,6 +21,7 @@
 
 #include "mock_host.h"
 
+#define FORM "Content-Type: application/x-www-form-urlencoded\r\n"
 #define COOKIE "Cookie: tale_session=mock\r\n"
 
 static mock_host_t *
@@ -134,7 +135,7 @@ paths_can_be_configured(void **state)
     const char *conf[] = {"eventsource_path", "/game/events", "input_path", "/game/in", "tabcomplete_path", "/game/tab", NULL};
     mock_host_t *m = serving_host(conf);
     char buf[4096];
-    exchange(m, "POST /game/in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" COOKIE "Content-Length: 8\r\n\r\ncmd=look", buf,
+    exchange(m, "POST /game/in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" COOKIE FORM "Content-Length: 8\r\n\r\ncmd=look", buf,
              sizeof(buf));
     assert_non_null(strstr(buf, "HTTP/1.1 204"));
     assert_int_equal(m->session.ninputs, 1);
@@ -368,15 +369,16 @@ input_errors_are_json_with_their_status(void **state)
     struct {
         const char *headers, *body, *status;
     } cases[] = {
-        {"", "cmd=look", "HTTP/1.1 401"},                                                                 /* no cookie */
-        {"Cookie: tale_session=other\r\n", "cmd=look", "HTTP/1.1 401"},                                   /* unknown session */
-        {COOKIE, "cmd=%zz", "HTTP/1.1 400"},                                                              /* malformed */
-        {COOKIE, "cmd=lo%2", "HTTP/1.1 400"},                                                             /* truncated escape */
-        {COOKIE, "say=hi", "HTTP/1.1 400"},                                                               /* no cmd */
-        {COOKIE, "cmd=a&cmd=b", "HTTP/1.1 400"},                                                          /* ambiguous */
-        {COOKIE, "cmd=a%00b", "HTTP/1.1 400"},                                                            /* NUL byte */
-        {COOKIE, "cmd=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "HTTP/1.1 413"}, /* 68 > 64 */
+        {FORM, "cmd=look", "HTTP/1.1 401"},                                  /* no cookie */
+        {FORM "Cookie: tale_session=other\r\n", "cmd=look", "HTTP/1.1 401"}, /* unknown session */
+        {COOKIE FORM, "cmd=%zz", "HTTP/1.1 400"},                            /* malformed */
+        {COOKIE FORM, "cmd=lo%2", "HTTP/1.1 400"},                           /* truncated escape */
+        {COOKIE FORM, "say=hi", "HTTP/1.1 400"},                             /* no cmd */
+        {COOKIE FORM, "cmd=a&cmd=b", "HTTP/1.1 400"},                        /* ambiguous */
+        {COOKIE FORM, "cmd=a%00b", "HTTP/1.1 400"},                          /* NUL byte */
+        {COOKIE FORM, "cmd=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "HTTP/1.1 413"}, /* 68 > 64 */
         {COOKIE "Content-Type: application/json\r\n", "{\"cmd\":1}", "HTTP/1.1 415"},
+        {COOKIE, "cmd=look", "HTTP/1.1 415"}, /* no Content-Type: a form always says it is one */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(req, sizeof(req), "POST /tale/input HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",

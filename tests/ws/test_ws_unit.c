@@ -292,8 +292,7 @@ mount_conflict_fails_start(void **unused)
 static void
 refusals_get_their_status(void **unused)
 {
-    static const char *const conf[] = {"allowed_origins", "https://friend.example", NULL};
-    mock_host_t *m = started_host(conf);
+    mock_host_t *m = started_host(NULL);
     char req[1024], resp[4096];
 
     handshake_request(req, sizeof(req), "POST", "/tale/ws", "Content-Length: 0\r\n");
@@ -328,10 +327,16 @@ refusals_get_their_status(void **unused)
     assert_int_equal(http_status(m, req, resp, sizeof(resp)), 426);
     assert_non_null(strcasestr(resp, "sec-websocket-version: 13"));
 
+    /* the host's refusals (Host, Origin, seat rules, per-address limits) pass through as they are */
+    m->open_status = 403;
     handshake_request(req, sizeof(req), "GET", "/tale/ws", "Origin: http://evil.example\r\n");
     assert_int_equal(http_status(m, req, resp, sizeof(resp)), 403);
-    handshake_request(req, sizeof(req), "GET", "/tale/ws", "Origin: http://127.0.0.1.evil.example\r\n");
-    assert_int_equal(http_status(m, req, resp, sizeof(resp)), 403);
+    assert_non_null(strstr(resp, "{\"error\":\"mock refusal\"}"));
+    m->open_status = 429;
+    handshake_request(req, sizeof(req), "GET", "/tale/ws", NULL);
+    assert_int_equal(http_status(m, req, resp, sizeof(resp)), 429);
+    assert_non_null(strcasestr(resp, "retry-after: 60"));
+    m->open_status = 0;
 
     handshake_request(req, sizeof(req), "GET", "/tale/ws?resume=12x", NULL);
     assert_int_equal(http_status(m, req, resp, sizeof(resp)), 400);
@@ -347,25 +352,33 @@ refusals_get_their_status(void **unused)
 }
 
 static void
-same_origin_and_listed_origins_are_accepted(void **unused)
+the_handshake_asks_the_host_for_a_seat_with_create(void **unused)
 {
-    static const char *const conf[] = {"allowed_origins", "https://friend.example", NULL};
-    mock_host_t *m = started_host(conf);
+    mock_host_t *m = started_host(NULL);
     int fd = ws_open(m, "/tale/ws", "Origin: http://127.0.0.1\r\n", NULL, 0);
     close(fd);
-    fd = ws_open(m, "/tale/ws", "Origin: https://FRIEND.example\r\n", NULL, 0);
-    close(fd);
     mock_host_run(m, 50);
-    assert_int_equal(m->session.attach_count, 2);
+    assert_int_equal(m->session.attach_count, 1);
+    assert_true(m->session.last_flags & TALE_SESSION_CREATE);
     mock_host_free(m);
 }
 
 static void
-star_allows_any_origin_and_a_custom_path_serves(void **unused)
+allowed_origins_moved_to_the_top_level(void **unused)
 {
-    static const char *const conf[] = {"allowed_origins", "*", "path", "/play/socket", NULL};
+    mock_host_t *m = mock_host_new();
+    mock_host_conf_set(m, "allowed_origins", "https://friend.example");
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
+    assert_non_null(strstr(m->err, "top level"));
+    mock_host_free(m);
+}
+
+static void
+a_custom_path_serves(void **unused)
+{
+    static const char *const conf[] = {"path", "/play/socket", NULL};
     mock_host_t *m = started_host(conf);
-    int fd = ws_open(m, "/play/socket", "Origin: https://anywhere.example\r\n", NULL, 0);
+    int fd = ws_open(m, "/play/socket", NULL, NULL, 0);
     close(fd);
     char req[1024], resp[4096];
     handshake_request(req, sizeof(req), "GET", "/tale/ws", NULL);
@@ -743,11 +756,16 @@ queue_past_the_hard_cap_closes_at_once(void **unused)
 }
 
 static void
-host_api_1_0_is_enough_and_other_majors_are_refused(void **unused)
+host_api_1_2_is_needed_and_other_majors_are_refused(void **unused)
 {
     mock_host_t *m = mock_host_new();
-    m->api.size = offsetof(tale_host_api_t, free) + sizeof(m->api.free); /* a 1.0 host */
+    m->api.size = offsetof(tale_host_api_t, request_check) + sizeof(m->api.request_check); /* a 1.2 host */
     assert_int_equal(mock_host_init(m, tale_plugin_entry()), 0);
+    mock_host_free(m);
+
+    m = mock_host_new();
+    m->api.size = offsetof(tale_host_api_t, request_stop) + sizeof(m->api.request_stop); /* a 1.1 host: no session_open */
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
     mock_host_free(m);
 
     m = mock_host_new();
@@ -795,8 +813,9 @@ main(void)
         cmocka_unit_test(idle_timeout_must_exceed_ping_interval),
         cmocka_unit_test(mount_conflict_fails_start),
         cmocka_unit_test(refusals_get_their_status),
-        cmocka_unit_test(same_origin_and_listed_origins_are_accepted),
-        cmocka_unit_test(star_allows_any_origin_and_a_custom_path_serves),
+        cmocka_unit_test(the_handshake_asks_the_host_for_a_seat_with_create),
+        cmocka_unit_test(allowed_origins_moved_to_the_top_level),
+        cmocka_unit_test(a_custom_path_serves),
         cmocka_unit_test(connected_then_held_frames_then_live_frames),
         cmocka_unit_test(frames_queued_together_leave_in_one_write),
         cmocka_unit_test(a_known_cookie_gets_no_new_one_even_in_a_second_cookie_header),
@@ -812,7 +831,7 @@ main(void)
         cmocka_unit_test(client_that_does_not_read_is_closed_1008),
         cmocka_unit_test(a_burst_over_max_backlog_to_a_reading_client_is_fine),
         cmocka_unit_test(queue_past_the_hard_cap_closes_at_once),
-        cmocka_unit_test(host_api_1_0_is_enough_and_other_majors_are_refused),
+        cmocka_unit_test(host_api_1_2_is_needed_and_other_majors_are_refused),
         cmocka_unit_test(destroy_closes_connections_left_after_the_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

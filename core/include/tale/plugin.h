@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define TALE_ABI_MAJOR 1
-#define TALE_ABI_MINOR 1
+#define TALE_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define TALE_PLUGIN_ENTRY tale_plugin_entry
@@ -77,6 +77,7 @@ typedef struct tale_frame {
 #define TALE_CLOSE_POLICY 1008        /* client misbehaved (e.g. never reads) */
 #define TALE_CLOSE_TAKEN_OVER 4001    /* another connection took this seat */
 #define TALE_CLOSE_SESSION_ENDED 4002 /* the player quit or the game ended */
+#define TALE_CLOSE_IDLE 4003          /* ABI 1.2: the player sent nothing for limits.seat_idle */
 
 /*
  * The player-IO vtable: what a transport hands the host when it attaches a
@@ -101,6 +102,9 @@ typedef struct tale_player_io {
 /* Flags for session_get(). */
 #define TALE_SESSION_CREATE 1u /* create (MUD) or hand out the seat (IF) when the cookie names none */
 #define TALE_SESSION_SECURE 2u /* request came over TLS: the Set-Cookie gets "; Secure" */
+/* ABI 1.2, session_open() only: */
+#define TALE_SESSION_PEEK 4u    /* with CREATE: say whether a seat would be given, create nothing */
+#define TALE_SESSION_TRUSTED 8u /* the player sits at the host's own terminal (console): may take the IF seat */
 
 /* Flags for session_input(). */
 #define TALE_INPUT_AUTOCOMPLETE 1u /* answer with a text frame listing completions of cmd */
@@ -119,6 +123,32 @@ typedef struct tale_story_info {
     int64_t start_time;        /* unix seconds when the host started */
     int mode;                  /* enum tale_mode */
 } tale_story_info_t;
+
+/*
+ * ABI 1.2: what the host needs to know of a request that carries a player's
+ * output or input, to check it (Host, Origin, client address) and to find or
+ * create its seat.  Every pointer may be NULL (then its length is 0); the
+ * strings are raw header values, not NUL-terminated.  HTTP plugins fill it
+ * with tale_request_from_h2o() from <tale/h2o_request.h>.
+ */
+typedef struct tale_request {
+    size_t size;        /* sizeof(tale_request_t) as the plugin was compiled */
+    const char *cookie; /* the Cookie header(s), joined with "; " */
+    size_t cookie_len;
+    const char *origin; /* Origin; NULL when the request has none */
+    size_t origin_len;
+    const char *host; /* Host (HTTP/1.1) or :authority (HTTP/2), port included */
+    size_t host_len;
+    const void *peer; /* the TCP peer: a struct sockaddr (AF_INET or AF_INET6); NULL if none */
+    size_t peer_len;
+    const char *forwarded_for; /* X-Forwarded-For, several headers joined with ", " */
+    size_t forwarded_for_len;
+    const char *forwarded; /* Forwarded (RFC 7239) */
+    size_t forwarded_len;
+    const char *claim_key; /* the value of a `key=` query parameter (IF seat claim) */
+    size_t claim_key_len;
+    unsigned flags; /* TALE_SESSION_* */
+} tale_request_t;
 
 /* Called by the host when it registers a mounted path (sorted longest first,
  * so the most specific prefix wins).  Attach an h2o handler to pathconf. */
@@ -191,7 +221,25 @@ typedef struct tale_host_api {
     /* Ask the host to shut down gracefully (as on SIGTERM), e.g. when a
      * console player leaves; `why` goes to the log. */
     void (*request_stop)(tale_plugin_t *self, const char *why);
+
+    /* ---- ABI 1.2: check host->size > offsetof(tale_host_api_t, session_open) first ---- */
+    /* Check a request and find (or, with TALE_SESSION_CREATE, create) its seat:
+     * the one place where every transport's Host and Origin checks, per-address
+     * limits and the seat rules of docs/PROTOCOL.md ("Sessions") are applied.
+     * Returns 0 with *out set (NULL when the cookie names no seat and none was
+     * to be created, or with TALE_SESSION_PEEK), or the HTTP status to answer
+     * (403, 429, 503) with *error set to a message for a JSON body
+     * {"error":"..."} (static string).  `set_cookie` as in session_get(). */
+    int (*session_open)(tale_plugin_t *self, const tale_request_t *rq, tale_session_t **out, char set_cookie[TALE_SET_COOKIE_MAX],
+                        const char **error);
+    /* The Host and Origin checks alone, for endpoints that change state
+     * without a seat.  0, or 403 with *error set. */
+    int (*request_check)(tale_plugin_t *self, const tale_request_t *rq, const char **error);
 } tale_host_api_t;
+
+/* Whether the host's API table has `field` (a call appended in a later minor):
+ *   if (!TALE_HOST_HAS(host, session_open)) { refuse, or do without }      */
+#define TALE_HOST_HAS(api, field) ((api)->size >= offsetof(tale_host_api_t, field) + sizeof((api)->field))
 
 /*
  * The descriptor a plugin's entry symbol returns.  `state` is the plugin's own
