@@ -3,7 +3,8 @@
 //   1. MUD: `save` and `load` are refused with a clear message; no save file.
 //   2. IF: `save` answers "Game saved." once the file is on disk, and a
 //      restart (after kill -9, so no shutdown save) resumes from it.
-//   3. IF: under strace, every fsync of 10 saves comes from the save worker
+//   3. IF: quit saves through the worker; coming straight back resumes there.
+//   4. IF: under strace, every fsync of 10 saves comes from the save worker
 //      thread, never from the loop's thread (tid == pid).
 'use strict';
 const test = require('node:test');
@@ -106,9 +107,37 @@ test('IF: save answers "Game saved." when the file is written, and a restart res
   }
 });
 
+test('IF: quit saves through the worker, and coming straight back resumes where the player quit', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-save-'));
+  const host = await startHost({ config: ifConfig(dataDir) });
+  try {
+    const p = await player(host);
+    await p.waitFor(/./);
+    let n = p.send('north');
+    const there = (await p.waitFor(/./, n)).location;
+    const closed = new Promise((res) => p.ws.once('close', res));
+    p.send('quit');
+    await closed; // the host ends the IF game (close 4002)
+
+    // at once: the quit's save may still be on its way to disk
+    const q = await player(host);
+    const first = await q.waitFor(/./);
+    assert.strictEqual(first.location, there, 'the new game resumes where the player quit');
+    q.close();
+    const t0 = Date.now();
+    while (!fs.existsSync(path.join(dataDir, 'world.save')) && Date.now() - t0 < 5000) await sleep(10);
+    assert.ok(fs.existsSync(path.join(dataDir, 'world.save')), 'the quit save reached the disk');
+  } finally {
+    await host.stop();
+    fs.rmSync(host.dir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 // Attach strace to the running host (every thread: -f with -p); resolve once
 // each of its threads is attached.
 async function straceAttach(pid, outFile) {
+  assert.ok(fs.existsSync('/usr/bin/strace'), 'strace is installed (scripts/install-deps.sh)');
   const proc = spawn('strace', ['-f', '-p', String(pid), '-e', 'trace=fsync,fdatasync,syncfs,sync_file_range', '-o', outFile],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
