@@ -28,6 +28,9 @@ typedef void (*tale_emit_fn)(void *ctx, json_t *frame);
 typedef struct tale_world_options {
     const char *save_dir;   /* where save/load put files; NULL disables saving */
     size_t max_input;       /* longest command accepted, bytes (0: 1024) */
+    /* MUD: one world for many players, so no player may save or load it
+     * (per-character saves: accounts, issue #15) */
+    int shared;
 } tale_world_options_t;
 
 typedef struct tale_story_meta {
@@ -65,6 +68,42 @@ void tale_world_tick(tale_world_t *w);
  * (temp file, fsync, rename; versioned format).  path NULL = the default save
  * file in save_dir.  Return 0, or -1 with a message in err. */
 int tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen);
+/* path NULL: the newest bytes the save writer holds unwritten, if any, else the file. */
 int tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen);
+
+/* The two halves of a save.  Serialise: the world's state as a new
+ * NUL-terminated buffer (free() it; *len its length), NULL when out of
+ * memory; memory work only, fast enough for the loop.  Write: the bytes to
+ * path atomically (temp file, fsync, rename, fsync of the folder); it blocks
+ * on the disk and touches no world, so the host runs it on its worker. */
+char *tale_world_serialise(tale_world_t *w, size_t *len);
+int tale_save_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* The default save file in save_dir (malloc'd), or NULL with err. */
+char *tale_world_save_path(tale_world_t *w, char *err, size_t errlen);
+
+/*
+ * The host's save writer.  With one set, the `save` verb (and
+ * tale_world_checkpoint) serialise on the loop and hand the bytes to submit,
+ * which takes ownership of them whatever it returns (0 accepted, -1 with err);
+ * the host calls tale_world_save_done on the loop once the bytes of `ticket`
+ * (or of a newer ticket that replaced them) are on disk.  unwritten returns the
+ * newest submitted bytes not yet on disk (NULL: none), borrowed until the
+ * next call into the writer.  The engine knows nothing of how or where the
+ * writing happens.
+ */
+typedef struct tale_save_writer {
+    int (*submit)(void *ctx, uint64_t ticket, char *data, size_t len, char *err, size_t errlen);
+    const char *(*unwritten)(void *ctx, size_t *len);
+    void *ctx;
+} tale_save_writer_t;
+/* Set (or with NULL, remove: saves are synchronous again) the writer. */
+void tale_world_set_save_writer(tale_world_t *w, const tale_save_writer_t *sw);
+/* Save now, for the host (autosave): through the writer when one is set
+ * (returns 1, *ticket set when given), else synchronously (returns 0).
+ * -1 with a message in err. */
+int tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errlen);
+/* Writes up to `ticket` finished (ok, or failed with err): every player
+ * still waiting on one of them is told, in a frame of their own. */
+void tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err);
 
 #endif

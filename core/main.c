@@ -6,6 +6,7 @@
 #include "host.h"
 #include "log.h"
 #include "peers.h"
+#include "saver.h"
 #include "session.h"
 #include <getopt.h>
 #include <libgen.h>
@@ -71,6 +72,50 @@ default_config(const char *bindir, char **owned)
     return TALE_SOURCE_CONF;
 }
 
+/* The engine's save writer, backed by the host's save worker (saver.c). */
+static int
+writer_submit(void *ctx, uint64_t ticket, char *data, size_t len, char *err, size_t errlen)
+{
+    return tale_saver_submit(((tale_host_t *)ctx)->saver, ticket, data, len, err, errlen);
+}
+
+static const char *
+writer_unwritten(void *ctx, size_t *len)
+{
+    return tale_saver_unwritten(((tale_host_t *)ctx)->saver, len);
+}
+
+/* A save reached the disk (or failed): on the loop, tell who waits for it. */
+static void
+on_save_written(void *data, uint64_t ticket, int ok, const char *err)
+{
+    tale_host_t *h = data;
+    if (!ok)
+        tale_error("session", "saving failed: %s", err);
+    tale_world_save_done(h->world, ticket, ok, err);
+}
+
+/* IF mode with a data_dir: saves go to the worker, never fsync on the loop.
+ * (MUD players cannot save; the shared world has no saver.) */
+static int
+saver_setup(tale_host_t *h)
+{
+    char err[512];
+    if (h->cfg->mode != TALE_MODE_IF || h->cfg->data_dir == NULL)
+        return 0;
+    char *path = tale_world_save_path(h->world, err, sizeof(err));
+    if (path != NULL)
+        h->saver = tale_saver_new(h->loop, path, on_save_written, h, err, sizeof(err));
+    free(path);
+    if (h->saver == NULL) {
+        tale_error("host", "%s", err);
+        return -1;
+    }
+    tale_save_writer_t sw = {.submit = writer_submit, .unwritten = writer_unwritten, .ctx = h};
+    tale_world_set_save_writer(h->world, &sw);
+    return 0;
+}
+
 /* Everything from config to a listening server; -1 after logging why. */
 static int
 host_setup(tale_host_t *h, const char *config_path, const char *bindir, int check_only, int level)
@@ -86,7 +131,8 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
     }
     if (level < 0)
         tale_log_level = h->cfg->log_level;
-    tale_world_options_t wopt = {.save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input};
+    tale_world_options_t wopt = {
+        .save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input, .shared = h->cfg->mode == TALE_MODE_MUD};
     h->world = tale_world_load(h->cfg->story, &wopt, err, sizeof(err));
     if (h->world == NULL) {
         tale_error("story", "%s", err);
@@ -114,7 +160,7 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         return -1;
     if (check_only)
         return 0;
-    if (tale_server_listen(h) != 0)
+    if (saver_setup(h) != 0 || tale_server_listen(h) != 0)
         return -1;
     tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
     return 0;
@@ -125,10 +171,18 @@ static void
 host_teardown(tale_host_t *h)
 {
     tale_server_dispose(h); /* listeners, plugins' stop, drain */
+    if (h->saver != NULL) {
+        /* every queued save reaches the disk before the shutdown save,
+         * which then runs synchronously: the loop has stopped */
+        tale_saver_finish(h->saver);
+        tale_world_set_save_writer(h->world, NULL);
+    }
     if (h->sessions != NULL)
         tale_sessions_free(h->sessions, TALE_CLOSE_GOING_AWAY, "The server is shutting down.");
     h->sessions = NULL;
     tale_plugins_destroy(h);
+    tale_saver_free(h->saver);
+    h->saver = NULL;
     if (h->loop != NULL)
         tale_server_free(h);
     tale_plugins_unload(h);

@@ -10,7 +10,7 @@ PACKAGES=(
 )
 # Test-only: real protocol clients (npm) and a browser.
 if [ "${TALE_SKIP_TEST_DEPS:-0}" != 1 ]; then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium strace) # strace: tests/hostile/save.test.js checks which thread fsyncs
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
   command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 fi

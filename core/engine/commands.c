@@ -1362,18 +1362,40 @@ cmd_map(tale_player_t *p, const verb_t *v, const char *args)
     return DONE_NOTIME;
 }
 
+/* Saving and restoring a shared (MUD) world is nobody's to do: one player's
+ * save would overwrite everyone's, and a load would move everyone.  Saves per
+ * character arrive with player accounts (issue #15). */
+static int
+refuse_shared(tale_player_t *p)
+{
+    if (!p->w->shared)
+        return 0;
+    out_p(p, "Saving and restoring are not available here: this world is shared by every player. "
+             "(Saves of your own character will come with player accounts.)");
+    return 1;
+}
+
+/* save: with the host's writer, serialise here and let the writer put the
+ * bytes on disk off the loop ("Game saved." follows when they are); without
+ * one (engine tests, tools), write at once. */
 static int
 cmd_save(tale_player_t *p, const verb_t *v, const char *args)
 {
     char err[512];
+    if (refuse_shared(p))
+        return DONE_NOTIME;
     if (!p->w->save_dir) {
         out_p(p, "Saving is not available in this game.");
         return DONE_NOTIME;
     }
-    if (tale_world_save(p->w, NULL, err, sizeof err) < 0)
+    uint64_t ticket = 0;
+    int rc = tale_world_checkpoint(p->w, &ticket, err, sizeof err);
+    if (rc < 0)
         out_p(p, "Saving failed: %s", err);
-    else
+    else if (rc == 0)
         out_p(p, "Game saved.");
+    else
+        p->save_wait = ticket; /* told by tale_world_save_done */
     return DONE_NOTIME;
 }
 
@@ -1381,6 +1403,8 @@ static int
 cmd_load(tale_player_t *p, const verb_t *v, const char *args)
 {
     char err[512];
+    if (refuse_shared(p))
+        return DONE_NOTIME;
     if (!p->w->save_dir) {
         out_p(p, "Saving is not available in this game.");
         return DONE_NOTIME;

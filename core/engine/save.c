@@ -6,6 +6,11 @@
  * reorders things.  Writing is atomic (temp file in the same folder, fsync,
  * rename, fsync of the folder).  Reading checks the whole file against the
  * story before changing anything: a corrupt or foreign save is refused whole.
+ *
+ * A save has two halves: serialising (memory only, on the caller's thread)
+ * and writing (blocks on the disk).  The host hands the written half to its
+ * save worker through a tale_save_writer_t, so no fsync runs on the loop per
+ * player command; without a writer (tests, tools) both halves run at once.
  */
 #include "world.h"
 
@@ -201,48 +206,44 @@ remove_stale_temps(const char *path)
     free(bcopy);
 }
 
+/* Write `len` bytes to `path` atomically: a temp file in the same folder,
+ * fsync, rename over path, fsync of the folder.  A reader (or a restart after
+ * kill -9) sees the old file or the new one, never half of either.  It blocks
+ * on the disk, so the host runs it on its save worker, never per command on
+ * the loop; it touches no world, so it is safe on any one thread. */
 int
-tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+tale_save_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
-    if (!path)
-        return -1;
-    if (!path_in)
-        mkdir(w->save_dir, 0750); /* first save: the folder may not exist yet */
-    json_t *root = world_json(w);
-    char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
-    json_decref(root);
-    char *tmp = NULL;
+    char *tmp = NULL, eb[128];
     int fd = -1, rc = -1;
-    if (!data || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
         snprintf(err, errlen, "out of memory");
-        tmp = NULL;
-        goto out;
+        return -1;
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        snprintf(err, errlen, "%s: %s", tmp, strerror_r(errno, eb, sizeof eb));
         goto out;
     }
-    size_t len = strlen(data), off = 0;
+    size_t off = 0;
     while (off < len) {
         ssize_t n = write(fd, data + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+            snprintf(err, errlen, "%s: %s", tmp, strerror_r(errno, eb, sizeof eb));
             goto out;
         }
         off += (size_t)n;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
         fd = -1;
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        snprintf(err, errlen, "%s: %s", tmp, strerror_r(errno, eb, sizeof eb));
         goto out;
     }
     fd = -1;
     if (rename(tmp, path) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
         goto out;
     }
     free(tmp);
@@ -264,9 +265,100 @@ out:
         unlink(tmp);
         free(tmp);
     }
+    return rc;
+}
+
+/* The world's changing state as save-file bytes (NUL-terminated, free()
+ * them).  Pure memory work: this is the part of a save that runs on the loop. */
+char *
+tale_world_serialise(tale_world_t *w, size_t *len)
+{
+    json_t *root = world_json(w);
+    char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+    json_decref(root);
+    if (data && len)
+        *len = strlen(data);
+    return data;
+}
+
+char *
+tale_world_save_path(tale_world_t *w, char *err, size_t errlen)
+{
+    return default_path(w, err, errlen);
+}
+
+/* Serialise and write synchronously: the engine's tests, the fuzzers and the
+ * host's shutdown (after its loop and save worker have stopped) use this. */
+int
+tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+{
+    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    if (!path)
+        return -1;
+    if (!path_in)
+        mkdir(w->save_dir, 0750); /* first save: the folder may not exist yet */
+    size_t len = 0;
+    char *data = tale_world_serialise(w, &len);
+    int rc = -1;
+    if (!data)
+        snprintf(err, errlen, "out of memory");
+    else
+        rc = tale_save_write_atomic(path, data, len, err, errlen);
     free(data);
     free(path);
     return rc;
+}
+
+/* --------------------------------------------------- the host's writer */
+
+void
+tale_world_set_save_writer(tale_world_t *w, const tale_save_writer_t *sw)
+{
+    if (sw)
+        w->writer = *sw;
+    else
+        memset(&w->writer, 0, sizeof w->writer);
+}
+
+int
+tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errlen)
+{
+    if (!w->writer.submit)
+        return tale_world_save(w, NULL, err, errlen);
+    if (!w->save_dir) {
+        snprintf(err, errlen, "saving is disabled (no data directory configured)");
+        return -1;
+    }
+    size_t len = 0;
+    char *data = tale_world_serialise(w, &len);
+    if (!data) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    uint64_t t = ++w->save_ticket;
+    /* submit owns data from here, whatever it answers */
+    if (w->writer.submit(w->writer.ctx, t, data, len, err, errlen) < 0)
+        return -1;
+    if (ticket)
+        *ticket = t;
+    return 1;
+}
+
+void
+tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err)
+{
+    /* O(players); a write finishes at most once per submitted save */
+    for (size_t i = 0; i < w->nplayers_cap; i++) {
+        tale_player_t *p = w->players[i];
+        if (!p || p->save_wait == 0 || p->save_wait > ticket)
+            continue;
+        p->save_wait = 0;
+        if (ok)
+            out_p(p, "Game saved.");
+        else
+            out_p(p, "Saving failed: %s", err ? err : "unknown error");
+        player_flush(p);
+    }
 }
 
 /* ------------------------------------------------------------- restore */
@@ -388,13 +480,21 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     int *door_state = NULL, *npc_loc = NULL;
     char ebuf[256];
 
-    struct stat st;
-    if (stat(path, &st) < 0)
-        BAD("%s: %s", path, errno == ENOENT ? "no saved game" : strerror(errno));
-    if (!S_ISREG(st.st_mode) || st.st_size > SAVE_MAX_BYTES)
-        BAD("%s: not a saved game (not a regular file, or too large)", path);
+    /* A save the host's writer has not put on disk yet is newer than the
+     * file: restore that (an IF player who quits and comes straight back). */
+    size_t ulen = 0;
+    const char *unwritten = !path_in && w->writer.unwritten ? w->writer.unwritten(w->writer.ctx, &ulen) : NULL;
     json_error_t je;
-    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (unwritten) {
+        root = json_loadb(unwritten, ulen, JSON_REJECT_DUPLICATES, &je);
+    } else {
+        struct stat st;
+        if (stat(path, &st) < 0)
+            BAD("%s: %s", path, errno == ENOENT ? "no saved game" : strerror(errno));
+        if (!S_ISREG(st.st_mode) || st.st_size > SAVE_MAX_BYTES)
+            BAD("%s: not a saved game (not a regular file, or too large)", path);
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    }
     if (!root)
         BAD("%s: not a saved game (corrupt at line %d: %s)", path, je.line, je.text);
     if (!json_is_object(root) || !json_is_string(json_object_get(root, "format")) ||

@@ -59,6 +59,7 @@ tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *er
     w->meta.resources_dir = res;
     w->save_dir = opt && opt->save_dir ? strdup(opt->save_dir) : NULL;
     w->max_input = opt && opt->max_input ? opt->max_input : 1024;
+    w->shared = opt && opt->shared;
     w->clock = w->clock_start;
     return w;
 }

@@ -160,6 +160,7 @@ struct tale_player {
     json_t *special;
     char *cur_line;       /* the normalised command being run (for the question) */
     char *last_line;      /* the previous command as typed, for "again" */
+    uint64_t save_wait;   /* the save ticket this player waits on; 0: none */
     const char *raw_line; /* the input as typed, trimmed (for say/emote) */
 };
 
@@ -168,6 +169,9 @@ struct tale_world {
     char *dir;
     tale_story_meta_t meta;
     char *save_dir;
+    int shared;                /* MUD: players may not save or load the shared world */
+    tale_save_writer_t writer; /* the host's off-loop writer; zeroed: write synchronously */
+    uint64_t save_ticket;      /* last ticket handed to writer.submit */
     size_t max_input;
     const char *license, *welcome, *motd;
     const char *player_name, *player_description;
@@ -250,8 +254,6 @@ json_t *parser_complete(tale_player_t *p, const char *prefix);
 json_t *map_frame(tale_player_t *p);
 
 /* save.c */
-int save_write(tale_world_t *w, const char *path, char *err, size_t errlen);
-int save_read(tale_world_t *w, const char *path, char *err, size_t errlen);
 void player_apply_pending(tale_player_t *p);
 
 #endif

@@ -66,6 +66,7 @@ typedef struct tale_host {
     h2o_timeout_entry_t trim_entry;
 
     tale_world_t *world;
+    struct tale_saver *saver; /* IF mode with a data_dir: writes saves off the loop */
     tale_sessions_t *sessions;
     tale_peers_t *peers; /* per-client-address counters (peers.h) */
     tale_story_info_t story_info;

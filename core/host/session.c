@@ -330,11 +330,12 @@ tale_sessions_autosave(tale_sessions_t *ss)
     if (cfg->mode != TALE_MODE_IF || !cfg->autosave || ss->seat == NULL)
         return 0;
     char err[512] = "";
-    if (tale_world_save(ss->host->world, NULL, err, sizeof(err)) != 0) {
+    int rc = tale_world_checkpoint(ss->host->world, NULL, err, sizeof(err)); /* 1: handed to the save worker */
+    if (rc < 0) {
         tale_error("session", "autosave failed: %s", err);
         return -1;
     }
-    tale_info("session", "game saved");
+    tale_info("session", rc == 0 ? "game saved" : "game saving");
     return 0;
 }
 

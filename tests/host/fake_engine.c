@@ -119,6 +119,13 @@ tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* The session layer's autosave: as if written at once. */
+int
+tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errlen)
+{
+    return tale_world_save(w, NULL, err, errlen);
+}
+
 int
 tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen)
 {

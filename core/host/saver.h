@@ -1,0 +1,39 @@
+/*
+ * saver.h - the host's save worker (host-internal): ONE thread that writes
+ * save files (temp file, fsync, rename, fsync of the folder) so the loop
+ * never waits on the disk for a player's `save`.
+ *
+ * The loop hands over a job's bytes (the job owns its copy; nothing is shared
+ * while it is written) and hears back through an eventfd registered on the
+ * loop.  Bounded: at most one write in flight and one pending; a newer save
+ * replaces the pending one (latest wins, it holds the older one's state too).
+ */
+#ifndef TALE_SAVER_H
+#define TALE_SAVER_H
+
+#include <h2o.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tale_saver tale_saver_t;
+
+/* Called on the loop when the write of `ticket` finished (and every older
+ * ticket with it: they were written or replaced).  err is NULL when ok. */
+typedef void (*tale_saver_done_cb)(void *data, uint64_t ticket, int ok, const char *err);
+
+/* Start the worker writing to `path` (its folder is created if missing).
+ * NULL with err on failure. */
+tale_saver_t *tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void *data, char *err, size_t errlen);
+/* Queue bytes for writing; takes ownership of `bytes` (malloc'd) in every
+ * case.  0, or -1 with err (out of memory, or the saver has finished). */
+int tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, char *err, size_t errlen);
+/* The newest submitted bytes not yet reported written (NULL: none); the
+ * loop's own copy, valid until the next call into the saver. */
+const char *tale_saver_unwritten(tale_saver_t *sv, size_t *len);
+/* Write everything queued, report it, stop the thread and leave the loop
+ * (call after the loop has stopped, before it is destroyed).  Blocks. */
+void tale_saver_finish(tale_saver_t *sv);
+/* Finish if needed, then free. */
+void tale_saver_free(tale_saver_t *sv);
+
+#endif
