@@ -44,13 +44,16 @@ typedef struct tale_config {
 
     struct {
         uint64_t max_request_body; /* bytes (default 1m) */
-        uint64_t max_connections;  /* (default 1024) */
+        uint64_t max_connections;  /* (default 960: fits a hard fd limit of 1024) */
         uint64_t max_sessions;     /* MUD seats (default 256) */
         uint64_t session_backlog;  /* bytes of frames held per session for resume (default 256k) */
         uint64_t max_input;        /* longest command, bytes (default 1k) */
         uint64_t session_idle_ms;  /* a detached MUD session is reaped after this (default 30m) */
         uint64_t input_rate;       /* commands per second a session may sustain (default 20; 0: no limit) */
         uint64_t input_burst;      /* commands a session may send at once (default 40) */
+        /* Connection limits that an idle flood cannot lock (issue #11, findings 3-4). */
+        uint64_t max_connections_per_address; /* open connections from one client address (default 64; 0: off) */
+        uint64_t header_timeout_ms;           /* TLS handshake and request headers must arrive within (default 10s) */
     } limits;
 
     char **plugin_path; /* absolute folders, searched in order */
