@@ -73,6 +73,9 @@ typedef struct tale_host {
     uint64_t fd_refused;       /* connections refused in the current out-of-descriptors episode */
     uint64_t addr_refused;     /* connections refused at max_connections_per_address since the last warning */
     uint64_t addr_warned_at;   /* loop time (ms) of that warning; at most one a minute */
+    struct addr_count **addr_buckets; /* open connections per client address (server.c) */
+    size_t addr_nbuckets;             /* a power of two; 0 while max_connections_per_address is off */
+    uint64_t addr_seed;               /* random hash seed */
 
     tale_world_t *world;
     tale_sessions_t *sessions;

@@ -12,11 +12,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long shutdown waits for connections to finish closing. */
@@ -58,9 +60,12 @@ on_trim(h2o_timeout_entry_t *entry)
 /* The host's record of one accepted connection, kept in the socket's
  * on_close.data.  While the connection has had no answer it sits in
  * h->unanswered, in accept order: the eviction candidates. */
+typedef struct addr_count addr_count_t;
+
 typedef struct tale_conn {
     tale_host_t *host;
     h2o_socket_t *sock;
+    addr_count_t *addr; /* its client address's counter, or NULL (limit off, or unknown peer) */
     h2o_linklist_t unanswered; /* linked while never answered */
     uint64_t accepted_at;      /* loop time, ms */
     int evicting;              /* shut down to make room; counted in h->n_evicting */
@@ -81,6 +86,125 @@ static const char busy_answer[] = "HTTP/1.1 503 Service Unavailable\r\nContent-T
                                   "Content-Length: 39\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
                                   "{\"error\":\"the server is at capacity\"}\r\n";
 
+/* ---- connections per client address ------------------------------------
+ * A chained hash table of open-connection counts keyed by the client address
+ * (IPv4 as v4-mapped IPv6, so both spellings count together), seeded at
+ * random so a client cannot choose colliding addresses.  An entry lives only
+ * while its count is above 0, so the table holds at most n_conns entries.
+ * Stand-in for core/host/peers.[ch] (the lead's per-address table) until
+ * that lands: the calls below are the only users. */
+struct addr_count {
+    addr_count_t *next;
+    uint8_t addr[16];
+    uint32_t conns;
+};
+
+/* Hash of a 16-byte address with the table's seed (FNV-1a). */
+static size_t
+addr_hash(const tale_host_t *h, const uint8_t addr[16])
+{
+    uint64_t x = 14695981039346656037ull ^ h->addr_seed;
+    for (int i = 0; i < 16; i++)
+        x = (x ^ addr[i]) * 1099511628211ull;
+    return (size_t)(x ^ (x >> 29)) & (h->addr_nbuckets - 1);
+}
+
+/* The peer's address as 16 bytes (IPv4 v4-mapped); -1 if not IP. */
+static int
+peer_key(h2o_socket_t *sock, uint8_t out[16])
+{
+    struct sockaddr_storage ss;
+    if (h2o_socket_getpeername(sock, (struct sockaddr *)&ss) == 0)
+        return -1;
+    if (ss.ss_family == AF_INET6) {
+        memcpy(out, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        return 0;
+    }
+    if (ss.ss_family == AF_INET) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        return 0;
+    }
+    return -1;
+}
+
+/* Count one more connection from sock's address: *out is its counter (NULL
+ * when the limit is off or the address unknown).  -1 (after logging) when
+ * that address is already at max_connections_per_address.  The warn line
+ * comes at most once a minute, with the count refused since. */
+static int
+addr_acquire(tale_host_t *h, h2o_socket_t *sock, addr_count_t **out)
+{
+    uint64_t limit = h->cfg->limits.max_connections_per_address;
+    uint8_t key[16];
+    *out = NULL;
+    if (limit == 0 || h->addr_buckets == NULL || peer_key(sock, key) != 0)
+        return 0;
+    size_t b = addr_hash(h, key);
+    addr_count_t *e = h->addr_buckets[b];
+    while (e != NULL && memcmp(e->addr, key, 16) != 0)
+        e = e->next;
+    if (e != NULL && e->conns >= limit) {
+        char text[INET6_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET6, key, text, sizeof(text));
+        h->addr_refused++;
+        uint64_t now = h2o_now(h->loop);
+        if (h->addr_warned_at == 0 || now - h->addr_warned_at >= 60000) {
+            tale_warn("server",
+                      "refusing connections from %s: max_connections_per_address (%llu) reached (%llu refused from "
+                      "all addresses since the last such line; at most one a minute)",
+                      text, (unsigned long long)limit, (unsigned long long)h->addr_refused);
+            h->addr_warned_at = now != 0 ? now : 1;
+            h->addr_refused = 0;
+        } else {
+            tale_debug("server", "refusing a connection from %s: max_connections_per_address (%llu) reached", text,
+                       (unsigned long long)limit);
+        }
+        return -1;
+    }
+    if (e == NULL) {
+        if ((e = calloc(1, sizeof(*e))) == NULL)
+            return 0; /* not counted: out of memory is no reason to refuse */
+        memcpy(e->addr, key, 16);
+        e->next = h->addr_buckets[b];
+        h->addr_buckets[b] = e;
+    }
+    e->conns++;
+    *out = e;
+    return 0;
+}
+
+/* One connection from e's address closed; drop the entry at zero. */
+static void
+addr_release(tale_host_t *h, addr_count_t *e)
+{
+    if (--e->conns > 0)
+        return;
+    addr_count_t **pp = &h->addr_buckets[addr_hash(h, e->addr)];
+    while (*pp != e)
+        pp = &(*pp)->next;
+    *pp = e->next;
+    free(e);
+}
+
+/* Size the table for max_connections (a power of two, load factor <= 1). */
+static void
+addr_table_init(tale_host_t *h)
+{
+    if (h->cfg->limits.max_connections_per_address == 0)
+        return;
+    size_t n = 64;
+    while (n < h->cfg->limits.max_connections)
+        n *= 2;
+    if (RAND_bytes((unsigned char *)&h->addr_seed, sizeof(h->addr_seed)) != 1)
+        h->addr_seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    if ((h->addr_buckets = calloc(n, sizeof(*h->addr_buckets))) != NULL)
+        h->addr_nbuckets = n;
+    else
+        tale_warn("server", "out of memory for the per-address connection table: max_connections_per_address is off");
+}
+
 /* h2o closed an accepted socket: forget its record. */
 static void
 on_conn_closed(void *data)
@@ -91,6 +215,8 @@ on_conn_closed(void *data)
         h2o_linklist_unlink(&c->unanswered);
     if (c->evicting)
         h->n_evicting--;
+    if (c->addr != NULL)
+        addr_release(h, c->addr);
     free(c);
     h->n_conns--;
     if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
@@ -253,18 +379,29 @@ on_accept(h2o_socket_t *listener, const char *err)
         /* No TCP_NODELAY here: h2o_evloop_socket_accept already sets it on
          * every accepted socket (seen in strace), so answers never wait for
          * Nagle (tale-bench's rtt-sse shows no 40 ms tails). */
+        /* Per address first: a crowd from one address must not evict others. */
+        addr_count_t *per_addr;
+        if (addr_acquire(h, sock, &per_addr) != 0) {
+            refuse(l, sock);
+            continue;
+        }
         if (h->stop_requested ||
             (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
             tale_debug("server", "refusing a connection: max_connections (%llu) reached",
                        (unsigned long long)h->cfg->limits.max_connections);
+            if (per_addr != NULL)
+                addr_release(h, per_addr);
             refuse(l, sock);
             continue;
         }
         tale_conn_t *c = calloc(1, sizeof(*c));
         if (c == NULL) {
+            if (per_addr != NULL)
+                addr_release(h, per_addr);
             refuse(l, sock);
             continue;
         }
+        c->addr = per_addr;
         c->host = h;
         c->sock = sock;
         c->accepted_at = h2o_now(h->loop);
@@ -446,6 +583,7 @@ tale_server_run(tale_host_t *h)
     h2o_timeout_init(h->loop, &h->trim_timeout, 250);
     h->trim_entry.cb = on_trim;
     h2o_linklist_init_anchor(&h->unanswered);
+    addr_table_init(h);
     h2o_timeout_init(h->loop, &h->accept_pause_timeout, ACCEPT_PAUSE_MS);
     h->accept_pause_entry.cb = on_accept_resume;
     /* kept open to be given up when accept() runs out of descriptors */
@@ -521,6 +659,16 @@ tale_server_free(tale_host_t *h)
     if (h->spare_fd >= 0)
         close(h->spare_fd);
     h->spare_fd = -1;
+    for (size_t i = 0; i < h->addr_nbuckets; i++) {
+        while (h->addr_buckets[i] != NULL) { /* connections h2o never closed */
+            addr_count_t *e = h->addr_buckets[i];
+            h->addr_buckets[i] = e->next;
+            free(e);
+        }
+    }
+    free(h->addr_buckets);
+    h->addr_buckets = NULL;
+    h->addr_nbuckets = 0;
     if (h->ctx_inited) {
         /* request_shutdown parks an HTTP/2 timer for a second; h2o asserts
          * if it is still linked at dispose (H2O-NOTES 9). */

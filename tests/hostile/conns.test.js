@@ -35,7 +35,7 @@ function hold(port) {
 
 test(`${CROWD} held connections against max_connections ${LIMIT}: 503s, the player plays on, all recovers`, { timeout: 90000 }, async (t) => {
   const host = await startHost({
-    config: configWith(['static', 'ws'], { mode: 'mud', limits: { input_rate: 0, max_connections: LIMIT } }),
+    config: configWith(['static', 'ws'], { mode: 'mud', limits: { input_rate: 0, max_connections: LIMIT, max_connections_per_address: 0 } }),
   });
   const pid = host.proc.pid;
   if (CROWD < 5000) t.diagnostic(`fd limit ${fdLimit()}: crowd reduced to ${CROWD}, max_connections ${LIMIT}`);
