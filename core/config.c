@@ -40,9 +40,17 @@ static const char *const top_keys[] = {"mode",      "story",  "data_dir",    "au
                                        "listeners", "limits", "plugin_path", "plugins",  NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
-static const char *const limit_keys[] = {"max_request_body", "max_connections", "max_sessions", "session_backlog",
-                                         "max_input",        "session_idle",    "input_rate",   "input_burst",
-                                         "max_connections_per_address",         "header_timeout", NULL};
+static const char *const limit_keys[] = {"max_request_body",
+                                         "max_connections",
+                                         "max_sessions",
+                                         "session_backlog",
+                                         "max_input",
+                                         "session_idle",
+                                         "input_rate",
+                                         "input_burst",
+                                         "max_connections_per_address",
+                                         "header_timeout",
+                                         NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
 /* Everything one parse step needs; err/errlen are the caller's buffer. */
@@ -336,8 +344,8 @@ parse_conn_limits(struct parse *p, yaml_node_t *m)
 {
     tale_config_t *c = p->c;
     int64_t per_addr;
-    if (tale_yaml_int(p->y, m, "max_connections_per_address", 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0, MAX_COUNT,
-                      &per_addr, p->err, p->errlen) != 0 ||
+    if (tale_yaml_int(p->y, m, "max_connections_per_address", 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0, MAX_COUNT, &per_addr,
+                      p->err, p->errlen) != 0 ||
         tale_yaml_duration_ms(p->y, m, "header_timeout", 0, DEFAULT_HEADER_TIMEOUT_MS, &c->limits.header_timeout_ms, p->err,
                               p->errlen) != 0 ||
         require_positive(p, m, "header_timeout", c->limits.header_timeout_ms, "a duration") != 0)

@@ -64,15 +64,15 @@ typedef struct tale_host {
     h2o_timeout_t trim_timeout; /* one-shot: give freed memory back a second after connections close */
     h2o_timeout_entry_t trim_entry;
     /* Connection limits an idle flood cannot lock (server.c, issue #11). */
-    h2o_linklist_t unanswered; /* tale_conn_t never answered yet, oldest first (eviction candidates) */
-    size_t n_evicting;         /* connections shut down to make room, not closed yet */
-    int spare_fd;              /* /dev/null, given up to accept-and-refuse when out of descriptors */
-    int accept_paused;         /* listeners stopped for a moment after EMFILE/ENFILE */
+    h2o_linklist_t unanswered;          /* tale_conn_t never answered yet, oldest first (eviction candidates) */
+    size_t n_evicting;                  /* connections shut down to make room, not closed yet */
+    int spare_fd;                       /* /dev/null, given up to accept-and-refuse when out of descriptors */
+    int accept_paused;                  /* listeners stopped for a moment after EMFILE/ENFILE */
     h2o_timeout_t accept_pause_timeout; /* one-shot: resume accepting */
     h2o_timeout_entry_t accept_pause_entry;
-    uint64_t fd_refused;       /* connections refused in the current out-of-descriptors episode */
-    uint64_t addr_refused;     /* connections refused at max_connections_per_address since the last warning */
-    uint64_t addr_warned_at;   /* loop time (ms) of that warning; at most one a minute */
+    uint64_t fd_refused;              /* connections refused in the current out-of-descriptors episode */
+    uint64_t addr_refused;            /* connections refused at max_connections_per_address since the last warning */
+    uint64_t addr_warned_at;          /* loop time (ms) of that warning; at most one a minute */
     struct addr_count **addr_buckets; /* open connections per client address (server.c) */
     size_t addr_nbuckets;             /* a power of two; 0 while max_connections_per_address is off */
     uint64_t addr_seed;               /* random hash seed */

@@ -65,7 +65,7 @@ typedef struct addr_count addr_count_t;
 typedef struct tale_conn {
     tale_host_t *host;
     h2o_socket_t *sock;
-    addr_count_t *addr; /* its client address's counter, or NULL (limit off, or unknown peer) */
+    addr_count_t *addr;        /* its client address's counter, or NULL (limit off, or unknown peer) */
     h2o_linklist_t unanswered; /* linked while never answered */
     uint64_t accepted_at;      /* loop time, ms */
     int evicting;              /* shut down to make room; counted in h->n_evicting */
@@ -385,8 +385,7 @@ on_accept(h2o_socket_t *listener, const char *err)
             refuse(l, sock);
             continue;
         }
-        if (h->stop_requested ||
-            (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
+        if (h->stop_requested || (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
             tale_debug("server", "refusing a connection: max_connections (%llu) reached",
                        (unsigned long long)h->cfg->limits.max_connections);
             if (per_addr != NULL)
