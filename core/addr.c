@@ -84,18 +84,17 @@ tale_addr_equal(const tale_addr_t *a, const tale_addr_t *b)
     return a->family == b->family && memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* FNV-1a over the family and the address bytes; the table that uses it
- * (peers.c) is not exposed to chosen keys beyond what one client controls. */
+/* FNV-1a over the seed, the family and the address bytes. */
 uint64_t
-tale_addr_hash(const tale_addr_t *a)
+tale_addr_hash(const tale_addr_t *a, uint64_t seed)
 {
-    uint64_t h = 1469598103934665603ull ^ a->family;
+    uint64_t h = (1469598103934665603ull ^ seed) * 1099511628211ull ^ a->family;
     size_t n = a->family == AF_INET ? 4 : 16;
     for (size_t i = 0; i < n; i++) {
         h ^= a->bytes[i];
         h *= 1099511628211ull;
     }
-    return h;
+    return h ^ (h >> 29);
 }
 
 int

@@ -34,7 +34,8 @@ int tale_addr_parse(tale_addr_t *out, const char *s, size_t len);
 /* "1.2.3.4" or "2001:db8::1" ("unknown" for family 0). */
 void tale_addr_format(const tale_addr_t *a, char out[TALE_ADDR_STRLEN]);
 int tale_addr_equal(const tale_addr_t *a, const tale_addr_t *b);
-uint64_t tale_addr_hash(const tale_addr_t *a);
+/* A hash of the address mixed with `seed` (pick it at random: clients choose their addresses). */
+uint64_t tale_addr_hash(const tale_addr_t *a, uint64_t seed);
 
 /* "10.0.0.0/8", "::1", "fd00::/8"; 0 or -1. */
 int tale_cidr_parse(tale_cidr_t *out, const char *s);

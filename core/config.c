@@ -22,7 +22,8 @@
 
 #define DEFAULT_TICK_MS 1000
 #define DEFAULT_MAX_REQUEST_BODY (1024 * 1024)
-#define DEFAULT_MAX_CONNECTIONS 1024
+/* 1024 - TALE_FD_RESERVE: starts where the hard fd limit is 1024 (main.c). */
+#define DEFAULT_MAX_CONNECTIONS 960
 #define DEFAULT_MAX_SESSIONS 256
 #define DEFAULT_SESSION_BACKLOG (256 * 1024)
 #define DEFAULT_MAX_INPUT 1024
@@ -32,6 +33,9 @@
 #define DEFAULT_MAX_SESSIONS_PER_ADDRESS 16
 #define DEFAULT_NEW_SESSIONS_PER_MINUTE 30
 #define DEFAULT_SEAT_IDLE_MS (60 * 60 * 1000)
+/* Connection limits (issue #11): per client address, and the header deadline. */
+#define DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 64
+#define DEFAULT_HEADER_TIMEOUT_MS (10 * 1000)
 /* Counts above this are typos, not capacity plans (and stay well inside int). */
 #define MAX_COUNT 1000000
 #define MAX_PLUGIN_NAME 64
@@ -52,6 +56,8 @@ static const char *const limit_keys[] = {"max_request_body",
                                          "max_sessions_per_address",
                                          "new_sessions_per_minute",
                                          "seat_idle",
+                                         "max_connections_per_address",
+                                         "header_timeout",
                                          NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
@@ -338,6 +344,24 @@ require_positive(struct parse *p, yaml_node_t *map, const char *key, uint64_t v,
     return -1;
 }
 
+/* The connection limits of issue #11 (their own block, to keep merges
+ * apart): connections per client address (0 turns it off) and the deadline
+ * for a connection's TLS handshake and request headers. */
+static int
+parse_conn_limits(struct parse *p, yaml_node_t *m)
+{
+    tale_config_t *c = p->c;
+    int64_t per_addr;
+    if (tale_yaml_int(p->y, m, "max_connections_per_address", 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0, MAX_COUNT, &per_addr,
+                      p->err, p->errlen) != 0 ||
+        tale_yaml_duration_ms(p->y, m, "header_timeout", 0, DEFAULT_HEADER_TIMEOUT_MS, &c->limits.header_timeout_ms, p->err,
+                              p->errlen) != 0 ||
+        require_positive(p, m, "header_timeout", c->limits.header_timeout_ms, "a duration") != 0)
+        return -1;
+    c->limits.max_connections_per_address = (uint64_t)per_addr;
+    return 0;
+}
+
 static int
 parse_limits(struct parse *p, yaml_node_t *root)
 {
@@ -376,7 +400,7 @@ parse_limits(struct parse *p, yaml_node_t *root)
     c->limits.input_burst = (uint64_t)burst;
     c->limits.max_connections = (uint64_t)conns;
     c->limits.max_sessions = (uint64_t)sessions;
-    return 0;
+    return parse_conn_limits(p, m);
 }
 
 /* A string list copied out of the YAML document (NULL-terminated). */

@@ -52,7 +52,7 @@ typedef struct tale_config {
 
     struct {
         uint64_t max_request_body; /* bytes (default 1m) */
-        uint64_t max_connections;  /* (default 1024) */
+        uint64_t max_connections;  /* (default 960: fits a hard fd limit of 1024) */
         uint64_t max_sessions;     /* MUD seats (default 256) */
         uint64_t session_backlog;  /* bytes of frames held per session for resume (default 256k) */
         uint64_t max_input;        /* longest command, bytes (default 1k) */
@@ -63,6 +63,9 @@ typedef struct tale_config {
         uint64_t max_sessions_per_address; /* open seats (default 16) */
         uint64_t new_sessions_per_minute;  /* seats created, a token bucket of this size (default 30) */
         uint64_t seat_idle_ms;             /* an attached seat with no input for this long is closed (default 1h; 0: never) */
+        /* Connection limits that an idle flood cannot lock (issue #11, findings 3-4). */
+        uint64_t max_connections_per_address; /* open connections from one client address (default 64; 0: off) */
+        uint64_t header_timeout_ms;           /* TLS handshake and request headers must arrive within (default 10s) */
     } limits;
 
     /* Who may reach the game (docs/SECURITY.md, "Threat model"). */

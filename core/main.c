@@ -8,6 +8,7 @@
 #include "peers.h"
 #include "saver.h"
 #include "session.h"
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void
@@ -116,6 +118,53 @@ saver_setup(tale_host_t *h)
     return 0;
 }
 
+/* Descriptors the host needs besides its client connections: listeners, the
+ * epoll fd and signalfd, the spare kept for running out of descriptors
+ * (server.c), story, save and log files, the plugins' own files and the few
+ * connections being evicted at once.  Generous on purpose: running out is
+ * survivable (server.c answers 503 and pauses), but noisy. */
+#define TALE_FD_RESERVE 64
+
+/* RLIMIT_NOFILE must fit max_connections plus the reserve: raise the soft
+ * limit as far as needed (up to the hard one); if the hard limit is too low,
+ * refuse with one line saying what to change.  Under --check-config the same
+ * line is a warning, since the limits there may not be the service's. */
+static int
+fit_fd_limit(const tale_config_t *cfg, int check_only)
+{
+    rlim_t need = (rlim_t)cfg->limits.max_connections + TALE_FD_RESERVE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        tale_warn("host", "getrlimit(RLIMIT_NOFILE): %s; not checking the descriptor limit", strerror(errno));
+        return 0;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        char why[256];
+        snprintf(why, sizeof(why),
+                 "limits.max_connections (%llu) needs %llu file descriptors but the hard limit is %llu: raise it "
+                 "(ulimit -Hn, LimitNOFILE=) or lower limits.max_connections",
+                 (unsigned long long)cfg->limits.max_connections, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+        if (check_only) {
+            tale_warn("host", "%s", why);
+            return 0;
+        }
+        tale_error("host", "%s", why);
+        return -1;
+    }
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        tale_error("host", "cannot raise the file descriptor limit from %llu to %llu for limits.max_connections (%llu): %s",
+                   (unsigned long long)was, (unsigned long long)need, (unsigned long long)cfg->limits.max_connections,
+                   strerror(errno));
+        return -1;
+    }
+    tale_debug("host", "raised the file descriptor limit from %llu to %llu", (unsigned long long)was, (unsigned long long)need);
+    return 0;
+}
+
 /* Everything from config to a listening server; -1 after logging why. */
 static int
 host_setup(tale_host_t *h, const char *config_path, const char *bindir, int check_only, int level)
@@ -133,6 +182,8 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         tale_log_level = h->cfg->log_level;
     tale_world_options_t wopt = {
         .save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input, .shared = h->cfg->mode == TALE_MODE_MUD};
+    if (fit_fd_limit(h->cfg, check_only) != 0)
+        return -1;
     h->world = tale_world_load(h->cfg->story, &wopt, err, sizeof(err));
     if (h->world == NULL) {
         tale_error("story", "%s", err);

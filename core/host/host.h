@@ -64,6 +64,16 @@ typedef struct tale_host {
     size_t n_conns; /* accepted sockets still open */
     h2o_timeout_t trim_timeout; /* one-shot: give freed memory back a second after connections close */
     h2o_timeout_entry_t trim_entry;
+    /* Connection limits an idle flood cannot lock (server.c, issue #11). */
+    h2o_linklist_t unanswered;          /* tale_conn_t never answered yet, oldest first (eviction candidates) */
+    size_t n_evicting;                  /* connections shut down to make room, not closed yet */
+    int spare_fd;                       /* /dev/null, given up to accept-and-refuse when out of descriptors */
+    int accept_paused;                  /* listeners stopped for a moment after EMFILE/ENFILE */
+    h2o_timeout_t accept_pause_timeout; /* one-shot: resume accepting */
+    h2o_timeout_entry_t accept_pause_entry;
+    uint64_t fd_refused;              /* connections refused in the current out-of-descriptors episode */
+    uint64_t addr_refused;            /* connections refused at max_connections_per_address since the last warning */
+    uint64_t addr_warned_at;          /* loop time (ms) of that warning; at most one a minute */
 
     tale_world_t *world;
     struct tale_saver *saver; /* IF mode with a data_dir: writes saves off the loop */
@@ -97,5 +107,9 @@ int tale_server_run(tale_host_t *h); /* until SIGINT/SIGTERM or tale_host_reques
 void tale_server_dispose(tale_host_t *h); /* close listeners, stop plugins, drain */
 void tale_server_free(tale_host_t *h);    /* after plugins' destroy: context, loop, globalconf */
 void tale_host_request_stop(tale_host_t *h, const char *why);
+/* A response starts on this connection (the host's filter on mounted paths):
+ * it is no longer an eviction candidate.  Any socket is accepted; one the
+ * host did not accept is ignored. */
+void tale_server_conn_answered(h2o_socket_t *sock);
 
 #endif

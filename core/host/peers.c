@@ -4,12 +4,16 @@
  * the table holds at most one entry per open connection or seat.
  */
 #include "peers.h"
+#include <openssl/rand.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 struct tale_peers {
     tale_peer_t **slots;
     size_t nslots; /* a power of two */
     size_t count;
+    uint64_t seed; /* random: a client picks its source address, not where it lands */
 };
 
 tale_peers_t *
@@ -19,6 +23,8 @@ tale_peers_new(void)
     if (pp == NULL)
         return NULL;
     pp->nslots = 64;
+    if (RAND_bytes((unsigned char *)&pp->seed, sizeof(pp->seed)) != 1)
+        pp->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
     if ((pp->slots = calloc(pp->nslots, sizeof(*pp->slots))) == NULL) {
         free(pp);
         return NULL;
@@ -43,7 +49,7 @@ tale_peers_free(tale_peers_t *pp)
 static tale_peer_t **
 slot_of(const tale_peers_t *pp, const tale_addr_t *a)
 {
-    return &pp->slots[tale_addr_hash(a) & (pp->nslots - 1)];
+    return &pp->slots[tale_addr_hash(a, pp->seed) & (pp->nslots - 1)];
 }
 
 tale_peer_t *
@@ -66,7 +72,7 @@ grow(tale_peers_t *pp)
     for (size_t i = 0; i < pp->nslots; i++)
         for (tale_peer_t *p = pp->slots[i], *next; p != NULL; p = next) {
             next = p->next;
-            tale_peer_t **s = &slots[tale_addr_hash(&p->addr) & (n - 1)];
+            tale_peer_t **s = &slots[tale_addr_hash(&p->addr, pp->seed) & (n - 1)];
             p->next = *s;
             *s = p;
         }

@@ -167,6 +167,16 @@ static h2o_iovec_t nosniff_name = {H2O_STRLIT("x-content-type-options")};
 static h2o_headers_command_t nosniff_cmds[] = {{H2O_HEADERS_CMD_SET, &nosniff_name, {H2O_STRLIT("nosniff")}},
                                                {H2O_HEADERS_CMD_NULL}};
 
+/* A response starts on a mounted path: tell the server the connection has
+ * been answered, so it is no longer the first to go when the host is full
+ * (server.c).  Then pass the response on unchanged. */
+static void
+on_setup_answered(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    tale_server_conn_answered(req->conn->callbacks->get_socket(req->conn));
+    h2o_setup_next_ostream(req, slot);
+}
+
 int
 tale_plugins_register_mounts(tale_host_t *h)
 {
@@ -179,6 +189,7 @@ tale_plugins_register_mounts(tale_host_t *h)
         /* the pathconf pointer is only valid until the next registration */
         h2o_pathconf_t *pc = h2o_config_register_path(h->hostconf, m->path, 0);
         h2o_headers_register(pc, nosniff_cmds);
+        h2o_create_filter(pc, sizeof(h2o_filter_t))->on_setup_ostream = on_setup_answered;
         m->owner->err[0] = '\0';
         if (m->cb(m->owner, pc, m->data) != 0) {
             refuse(m->owner, m->owner->conf->module_path, "mounting %s failed: %s", m->path,

@@ -4,6 +4,7 @@
  */
 #include "host.h"
 #include "log.h"
+#include "peers.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long shutdown waits for connections to finish closing. */
@@ -26,12 +28,18 @@ int
 tale_server_init(tale_host_t *h)
 {
     h2o_config_init(&h->globalconf);
+    h->spare_fd = -1;
     h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("tale-host"));
     /* POST bodies are buffered whole: the default cap is 1 GiB (H2O-NOTES 10). */
     h->globalconf.max_request_entity_size = h->cfg->limits.max_request_body;
     /* h2c upgrades would bring HTTP/2 (and its rapid-reset exposure) to plain
      * listeners; HTTP/2 is only offered by ALPN on TLS listeners that opt in. */
     h->globalconf.http1.upgrade_to_http2 = 0;
+    /* limits.header_timeout: the TLS handshake, then the request headers
+     * (and, in h2o 2.2.5, a request body and the idle wait between
+     * keep-alive requests) must each finish within it (docs/CONFIG.md). */
+    h->globalconf.handshake_timeout = h->cfg->limits.header_timeout_ms;
+    h->globalconf.http1.req_timeout = h->cfg->limits.header_timeout_ms;
     h->hostconf = h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h->loop = h2o_evloop_create();
     return h->loop != NULL ? 0 : -1;
@@ -49,21 +57,239 @@ on_trim(h2o_timeout_entry_t *entry)
     malloc_trim(0);
 }
 
+/* The host's record of one accepted connection, kept in the socket's
+ * on_close.data.  While the connection has had no answer it sits in
+ * h->unanswered, in accept order: the eviction candidates. */
+typedef struct tale_conn {
+    tale_host_t *host;
+    h2o_socket_t *sock;
+    tale_peer_t *addr;         /* its client address's entry, or NULL (limit off, unknown peer, trusted proxy) */
+    h2o_linklist_t unanswered; /* linked while never answered */
+    uint64_t accepted_at;      /* loop time, ms */
+    int evicting;              /* shut down to make room; counted in h->n_evicting */
+} tale_conn_t;
+
+/* A never-answered connection younger than this is not evicted: a player
+ * whose request is on its way gets a second to send it.  An idle flood
+ * then holds a slot for a second at most once the host is full. */
+#define EVICT_MIN_AGE_MS 1000
+/* Evicted connections close on the loop's next turn; bound how many may be
+ * in flight at once (they still hold a descriptor from TALE_FD_RESERVE). */
+#define EVICT_MAX_IN_FLIGHT 32
+/* How long accepting pauses after running out of descriptors. */
+#define ACCEPT_PAUSE_MS 100
+
+static const char busy_answer[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                  "X-Content-Type-Options: nosniff\r\n"
+                                  "Content-Length: 39\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
+                                  "{\"error\":\"the server is at capacity\"}\r\n";
+
+/* ---- connections per client address ------------------------------------
+ * Counted in the host's per-address table (peers.c) by the TCP peer's
+ * address.  A peer in trusted_proxies carries many clients and is not
+ * limited here (session.c limits seats by the forwarded client instead). */
+
+/* Count one more connection from sock's address: *out is its table entry
+ * (NULL when the limit is off, the address unknown or a trusted proxy).
+ * -1 (after logging) when that address is already at
+ * max_connections_per_address.  The warn line comes at most once a minute,
+ * with the count refused since. */
+static int
+addr_acquire(tale_host_t *h, h2o_socket_t *sock, tale_peer_t **out)
+{
+    uint64_t limit = h->cfg->limits.max_connections_per_address;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    tale_addr_t a;
+    *out = NULL;
+    if (limit == 0 || (len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss)) == 0 ||
+        tale_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len) != 0 ||
+        tale_cidr_match(h->cfg->trusted_proxies, h->cfg->n_trusted_proxies, &a))
+        return 0;
+    tale_peer_t *e = tale_peers_get(h->peers, &a);
+    if (e == NULL)
+        return 0; /* not counted: out of memory is no reason to refuse */
+    if (e->conns >= limit) {
+        char text[TALE_ADDR_STRLEN];
+        tale_addr_format(&a, text);
+        h->addr_refused++;
+        uint64_t now = h2o_now(h->loop);
+        if (h->addr_warned_at == 0 || now - h->addr_warned_at >= 60000) {
+            tale_warn("server",
+                      "refusing connections from %s: max_connections_per_address (%llu) reached (%llu refused from "
+                      "all addresses since the last such line; at most one a minute)",
+                      text, (unsigned long long)limit, (unsigned long long)h->addr_refused);
+            h->addr_warned_at = now != 0 ? now : 1;
+            h->addr_refused = 0;
+        } else {
+            tale_debug("server", "refusing a connection from %s: max_connections_per_address (%llu) reached", text,
+                       (unsigned long long)limit);
+        }
+        return -1;
+    }
+    e->conns++;
+    *out = e;
+    return 0;
+}
+
+/* One connection from e's address closed. */
+static void
+addr_release(tale_host_t *h, tale_peer_t *e)
+{
+    e->conns--;
+    tale_peers_release(h->peers, e);
+}
+
+/* h2o closed an accepted socket: forget its record. */
 static void
 on_conn_closed(void *data)
 {
-    tale_host_t *h = data;
+    tale_conn_t *c = data;
+    tale_host_t *h = c->host;
+    if (h2o_linklist_is_linked(&c->unanswered))
+        h2o_linklist_unlink(&c->unanswered);
+    if (c->evicting)
+        h->n_evicting--;
+    if (c->addr != NULL)
+        addr_release(h, c->addr);
+    free(c);
     h->n_conns--;
     if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
         h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
+void
+tale_server_conn_answered(h2o_socket_t *sock)
+{
+    if (sock == NULL || sock->on_close.cb != on_conn_closed)
+        return;
+    tale_conn_t *c = sock->on_close.data;
+    if (h2o_linklist_is_linked(&c->unanswered))
+        h2o_linklist_unlink(&c->unanswered);
+}
+
+/* Answer a socket we are about to close behind h2o's back: one non-blocking
+ * send of the 503 (a fresh socket's send buffer always takes it), nothing on
+ * TLS, whose client would not understand it. */
+static void
+send_busy_raw(int fd, int tls)
+{
+    if (!tls)
+        (void)send(fd, busy_answer, sizeof(busy_answer) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* At max_connections: make room by shutting down the oldest connection that
+ * was never answered (no response byte written, no response started), if it
+ * is at least EVICT_MIN_AGE_MS old.  The shutdown makes h2o read EOF and
+ * close it on the loop's next turn, so it is counted as evicting until then.
+ * Answered connections met at the front are dropped from the list here
+ * (lazily), so each accept costs O(1) amortised.  1 if room was made. */
+static int
+evict_oldest_unanswered(tale_host_t *h)
+{
+    if (h->n_evicting >= EVICT_MAX_IN_FLIGHT)
+        return 0;
+    uint64_t now = h2o_now(h->loop);
+    while (!h2o_linklist_is_empty(&h->unanswered)) {
+        tale_conn_t *c = H2O_STRUCT_FROM_MEMBER(tale_conn_t, unanswered, h->unanswered.next);
+        if (c->sock->bytes_written != 0) {
+            h2o_linklist_unlink(&c->unanswered);
+            continue;
+        }
+        if (now - c->accepted_at < EVICT_MIN_AGE_MS)
+            return 0;
+        h2o_linklist_unlink(&c->unanswered);
+        c->evicting = 1;
+        h->n_evicting++;
+        int fd = h2o_socket_get_fd(c->sock);
+        send_busy_raw(fd, c->sock->ssl != NULL);
+        shutdown(fd, SHUT_RDWR);
+        tale_debug("server", "max_connections (%llu) reached: closing a connection idle for %llu ms without a request",
+                   (unsigned long long)h->cfg->limits.max_connections, (unsigned long long)(now - c->accepted_at));
+        return 1;
+    }
+    return 0;
+}
+
+/* The 503 went out (or could not): close. */
 static void
 on_reject_written(h2o_socket_t *sock, const char *err)
 {
     h2o_socket_close(sock);
 }
 
+/* Refuse an accepted socket: the 503 on plain listeners, a close on TLS. */
+static void
+refuse(tale_listener_t *l, h2o_socket_t *sock)
+{
+    h2o_iovec_t buf = h2o_iovec_init(busy_answer, sizeof(busy_answer) - 1);
+    if (l->ssl_ctx == NULL)
+        h2o_socket_write(sock, &buf, 1, on_reject_written);
+    else
+        h2o_socket_close(sock);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* Start or stop reading (accepting) on every open listener. */
+static void
+set_listeners_reading(tale_host_t *h, int on)
+{
+    for (size_t i = 0; i < h->n_listeners; i++) {
+        h2o_socket_t *ls = h->listeners[i].sock;
+        if (ls == NULL)
+            continue;
+        if (on)
+            h2o_socket_read_start(ls, on_accept);
+        else
+            h2o_socket_read_stop(ls);
+    }
+}
+
+/* The pause after running out of descriptors is over. */
+static void
+on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    tale_host_t *h = H2O_STRUCT_FROM_MEMBER(tale_host_t, accept_pause_entry, entry);
+    h->accept_paused = 0;
+    if (!h->stop_requested)
+        set_listeners_reading(h, 1);
+}
+
+/* accept() failed with EMFILE/ENFILE (or ENOBUFS/ENOMEM): the pending
+ * connection stays queued and the listener readable, so retrying at once
+ * would spin.  Give up the spare descriptor to take one connection off the
+ * queue and refuse it, take the spare back, and stop accepting for
+ * ACCEPT_PAUSE_MS.  Logged once per episode (the count when it clears). */
+static void
+out_of_descriptors(tale_host_t *h, tale_listener_t *l, int err)
+{
+    if (h->fd_refused == 0)
+        tale_warn("server",
+                  "accept: %s: refusing new connections and pausing accepts for %d ms at a time; raise the file "
+                  "descriptor limit or lower limits.max_connections",
+                  strerror(err), ACCEPT_PAUSE_MS);
+    if (h->spare_fd >= 0) {
+        close(h->spare_fd);
+        h->spare_fd = -1;
+    }
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        char discard[4096]; /* unread bytes would turn the close into a reset */
+        (void)recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
+        send_busy_raw(fd, l->ssl_ctx != NULL);
+        close(fd);
+    }
+    h->fd_refused++;
+    h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    h->accept_paused = 1;
+    set_listeners_reading(h, 0);
+    h2o_timeout_link(h->loop, &h->accept_pause_timeout, &h->accept_pause_entry);
+}
+
+/* Accept what is queued (a bounded batch), within max_connections: at the
+ * limit the oldest never-answered connection makes room, else the newcomer
+ * is refused. */
 static void
 on_accept(h2o_socket_t *listener, const char *err)
 {
@@ -72,31 +298,51 @@ on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     /* Bounded batch so one busy listener cannot starve the loop. */
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 16 && !h->accept_paused; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        if (sock == NULL) {
+            /* h2o 2.2.5 returns NULL straight after accept4() fails, errno intact */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                out_of_descriptors(h, l, errno);
             break;
+        }
+        if (h->fd_refused != 0) {
+            tale_warn("server", "accepting again: %llu connection(s) were refused while out of file descriptors",
+                      (unsigned long long)h->fd_refused);
+            h->fd_refused = 0;
+        }
         /* No TCP_NODELAY here: h2o_evloop_socket_accept already sets it on
          * every accepted socket (seen in strace), so answers never wait for
          * Nagle (tale-bench's rtt-sse shows no 40 ms tails). */
-        if (h->n_conns >= h->cfg->limits.max_connections || h->stop_requested) {
-            static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                       "X-Content-Type-Options: nosniff\r\n"
-                                       "Content-Length: 39\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
-                                       "{\"error\":\"the server is at capacity\"}\r\n";
-            h2o_iovec_t buf = h2o_iovec_init(busy, sizeof(busy) - 1);
-            tale_debug("server", "refusing a connection: max_connections (%llu) reached",
-                       (unsigned long long)h->cfg->limits.max_connections);
-            /* Plain TCP only: a TLS client would not understand it, so just close. */
-            if (l->ssl_ctx == NULL)
-                h2o_socket_write(sock, &buf, 1, on_reject_written);
-            else
-                h2o_socket_close(sock);
+        /* Per address first: a crowd from one address must not evict others. */
+        tale_peer_t *per_addr;
+        if (addr_acquire(h, sock, &per_addr) != 0) {
+            refuse(l, sock);
             continue;
         }
+        if (h->stop_requested || (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
+            tale_debug("server", "refusing a connection: max_connections (%llu) reached",
+                       (unsigned long long)h->cfg->limits.max_connections);
+            if (per_addr != NULL)
+                addr_release(h, per_addr);
+            refuse(l, sock);
+            continue;
+        }
+        tale_conn_t *c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            if (per_addr != NULL)
+                addr_release(h, per_addr);
+            refuse(l, sock);
+            continue;
+        }
+        c->addr = per_addr;
+        c->host = h;
+        c->sock = sock;
+        c->accepted_at = h2o_now(h->loop);
+        h2o_linklist_insert(&h->unanswered, &c->unanswered);
         h->n_conns++;
         sock->on_close.cb = on_conn_closed;
-        sock->on_close.data = h;
+        sock->on_close.data = c;
         h2o_accept(&l->accept_ctx, sock);
     }
 }
@@ -270,6 +516,12 @@ tale_server_run(tale_host_t *h)
     h->ctx_inited = 1;
     h2o_timeout_init(h->loop, &h->trim_timeout, 250);
     h->trim_entry.cb = on_trim;
+    h2o_linklist_init_anchor(&h->unanswered);
+    h2o_timeout_init(h->loop, &h->accept_pause_timeout, ACCEPT_PAUSE_MS);
+    h->accept_pause_entry.cb = on_accept_resume;
+    /* kept open to be given up when accept() runs out of descriptors */
+    if ((h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        tale_warn("server", "cannot open /dev/null for a spare descriptor: %s", strerror(errno));
     if (setup_signals(h) != 0)
         return -1;
     for (size_t i = 0; i < h->n_listeners; i++) {
@@ -331,6 +583,15 @@ tale_server_free(tale_host_t *h)
         h2o_timeout_dispose(h->loop, &h->trim_timeout);
         h->trim_entry.cb = NULL;
     }
+    if (h->accept_pause_entry.cb != NULL) {
+        if (h2o_timeout_is_linked(&h->accept_pause_entry))
+            h2o_timeout_unlink(&h->accept_pause_entry);
+        h2o_timeout_dispose(h->loop, &h->accept_pause_timeout);
+        h->accept_pause_entry.cb = NULL;
+    }
+    if (h->spare_fd >= 0)
+        close(h->spare_fd);
+    h->spare_fd = -1;
     if (h->ctx_inited) {
         /* request_shutdown parks an HTTP/2 timer for a second; h2o asserts
          * if it is still linked at dispose (H2O-NOTES 9). */

@@ -179,13 +179,15 @@ load_minimal(void **state)
     assert_null(c->listeners[0].tls_cert);
     assert_int_equal(c->listeners[0].http2, 0);
     assert_int_equal(c->limits.max_request_body, 1024 * 1024);
-    assert_int_equal(c->limits.max_connections, 1024);
+    assert_int_equal(c->limits.max_connections, 960);
     assert_int_equal(c->limits.max_sessions, 256);
     assert_int_equal(c->limits.session_backlog, 256 * 1024);
     assert_int_equal(c->limits.max_input, 1024);
     assert_int_equal(c->limits.session_idle_ms, 30 * 60 * 1000);
     assert_int_equal(c->limits.input_rate, 20);
     assert_int_equal(c->limits.input_burst, 40);
+    assert_int_equal(c->limits.max_connections_per_address, 64);
+    assert_int_equal(c->limits.header_timeout_ms, 10 * 1000);
     assert_null(c->plugin_path);
     assert_int_equal(c->n_plugin_path, 0);
     assert_int_equal(c->n_plugins, 0);
@@ -378,6 +380,7 @@ static const struct fault faults[] = {
     {"bad-duration", 3, 7, "expected a duration (like 250ms, 15s, 2m, 1h) for 'tick', got 'soon'"},
     {"zero-tick", 3, 7, "expected a duration greater than 0 for 'tick', got '0s'"},
     {"zero-limit", 7, 14, "expected a size greater than 0 for 'max_input', got '0'"},
+    {"zero-header-timeout", 7, 19, "expected a duration greater than 0 for 'header_timeout', got '0s'"},
     {"count-out-of-range", 7, 20, "expected an integer from 1 to 1000000 for 'max_connections', got '0'"},
     {"bad-mode", 2, 7, "expected 'if' or 'mud' for 'mode', got 'adventure'"},
     {"bad-log-level", 3, 12, "expected one of error, warn, info, debug for 'log_level', got 'verbose'"},
