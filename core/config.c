@@ -40,9 +40,10 @@
 #define MAX_COUNT 1000000
 #define MAX_PLUGIN_NAME 64
 
-static const char *const top_keys[] = {"mode",       "story",         "data_dir",        "autosave",        "tick",
-                                       "log_level",  "listeners",     "limits",          "plugin_path",     "plugins",
-                                       "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies", NULL};
+static const char *const top_keys[] = {"mode",      "story",      "data_dir",      "autosave",        "tick",
+                                       "log_level", "listeners",  "limits",        "plugin_path",     "plugin_permissions",
+                                       "plugins",   "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies",
+                                       NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 static const char *const limit_keys[] = {"max_request_body",
@@ -198,6 +199,24 @@ parse_log_level(struct parse *p, yaml_node_t *root)
     }
     tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "log_level", NULL), p->err, p->errlen,
                    "expected one of error, warn, info, debug for 'log_level', got '%s'", v);
+    return -1;
+}
+
+/* plugin_permissions (issue #11, finding 7a): what the loader does with a
+ * plugin file, or a folder above it, that another user could write to.
+ * `refuse` (the default) stops start-up; `warn` logs it and loads anyway. */
+static int
+parse_plugin_permissions(struct parse *p, yaml_node_t *root)
+{
+    const char *v;
+    if (tale_yaml_string(p->y, root, "plugin_permissions", 0, "refuse", &v, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(v, "refuse") == 0 || strcmp(v, "warn") == 0) {
+        p->c->plugin_permissions_warn = strcmp(v, "warn") == 0;
+        return 0;
+    }
+    tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "plugin_permissions", NULL), p->err, p->errlen,
+                   "expected 'refuse' or 'warn' for 'plugin_permissions', got '%s'", v);
     return -1;
 }
 
@@ -721,7 +740,8 @@ tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *e
         tale_yaml_duration_ms(&c->yaml, root, "tick", 0, DEFAULT_TICK_MS, &c->tick_ms, err, errlen) != 0 ||
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
         parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
-        parse_plugin_path(&p, root) != 0 || parse_plugins(&p, root, extra_plugin_dirs) != 0)
+        parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 ||
+        parse_plugins(&p, root, extra_plugin_dirs) != 0)
         goto fail;
     resolve_seat_claim(c);
     return c;

@@ -79,6 +79,9 @@ typedef struct tale_config {
 
     char **plugin_path; /* absolute folders, searched in order */
     size_t n_plugin_path;
+    /* plugin_permissions (issue #11, 7a): 0 `refuse` (default) a plugin file or
+     * folder above it that others may write to; 1 `warn` and load it anyway */
+    int plugin_permissions_warn;
 
     tale_conf_plugin_t *plugins; /* in config order */
     size_t n_plugins;

@@ -54,6 +54,66 @@ fix_utf8(char *s)
     fix_utf8n(s, strlen(s));
 }
 
+/* Invisible format controls (Unicode general category Cf, as of Unicode 15.1),
+ * as inclusive ranges in order.  Bidi overrides and isolates (U+202A-202E,
+ * U+2066-2069) reorder what other players see ("say" of U+202E flips the rest
+ * of their line), zero-width characters and tags hide text or make two names
+ * look alike.  Trade-off: ZWJ (U+200D) also joins emoji sequences and ZWNJ
+ * (U+200C) shapes Persian words; those arrive as their separate parts. */
+static const struct {
+    uint32_t lo, hi;
+} format_controls[] = {
+    {0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},   {0x070f, 0x070f},   {0x0890, 0x0891},
+    {0x08e2, 0x08e2},   {0x180e, 0x180e},   {0x200b, 0x200f},   {0x202a, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+    {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
+    {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+};
+
+/* Is code point c one that no player's words may carry to another: a control
+ * character (C0, DEL, C1) other than TAB, or an invisible format control. */
+static int
+is_hidden_control(uint32_t c)
+{
+    if (c < 0x20)
+        return c != '\t';
+    if (c >= 0x7f && c <= 0x9f)
+        return 1;
+    for (size_t i = 0; i < sizeof(format_controls) / sizeof(format_controls[0]) && format_controls[i].lo <= c; i++)
+        if (c <= format_controls[i].hi)
+            return 1;
+    return 0;
+}
+
+/* Drop control and invisible format characters from s (len bytes of valid
+ * UTF-8, as fix_utf8n leaves it) in place, so that what a player types reaches
+ * other players as the characters it shows; returns the new length and puts
+ * a NUL after it.  Printable ASCII, nearly all input, is copied as it is. */
+static size_t
+strip_hidden_controls(char *s, size_t len)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t in = 0, out = 0;
+    while (in < len) {
+        unsigned char c = u[in];
+        size_t n = c < 0x80 ? 1 : tale_utf8_seq_len(u + in, len - in);
+        uint32_t cp = c;
+        if (n == 0) { /* not UTF-8 after all: keep the byte, fix_utf8n's business */
+            n = 1;
+        } else if (n > 1) {
+            cp = c & (0x7f >> n);
+            for (size_t i = 1; i < n; i++)
+                cp = cp << 6 | (u[in + i] & 0x3f);
+        }
+        if (!is_hidden_control(cp)) {
+            memmove(u + out, u + in, n);
+            out += n;
+        }
+        in += n;
+    }
+    u[out] = 0;
+    return out;
+}
+
 /* Lower-case, trim, collapse runs of blanks, drop trailing punctuation. */
 void
 normalize(char *dst, const char *src, size_t cap)
@@ -459,11 +519,21 @@ parser_run(tale_player_t *p, const char *line)
         line++;
         len--;
     }
+    int too_long = len > w->max_input; /* judged on what was sent */
     memcpy(raw, line, len);
     raw[len] = 0;
     fix_utf8(raw);
+    /* the one place every line of input passes: nothing invisible goes further */
+    len = strip_hidden_controls(raw, len);
+    size_t lead = 0;
+    while (lead < len && isspace((unsigned char)raw[lead]))
+        lead++;
+    while (len > lead && isspace((unsigned char)raw[len - 1]))
+        len--;
+    memmove(raw, raw + lead, len - lead);
+    raw[len - lead] = 0;
     int rc = TALE_CMD_OK;
-    if (len > w->max_input) {
+    if (too_long) {
         /* never echo an over-long line back in full */
         out_p(p, "That is too long: commands are at most %d characters.", (int)w->max_input);
         p->pending = 0;
@@ -623,6 +693,7 @@ parser_complete(tale_player_t *p, const char *prefix_in)
     json_t *r = json_array();
     char prefix[512];
     fix_utf8((char *)prefix_in);
+    strip_hidden_controls((char *)prefix_in, strlen(prefix_in));
     /* keep a trailing space: "take " means "complete the noun" */
     size_t n = 0;
     int space = 1;

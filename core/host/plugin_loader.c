@@ -9,16 +9,21 @@
 #include "host.h"
 #include "log.h"
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
-refuse(tale_plugin_t *pl, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+say_about(tale_plugin_t *pl, int level, const char *file, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* One log line at `level` about a plugin: its config location, name, file and
+ * the reason.  refuse() is the error form; a warning uses the same shape. */
 static void
-refuse(tale_plugin_t *pl, const char *file, const char *fmt, ...)
+say_about(tale_plugin_t *pl, int level, const char *file, const char *fmt, ...)
 {
     char reason[1024], where[512];
     va_list ap;
@@ -26,7 +31,77 @@ refuse(tale_plugin_t *pl, const char *file, const char *fmt, ...)
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     tale_yaml_errf(&pl->host->cfg->yaml, pl->conf->node, where, sizeof(where), "plugin '%s'", pl->conf->name);
-    tale_error("loader", "%s (%s): %s", where, file != NULL ? file : pl->conf->module, reason);
+    tale_log(level, "loader", "%s (%s): %s", where, file != NULL ? file : pl->conf->module, reason);
+}
+
+#define refuse(pl, file, ...) say_about(pl, TALE_LOG_ERROR, file, __VA_ARGS__)
+
+/* Whether someone other than the host's user or root could have written the
+ * plugin file, which then runs as the host (issue #11, finding 7a).  The file
+ * and every folder above it, up to '/', must be owned by us or root and not be
+ * writable by group or others.  A folder above the file's own may be world-
+ * writable if root owns it and it is sticky (like /tmp): others cannot rename
+ * or replace what is ours in it.  The file's own folder may not: others could
+ * add names there (a symlink or hard link to another shared object) that the
+ * module search would find.  Returns 0 when
+ * safe, else 1 with the first reason found in why.  The path is canonical
+ * (config.c resolves it with realpath), so no symlink is crossed. */
+static int
+unsafe_permissions(const char *file, char *why, size_t len)
+{
+    char path[PATH_MAX];
+    uid_t me = geteuid();
+    if (snprintf(path, sizeof(path), "%s", file) >= (int)sizeof(path) || path[0] != '/') {
+        snprintf(why, len, "cannot check the path %s (not absolute, or too long)", file);
+        return 1;
+    }
+    for (int depth = 0;; depth++) {
+        struct stat st;
+        const char *what = depth == 0 ? "the file" : "the folder";
+        if (stat(path, &st) != 0) {
+            snprintf(why, len, "cannot check %s %s: %s", what, path, strerror(errno));
+            return 1;
+        }
+        if (st.st_uid != me && st.st_uid != 0) {
+            snprintf(why, len, "%s %s is owned by uid %u, neither the host's user (uid %u) nor root", what, path,
+                     (unsigned)st.st_uid, (unsigned)me);
+            return 1;
+        }
+        int sticky_root = depth >= 2 && (st.st_mode & S_ISVTX) != 0 && st.st_uid == 0;
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky_root) {
+            const char *who = "group and others";
+            if ((st.st_mode & S_IWOTH) == 0)
+                who = "group";
+            else if ((st.st_mode & S_IWGRP) == 0)
+                who = "others";
+            snprintf(why, len, "%s %s is writable by %s (mode %04o)", what, path, who, (unsigned)(st.st_mode & 07777));
+            return 1;
+        }
+        char *slash = strrchr(path, '/');
+        if (slash == path) {
+            if (path[1] == '\0')
+                return 0; /* checked '/' itself */
+            path[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+    }
+}
+
+/* Refuse (or, with plugin_permissions: warn, log) a plugin file others could
+ * have written.  Returns -1 when the plugin must not be loaded. */
+static int
+check_permissions(tale_plugin_t *pl, const char *file)
+{
+    char why[PATH_MAX + 128];
+    if (!unsafe_permissions(file, why, sizeof(why)))
+        return 0;
+    if (pl->host->cfg->plugin_permissions_warn) {
+        say_about(pl, TALE_LOG_WARN, file, "unsafe permissions: %s; loading it anyway (plugin_permissions: warn)", why);
+        return 0;
+    }
+    refuse(pl, file, "unsafe permissions: %s; fix it with chmod go-w (or chown), or set plugin_permissions: warn", why);
+    return -1;
 }
 
 /* Check a descriptor against what this host speaks. */
@@ -75,6 +150,8 @@ load_one(tale_plugin_t *pl)
         refuse(pl, file, "file missing or unreadable");
         return -1;
     }
+    if (check_permissions(pl, file) != 0)
+        return -1;
     dlerror();
     pl->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (pl->dl == NULL) {

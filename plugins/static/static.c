@@ -27,9 +27,11 @@
 #include <tale/plugin.h>
 #include <tale/h2o_request.h>
 #include "page.h"
+#include "range.h"
 
 #define DEFAULT_CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"
 #define MAX_TEMPLATE_SIZE (1024 * 1024)
+#define DEFAULT_MAX_RANGES 4
 
 enum route_kind { ROUTE_ROOT, ROUTE_PAGE, ROUTE_QUIT, ROUTE_FILES, ROUTE_RESOURCES };
 enum page_id { PAGE_INDEX, PAGE_STORY, PAGE_ABOUT, PAGE_QUIT, PAGE_COUNT };
@@ -72,6 +74,7 @@ struct static_plugin {
     int gzip;
     int64_t gzip_level;
     uint64_t gzip_min_size;
+    int64_t max_ranges; /* more ranges in one request, or overlapping ones: the whole file, 200 */
     h2o_mimemap_t *mimemap;
     struct page pages[PAGE_COUNT];
     /* header commands must outlive the pathconfs that point at them */
@@ -347,6 +350,29 @@ end_session(struct static_plugin *sp, h2o_req_t *req)
 
 /* ---- the handler behind every route ---- */
 
+/* h2o's file handler answers any number of ranges, overlapping ones too, as
+ * one multipart answer: `bytes=0-,0-,...` turns a 60 KB request into 512 MB.
+ * Too many or overlapping ranges make us drop every Range header, so h2o
+ * sends the whole file once with 200, as RFC 9110 (14.2) lets a server do.
+ * The file may change before h2o opens it; a size off by a little changes
+ * which ranges overlap, never how many there are. */
+static void
+limit_ranges(struct route *r, h2o_req_t *req, uint64_t file_size)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1);
+    if (i == -1)
+        return;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    st_range_verdict_t verdict = st_range_judge(v.base, v.len, file_size, (size_t)r->sp->max_ranges);
+    if (verdict == ST_RANGE_PASS)
+        return;
+    char peer[NI_MAXHOST];
+    r->sp->host->log(r->sp->self, TALE_LOG_DEBUG, "ignoring a Range header (%s, %zu bytes) from %s: sending the whole file",
+                     st_range_verdict_name(verdict), v.len, peer_of(req, peer));
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+}
+
 static int
 on_files(struct route *r, h2o_req_t *req)
 {
@@ -372,6 +398,7 @@ on_files(struct route *r, h2o_req_t *req)
     struct stat st;
     if (stat(resolved, &st) != 0 || !S_ISREG(st.st_mode))
         return send_404(req);
+    limit_ranges(r, req, (uint64_t)st.st_size);
     return -1; /* clean: h2o's file handler (next on this path) serves it */
 }
 
@@ -565,7 +592,8 @@ free_state(struct static_plugin *sp)
 static int
 static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"web_root", "csp", "cache_control", "gzip", "gzip_level", "gzip_min_size", NULL};
+    static const char *const known[] = {"web_root",   "csp",           "cache_control", "gzip",
+                                        "gzip_level", "gzip_min_size", "max_ranges",    NULL};
     struct static_plugin *sp = calloc(1, sizeof(*sp));
     const char *web_root, *csp, *cache_control;
     if (sp == NULL) {
@@ -584,7 +612,8 @@ static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
         host->conf_string(self, "csp", DEFAULT_CSP, &csp) != 0 ||
         host->conf_string(self, "cache_control", "no-cache", &cache_control) != 0 ||
         host->conf_bool(self, "gzip", 1, &sp->gzip) != 0 || host->conf_int(self, "gzip_level", 6, 1, 9, &sp->gzip_level) != 0 ||
-        host->conf_size(self, "gzip_min_size", 256, &sp->gzip_min_size) != 0)
+        host->conf_size(self, "gzip_min_size", 256, &sp->gzip_min_size) != 0 ||
+        host->conf_int(self, "max_ranges", DEFAULT_MAX_RANGES, 0, ST_RANGE_LIMIT, &sp->max_ranges) != 0)
         goto err; /* the host wrote the located error into err */
     if (strpbrk(csp, "\r\n") != NULL || strpbrk(cache_control, "\r\n") != NULL) {
         snprintf(err, errlen, "csp and cache_control must be single-line header values");

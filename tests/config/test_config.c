@@ -355,7 +355,7 @@ struct fault {
 static const struct fault faults[] = {
     {"unknown-key", 3, 1,
      "unknown key 'listners' (expected one of: mode, story, data_dir, autosave, tick, log_level, listeners, limits, "
-     "plugin_path, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies)"},
+     "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies)"},
     {"unknown-plugin-key", 8, 5, "unknown key 'path' (expected one of: name, module, enabled, config)"},
     {"port-out-of-range", 7, 11, "expected an integer from 0 to 65535 for 'port', got '70000'"},
     {"duplicate-plugin-name", 9, 11, "duplicate plugin name 'ws' (first at line 7, column 11; expected a unique name)"},
@@ -393,6 +393,7 @@ static const struct fault faults[] = {
     {"top-level-not-a-mapping", 2, 1, "expected a mapping of settings at the top level, got a sequence"},
     {"empty-file", 1, 1, "the document is empty"},
     {"two-documents", 8, 1, "expected a single YAML document, found a second one"},
+    {"bad-plugin-permissions", 3, 21, "expected 'refuse' or 'warn' for 'plugin_permissions', got 'allow'"},
 };
 #define N_FAULTS (sizeof(faults) / sizeof(faults[0]))
 
