@@ -318,12 +318,18 @@ apply_seat_rules(struct static_plugin *sp, h2o_req_t *req, enum page_id page)
     }
     if (rq.claim_key == NULL)
         return 0;
+    /* by hand: h2o_send_redirect drops the headers set so far (the cookie) */
+    static const char body[] = "<!DOCTYPE html>\n<p><a href=\"/tale/story\">Your game</a></p>\n";
+    req->res.status = 303;
+    req->res.reason = "See Other";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, H2O_STRLIT("/tale/story"));
     if (set_cookie[0] != '\0') {
         size_t n = strlen(set_cookie);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, h2o_strdup(&req->pool, set_cookie, n).base, n);
     }
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/html; charset=utf-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_redirect(req, 303, "See Other", H2O_STRLIT("/tale/story"));
+    h2o_send_inline(req, body, sizeof(body) - 1);
     return 1;
 }
 
