@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tale/plugin.h>
+#include <tale/h2o_request.h>
 
 /* Everything the plugin keeps between calls: allocated in init, freed in destroy. */
 typedef struct echo {
@@ -118,15 +119,18 @@ on_req(h2o_handler_t *h, h2o_req_t *req)
         return 0;
     }
 
-    /* Find or make the player's session from the Cookie header. */
-    ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1);
-    const char *cookie = ci >= 0 ? req->headers.entries[ci].value.base : NULL;
-    size_t cookie_len = ci >= 0 ? req->headers.entries[ci].value.len : 0;
+    /* Find or make the player's session.  The host checks Host, Origin and
+     * the client's address and applies the seat rules (ABI 1.2); a refusal
+     * comes back as the status to answer. */
+    tale_request_t rq;
+    struct sockaddr_storage peer;
+    tale_request_from_h2o(req, TALE_SESSION_CREATE, &rq, &peer);
     char set_cookie[TALE_SET_COOKIE_MAX];
-    unsigned flags = TALE_SESSION_CREATE | (req->scheme == &H2O_URL_SCHEME_HTTPS ? TALE_SESSION_SECURE : 0);
-    tale_session_t *s = host->session_get(echo->self, cookie, cookie_len, flags, set_cookie);
-    if (s == NULL) {
-        send_error(req, 503, "Service Unavailable", "{\"error\":\"no seat available\"}");
+    tale_session_t *s = NULL;
+    const char *error = NULL;
+    int status = host->session_open(echo->self, &rq, &s, set_cookie, &error);
+    if (status != 0 || s == NULL) {
+        tale_h2o_send_error(req, status != 0 ? status : 503, error != NULL ? error : "no seat available");
         return 0;
     }
     if (set_cookie[0] != '\0') {
@@ -195,6 +199,11 @@ echo_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *
     /* The getters write a located "file:line:column: ..." into err themselves. */
     static const char *const known[] = {"path", NULL};
     const char *path;
+    /* session_open (ABI 1.2) is the newest host call we make: refuse an older host. */
+    if (!TALE_HOST_HAS(host, session_open)) {
+        snprintf(err, errlen, "needs a host with plugin ABI 1.2 (this one speaks %u.%u)", host->abi_major, host->abi_minor);
+        return -1;
+    }
     if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "path", "/echo", &path) != 0)
         return -1;
     if (path[0] != '/') {
