@@ -123,3 +123,137 @@ ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t
     const char *host = sep + 3;
     return same_host_ci(host, olen - (size_t)(host - origin), authority, alen);
 }
+
+/* ---- the frame-header scanner ---- */
+
+enum { SCAN_B0, SCAN_B1, SCAN_EXT, SCAN_MASK, SCAN_PAYLOAD, SCAN_REFUSED };
+
+void
+ws_scan_init(ws_scan_t *s, uint64_t max_message)
+{
+    memset(s, 0, sizeof(*s));
+    s->max_message = max_message;
+    s->state = SCAN_B0;
+}
+
+/* Refuse the stream for good; the caller passes on only the bytes before the deciding one. */
+static int
+scan_refuse(ws_scan_t *s, int code, const char *reason)
+{
+    s->code = code;
+    s->reason = reason;
+    s->state = SCAN_REFUSED;
+    return -1;
+}
+
+/* The first header byte: FIN, RSV1-3 and the opcode (RFC 6455, 5.2, 5.4, 5.5).
+ * No extension is negotiated, so every RSV bit must be clear. */
+static int
+scan_b0(ws_scan_t *s, uint8_t b)
+{
+    unsigned op = b & 0x0f, fin = b & 0x80;
+    if ((b & 0x70) != 0)
+        return scan_refuse(s, 1002, "reserved bits set without a negotiated extension");
+    if ((op >= 3 && op <= 7) || op >= 0xb)
+        return scan_refuse(s, 1002, "reserved opcode");
+    if (op >= 8 && !fin)
+        return scan_refuse(s, 1002, "fragmented control frame");
+    if (op == 0 && !s->in_msg)
+        return scan_refuse(s, 1002, "continuation frame without a message to continue");
+    if ((op == 1 || op == 2) && s->in_msg)
+        return scan_refuse(s, 1002, "new data message inside a fragmented one");
+    s->b0 = b;
+    s->state = SCAN_B1;
+    return 0;
+}
+
+/* The whole payload length is known: check it against max_message (data
+ * frames only; a control frame is at most 125 bytes and stands apart from
+ * the message it may interrupt), then expect the mask key. */
+static int
+scan_length_known(ws_scan_t *s)
+{
+    unsigned op = s->b0 & 0x0f, fin = s->b0 & 0x80;
+    if (op < 8) {
+        /* msg_len <= max_message always holds, so the subtraction cannot wrap */
+        if (s->len > s->max_message - s->msg_len)
+            return scan_refuse(s, 1009, "message too big");
+        s->msg_len = fin ? 0 : s->msg_len + s->len;
+        s->in_msg = !fin;
+    }
+    s->left = s->len;
+    s->need = 4;
+    s->state = SCAN_MASK;
+    return 0;
+}
+
+/* The second header byte: MASK and the 7-bit length (5.1: a client masks
+ * every frame; 5.5: a control frame carries at most 125 bytes; 5.5.1: a
+ * close body is empty or starts with a 2-byte code). */
+static int
+scan_b1(ws_scan_t *s, uint8_t b)
+{
+    unsigned op = s->b0 & 0x0f, len7 = b & 0x7f;
+    if ((b & 0x80) == 0)
+        return scan_refuse(s, 1002, "client frame not masked");
+    if (op >= 8 && len7 > 125)
+        return scan_refuse(s, 1002, "control frame payload over 125 bytes");
+    if (op == 8 && len7 == 1)
+        return scan_refuse(s, 1002, "close frame with a 1-byte payload");
+    s->len = 0;
+    if (len7 >= 126) {
+        s->ext = s->need = len7 == 126 ? 2 : 8;
+        s->state = SCAN_EXT;
+        return 0;
+    }
+    s->len = len7;
+    return scan_length_known(s);
+}
+
+/* One byte of the 16- or 64-bit extended length (5.2: network order, the
+ * 64-bit form's most significant bit clear, and the shortest form used). */
+static int
+scan_ext(ws_scan_t *s, uint8_t b)
+{
+    if (s->ext == 8 && s->need == 8 && (b & 0x80) != 0)
+        return scan_refuse(s, 1002, "payload length with the most significant bit set");
+    s->len = s->len << 8 | b;
+    if (--s->need != 0)
+        return 0;
+    if ((s->ext == 2 && s->len < 126) || (s->ext == 8 && s->len < 65536))
+        return scan_refuse(s, 1002, "payload length not in its shortest form");
+    return scan_length_known(s);
+}
+
+size_t
+ws_scan_feed(ws_scan_t *s, const uint8_t *data, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n;
+        switch (s->state) {
+        case SCAN_PAYLOAD: /* skipped by its length: payload bytes are never looked at */
+            n = s->left < len - i ? (size_t)s->left : len - i;
+            i += n;
+            s->left -= n;
+            if (s->left == 0)
+                s->state = SCAN_B0;
+            break;
+        case SCAN_MASK:
+            n = s->need < len - i ? s->need : len - i;
+            i += n;
+            s->need -= (uint8_t)n;
+            if (s->need == 0)
+                s->state = s->left != 0 ? SCAN_PAYLOAD : SCAN_B0;
+            break;
+        case SCAN_REFUSED:
+            return 0;
+        default: /* a header byte that decides something: one at a time */
+            if ((s->state == SCAN_B0 ? scan_b0(s, data[i]) : s->state == SCAN_B1 ? scan_b1(s, data[i]) : scan_ext(s, data[i])) != 0)
+                return i;
+            ++i;
+            break;
+        }
+    }
+    return i;
+}

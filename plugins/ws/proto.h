@@ -1,9 +1,12 @@
 /*
  * proto.h - the pure parts of the WebSocket transport: what a browser's text
- * message asks for, the ?resume= query of a handshake, and the Origin check.
+ * message asks for, the ?resume= query of a handshake, the Origin check, and
+ * the frame-header scanner that refuses a broken or oversized frame at its
+ * header.
  *
  * No sockets, no host, no h2o: ws.c calls these, and the fuzz targets
- * (tests/fuzz/fuzz_ws_input.c, fuzz_ws_handshake.c) drive them directly.
+ * (tests/fuzz/fuzz_ws_input.c, fuzz_ws_handshake.c, fuzz_ws_frames.c) drive
+ * them directly.
  */
 #ifndef TALE_WS_PROTO_H
 #define TALE_WS_PROTO_H
@@ -43,5 +46,39 @@ int ws_parse_resume(const char *query, size_t len, uint64_t *out);
  * own host.  Hosts compare without regard to case, byte by byte. */
 int ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed, size_t nallowed,
                       int any);
+
+/*
+ * The frame-header scanner.  Every byte the client sends passes through
+ * ws_scan_feed before wslay reads it; the scanner follows the frame
+ * boundaries (RFC 6455, 5.2) across reads and decides at the header, before
+ * any payload has arrived, what wslay would only notice later or answer
+ * badly: a header that breaks the RFC (close 1002) and a data frame that
+ * would take its message past max_message (close 1009).  It reads each
+ * header byte once and skips payloads by their length: O(bytes), no
+ * allocation, no copy.
+ */
+typedef struct ws_scan {
+    uint64_t max_message; /* the longest message accepted (sum of its fragments) */
+    uint64_t len;         /* the current frame's payload length, as read so far */
+    uint64_t left;        /* payload bytes of the current frame still to pass */
+    uint64_t msg_len;     /* payload declared so far by the fragments of the open data message */
+    uint8_t state;        /* which part of a frame the next byte belongs to (proto.c) */
+    uint8_t b0;           /* the current frame's first header byte: FIN, RSV, opcode */
+    uint8_t need;         /* extended-length or mask-key bytes still to come */
+    uint8_t ext;          /* 2 or 8: the size of the extended length being read */
+    uint8_t in_msg;       /* a fragmented data message is open: only continuations may follow */
+    int code;             /* 0 while the stream is sound; else the close code (1002, 1009), for good */
+    const char *reason;   /* why, for the close frame (a constant, at most 123 bytes) */
+} ws_scan_t;
+
+/* Start scanning a new connection's stream. */
+void ws_scan_init(ws_scan_t *s, uint64_t max_message);
+
+/* Scan the next `len` bytes of the stream.  Returns how many of them may go
+ * on to the frame parser: all of them while the stream is sound; when a byte
+ * settles that a header is refused, only the bytes before it (so the parser
+ * never holds a whole refused header), with s->code and s->reason set.  Once
+ * refused, every later call returns 0. */
+size_t ws_scan_feed(ws_scan_t *s, const uint8_t *data, size_t len);
 
 #endif

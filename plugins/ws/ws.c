@@ -25,6 +25,15 @@
  * Timers use the request's h2o context (zero_timeout, hundred_ms_timeout), so
  * the plugin owns no h2o_timeout_t and has nothing to dispose before the host
  * destroys the loop; every entry is unlinked when the last connection goes.
+ *
+ * Reading: every byte passes the frame-header scanner (ws_scan_feed in
+ * proto.c) on its way into wslay.  A header that breaks RFC 6455, or declares
+ * a message over max_message, is refused before wslay sees all of it and
+ * before any payload is waited for: the connection is failed (RFC 6455,
+ * 7.1.7) with close 1002 or 1009, then the socket is closed once that frame
+ * is written.  wslay itself would drop the TCP connection without a close
+ * frame (or answer an empty one) on such headers, and wait for the payload
+ * of an oversized one.
  */
 #include <h2o.h>
 #include <h2o/http1.h>
@@ -79,6 +88,7 @@ typedef struct ws_conn {
     uint64_t last_ping;
     uint64_t close_deadline; /* while closing: drop the socket at this time */
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
+    ws_scan_t scan;          /* frame boundaries of what the peer sent, as handed to wslay */
     int closing;
     int in_proceed;
 } ws_conn_t;
@@ -167,6 +177,20 @@ begin_close(ws_conn_t *c, int code, const char *reason)
     wslay_event_queue_close(c->wslay, (uint16_t)code, (const uint8_t *)reason, len);
     c->close_deadline = now_ms(c->p) + WS_CLOSE_GRACE_MS;
     schedule_flush(c);
+}
+
+/* Fail the connection (RFC 6455, 7.1.7): read nothing more, queue the close
+ * frame (unless a close is already queued: that one stands), and leave the
+ * rest to proceed(), which closes the socket once the frame is written.  The
+ * sweep drops it after the close grace if the peer never takes the frame.
+ * The session stays resumable. */
+static void
+fail_connection(ws_conn_t *c, int code, const char *reason)
+{
+    c->p->host->log(c->p->self, TALE_LOG_INFO, "closing a connection that broke the WebSocket protocol: %d %s", code, reason);
+    detach_session(c);
+    wslay_event_shutdown_read(c->wslay);
+    begin_close(c, code, reason);
 }
 
 static void
@@ -262,6 +286,12 @@ wslay_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, 
     }
     if (len > c->sock->input->size)
         len = c->sock->input->size;
+    /* hand over only what the scanner lets through; proceed() fails the connection once wslay returns */
+    len = ws_scan_feed(&c->scan, (const uint8_t *)c->sock->input->bytes, len);
+    if (len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
     memcpy(buf, c->sock->input->bytes, len);
     h2o_buffer_consume(&c->sock->input, len);
     return (ssize_t)len;
@@ -327,8 +357,19 @@ proceed(ws_conn_t *c)
             progress = c->out.len != before;
         }
         if (c->sock->input->size != 0 && wslay_event_want_read(c->wslay)) {
-            if (wslay_event_recv(c->wslay) != 0)
-                goto Close;
+            if (wslay_event_recv(c->wslay) != 0) {
+                /* Out of memory, or a frame wslay's parser refused (it queues an empty
+                 * close then); the scanner refuses all of those first.  Write what is
+                 * queued and close, as for a failed connection. */
+                c->p->host->log(c->p->self, TALE_LOG_WARN, "wslay refused the input; closing the connection");
+                detach_session(c);
+                if (!c->closing) {
+                    c->closing = 1;
+                    c->close_deadline = now_ms(c->p) + WS_CLOSE_GRACE_MS;
+                }
+            } else if (c->scan.code != 0 && wslay_event_want_read(c->wslay)) {
+                fail_connection(c, c->scan.code, c->scan.reason);
+            }
             progress = 1;
         }
         if (!progress)
@@ -598,6 +639,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         return send_error(req, 503, "Service Unavailable", "out of memory");
     }
     wslay_event_config_set_max_recv_msg_length(c->wslay, p->max_message);
+    ws_scan_init(&c->scan, p->max_message);
 
     if (set_cookie[0] != '\0') {
         size_t n = strnlen(set_cookie, TALE_SET_COOKIE_MAX);

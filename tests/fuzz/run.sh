@@ -13,7 +13,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-targets="config story command render save ws_input ws_handshake form static_path json_compact"
+targets="config story command render save ws_input ws_handshake ws_frames form static_path json_compact"
 
 bindir=
 if [ "${1:-}" = "--bindir" ]; then

@@ -10,24 +10,46 @@ const { stopClean, sleep, rssKb, fdCount, underSanitizer, wsRaw, frame, closeFra
 
 const welcome = (f) => f.op === 1 && f.json && f.json.type === 'text' && /Lighthouse Keeper/.test(f.json.text);
 const big = (n, ch) => Buffer.alloc(n, ch);
+// A masked frame whose length takes a longer form than it needs: the 16-bit
+// form under 126 or the 64-bit one under 65536 (RFC 6455, 5.2: the minimal
+// number of bytes MUST be used).  Mask key 0, so the payload goes as is.
+const longForm = (opcode, payload, size) => {
+  const p = Buffer.from(payload);
+  const len = Buffer.alloc(size);
+  len.writeUIntBE(p.length, size - 2, 2);
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | (size === 2 ? 126 : 127)]), len, Buffer.alloc(4), p]);
+};
 
-// [name, bytes to send, expected]: { close: code } a close frame with that code then TCP close;
-// { drop: true } the TCP connection ends with no close frame; { reply: /re/ } a text frame, connection stays.
+// [name, bytes to send, expected]: { close: code } a close frame with that code then TCP close
+// ({ within: ms }: the close frame arrives that soon after the bytes were sent);
+// { reply: /re/ } a text frame, connection stays.
+// Every protocol violation is answered with close 1002 before the TCP close
+// (RFC 6455, 7.1.7), and a frame whose header declares more than max_message
+// (64k here) with close 1009 as soon as the header is in, before any payload.
 const FRAME_CASES = [
   ['unmasked client frame', frame(1, '{"cmd":"look"}', { mask: false }), { close: 1002 }],
   ['reserved data opcode 0x3', frame(3, 'x'), { close: 1002 }],
   ['reserved control opcode 0xB', frame(0xb, 'x'), { close: 1002 }],
   ['RSV1 without an extension', frame(1, 'look', { rsv: 4 }), { close: 1002 }],
   ['RSV2+RSV3 without an extension', frame(1, 'look', { rsv: 3 }), { close: 1002 }],
-  ['ping over 125 bytes', frame(9, big(126, 0x61)), { drop: true }],
-  ['fragmented ping (FIN clear)', frame(9, 'ab', { fin: false }), { drop: true }],
+  ['ping over 125 bytes', frame(9, big(126, 0x61)), { close: 1002 }],
+  ['pong over 125 bytes', frame(10, big(200, 0x61)), { close: 1002 }],
+  ['fragmented ping (FIN clear)', frame(9, 'ab', { fin: false }), { close: 1002 }],
+  ['fragmented pong (FIN clear)', frame(10, 'ab', { fin: false }), { close: 1002 }],
+  ['close with a 126-byte payload', frame(8, Buffer.concat([Buffer.from([0x03, 0xe8]), big(124, 0x61)])), { close: 1002 }],
   ['close with reserved code 1005', frame(8, Buffer.from([0x03, 0xed])), { close: 1002 }],
   ['close with code 999', frame(8, Buffer.from([0x03, 0xe7])), { close: 1002 }],
   ['close with unassigned code 5000', frame(8, Buffer.from([0x13, 0x88])), { close: 1002 }],
-  ['close with a 1-byte payload', frame(8, Buffer.from([0x03])), { close: null }],
+  ['close with a 1-byte payload', frame(8, Buffer.from([0x03])), { close: 1002 }],
   ['continuation without a start', frame(0, 'look'), { close: 1002 }],
-  ['payload length 2^63 (MSB set)', frame(1, Buffer.alloc(0), { len: 1n << 63n }), { drop: true }],
+  ['new text frame inside a fragmented message', Buffer.concat([frame(1, 'lo', { fin: false }), frame(1, 'ok')]), { close: 1002 }],
+  ['length in the 16-bit form for 5 bytes', longForm(1, 'hello', 2), { close: 1002 }],
+  ['length in the 64-bit form for 300 bytes', longForm(1, 'x'.repeat(300), 8), { close: 1002 }],
+  ['payload length 2^63 (MSB set)', frame(1, Buffer.alloc(0), { len: 1n << 63n }), { close: 1002, within: 1000 }],
+  ['payload length 2^63-1, header alone', frame(1, Buffer.alloc(0), { len: (1n << 63n) - 1n }), { close: 1009, within: 1000 }],
   ['payload length 2^63-1, then 70 kB of it', Buffer.concat([frame(1, Buffer.alloc(0), { len: (1n << 63n) - 1n }), big(70000, 0x41)]), { close: 1009 }],
+  ['header declaring max_message+1 bytes, no payload', frame(1, Buffer.alloc(0), { len: 65537n }), { close: 1009, within: 1000 }],
+  ['fragments adding up past max_message', Buffer.concat([frame(1, big(40000, 0x28), { fin: false }), frame(0, Buffer.alloc(0), { len: 30000n })]), { close: 1009, within: 1000 }],
   ['binary message', frame(2, 'look'), { close: 1003 }],
   ['text with invalid UTF-8', frame(1, Buffer.from([0x6c, 0xc3, 0x28, 0xff])), { close: 1007 }],
   // the server closes while most of the megabyte is still arriving, so the
@@ -40,7 +62,11 @@ const FRAME_CASES = [
   ['JSON nested 30,000 deep', frame(1, '['.repeat(30000) + ']'.repeat(30000)), { reply: /too long for me to follow/ }],
   ['"cmd" nested 100 deep', frame(1, '{"cmd":'.repeat(100) + '"x"' + '}'.repeat(100)), { reply: /&quot;cmd&quot; must be a string/ }],
   ['HTML in a command', frame(1, '{"cmd":"<script>alert(1)</script>"}'), { reply: /&lt;script&gt;/ }],
+  ['a fragmented command with a ping between its fragments',
+    Buffer.concat([frame(1, '{"cmd":"lo', { fin: false }), frame(9, 'are you there'), frame(0, 'ok"}')]), { reply: /txt-userinput'>look</ }],
+  ['a ping of 125 bytes', Buffer.concat([frame(9, big(125, 0x70)), frame(1, '{"cmd":"look"}')]), { reply: /txt-userinput'>look</ }],
   ['a proper close 1000', closeFrame(1000, 'bye'), { close: 1000 }],
+  ['a close with code 4000 and a 123-byte reason', closeFrame(4000, 'r'.repeat(123)), { close: 4000 }],
 ];
 
 let resets = 0; // cases allowed to end in a reset that did
@@ -62,6 +88,7 @@ async function runCase(port, [name, bytes, want]) {
   }
   const from = c.frames.length;
 
+  const sentAt = Date.now();
   c.send(bytes);
   try {
     if (want.reply) {
@@ -74,11 +101,11 @@ async function runCase(port, [name, bytes, want]) {
     } else {
       const r = await c.waitClose(4000);
       assert.ok(r.tcpClosed, `${name}: the server ends the TCP connection`);
-      if (want.drop) assert.strictEqual(r.frame, null, `${name}: dropped without a close frame`);
-      else if (want.orReset && r.frame === null) resets++;
+      if (want.orReset && r.frame === null) resets++;
       else {
         assert.ok(r.frame, `${name}: a close frame`);
         assert.strictEqual(r.code, want.close, `${name}: close code`);
+        if (want.within) assert.ok(r.frame.at - sentAt <= want.within, `${name}: the close came ${r.frame.at - sentAt} ms after the header`);
       }
     }
   } finally {

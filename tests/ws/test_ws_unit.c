@@ -570,6 +570,48 @@ oversized_message_closes_1009(void **unused)
     mock_host_free(m);
 }
 
+/* A command, then in the same write a ping header declaring 126 bytes
+ * (RFC 6455, 5.5: at most 125): the command is run, then close 1002 with a
+ * reason, then the socket is closed, with none of the ping's payload sent. */
+static void
+broken_header_after_a_command_closes_1002_once_the_command_ran(void **unused)
+{
+    mock_host_t *m = started_host(NULL);
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    wsmsg_t *msg = malloc(sizeof(*msg));
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    static const uint8_t bytes[] = {0x81, 0x84, 0, 0, 0, 0, 'l', 'o', 'o', 'k', 0x89, 0x80 | 126, 0, 126, 0, 0, 0, 0};
+    assert_int_equal(send(fd, bytes, sizeof(bytes), MSG_NOSIGNAL), (ssize_t)sizeof(bytes));
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    assert_int_equal(close_code(msg), 1002);
+    assert_string_equal(msg->data + 2, "control frame payload over 125 bytes");
+    assert_int_equal(m->session.ninputs, 1);
+    assert_int_equal(ws_read(m, fd, msg, 2000), -1); /* the server closes the socket */
+    free(msg);
+    close(fd);
+    mock_host_free(m);
+}
+
+/* A header declaring more than max_message, with no payload after it: close
+ * 1009 at once, not at the idle timeout. */
+static void
+header_over_max_message_closes_1009_before_any_payload(void **unused)
+{
+    static const char *const conf[] = {"max_message", "1k", NULL};
+    mock_host_t *m = started_host(conf);
+    int fd = ws_open(m, "/tale/ws", NULL, NULL, 0);
+    wsmsg_t *msg = malloc(sizeof(*msg));
+    assert_int_equal(ws_read(m, fd, msg, 2000), 0);
+    static const uint8_t header[] = {0x81, 0x80 | 126, 0x04, 0x01}; /* 1025 bytes; not even the mask key follows */
+    assert_int_equal(send(fd, header, sizeof(header), MSG_NOSIGNAL), (ssize_t)sizeof(header));
+    assert_int_equal(ws_read(m, fd, msg, 500), 0);
+    assert_int_equal(close_code(msg), 1009);
+    assert_int_equal(ws_read(m, fd, msg, 2000), -1);
+    free(msg);
+    close(fd);
+    mock_host_free(m);
+}
+
 static void
 invalid_utf8_closes_1007(void **unused)
 {
@@ -823,6 +865,8 @@ main(void)
         cmocka_unit_test(input_forms_reach_the_session),
         cmocka_unit_test(binary_message_closes_1003),
         cmocka_unit_test(oversized_message_closes_1009),
+        cmocka_unit_test(broken_header_after_a_command_closes_1002_once_the_command_ran),
+        cmocka_unit_test(header_over_max_message_closes_1009_before_any_payload),
         cmocka_unit_test(invalid_utf8_closes_1007),
         cmocka_unit_test(take_over_closes_the_old_connection_4001),
         cmocka_unit_test(stop_closes_with_1001_and_refuses_new_handshakes),
