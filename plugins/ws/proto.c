@@ -93,37 +93,6 @@ ws_parse_resume(const char *query, size_t len, uint64_t *out)
     return 0;
 }
 
-/* Byte by byte: a header may hold a NUL, which must not end the comparison
- * early (strncasecmp would). */
-static int
-same_host_ci(const char *a, size_t alen, const char *b, size_t blen)
-{
-    if (alen != blen)
-        return 0;
-    for (size_t i = 0; i < alen; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if ((x >= 'A' && x <= 'Z' ? x + 32 : x) != (y >= 'A' && y <= 'Z' ? y + 32 : y))
-            return 0;
-    }
-    return 1;
-}
-
-int
-ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed, size_t nallowed,
-                  int any)
-{
-    if (origin == NULL || any)
-        return 1;
-    for (size_t i = 0; i < nallowed; ++i)
-        if (same_host_ci(origin, olen, allowed[i], strlen(allowed[i])))
-            return 1;
-    const char *sep = memmem(origin, olen, "://", 3);
-    if (sep == NULL || alen == 0)
-        return 0;
-    const char *host = sep + 3;
-    return same_host_ci(host, olen - (size_t)(host - origin), authority, alen);
-}
-
 /* ---- the frame-header scanner ---- */
 
 enum { SCAN_B0, SCAN_B1, SCAN_EXT, SCAN_MASK, SCAN_PAYLOAD, SCAN_REFUSED };

@@ -39,14 +39,6 @@ void ws_input_release(ws_input_t *in);
  * number of at most 64 bits. */
 int ws_parse_resume(const char *query, size_t len, uint64_t *out);
 
-/* Cross-site WebSocket hijacking: may a handshake with this Origin header
- * (NULL: none sent) proceed, when the request named `authority` as its host?
- * Yes without an Origin (not a browser, so no victim's cookie), when any is
- * set, when the origin is listed in `allowed`, or when it names the request's
- * own host.  Hosts compare without regard to case, byte by byte. */
-int ws_origin_allowed(const char *origin, size_t olen, const char *authority, size_t alen, char *const *allowed, size_t nallowed,
-                      int any);
-
 /*
  * The frame-header scanner.  Every byte the client sends passes through
  * ws_scan_feed before wslay reads it; the scanner follows the frame

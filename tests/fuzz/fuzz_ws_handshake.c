@@ -1,23 +1,27 @@
 /*
- * fuzz_ws_handshake.c - what the ws plugin reads from a handshake request
- * before upgrading: the ?resume=<seq> query (ws_parse_resume) and the Origin
- * check against cross-site WebSocket hijacking (ws_origin_allowed), both in
- * plugins/ws/proto.c.
+ * fuzz_ws_handshake.c - what is read from a handshake request before the
+ * upgrade: the ?resume=<seq> query (ws_parse_resume, plugins/ws/proto.c) and
+ * the host's Host and Origin checks against DNS rebinding and cross-site
+ * WebSocket hijacking (tale_access_check, core/host/access.c), which every
+ * transport's requests go through.
  *
  * An input is "TARGET\nORIGIN\nAUTHORITY" (a missing line: no Origin header,
- * no authority).  Promises checked (PROTOCOL.md, proto.h): a resume that
- * parses is the value of the last resume= pair, digits only and within 64
- * bits, and 0 without one; with no allowed_origins configured, a handshake
- * passes the origin check only without an Origin header or when the Origin
- * names the requested host itself (and a same-origin one does pass).
+ * no authority).  Promises checked (docs/PROTOCOL.md, access.h): a resume
+ * that parses is the value of the last resume= pair, digits only and within
+ * 64 bits, and 0 without one; with no allowed_hosts or allowed_origins
+ * configured, a request passes only when its Host is empty, "localhost" or an
+ * IP literal (port aside), and its Origin is absent or names that Host
+ * itself; and every such request does pass.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
+#include "access.h"
 #include "proto.h"
 
 #include "fuzz_common.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 
@@ -59,6 +63,41 @@ check_resume(const char *query, size_t len)
     FUZZ_CHECK(v == out, "resume %s parsed as %llu", digits, (unsigned long long)out);
 }
 
+/* The oracle's own reading of a Host: name part (brackets kept for IPv6),
+ * then "localhost" or an IP literal. */
+static int
+host_expected(const char *h, size_t len)
+{
+    if (len == 0)
+        return 1;
+    size_t n = len;
+    if (h[0] == '[') {
+        const char *close = memchr(h, ']', len);
+        n = close ? (size_t)(close - h) + 1 : len;
+    } else {
+        const char *colon = memchr(h, ':', len);
+        n = colon ? (size_t)(colon - h) : len;
+    }
+    char buf[64];
+    if (n == 9) {
+        for (size_t i = 0; i < 9; i++)
+            buf[i] = (char)tolower((unsigned char)h[i]);
+        if (memcmp(buf, "localhost", 9) == 0)
+            return 1;
+    }
+    const char *lit = h;
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        lit++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof buf || memchr(lit, '\0', n) != NULL)
+        return 0;
+    memcpy(buf, lit, n);
+    buf[n] = 0;
+    unsigned char raw[16];
+    return inet_pton(AF_INET, buf, raw) == 1 || inet_pton(AF_INET6, buf, raw) == 1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -81,9 +120,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         authority = nl2 + 1;
         alen = (size_t)(end - authority);
     }
-    int ok = ws_origin_allowed(origin, origin_len, authority, alen, NULL, 0, 0);
-    int expect = 1;
-    if (origin != NULL) {
+    static tale_config_t cfg; /* no listeners, no allowed_hosts or allowed_origins */
+    const char *why = NULL;
+    int ok = tale_access_check(&cfg, authority, alen, origin, origin_len, &why) == 0;
+    FUZZ_CHECK(ok || why != NULL, "a refusal without a reason");
+    int expect = host_expected(authority, alen);
+    if (expect && origin != NULL) {
         const char *sep = memmem(origin, origin_len, "://", 3);
         expect = sep != NULL && alen > 0 && (size_t)(origin + origin_len - (sep + 3)) == alen;
         for (size_t i = 0; expect && i < alen; i++) /* bytewise: a NUL does not end a header */
@@ -91,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* Never a false accept, and never a false refusal (case differences and
      * NUL bytes included). */
-    FUZZ_CHECK(!ok || expect, "a foreign origin was let through");
-    FUZZ_CHECK(ok || !expect, "a same-origin handshake was refused");
+    FUZZ_CHECK(!ok || expect, "a foreign host or origin was let through");
+    FUZZ_CHECK(ok || !expect, "a same-origin request to an IP literal or localhost was refused");
     return 0;
 }
