@@ -11,6 +11,8 @@
 #include "peers.h"
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +48,8 @@ struct tale_session {
     tale_peer_t *peer;      /* the client address that created the seat (per-address limits); may be NULL */
 };
 
+enum refusal { REFUSED_KEY, REFUSED_FULL, REFUSED_PER_ADDRESS, REFUSED_PER_MINUTE, REFUSAL_KINDS };
+
 struct tale_sessions {
     tale_host_t *host;
     tale_session_t *first;
@@ -53,6 +57,9 @@ struct tale_sessions {
     tale_session_t *seat;          /* IF mode: the one seat */
     char claim_key[TOKEN_HEX + 1]; /* IF mode: the one-time key that takes the seat (printed on the console) */
     char *claim_url;               /* where the key is shown: a listener's URL */
+    /* each kind of refusal is logged at warn at most once a second (a flood must not flood the log) */
+    uint64_t refusal_logged_at[REFUSAL_KINDS];
+    uint64_t refusals_unlogged[REFUSAL_KINDS];
     h2o_timeout_t tick;
     h2o_timeout_entry_t tick_entry;
     int tick_inited;
@@ -415,6 +422,32 @@ tale_sessions_stop_tick(tale_sessions_t *ss)
 
 /* ---- the API behind host->session_* ------------------------------------ */
 
+/* A refused seat: a warn line at most once a second (with how many went
+ * unlogged since), debug otherwise, so a refusal flood cannot flood the log. */
+static void log_refusal(tale_sessions_t *ss, enum refusal kind, const char *fmt, ...) TALE_PRINTF(3, 4);
+static void
+log_refusal(tale_sessions_t *ss, enum refusal kind, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    uint64_t now = now_ms(ss);
+    if (ss->refusal_logged_at[kind] != 0 && now - ss->refusal_logged_at[kind] < 1000) {
+        ss->refusals_unlogged[kind]++;
+        tale_debug("session", "%s", line);
+        return;
+    }
+    if (ss->refusals_unlogged[kind] != 0)
+        tale_warn("session", "%s (and %llu more like it in the last second)", line,
+                  (unsigned long long)ss->refusals_unlogged[kind]);
+    else
+        tale_warn("session", "%s", line);
+    ss->refusal_logged_at[kind] = now != 0 ? now : 1;
+    ss->refusals_unlogged[kind] = 0;
+}
+
 /* Take one new-seat token from the client's bucket (limits.new_sessions_per_minute). */
 static int
 take_seat_token(tale_sessions_t *ss, tale_peer_t *peer)
@@ -460,7 +493,7 @@ static int
 claim_seat(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t **out, const char **error)
 {
     if (rq->claim_key_len != TOKEN_HEX || CRYPTO_memcmp(rq->claim_key, ss->claim_key, TOKEN_HEX) != 0) {
-        tale_warn("session", "refused a seat claim with a wrong or used key");
+        log_refusal(ss, REFUSED_KEY, "refused a seat claim with a wrong or used key");
         *error = "that key is not valid: each key works once; the server's console shows the current one";
         return 403;
     }
@@ -513,7 +546,8 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
     }
 
     if (ss->count >= cfg->limits.max_sessions) {
-        tale_warn("session", "refusing a new player: max_sessions (%llu) reached", (unsigned long long)cfg->limits.max_sessions);
+        log_refusal(ss, REFUSED_FULL, "refusing a new player: max_sessions (%llu) reached",
+                    (unsigned long long)cfg->limits.max_sessions);
         *error = "no player seat is free";
         return 503;
     }
@@ -523,16 +557,16 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
         uint64_t per_addr = cfg->limits.max_sessions_per_address;
         if (per_addr != 0 && peer->seats >= per_addr) {
             tale_addr_format(client, addr);
-            tale_warn("session", "refusing a new player from %s: max_sessions_per_address (%llu) reached", addr,
-                      (unsigned long long)per_addr);
+            log_refusal(ss, REFUSED_PER_ADDRESS, "refusing a new player from %s: max_sessions_per_address (%llu) reached", addr,
+                        (unsigned long long)per_addr);
             *error = "too many players from your address";
             tale_peers_release(ss->host->peers, peer);
             return 429;
         }
         if (!peek && !take_seat_token(ss, peer)) {
             tale_addr_format(client, addr);
-            tale_warn("session", "refusing a new player from %s: new_sessions_per_minute (%llu) reached", addr,
-                      (unsigned long long)cfg->limits.new_sessions_per_minute);
+            log_refusal(ss, REFUSED_PER_MINUTE, "refusing a new player from %s: new_sessions_per_minute (%llu) reached", addr,
+                        (unsigned long long)cfg->limits.new_sessions_per_minute);
             *error = "too many new players from your address; try again in a minute";
             tale_peers_release(ss->host->peers, peer);
             return 429;
@@ -613,7 +647,7 @@ tale_session_get(tale_sessions_t *ss, const char *cookie, size_t len, unsigned f
     tale_session_t *s = NULL;
     const char *error = NULL;
     if (tale_session_open(ss, &rq, &s, set_cookie, &error) != 0 && error != NULL)
-        tale_info("session", "no seat given: %s", error);
+        tale_debug("session", "no seat given: %s", error);
     return s;
 }
 
