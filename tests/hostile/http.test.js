@@ -84,7 +84,9 @@ test('oversized request lines, headers and bodies: 400 / 413 and the connection 
   for (const [name, req, status] of cases) {
     const r = await rawHttp(host.port, req, { wait: true, ms: 4000 });
     assert.strictEqual(r.status, status, `${name}: ${r.head.slice(0, 200)}`);
-    assert.strictEqual(r.how, 'closed', `${name}: the server closes the connection`);
+    // Closing with the rest of a 500 kB request still unread makes the kernel
+    // send a reset, which the client sees as an error after the answer: a close too.
+    assert.ok(r.how === 'closed' || r.how === 'error', `${name}: the server closes the connection (${r.how})`);
     assert.match(header(r.head, 'connection') || '', /close/i, name);
   }
   // a long line under the limit is an ordinary request: 404 from the static catch-all
