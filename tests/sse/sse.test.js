@@ -145,7 +145,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
 
   // LlamaTale's client runs json.location.toLowerCase() on every text frame
   // that has text, so a frame without "location" stops its page script.
-  test('host-made text frames (completions) carry every text field too', { todo: 'host: session.c emit_text omits turns/location/npcs/items/exits' }, async () => {
+  test('host-made text frames (completions) carry every text field too', async () => {
     const s = await openSeat();
     try {
       await s.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
