@@ -101,8 +101,8 @@ test('session cookies are HttpOnly and SameSite=Strict, unguessable, and not Sec
       seen.add(sc[0]);
       ws.terminate();
     }
-    // event stream
-    const r = await rawHttp(host.port, 'GET /tale/eventsource HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n', { wait: true, ms: 500 });
+    // event stream (the transports answer only a Host they know, issue #11)
+    const r = await rawHttp(host.port, `GET /tale/eventsource HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nAccept: text/event-stream\r\n\r\n`, { wait: true, ms: 500 });
     assert.strictEqual(r.status, 200);
     assert.match(header(r.head, 'set-cookie'), COOKIE_RE);
     seen.add(header(r.head, 'set-cookie'));
@@ -147,8 +147,9 @@ test('pages, static files, redirects and errors carry nosniff and the CSP; our p
       ['GET', '/tale/static/resources/jetty.svg', 200], ['GET', '/no/such/page', 404], ['GET', '/tale/static/missing.png', 404],
       ['GET', '/tale/static/%2e%2e/x', 404], ['POST', '/tale/story', 405], ['DELETE', '/tale/static/script.js', 405],
     ];
+    // A Host the server knows: in IF mode the game page checks it (issue #11).
     for (const [method, p, status] of cases) {
-      const r = await rawHttp(host.port, `${method} ${p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+      const r = await rawHttp(host.port, `${method} ${p} HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Length: 0\r\n\r\n`);
       assert.strictEqual(r.status, status, `${method} ${p}`);
       assert.strictEqual(header(r.head, 'x-content-type-options'), 'nosniff', `${method} ${p}`);
       assert.strictEqual(header(r.head, 'content-security-policy'), CSP, `${method} ${p}`);
@@ -172,9 +173,11 @@ test('pages, static files, redirects and errors carry nosniff and the CSP; our p
 test('the ws and sse plugins\' own answers carry nosniff too',
   async () => {
     const host = await startHost({ config: configWith(['static', 'ws', 'sse']) });
+    // A Host the server knows, so that the plugins answer, not the host's Host check (issue #11).
+    const h = `Host: 127.0.0.1:${host.port}`;
     try {
-      for (const req of ['GET /tale/ws HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /tale/tabcomplete?prefix=a HTTP/1.1\r\nHost: x\r\n\r\n',
-        'POST /tale/input HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\ncmd=look']) {
+      for (const req of [`GET /tale/ws HTTP/1.1\r\n${h}\r\n\r\n`, `GET /tale/tabcomplete?prefix=a HTTP/1.1\r\n${h}\r\n\r\n`,
+        `POST /tale/input HTTP/1.1\r\n${h}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\ncmd=look`]) {
         const r = await rawHttp(host.port, req);
         assert.strictEqual(header(r.head, 'x-content-type-options'), 'nosniff', req.split('\r\n')[0]);
       }
@@ -190,8 +193,9 @@ test('a drive-by /tale/quit without the cookie ends nothing, and the / redirect 
     const closed = [];
     ws.on('close', (code) => closed.push(code));
     await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+    // A Host the server knows: /tale/quit refuses any other with a 403 (issue #11).
     for (const cookie of ['', 'Cookie: tale_session=00000000000000000000000000000000\r\n', 'Cookie: tale_session=x\r\n']) {
-      const r = await rawHttp(host.port, `GET /tale/quit HTTP/1.1\r\nHost: x\r\n${cookie}\r\n`);
+      const r = await rawHttp(host.port, `GET /tale/quit HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\n${cookie}\r\n`);
       assert.strictEqual(r.status, 200);
     }
     assert.match(host.stderr(), /quit without a session: nothing to end/);

@@ -84,7 +84,9 @@ test('oversized request lines, headers and bodies: 400 / 413 and the connection 
   for (const [name, req, status] of cases) {
     const r = await rawHttp(host.port, req, { wait: true, ms: 4000 });
     assert.strictEqual(r.status, status, `${name}: ${r.head.slice(0, 200)}`);
-    assert.strictEqual(r.how, 'closed', `${name}: the server closes the connection`);
+    // Closing with the rest of a 500 kB request still unread makes the kernel
+    // send a reset, which the client sees as an error after the answer: a close too.
+    assert.ok(r.how === 'closed' || r.how === 'error', `${name}: the server closes the connection (${r.how})`);
     assert.match(header(r.head, 'connection') || '', /close/i, name);
   }
   // a long line under the limit is an ordinary request: 404 from the static catch-all
@@ -116,9 +118,11 @@ test('broken framing: unknown transfer codings, bad chunks and Content-Length li
 // answering such a request (a proxy in front may have framed it by
 // Content-Length); h2o keeps it open.  The second test is that requirement,
 // marked todo until the host refuses such requests (docs/SECURITY.md).
-const CLTE = 'POST /tale/input HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+// The transports answer only a Host they know (issue #11): these requests
+// name 127.0.0.1, so that what answers is /tale/input, not the Host check.
+const CLTE = 'POST /tale/input HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
   'Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\ncmd=l\r\n0\r\n\r\nGET /tale/about HTTP/1.1\r\nHost: x\r\n\r\n';
-const CLCL = 'POST /tale/input HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+const CLCL = 'POST /tale/input HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
   'Content-Length: 7\r\nContent-Length: 5\r\n\r\ncmd=lokGET /tale/about HTTP/1.1\r\nHost: x\r\n\r\n';
 
 test('Content-Length with Transfer-Encoding: the body is framed by Transfer-Encoding', async () => {
@@ -201,18 +205,20 @@ test('memory after the HTTP battery is back near its baseline', async (t) => {
 
 // POST /tale/input and GET /tale/tabcomplete (sse plugin) with a live event
 // stream's cookie: every bad form gets its JSON error, nothing reaches the game.
+// Requests name Host 127.0.0.1: the transports refuse a Host they do not know
+// (issue #11), and the forms, not the Host, are what this test is about.
 test('hostile forms on /tale/input and /tale/tabcomplete get their JSON errors; the stream plays on', async () => {
   const stream = net.connect(host.port, '127.0.0.1');
   let got = '';
   stream.on('data', (d) => { got += d; });
   stream.on('error', () => {});
-  stream.write('GET /tale/eventsource HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+  stream.write('GET /tale/eventsource HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
   try {
     const t0 = Date.now();
     while (!/tale_session=[0-9a-f]{32}/.test(got) && Date.now() - t0 < 3000) await sleep(10);
     const cookie = /tale_session=[0-9a-f]{32}/.exec(got)[0];
     const post = (body, type = 'application/x-www-form-urlencoded') => rawHttp(host.port,
-      `POST /tale/input HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      `POST /tale/input HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     const cases = [
       ['cmd=lo%00ok', 400, /cmd contains a NUL byte/],
       ['cmd=%zz', 400, /malformed percent-encoding/],
@@ -229,7 +235,7 @@ test('hostile forms on /tale/input and /tale/tabcomplete get their JSON errors; 
     }
     const r415 = await post('{"cmd":"look"}', 'application/json');
     assert.strictEqual(r415.status, 415);
-    const rtab = await rawHttp(host.port, `GET /tale/tabcomplete?prefix=lo%00 HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n\r\n`);
+    const rtab = await rawHttp(host.port, `GET /tale/tabcomplete?prefix=lo%00 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\n\r\n`);
     assert.strictEqual(rtab.status, 400);
     // 60 kB of "(" fits the form limit but not limits.max_input: 204, and the stream says why
     const before = got.length;
@@ -253,7 +259,7 @@ test('an event stream that is never read is ended at the sse plugin\'s max_backl
   let got = '';
   s.on('data', (d) => { got += d; });
   s.on('error', () => {});
-  s.write('GET /tale/eventsource HTTP/1.1\r\nHost: x\r\n\r\n');
+  s.write('GET /tale/eventsource HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   const poster = net.connect(host.port, '127.0.0.1');
   poster.on('data', () => {});
   poster.on('error', () => {});
@@ -262,7 +268,7 @@ test('an event stream that is never read is ended at the sse plugin\'s max_backl
     while (!/tale_session=[0-9a-f]{32}/.test(got) && Date.now() - t0 < 3000) await sleep(10);
     const cookie = /tale_session=[0-9a-f]{32}/.exec(got)[0];
     s.pause(); // from now on the stream's reader is gone
-    const post = `POST /tale/input HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\ncmd=look`;
+    const post = `POST /tale/input HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\ncmd=look`;
     const behind = /\[sse\] an event stream fell \d+ bytes behind \(max_backlog\); ending it/;
     let n = 0;
     while (!behind.test(host.stderr()) && Date.now() - t0 < 20000) {

@@ -38,6 +38,20 @@ function contiguous(ids) {
 
 describe('sse plugin alone (HTTP/1.1)', () => {
   let host;
+  // IF mode has one seat, and a request without its cookie never gets it
+  // (issue #11): the first cookieless stream takes the seat, and every later
+  // stream and post in this game carries that stream's cookie.
+  let seat = null;
+  const seatCookie = async () => {
+    if (seat === null) {
+      const s = await openRaw(host.url);
+      assert.strictEqual(s.status, 200, 'the first visitor takes the free seat');
+      seat = s.cookie;
+      s.close();
+    }
+    return seat;
+  };
+  const openSeat = async (opts = {}) => openRaw(host.url, { cookie: await seatCookie(), ...opts });
   before(async () => {
     host = await startHost({
       config: configWith(['sse'], { tick: '50ms', pluginConfig: { sse: { keepalive: '300ms', max_body: '4k' } } }),
@@ -48,9 +62,11 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('stream answers with the event-stream headers and a session cookie', async () => {
+    assert.strictEqual(seat, null, 'this test runs first: its stream is the first visitor and takes the seat');
     const s = await openRaw(host.url);
     try {
       assert.strictEqual(s.status, 200);
+      seat = s.cookie;
       assert.match(s.headers['content-type'], /^text\/event-stream/);
       assert.strictEqual(s.headers['cache-control'], 'no-cache');
       assert.strictEqual(s.headers['x-accel-buffering'], 'no');
@@ -65,7 +81,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('frames are "event:", "id:", "data:" blocks whose JSON matches PROTOCOL.md', async () => {
-    const s = await openRaw(host.url);
+    const s = await openSeat();
     try {
       await s.waitFor((x) => x.frames().length >= 1, 5000, 'frames');
       const frames = s.frames();
@@ -82,12 +98,12 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('POST /tale/input puts the answer on the stream (real EventSource client)', async () => {
-    const es = openEventSource(host.url);
+    const es = openEventSource(host.url, { cookie: await seatCookie() });
     try {
       await es.opened;
       await es.waitFor((f) => f.length > 0, 5000, 'the backlog');
       const before = es.frames.length;
-      assert.ok(es.jar.cookie, 'the EventSource response set the session cookie');
+      assert.strictEqual(es.jar.cookie, seat, 'the EventSource carries the seat cookie');
       const r = await postInput(host.url, es.jar.cookie, 'cmd=look');
       assert.ok(r.status === 204 || r.status === 200, `status ${r.status}`);
       await es.waitFor((f) => f.slice(before).some((x) => x.event === 'text' && /Jetty|Harbour/.test(x.json.location)), 5000,
@@ -101,7 +117,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('autocomplete works via POST autocomplete=1 and via GET /tale/tabcomplete', async () => {
-    const s = await openRaw(host.url);
+    const s = await openSeat();
     try {
       await s.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
       const n = s.frames().length;
@@ -129,8 +145,8 @@ describe('sse plugin alone (HTTP/1.1)', () => {
 
   // LlamaTale's client runs json.location.toLowerCase() on every text frame
   // that has text, so a frame without "location" stops its page script.
-  test('host-made text frames (completions) carry every text field too', { todo: 'host: session.c emit_text omits turns/location/npcs/items/exits' }, async () => {
-    const s = await openRaw(host.url);
+  test('host-made text frames (completions) carry every text field too', async () => {
+    const s = await openSeat();
     try {
       await s.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
       const n = s.frames().length;
@@ -143,7 +159,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('tick output (NPCs) arrives on the stream with no input', async () => {
-    const s = await openRaw(host.url);
+    const s = await openSeat();
     try {
       await s.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
       // Walk to the harbour, where Finn and Bram emote every 15 and 20 ticks (50 ms each).
@@ -161,7 +177,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('a keepalive comment arrives every keepalive interval', async () => {
-    const s = await openRaw(host.url);
+    const s = await openSeat();
     try {
       await s.waitFor((x) => x.comments.filter((c) => c === 'keepalive').length >= 2, 3000, 'two keepalives (300ms)');
       assert.match(s.raw, /\n\n: keepalive\n\n/);
@@ -171,7 +187,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('Last-Event-ID resumes after that id: nothing lost, nothing twice', async () => {
-    const a = await openRaw(host.url);
+    const a = await openSeat();
     await a.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
     const cookie = a.cookie;
     await postInput(host.url, cookie, 'cmd=look');
@@ -198,7 +214,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('the real EventSource client reconnects with Last-Event-ID and sees every frame exactly once', async () => {
-    const es = openEventSource(host.url);
+    const es = openEventSource(host.url, { cookie: await seatCookie() });
     let other;
     try {
       await es.opened;
@@ -224,7 +240,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('a second stream takes the seat over: the first gets a close event (4001) and ends cleanly', async () => {
-    const a = await openRaw(host.url);
+    const a = await openSeat();
     await a.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
     const b = await openRaw(host.url, { cookie: a.cookie, lastEventId: a.lastId() });
     try {
@@ -246,7 +262,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('a vanished HTTP/1.1 client is detached within one keepalive interval', async () => {
-    const a = await openRaw(host.url);
+    const a = await openSeat();
     await a.waitFor((x) => x.frames().length > 0, 5000, 'the backlog');
     const takeovers = () => (host.stderr().match(/taken over/g) || []).length;
     await new Promise((r) => setTimeout(r, 200)); // let log lines of earlier take-overs arrive
@@ -263,7 +279,7 @@ describe('sse plugin alone (HTTP/1.1)', () => {
   });
 
   test('bad requests get their documented status and a JSON error while another client keeps playing', async () => {
-    const player = openEventSource(host.url);
+    const player = openEventSource(host.url, { cookie: await seatCookie() });
     try {
       await player.opened;
       await player.waitFor((f) => f.length > 0, 5000, 'the backlog');
