@@ -264,7 +264,9 @@ test('a command flood meets the per-session rate limit politely; the bystander i
 });
 
 test('anonymous handshakes fill at most max_sessions seats; the next gets 503; memory stays bounded', { timeout: 60000 }, async (t) => {
-  const host = await startHost({ config: configWith(['ws'], { mode: 'mud', limits: { input_rate: 0, max_sessions: 40, session_backlog: '16k' } }) });
+  // every seat comes from 127.0.0.1 on purpose: the per-address limits (seats.test.js) are off here
+  const limits = { input_rate: 0, max_sessions: 40, session_backlog: '16k', max_sessions_per_address: 0, new_sessions_per_minute: 0 };
+  const host = await startHost({ config: configWith(['ws'], { mode: 'mud', limits }) });
   const pid = host.proc.pid;
   try {
     const b = await bystander(host); // holds seat 1
