@@ -90,6 +90,13 @@ typedef struct ws_conn {
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
     ws_scan_t scan;          /* frame boundaries of what the peer sent, as handed to wslay */
     int closing;
+    /* A close asked for while messages are still queued waits for them:
+     * wslay sends control frames before queued data, so queuing it at once
+     * would cut off the last frames (a quit's "Goodbye"). */
+    int close_waiting;
+    uint16_t close_code;
+    uint8_t close_reason[WS_REASON_MAX];
+    size_t close_reason_len;
     int in_proceed;
 } ws_conn_t;
 
@@ -164,6 +171,18 @@ schedule_flush(ws_conn_t *c)
         h2o_timeout_link(c->p->ctx->loop, &c->p->ctx->zero_timeout, &c->flush);
 }
 
+/* Queue the waiting close once every message queued before it has left
+ * wslay's queue (the close grace bounds how long that may take). */
+static void
+queue_close_when_drained(ws_conn_t *c)
+{
+    if (!c->close_waiting || wslay_event_get_queued_msg_count(c->wslay) != 0)
+        return;
+    c->close_waiting = 0;
+    /* fails only when a close is already queued or sent (e.g. wslay's own 1009); that one stands */
+    wslay_event_queue_close(c->wslay, c->close_code, c->close_reason, c->close_reason_len);
+}
+
 static void
 begin_close(ws_conn_t *c, int code, const char *reason)
 {
@@ -173,8 +192,11 @@ begin_close(ws_conn_t *c, int code, const char *reason)
     size_t len = reason != NULL ? strlen(reason) : 0;
     if (len > WS_REASON_MAX)
         len = WS_REASON_MAX;
-    /* fails only when a close is already queued or sent (e.g. wslay's own 1009); that one stands */
-    wslay_event_queue_close(c->wslay, (uint16_t)code, (const uint8_t *)reason, len);
+    c->close_code = (uint16_t)code;
+    memcpy(c->close_reason, reason, len);
+    c->close_reason_len = len;
+    c->close_waiting = 1;
+    queue_close_when_drained(c);
     c->close_deadline = now_ms(c->p) + WS_CLOSE_GRACE_MS;
     schedule_flush(c);
 }
@@ -355,6 +377,10 @@ proceed(ws_conn_t *c)
             if (wslay_event_send(c->wslay) != 0)
                 goto Close;
             progress = c->out.len != before;
+        }
+        if (c->close_waiting && wslay_event_get_queued_msg_count(c->wslay) == 0) {
+            queue_close_when_drained(c);
+            progress = 1;
         }
         if (c->sock->input->size != 0 && wslay_event_want_read(c->wslay)) {
             if (wslay_event_recv(c->wslay) != 0) {

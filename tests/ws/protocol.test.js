@@ -148,3 +148,18 @@ test('the mount answers 404 below it and 426 to a plain GET; no ws plugin means 
     await sseOnly.stop();
   }
 });
+
+test('quit: the goodbye frame arrives before the close (4002), not cut off by it', async () => {
+  const host = await startHost({ config: configWith(['ws']) });
+  try {
+    const p = await connect(host);
+    await p.waitFor((m) => m.type === 'text');
+    p.send({ cmd: 'quit' });
+    const { code } = await p.closed;
+    assert.strictEqual(code, 4002);
+    // wslay sends control frames before queued data: the close must wait for them
+    assert.ok(p.msgs.some((m) => m.type === 'text' && /Goodbye, .*Thanks for playing/.test(m.text)), 'the goodbye arrived');
+  } finally {
+    await stopClean(assert, host);
+  }
+});
