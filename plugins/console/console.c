@@ -12,6 +12,7 @@
  *       module: console
  *       config: { prompt: "> " }
  */
+#include <tale/alloc.h>
 #include <tale/plugin.h>
 
 #include "html_text.h"
@@ -198,10 +199,7 @@ print_text_frame(console_t *c, json_t *frame)
         .input_prefix = c->prompt,
         .width = terminal_width(c),
     };
-    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out) != 0) {
-        note(c, "(console: out of memory rendering a frame)");
-        return;
-    }
+    tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out);
     write_all(c, c->out.data, c->out.len);
 }
 
@@ -347,11 +345,7 @@ input_line(console_t *c, char *line, size_t len)
 static void
 feed(console_t *c, const char *p, size_t len)
 {
-    if (tale_console_buf_append(&c->in, p, len) != 0) {
-        note(c, "(console: out of memory reading input)");
-        c->in.len = 0;
-        return;
-    }
+    tale_console_buf_append(&c->in, p, len);
     size_t start = 0;
     while (c->attached && !c->stopping) {
         char *nl = memchr(c->in.data + start, '\n', c->in.len - start);
@@ -411,12 +405,7 @@ on_read(h2o_socket_t *sock, const char *err)
     /* Take the bytes out of h2o's buffer first: the lines we feed may close this socket. */
     size_t n = sock->input->size;
     if (n > 0) {
-        char *copy = malloc(n);
-        if (copy == NULL) {
-            h2o_buffer_consume(&sock->input, n);
-            note(c, "(console: out of memory reading input)");
-            return;
-        }
+        char *copy = tale_xmalloc(n);
         memcpy(copy, sock->input->bytes, n);
         h2o_buffer_consume(&sock->input, n);
         feed(c, copy, n);
@@ -595,12 +584,8 @@ console_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, cha
     const char *prompt;
     if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "prompt", "> ", &prompt) != 0)
         return -1;
-    console_t *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->prompt = strdup(prompt)) == NULL) {
-        free(c);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    console_t *c = tale_xcalloc(1, sizeof(*c));
+    c->prompt = tale_xstrdup(prompt);
     c->self = self;
     c->host = host;
     c->in_fd = -1;
