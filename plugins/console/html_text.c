@@ -48,12 +48,12 @@ typedef struct render {
     size_t space_at;    /* offset in out of the last word-separating space on this line, or NO_SPACE */
     unsigned space_col; /* the column just after that space */
     int prefix_pending; /* an echoed-input span opened: print the prefix before its text */
-    int at_line_start; /* nothing printed on the current line yet */
-    int pending_space; /* white space seen since the last visible character */
-    int in_pre;        /* inside <pre>: keep white space and newlines */
-    int para_has_text; /* the open paragraph printed something */
-    int para_skipped;  /* ... or held only echoed input, which was dropped */
-    unsigned emitted;  /* attributes the terminal currently has */
+    int at_line_start;  /* nothing printed on the current line yet */
+    int pending_space;  /* white space seen since the last visible character */
+    int in_pre;         /* inside <pre>: keep white space and newlines */
+    int para_has_text;  /* the open paragraph printed something */
+    int para_skipped;   /* ... or held only echoed input, which was dropped */
+    unsigned emitted;   /* attributes the terminal currently has */
     unsigned stack[MAX_DEPTH];
     size_t depth;    /* open styled elements (may exceed MAX_DEPTH: the excess carries no style) */
     size_t skipping; /* depth at which a txt-userinput span opened (0: not skipping) */
