@@ -7,6 +7,7 @@
  * later through the host's typed getters.  The reference is docs/CONFIG.md.
  */
 #include "config.h"
+#include <tale/alloc.h>
 
 #include <tale/plugin.h>
 
@@ -70,29 +71,19 @@ struct parse {
     size_t errlen;
 };
 
-static char *
-dup_or_oom(struct parse *p, const yaml_node_t *at, const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
-    return d;
-}
-
 /* A path from the config, made absolute against the config's folder.  The
  * result is canonical (realpath) when the path exists; when only its parent
  * exists (a data_dir not created yet) the parent is canonicalised; otherwise
- * it is the plain join.  Absolute paths are canonicalised the same way. */
+ * it is the plain join.  Absolute paths are canonicalised the same way.
+ * Never NULL: a failed allocation is fatal (tale/alloc.h). */
 static char *
 resolve_path(const char *dir, const char *raw)
 {
     char *joined;
     if (raw[0] == '/')
-        joined = strdup(raw);
+        joined = tale_xstrdup(raw);
     else if (asprintf(&joined, "%s/%s", dir, raw) < 0)
-        joined = NULL;
-    if (joined == NULL)
-        return NULL;
+        tale_oom(strlen(dir) + strlen(raw) + 2);
 
     char *real = realpath(joined, NULL);
     if (real != NULL) {
@@ -116,22 +107,10 @@ resolve_path(const char *dir, const char *raw)
         return joined;
     char *out;
     if (asprintf(&out, "%s%s%s", parent, strcmp(parent, "/") == 0 ? "" : "/", base) < 0)
-        out = NULL;
+        tale_oom(strlen(parent) + strlen(base) + 2);
     free(parent);
-    if (out == NULL)
-        return joined;
     free(joined);
     return out;
-}
-
-/* resolve_path with a located out-of-memory error; NULL on failure. */
-static char *
-resolve_or_oom(struct parse *p, const yaml_node_t *at, const char *raw)
-{
-    char *r = resolve_path(p->c->dir, raw);
-    if (r == NULL)
-        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
-    return r;
 }
 
 /* "'raw'" or "'raw' (resolved to /abs)" when resolving changed it, for messages. */
@@ -220,6 +199,17 @@ parse_plugin_permissions(struct parse *p, yaml_node_t *root)
     return -1;
 }
 
+/* data_dir (default "var"), against the config's folder; it may not exist yet. */
+static int
+parse_data_dir(struct parse *p, yaml_node_t *root)
+{
+    const char *raw;
+    if (get_nonempty(p, root, "data_dir", 0, "var", "a folder", &raw) != 0)
+        return -1;
+    p->c->data_dir = resolve_path(p->c->dir, raw);
+    return 0;
+}
+
 static int
 parse_story(struct parse *p, yaml_node_t *root)
 {
@@ -227,8 +217,7 @@ parse_story(struct parse *p, yaml_node_t *root)
     if (get_nonempty(p, root, "story", 1, NULL, "a story folder", &raw) != 0)
         return -1;
     yaml_node_t *at = tale_yaml_get(p->y, root, "story", NULL);
-    if ((p->c->story = resolve_or_oom(p, at, raw)) == NULL)
-        return -1;
+    p->c->story = resolve_path(p->c->dir, raw);
     char shown[PATH_MAX + 64];
     struct stat st;
     if (stat(p->c->story, &st) == 0 && !S_ISDIR(st.st_mode)) {
@@ -277,8 +266,8 @@ parse_tls(struct parse *p, yaml_node_t *tls, tale_conf_listener_t *l)
         get_nonempty(p, tls, "key", 1, NULL, "a private key file", &key) != 0)
         return -1;
     yaml_node_t *cert_at = tale_yaml_get(p->y, tls, "cert", NULL), *key_at = tale_yaml_get(p->y, tls, "key", NULL);
-    if ((l->tls_cert = resolve_or_oom(p, cert_at, cert)) == NULL || (l->tls_key = resolve_or_oom(p, key_at, key)) == NULL)
-        return -1;
+    l->tls_cert = resolve_path(p->c->dir, cert);
+    l->tls_key = resolve_path(p->c->dir, key);
     if (check_readable_file(p, cert_at, "TLS certificate", cert, l->tls_cert) != 0 ||
         check_readable_file(p, key_at, "TLS key", key, l->tls_key) != 0)
         return -1;
@@ -298,8 +287,7 @@ parse_listener(struct parse *p, yaml_node_t *node, tale_conf_listener_t *l)
         tale_yaml_int(p->y, node, "port", 1, 0, 0, 65535, &port, p->err, p->errlen) != 0 ||
         tale_yaml_bool(p->y, node, "http2", 0, 0, &l->http2, p->err, p->errlen) != 0)
         return -1;
-    if ((l->host = dup_or_oom(p, node, host)) == NULL)
-        return -1;
+    l->host = tale_xstrdup(host);
     l->port = (uint16_t)port;
     yaml_node_t *tls = tale_yaml_get(p->y, node, "tls", NULL);
     if (tls != NULL && parse_tls(p, tls, l) != 0)
@@ -328,10 +316,7 @@ parse_listeners(struct parse *p, yaml_node_t *root)
         tale_yaml_errf(p->y, seq, p->err, p->errlen, "expected at least one listener in 'listeners'");
         return -1;
     }
-    if ((p->c->listeners = calloc(n, sizeof(*p->c->listeners))) == NULL) {
-        tale_yaml_errf(p->y, seq, p->err, p->errlen, "out of memory");
-        return -1;
-    }
+    p->c->listeners = tale_xcalloc(n, sizeof(*p->c->listeners));
     for (size_t i = 0; i < n; i++) {
         tale_conf_listener_t *l = &p->c->listeners[i];
         p->c->n_listeners = i + 1; /* so free() sees what was filled in */
@@ -432,20 +417,12 @@ dup_list(struct parse *p, yaml_node_t *root, const char *key, char ***out, size_
         return -1;
     if (list == NULL)
         return 0;
-    yaml_node_t *at = tale_yaml_get(p->y, root, key, NULL);
-    int rc = 0;
-    if ((*out = calloc(len + 1, sizeof(**out))) == NULL) {
-        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
-        rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < len; i++) {
-        if (((*out)[i] = dup_or_oom(p, at, list[i])) == NULL)
-            rc = -1;
-        else
-            *n = i + 1; /* what the config's free() must release */
-    }
+    *out = tale_xcalloc(len + 1, sizeof(**out));
+    for (size_t i = 0; i < len; i++)
+        (*out)[i] = tale_xstrdup(list[i]);
+    *n = len;
     free(list);
-    return rc;
+    return 0;
 }
 
 /* The node of item i of a list key (the key's own node for a lone scalar). */
@@ -483,10 +460,8 @@ parse_access(struct parse *p, yaml_node_t *root)
     char **proxies = NULL;
     size_t n = 0;
     int rc = dup_list(p, root, "trusted_proxies", &proxies, &n);
-    if (n > 0 && (c->trusted_proxies = calloc(n, sizeof(*c->trusted_proxies))) == NULL) {
-        tale_yaml_errf(p->y, list_item(p, root, "trusted_proxies", 0), p->err, p->errlen, "out of memory");
-        rc = -1;
-    }
+    if (n > 0)
+        c->trusted_proxies = tale_xcalloc(n, sizeof(*c->trusted_proxies));
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (tale_cidr_parse(&c->trusted_proxies[i], proxies[i]) != 0) {
             tale_yaml_errf(p->y, list_item(p, root, "trusted_proxies", i), p->err, p->errlen,
@@ -534,65 +509,20 @@ parse_plugin_path(struct parse *p, yaml_node_t *root)
         return 0;
     yaml_node_t *at = tale_yaml_get(p->y, root, "plugin_path", NULL);
     int rc = 0;
-    if ((p->c->plugin_path = calloc(n + 1, sizeof(*p->c->plugin_path))) == NULL) {
-        tale_yaml_errf(p->y, at, p->err, p->errlen, "out of memory");
-        rc = -1;
-    }
+    p->c->plugin_path = tale_xcalloc(n + 1, sizeof(*p->c->plugin_path));
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (list[i][0] == '\0') {
             yaml_node_t *item =
                 at->type == YAML_SEQUENCE_NODE ? yaml_document_get_node(&p->y->doc, at->data.sequence.items.start[i]) : at;
             tale_yaml_errf(p->y, item, p->err, p->errlen, "expected a folder in 'plugin_path', got an empty string");
             rc = -1;
-        } else if ((p->c->plugin_path[i] = resolve_or_oom(p, at, list[i])) == NULL) {
-            rc = -1;
         } else {
+            p->c->plugin_path[i] = resolve_path(p->c->dir, list[i]);
             p->c->n_plugin_path = i + 1;
         }
     }
     free(list);
     return rc;
-}
-
-/* path if it names a readable regular file: its canonical form, else NULL. */
-static char *
-existing_file(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
-        return NULL;
-    return realpath(path, NULL);
-}
-
-/* module_path for a plugin entry: a module with a '/' is a path against the
- * config folder; a bare name is "<name>.so" (or the name itself if it already
- * ends in .so) looked up in plugin_path, then in the host's folders.  Not
- * found is not an error here: the loader refuses it with the plugin's name. */
-static char *
-find_module(const tale_config_t *c, const char *module, const char *const *extra)
-{
-    if (strchr(module, '/') != NULL) {
-        char *resolved = resolve_path(c->dir, module);
-        char *found = resolved != NULL ? existing_file(resolved) : NULL;
-        free(resolved);
-        return found;
-    }
-    size_t len = strlen(module);
-    const char *suffix = len > 3 && strcmp(module + len - 3, ".so") == 0 ? "" : ".so";
-    for (int pass = 0; pass < 2; pass++) {
-        const char *const *dirs = pass == 0 ? (const char *const *)c->plugin_path : extra;
-        size_t n = pass == 0 ? c->n_plugin_path : SIZE_MAX;
-        for (size_t i = 0; dirs != NULL && i < n && dirs[i] != NULL; i++) {
-            char *candidate;
-            if (asprintf(&candidate, "%s/%s%s", dirs[i], module, suffix) < 0)
-                return NULL;
-            char *found = existing_file(candidate);
-            free(candidate);
-            if (found != NULL)
-                return found;
-        }
-    }
-    return NULL;
 }
 
 /* YAML's null spellings, as yaml_doc.c reads them */
@@ -622,7 +552,7 @@ valid_plugin_name(const char *s)
 }
 
 static int
-parse_plugin(struct parse *p, yaml_node_t *node, size_t index, const char *const *extra)
+parse_plugin(struct parse *p, yaml_node_t *node, size_t index)
 {
     tale_conf_plugin_t *pl = &p->c->plugins[index];
     pl->node = node;
@@ -649,15 +579,12 @@ parse_plugin(struct parse *p, yaml_node_t *node, size_t index, const char *const
             return -1;
         }
     }
-    if ((pl->name = dup_or_oom(p, name_at, name)) == NULL)
-        return -1;
+    pl->name = tale_xstrdup(name);
 
     if (get_nonempty(p, node, "module", 0, name, "a module name or path", &module) != 0 ||
         tale_yaml_bool(p->y, node, "enabled", 0, 1, &pl->enabled, p->err, p->errlen) != 0)
         return -1;
-    if ((pl->module = dup_or_oom(p, node, module)) == NULL)
-        return -1;
-    pl->module_path = find_module(p->c, module, extra);
+    pl->module = tale_xstrdup(module); /* found by the loader, which names the folders it searched */
 
     yaml_node_t *conf = tale_yaml_get(p->y, node, "config", NULL);
     /* "config:" with nothing under it means no settings, not an error */
@@ -674,7 +601,7 @@ parse_plugin(struct parse *p, yaml_node_t *node, size_t index, const char *const
 }
 
 static int
-parse_plugins(struct parse *p, yaml_node_t *root, const char *const *extra)
+parse_plugins(struct parse *p, yaml_node_t *root)
 {
     yaml_node_t *seq = tale_yaml_get(p->y, root, "plugins", NULL);
     if (seq == NULL) {
@@ -686,13 +613,10 @@ parse_plugins(struct parse *p, yaml_node_t *root, const char *const *extra)
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n == 0)
         return 0;
-    if ((p->c->plugins = calloc(n, sizeof(*p->c->plugins))) == NULL) {
-        tale_yaml_errf(p->y, seq, p->err, p->errlen, "out of memory");
-        return -1;
-    }
+    p->c->plugins = tale_xcalloc(n, sizeof(*p->c->plugins));
     for (size_t i = 0; i < n; i++) {
         p->c->n_plugins = i + 1;
-        if (parse_plugin(p, yaml_document_get_node(&p->y->doc, seq->data.sequence.items.start[i]), i, extra) != 0)
+        if (parse_plugin(p, yaml_document_get_node(&p->y->doc, seq->data.sequence.items.start[i]), i) != 0)
             return -1;
     }
     return 0;
@@ -705,20 +629,16 @@ config_dir(const char *path)
     char *real = realpath(path, NULL);
     if (real == NULL)
         return NULL;
-    char *dir = strdup(dirname(real));
+    char *dir = tale_xstrdup(dirname(real));
     free(real);
     return dir;
 }
 
 tale_config_t *
-tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *err, size_t errlen)
+tale_config_load(const char *path, char *err, size_t errlen)
 {
-    tale_config_t *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->file = strdup(path)) == NULL) {
-        snprintf(err, errlen, "%s:1:1: out of memory", path);
-        free(c);
-        return NULL;
-    }
+    tale_config_t *c = tale_xcalloc(1, sizeof(*c));
+    c->file = tale_xstrdup(path);
     struct parse p = {c, &c->yaml, err, errlen};
     if (tale_yaml_load(&c->yaml, path, err, errlen) != 0)
         goto fail;
@@ -732,16 +652,12 @@ tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *e
         tale_yaml_check_keys(&c->yaml, root, top_keys, err, errlen) != 0)
         goto fail;
 
-    const char *data_dir;
-    if (parse_mode(&p, root) != 0 || parse_story(&p, root) != 0 ||
-        get_nonempty(&p, root, "data_dir", 0, "var", "a folder", &data_dir) != 0 ||
-        (c->data_dir = resolve_or_oom(&p, root, data_dir)) == NULL ||
+    if (parse_mode(&p, root) != 0 || parse_story(&p, root) != 0 || parse_data_dir(&p, root) != 0 ||
         tale_yaml_bool(&c->yaml, root, "autosave", 0, 1, &c->autosave, err, errlen) != 0 ||
         tale_yaml_duration_ms(&c->yaml, root, "tick", 0, DEFAULT_TICK_MS, &c->tick_ms, err, errlen) != 0 ||
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
         parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
-        parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 ||
-        parse_plugins(&p, root, extra_plugin_dirs) != 0)
+        parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 || parse_plugins(&p, root) != 0)
         goto fail;
     resolve_seat_claim(c);
     return c;
@@ -765,7 +681,6 @@ tale_config_free(tale_config_t *c)
     for (size_t i = 0; i < c->n_plugins; i++) {
         free(c->plugins[i].name);
         free(c->plugins[i].module);
-        free(c->plugins[i].module_path);
     }
     free(c->plugins);
     for (size_t i = 0; i < c->n_plugin_path; i++)

@@ -21,8 +21,7 @@ typedef struct tale_conf_listener {
 
 typedef struct tale_conf_plugin {
     char *name;        /* unique */
-    char *module;      /* as written: a bare name resolved on plugin_path, or a path */
-    char *module_path; /* resolved absolute path when found, else NULL (the loader reports it) */
+    char *module; /* as written: a bare name or a path; the loader finds the file (tale_plugin_find) */
     int enabled;
     yaml_node_t *config; /* the plugin's own subtree (a mapping), or NULL */
     yaml_node_t *node;   /* the list entry, for located errors */
@@ -77,7 +76,7 @@ typedef struct tale_config {
     tale_cidr_t *trusted_proxies; /* peers whose X-Forwarded-For / Forwarded name the client */
     size_t n_trusted_proxies;
 
-    char **plugin_path; /* absolute folders, searched in order */
+    char **plugin_path; /* absolute folders, searched in order by the loader */
     size_t n_plugin_path;
     /* plugin_permissions (issue #11, 7a): 0 `refuse` (default) a plugin file or
      * folder above it that others may write to; 1 `warn` and load it anyway */
@@ -87,10 +86,9 @@ typedef struct tale_config {
     size_t n_plugins;
 } tale_config_t;
 
-/* Parse and validate.  extra_plugin_dirs (may be NULL, NULL-terminated) are
- * searched after the config's plugin_path (the host passes its built-in
- * folders).  On error returns NULL with one located line in err. */
-tale_config_t *tale_config_load(const char *path, const char *const *extra_plugin_dirs, char *err, size_t errlen);
+/* Parse and validate.  Plugin modules are kept as written (the loader finds
+ * their files).  On error returns NULL with one located line in err. */
+tale_config_t *tale_config_load(const char *path, char *err, size_t errlen);
 void tale_config_free(tale_config_t *c);
 
 #endif

@@ -8,6 +8,7 @@
 #include "peers.h"
 #include "saver.h"
 #include "session.h"
+#include <tale/alloc.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -40,17 +41,18 @@ usage(FILE *out)
                  "  -h, --help               this text\n");
 }
 
-/* The folder holding this executable, for finding plugins and the default
- * config relative to it (works in the build tree and when installed). */
+/* The folder holding this executable, for finding the default config and
+ * (in the loader) the plugins relative to it (works in the build tree and
+ * when installed). */
 static char *
 exe_dir(void)
 {
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
     if (n <= 0)
-        return strdup(".");
+        return tale_xstrdup(".");
     buf[n] = '\0';
-    return strdup(dirname(buf));
+    return tale_xstrdup(dirname(buf));
 }
 
 static char *
@@ -58,7 +60,7 @@ join(const char *a, const char *b)
 {
     char *out;
     if (asprintf(&out, "%s/%s", a, b) < 0)
-        return NULL;
+        tale_oom(strlen(a) + strlen(b) + 2);
     return out;
 }
 
@@ -66,7 +68,7 @@ static const char *
 default_config(const char *bindir, char **owned)
 {
     char *installed = join(bindir, "../" TALE_REL_DATA_DIR "/conf/tale.yaml");
-    if (installed != NULL && access(installed, R_OK) == 0) {
+    if (access(installed, R_OK) == 0) {
         *owned = installed;
         return installed;
     }
@@ -170,10 +172,8 @@ static int
 host_setup(tale_host_t *h, const char *config_path, const char *bindir, int check_only, int level)
 {
     char err[1024];
-    char *plugin_dirs[3] = {join(bindir, "plugins"), join(bindir, "../" TALE_REL_PLUGIN_DIR), NULL};
-    h->cfg = tale_config_load(config_path, (const char *const *)plugin_dirs, err, sizeof(err));
-    free(plugin_dirs[0]);
-    free(plugin_dirs[1]);
+    h->bindir = bindir; /* the loader's own plugin folders are beside the binary */
+    h->cfg = tale_config_load(config_path, err, sizeof(err));
     if (h->cfg == NULL) {
         tale_error("config", "%s", err);
         return -1;
@@ -205,7 +205,10 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
     tale_info("host", "story '%s' %s by %s (%s mode)", meta->name, meta->version, meta->author,
               h->cfg->mode == TALE_MODE_IF ? "IF" : "MUD");
 
-    if (tale_server_init(h) != 0 || (h->peers = tale_peers_new()) == NULL || (h->sessions = tale_sessions_new(h)) == NULL)
+    if (tale_server_init(h) != 0)
+        return -1;
+    h->peers = tale_peers_new();
+    if ((h->sessions = tale_sessions_new(h)) == NULL)
         return -1;
     if (tale_plugins_load(h) != 0 || tale_plugins_start(h) != 0 || tale_plugins_register_mounts(h) != 0)
         return -1;

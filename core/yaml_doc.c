@@ -7,6 +7,7 @@
  * are 0-based; everything printed here is 1-based, as editors count.
  */
 #include "yaml_doc.h"
+#include <tale/alloc.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -120,8 +121,7 @@ report_parser_error(const yaml_parser_t *p, const char *file, const char *data, 
 
     switch (p->error) {
     case YAML_MEMORY_ERROR:
-        located(file, 1, 1, err, errlen, "out of memory while parsing");
-        return;
+        tale_oom(len); /* libyaml's own allocation failed: fatal, as ours are (tale/alloc.h) */
     case YAML_READER_ERROR:
         offset_position(data, len, p->problem_offset, &line, &column);
         if (p->problem_value != -1)
@@ -183,11 +183,7 @@ check_duplicates(tale_yaml_t *y, yaml_node_t *map, char *err, size_t errlen)
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     if (n < 2)
         return 0;
-    struct key_ref *refs = malloc(n * sizeof(*refs));
-    if (refs == NULL) {
-        tale_yaml_errf(y, map, err, errlen, "out of memory");
-        return -1;
-    }
+    struct key_ref *refs = tale_xmalloc(n * sizeof(*refs));
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *k = yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].key);
@@ -229,10 +225,8 @@ static int
 check_depth(const char *file, const char *data, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        located(file, 1, 1, err, errlen, "out of memory");
-        return -1;
-    }
+    if (!yaml_parser_initialize(&parser))
+        tale_oom(sizeof(parser)); /* libyaml fails here only when out of memory */
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     int depth = 0, rc = 0, done = 0;
     while (!done && rc == 0) {
@@ -260,20 +254,14 @@ int
 tale_yaml_load_mem(tale_yaml_t *y, const char *name, const char *data, size_t len, char *err, size_t errlen)
 {
     memset(y, 0, sizeof(*y));
-    y->file = strdup(name != NULL ? name : "(memory)");
-    if (y->file == NULL) {
-        located(name, 1, 1, err, errlen, "out of memory");
-        return -1;
-    }
+    y->file = tale_xstrdup(name != NULL ? name : "(memory)");
 
     if (check_depth(y->file, data, len, err, errlen) != 0)
         goto fail;
 
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        located(y->file, 1, 1, err, errlen, "out of memory");
-        goto fail;
-    }
+    if (!yaml_parser_initialize(&parser))
+        tale_oom(sizeof(parser)); /* libyaml fails here only when out of memory */
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     if (!yaml_parser_load(&parser, &y->doc)) {
         report_parser_error(&parser, y->file, data, len, err, errlen);
@@ -347,12 +335,7 @@ tale_yaml_load(tale_yaml_t *y, const char *path, char *err, size_t errlen)
         return -1;
     }
     size_t cap = (S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096) + 1, len = 0;
-    char *data = malloc(cap);
-    if (data == NULL) {
-        located(path, 1, 1, err, errlen, "out of memory");
-        fclose(f);
-        return -1;
-    }
+    char *data = tale_xmalloc(cap); /* cap is bounded by TALE_YAML_MAX_FILE above */
     /* read to EOF rather than trusting st_size: the file may change under us */
     for (;;) {
         size_t got = fread(data + len, 1, cap - len, f);
@@ -366,14 +349,7 @@ tale_yaml_load(tale_yaml_t *y, const char *path, char *err, size_t errlen)
                 fclose(f);
                 return -1;
             }
-            char *grown = realloc(data, cap * 2);
-            if (grown == NULL) {
-                located(path, 1, 1, err, errlen, "out of memory");
-                free(data);
-                fclose(f);
-                return -1;
-            }
-            data = grown;
+            data = tale_xrealloc(data, cap * 2);
             cap *= 2;
         }
     }
@@ -694,11 +670,7 @@ tale_yaml_string_list(tale_yaml_t *y, yaml_node_t *map, const char *key, const c
         return 0;
     char buf[64];
     if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
-        const char **list = calloc(2, sizeof(*list));
-        if (list == NULL) {
-            tale_yaml_errf(y, v, err, errlen, "out of memory");
-            return -1;
-        }
+        const char **list = tale_xcalloc(2, sizeof(*list));
         list[0] = scalar_value(v);
         *out = list;
         *n = 1;
@@ -709,11 +681,7 @@ tale_yaml_string_list(tale_yaml_t *y, yaml_node_t *map, const char *key, const c
         return -1;
     }
     size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    const char **list = calloc(count + 1, sizeof(*list));
-    if (list == NULL) {
-        tale_yaml_errf(y, v, err, errlen, "out of memory");
-        return -1;
-    }
+    const char **list = tale_xcalloc(count + 1, sizeof(*list));
     for (size_t i = 0; i < count; i++) {
         yaml_node_t *item = yaml_document_get_node(&y->doc, v->data.sequence.items.start[i]);
         if (item == NULL || item->type != YAML_SCALAR_NODE || is_null(item)) {

@@ -18,6 +18,7 @@ typedef struct tale_peers tale_peers_t;
 struct tale_plugin {
     struct tale_host *host;
     tale_conf_plugin_t *conf;
+    char *file; /* the shared object found for conf->module (canonical), or NULL */
     void *dl;
     const tale_plugin_desc_t *desc;
     void *state;
@@ -47,6 +48,7 @@ typedef struct tale_listener {
 
 typedef struct tale_host {
     tale_config_t *cfg;
+    const char *bindir; /* the folder holding tale-host: the loader's own plugin folders are relative to it */
     h2o_globalconf_t globalconf;
     h2o_hostconf_t *hostconf;
     h2o_evloop_t *loop;
@@ -93,6 +95,12 @@ extern const tale_host_api_t tale_host_api;
 /* plugin_loader.c: load every enabled plugin, run init; on failure one line
  * naming plugin, file and reason goes to the log and -1 is returned. */
 int tale_plugins_load(tale_host_t *h);
+/* Where the shared object of `module` is.  A module with a '/' is a path
+ * against the config's folder; a bare name is "<module>.so" (or the name
+ * itself when it ends in ".so") searched in cfg->plugin_path, then in
+ * host_dirs (NULL-terminated, may be NULL).  Returns its canonical path
+ * (the caller frees it), or NULL with every place looked at in `looked`. */
+char *tale_plugin_find(const tale_config_t *cfg, const char *module, const char *const *host_dirs, char *looked, size_t looked_len);
 int tale_plugins_start(tale_host_t *h);
 /* Register collected mounts on the hostconf, longest path first. */
 int tale_plugins_register_mounts(tale_host_t *h);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "access.h"
 #include "session.h"
+#include <tale/alloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,18 +57,11 @@ api_conf_duration_ms(tale_plugin_t *self, const char *key, uint64_t def, uint64_
 }
 
 /* Remember something handed to the plugin; it stays valid until unload. */
-static int
+static void
 keep(tale_plugin_t *self, void *p)
 {
-    void **grown = realloc(self->allocs, (self->n_allocs + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        free(p);
-        snprintf(self->err, sizeof(self->err), "out of memory");
-        return -1;
-    }
-    self->allocs = grown;
+    self->allocs = tale_xrealloc(self->allocs, (self->n_allocs + 1) * sizeof(*self->allocs));
     self->allocs[self->n_allocs++] = p;
-    return 0;
 }
 
 static int
@@ -77,8 +71,8 @@ api_conf_string_list(tale_plugin_t *self, const char *key, const char *const **o
     size_t n = 0;
     if (tale_yaml_string_list(YAML(self), SUBTREE(self), key, &list, &n, self->err, sizeof(self->err)) != 0)
         return -1;
-    if (list != NULL && keep(self, list) != 0)
-        return -1;
+    if (list != NULL)
+        keep(self, list);
     *out = list;
     *count = n;
     return 0;
@@ -95,17 +89,14 @@ api_conf_path(tale_plugin_t *self, const char *key, const char *def, const char 
         return 0;
     }
     char *path;
-    if (asprintf(&path, "%s/%s", self->host->cfg->dir, raw) < 0) {
-        snprintf(self->err, sizeof(self->err), "out of memory");
-        return -1;
-    }
+    if (asprintf(&path, "%s/%s", self->host->cfg->dir, raw) < 0)
+        tale_oom(strlen(self->host->cfg->dir) + strlen(raw) + 2);
     char *real = realpath(path, NULL);
     if (real != NULL) {
         free(path);
         path = real;
     }
-    if (keep(self, path) != 0)
-        return -1;
+    keep(self, path);
     *out = path;
     return 0;
 }
@@ -149,17 +140,8 @@ api_mount(tale_plugin_t *self, const char *path, tale_mount_cb cb, void *data)
             return -1;
         }
     }
-    tale_mount_t *grown = realloc(h->mounts, (h->n_mounts + 1) * sizeof(*grown));
-    char *copy = strdup(path);
-    if (grown == NULL || copy == NULL) {
-        free(copy);
-        if (grown != NULL)
-            h->mounts = grown;
-        snprintf(self->err, sizeof(self->err), "out of memory");
-        return -1;
-    }
-    h->mounts = grown;
-    h->mounts[h->n_mounts++] = (tale_mount_t){copy, self, cb, data};
+    h->mounts = tale_xrealloc(h->mounts, (h->n_mounts + 1) * sizeof(*h->mounts));
+    h->mounts[h->n_mounts++] = (tale_mount_t){tale_xstrdup(path), self, cb, data};
     return 0;
 }
 

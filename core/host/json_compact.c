@@ -14,6 +14,7 @@
  */
 #include "json_compact.h"
 #include "utf8.h"
+#include <tale/alloc.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,10 +47,7 @@ out_grow(out_t *o, size_t n)
     size_t need = o->len + n + 1, cap = o->cap ? o->cap : FIRST_CAP;
     while (cap < need)
         cap *= 2;
-    char *nb = realloc(o->buf, cap);
-    if (nb == NULL)
-        return -1;
-    o->buf = nb;
+    o->buf = tale_xrealloc(o->buf, cap);
     o->cap = cap;
     return 0;
 }
@@ -291,6 +289,7 @@ tale_json_compact(const json_t *v, size_t *len)
     /* Give back the slack: callers hold frames in a backlog bounded by
      * their length, so the memory should be about that length too. */
     if (o.cap - o.len > SHRINK_SLACK) {
+        /* plain realloc: a failed shrink just keeps the larger block */
         char *nb = realloc(o.buf, o.len + 1);
         if (nb != NULL)
             o.buf = nb;

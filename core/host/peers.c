@@ -4,6 +4,7 @@
  * the table holds at most one entry per open connection or seat.
  */
 #include "peers.h"
+#include <tale/alloc.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,16 +20,11 @@ struct tale_peers {
 tale_peers_t *
 tale_peers_new(void)
 {
-    tale_peers_t *pp = calloc(1, sizeof(*pp));
-    if (pp == NULL)
-        return NULL;
+    tale_peers_t *pp = tale_xcalloc(1, sizeof(*pp));
     pp->nslots = 64;
     if (RAND_bytes((unsigned char *)&pp->seed, sizeof(pp->seed)) != 1)
         pp->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-    if ((pp->slots = calloc(pp->nslots, sizeof(*pp->slots))) == NULL) {
-        free(pp);
-        return NULL;
-    }
+    pp->slots = tale_xcalloc(pp->nslots, sizeof(*pp->slots));
     return pp;
 }
 
@@ -61,14 +57,12 @@ tale_peers_find(tale_peers_t *pp, const tale_addr_t *a)
     return NULL;
 }
 
-/* Double the table; on failure keep the old one (longer chains, still correct). */
+/* Double the table: chains stay short as clients come and go. */
 static void
 grow(tale_peers_t *pp)
 {
     size_t n = pp->nslots * 2;
-    tale_peer_t **slots = calloc(n, sizeof(*slots));
-    if (slots == NULL)
-        return;
+    tale_peer_t **slots = tale_xcalloc(n, sizeof(*slots));
     for (size_t i = 0; i < pp->nslots; i++)
         for (tale_peer_t *p = pp->slots[i], *next; p != NULL; p = next) {
             next = p->next;
@@ -87,8 +81,7 @@ tale_peers_get(tale_peers_t *pp, const tale_addr_t *a)
     tale_peer_t *p = tale_peers_find(pp, a);
     if (p != NULL)
         return p;
-    if ((p = calloc(1, sizeof(*p))) == NULL)
-        return NULL;
+    p = tale_xcalloc(1, sizeof(*p));
     p->addr = *a;
     if (pp->count >= pp->nslots)
         grow(pp);

@@ -23,7 +23,7 @@ typedef struct tale_peers tale_peers_t;
 
 tale_peers_t *tale_peers_new(void);
 void tale_peers_free(tale_peers_t *pp);
-/* The entry for `a`, created (all counters 0) when missing; NULL only when out of memory. */
+/* The entry for `a`, created (all counters 0) when missing; never NULL. */
 tale_peer_t *tale_peers_get(tale_peers_t *pp, const tale_addr_t *a);
 /* The entry for `a`, or NULL. */
 tale_peer_t *tale_peers_find(tale_peers_t *pp, const tale_addr_t *a);

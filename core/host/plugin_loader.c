@@ -5,9 +5,14 @@
  *
  * Every refusal is one log line: the config location of the plugin's entry,
  * its name, its file and the reason; the host then exits non-zero.
+ *
+ * Finding a plugin's file is the loader's alone: the config keeps `module`
+ * and `plugin_path` as written (folders made absolute), and the search here
+ * tries plugin_path, then the host's own folders beside its binary.
  */
 #include "host.h"
 #include "log.h"
+#include <tale/alloc.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -134,22 +139,100 @@ check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *
     return 0;
 }
 
+/* path if it names a readable regular file: its canonical form (symlinks
+ * resolved, which the permission check relies on), else NULL. */
+static char *
+existing_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
+        return NULL;
+    return realpath(path, NULL);
+}
+
+/* "a/b", allocated. */
+static char *
+join_path(const char *a, const char *b)
+{
+    char *out;
+    if (asprintf(&out, "%s/%s", a, b) < 0)
+        tale_oom(strlen(a) + strlen(b) + 2);
+    return out;
+}
+
+/* Add one folder to the "looked in" list of a failed search. */
+static void
+add_looked(char *looked, size_t len, size_t *n, const char *dir)
+{
+    size_t used = strlen(looked);
+    if (used + 1 < len)
+        snprintf(looked + used, len - used, "%s%s", (*n)++ > 0 ? ", " : "", dir);
+}
+
+char *
+tale_plugin_find(const tale_config_t *cfg, const char *module, const char *const *host_dirs, char *looked, size_t looked_len)
+{
+    if (strchr(module, '/') != NULL) {
+        char *path = module[0] == '/' ? tale_xstrdup(module) : join_path(cfg->dir, module);
+        char *found = existing_file(path);
+        if (found == NULL)
+            snprintf(looked, looked_len, "looked for %s", path);
+        free(path);
+        return found;
+    }
+    size_t len = strlen(module), n = 0;
+    char *name;
+    if (asprintf(&name, "%s%s", module, len > 3 && strcmp(module + len - 3, ".so") == 0 ? "" : ".so") < 0)
+        tale_oom(len + 4);
+    snprintf(looked, looked_len, "looked for %s in ", name);
+    char *found = NULL;
+    for (int pass = 0; pass < 2 && found == NULL; pass++) {
+        const char *const *dirs = pass == 0 ? (const char *const *)cfg->plugin_path : host_dirs;
+        size_t count = pass == 0 ? cfg->n_plugin_path : SIZE_MAX;
+        for (size_t i = 0; dirs != NULL && i < count && dirs[i] != NULL && found == NULL; i++) {
+            char *candidate = join_path(dirs[i], name);
+            found = existing_file(candidate);
+            free(candidate);
+            add_looked(looked, looked_len, &n, dirs[i]);
+        }
+    }
+    if (n == 0)
+        add_looked(looked, looked_len, &n, "no folder (no plugin_path, and the host's own folders are unknown)");
+    free(name);
+    return found;
+}
+
+/* The host's own plugin folders, beside its binary: plugins/ (a build tree),
+ * then ../<plugin install dir> (an installed host).  Canonical where they
+ * exist, so a refusal names real folders.  NULL-terminated; free_dirs(). */
+static void
+own_dirs(const tale_host_t *h, char *dirs[3])
+{
+    dirs[0] = dirs[1] = dirs[2] = NULL;
+    if (h->bindir == NULL)
+        return;
+    dirs[0] = join_path(h->bindir, "plugins");
+    dirs[1] = join_path(h->bindir, "../" TALE_REL_PLUGIN_DIR);
+    for (int i = 0; i < 2; i++) {
+        char *real = realpath(dirs[i], NULL);
+        if (real != NULL) {
+            free(dirs[i]);
+            dirs[i] = real;
+        }
+    }
+}
+
 static int
-load_one(tale_plugin_t *pl)
+load_one(tale_plugin_t *pl, const char *const *host_dirs)
 {
     tale_conf_plugin_t *pc = pl->conf;
-    const char *file = pc->module_path;
-    if (file == NULL) {
-        if (strchr(pc->module, '/') != NULL)
-            refuse(pl, pc->module, "file not found");
-        else
-            refuse(pl, pc->module, "file not found (looked for %s.so on the plugin path)", pc->module);
+    char looked[768];
+    pl->file = tale_plugin_find(pl->host->cfg, pc->module, host_dirs, looked, sizeof(looked));
+    if (pl->file == NULL) {
+        refuse(pl, pc->module, "file not found (%s)", looked);
         return -1;
     }
-    if (access(file, R_OK) != 0) {
-        refuse(pl, file, "file missing or unreadable");
-        return -1;
-    }
+    const char *file = pl->file;
     if (check_permissions(pl, file) != 0)
         return -1;
     dlerror();
@@ -191,10 +274,11 @@ tale_plugins_load(tale_host_t *h)
     for (size_t i = 0; i < h->cfg->n_plugins; i++)
         if (h->cfg->plugins[i].enabled)
             n++;
-    h->plugins = calloc(n > 0 ? n : 1, sizeof(*h->plugins));
-    if (h->plugins == NULL)
-        return -1;
-    for (size_t i = 0; i < h->cfg->n_plugins; i++) {
+    h->plugins = tale_xcalloc(n, sizeof(*h->plugins));
+    char *dirs[3];
+    own_dirs(h, dirs);
+    int rc = 0;
+    for (size_t i = 0; i < h->cfg->n_plugins && rc == 0; i++) {
         if (!h->cfg->plugins[i].enabled) {
             tale_info("loader", "plugin '%s' is disabled in the config", h->cfg->plugins[i].name);
             continue;
@@ -202,10 +286,11 @@ tale_plugins_load(tale_host_t *h)
         tale_plugin_t *pl = &h->plugins[h->n_plugins++];
         pl->host = h;
         pl->conf = &h->cfg->plugins[i];
-        if (load_one(pl) != 0)
-            return -1;
+        rc = load_one(pl, (const char *const *)dirs);
     }
-    return 0;
+    free(dirs[0]);
+    free(dirs[1]);
+    return rc;
 }
 
 int
@@ -217,7 +302,7 @@ tale_plugins_start(tale_host_t *h)
         tale_plugin_t *pl = &h->plugins[i];
         pl->err[0] = '\0';
         if (pl->desc->start(pl, pl->state, pl->err, sizeof(pl->err)) != 0) {
-            refuse(pl, pl->conf->module_path, "start failed: %s", pl->err[0] != '\0' ? pl->err : "(no reason given)");
+            refuse(pl, pl->file, "start failed: %s", pl->err[0] != '\0' ? pl->err : "(no reason given)");
             rc = -1;
             break;
         }
@@ -269,7 +354,7 @@ tale_plugins_register_mounts(tale_host_t *h)
         h2o_create_filter(pc, sizeof(h2o_filter_t))->on_setup_ostream = on_setup_answered;
         m->owner->err[0] = '\0';
         if (m->cb(m->owner, pc, m->data) != 0) {
-            refuse(m->owner, m->owner->conf->module_path, "mounting %s failed: %s", m->path,
+            refuse(m->owner, m->owner->file, "mounting %s failed: %s", m->path,
                    m->owner->err[0] != '\0' ? m->owner->err : "(no reason given)");
             return -1;
         }
@@ -317,6 +402,7 @@ tale_plugins_unload(tale_host_t *h)
         for (size_t j = 0; j < pl->n_allocs; j++)
             free(pl->allocs[j]);
         free(pl->allocs);
+        free(pl->file);
     }
     free(h->plugins);
     h->plugins = NULL;

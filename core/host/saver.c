@@ -11,6 +11,7 @@
  */
 #include "saver.h"
 #include "engine.h"
+#include <tale/alloc.h>
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -136,12 +137,8 @@ on_wakeup(h2o_socket_t *sock, const char *err)
 tale_saver_t *
 tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void *data, char *err, size_t errlen)
 {
-    tale_saver_t *sv = calloc(1, sizeof(*sv));
-    if (sv == NULL || (sv->path = strdup(path)) == NULL) {
-        free(sv);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    tale_saver_t *sv = tale_xcalloc(1, sizeof(*sv));
+    sv->path = tale_xstrdup(path);
     sv->efd = -1;
     sv->cb = cb;
     sv->data = data;
@@ -150,9 +147,8 @@ tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void
     pthread_cond_init(&sv->cv, NULL);
 
     /* the first save may come before the folder exists */
-    char *dcopy = strdup(path);
-    if (dcopy != NULL)
-        mkdir(dirname(dcopy), 0750);
+    char *dcopy = tale_xstrdup(path);
+    mkdir(dirname(dcopy), 0750);
     free(dcopy);
 
     sv->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -185,16 +181,13 @@ fail:
 int
 tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, char *err, size_t errlen)
 {
-    save_job_t *j = sv->finished ? NULL : calloc(1, sizeof(*j));
-    if (j != NULL && (j->bytes = malloc(len ? len : 1)) == NULL) {
-        free(j);
-        j = NULL;
-    }
-    if (j == NULL) {
-        snprintf(err, errlen, sv->finished ? "the server is shutting down" : "out of memory");
+    if (sv->finished) {
+        snprintf(err, errlen, "the server is shutting down");
         free(bytes);
         return -1;
     }
+    save_job_t *j = tale_xcalloc(1, sizeof(*j));
+    j->bytes = tale_xmalloc(len);
     memcpy(j->bytes, bytes, len);
     j->len = len;
     j->ticket = ticket;

@@ -25,7 +25,7 @@ typedef void (*tale_saver_done_cb)(void *data, uint64_t ticket, int ok, const ch
  * NULL with err on failure. */
 tale_saver_t *tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void *data, char *err, size_t errlen);
 /* Queue bytes for writing; takes ownership of `bytes` (malloc'd) in every
- * case.  0, or -1 with err (out of memory, or the saver has finished). */
+ * case.  0, or -1 with err (the saver has finished). */
 int tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, char *err, size_t errlen);
 /* The newest submitted bytes not yet reported written (NULL: none); the
  * loop's own copy, valid until the next call into the saver. */

@@ -5,6 +5,7 @@
 #include "host.h"
 #include "log.h"
 #include "peers.h"
+#include <tale/alloc.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -107,8 +108,6 @@ addr_acquire(tale_host_t *h, h2o_socket_t *sock, tale_peer_t **out)
         tale_cidr_match(h->cfg->trusted_proxies, h->cfg->n_trusted_proxies, &a))
         return 0;
     tale_peer_t *e = tale_peers_get(h->peers, &a);
-    if (e == NULL)
-        return 0; /* not counted: out of memory is no reason to refuse */
     if (e->conns >= limit) {
         char text[TALE_ADDR_STRLEN];
         tale_addr_format(&a, text);
@@ -328,13 +327,7 @@ on_accept(h2o_socket_t *listener, const char *err)
             refuse(l, sock);
             continue;
         }
-        tale_conn_t *c = calloc(1, sizeof(*c));
-        if (c == NULL) {
-            if (per_addr != NULL)
-                addr_release(h, per_addr);
-            refuse(l, sock);
-            continue;
-        }
+        tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
         c->addr = per_addr;
         c->host = h;
         c->sock = sock;
@@ -440,9 +433,7 @@ open_listener(tale_host_t *h, tale_listener_t *l)
 int
 tale_server_listen(tale_host_t *h)
 {
-    h->listeners = calloc(h->cfg->n_listeners, sizeof(*h->listeners));
-    if (h->listeners == NULL)
-        return -1;
+    h->listeners = tale_xcalloc(h->cfg->n_listeners, sizeof(*h->listeners));
     for (size_t i = 0; i < h->cfg->n_listeners; i++) {
         tale_listener_t *l = &h->listeners[h->n_listeners];
         l->host = h;

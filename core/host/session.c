@@ -9,6 +9,7 @@
 #include "json_compact.h"
 #include "log.h"
 #include "peers.h"
+#include <tale/alloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -106,9 +107,7 @@ on_emit(void *ctx, json_t *frame)
 {
     tale_session_t *s = ctx;
     const char *type = json_string_value(json_object_get(frame, "type"));
-    held_frame_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        goto out;
+    held_frame_t *f = tale_xcalloc(1, sizeof(*f));
     f->event = (type != NULL && strcmp(type, "data") == 0) ? "data" : "text";
     f->seq = ++s->seq;
     json_object_set_new(frame, "seq", json_integer((json_int_t)f->seq));
@@ -222,8 +221,8 @@ static tale_session_t *
 session_create(tale_sessions_t *ss)
 {
     tale_host_t *h = ss->host;
-    tale_session_t *s = calloc(1, sizeof(*s));
-    if (s == NULL || new_token(s->token) != 0) {
+    tale_session_t *s = tale_xcalloc(1, sizeof(*s));
+    if (new_token(s->token) != 0) {
         free(s);
         tale_error("session", "cannot create a session token");
         return NULL;
@@ -291,9 +290,7 @@ session_destroy(tale_session_t *s, int code, const char *reason)
 tale_sessions_t *
 tale_sessions_new(tale_host_t *h)
 {
-    tale_sessions_t *ss = calloc(1, sizeof(*ss));
-    if (ss == NULL)
-        return NULL;
+    tale_sessions_t *ss = tale_xcalloc(1, sizeof(*ss));
     ss->host = h;
     if (h->cfg->mode == TALE_MODE_IF && new_token(ss->claim_key) != 0) {
         free(ss);
@@ -326,7 +323,7 @@ void
 tale_sessions_announce(tale_sessions_t *ss, const char *base_url)
 {
     free(ss->claim_url);
-    ss->claim_url = base_url != NULL ? strdup(base_url) : NULL;
+    ss->claim_url = base_url != NULL ? tale_xstrdup(base_url) : NULL;
     announce_claim_key(ss);
 }
 
@@ -769,7 +766,7 @@ tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t 
 {
     json_t *list = tale_player_complete(s->player, prefix, len);
     size_t n = 2; /* the length of "[]" */
-    char *out = list != NULL ? tale_json_compact(list, &n) : strdup("[]");
+    char *out = list != NULL ? tale_json_compact(list, &n) : tale_xstrdup("[]");
     json_decref(list);
     if (out != NULL && out_len != NULL)
         *out_len = n;

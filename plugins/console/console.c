@@ -7,11 +7,17 @@
  * host's loop like any socket, so the game tick keeps pushing NPC moves and
  * emotes while the player thinks.  End of input asks the host to quit.
  *
+ * Output never blocks the loop either: it goes to a private non-blocking
+ * description of stdout, and what the terminal does not take at once waits in
+ * a backlog (max_backlog bytes) written from a loop timer.  Past the bound,
+ * output is dropped until the backlog drains, then one line says how much.
+ *
  *   plugins:
  *     - name: console
  *       module: console
- *       config: { prompt: "> " }
+ *       config: { prompt: "> ", max_backlog: 1m, drain_timeout: 2s }
  */
+#include <tale/alloc.h>
 #include <tale/plugin.h>
 
 #include "html_text.h"
@@ -23,17 +29,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <h2o.h>
 
 #define LINE_MAX_BYTES 4096   /* longer input lines are refused whole (the host caps commands further) */
 #define FILE_SLICE_BYTES 4096 /* bytes read per loop turn when stdin is a plain file */
+#define RETRY_MS 20           /* while the terminal takes no output: try again this often */
+
+/* How output reaches stdout without blocking the loop. */
+enum out_mode {
+    OUT_BLOCKING, /* a plain file (never stalls for long), or stdout could not be reopened */
+    OUT_NONBLOCK, /* our own O_NONBLOCK description of a pipe or terminal */
+    OUT_SOCKET,   /* a socket: send() with MSG_DONTWAIT, leaving the shared description alone */
+};
 
 typedef struct console {
     tale_plugin_t *self;
@@ -67,43 +84,151 @@ typedef struct console {
     tale_console_buf_t in;  /* bytes read but not yet split into lines */
     int discarding;         /* inside an over-long line: drop until its newline */
     tale_console_buf_t out; /* scratch for one frame's rendering */
+
+    int out_fd; /* where output goes (see enum out_mode) */
+    enum out_mode out_mode;
+    tale_console_buf_t backlog; /* output stdout has not taken yet: [backlog_off, backlog.len) */
+    size_t backlog_off;
+    uint64_t max_backlog; /* config: bytes the backlog may hold */
+    uint64_t drain_ms;    /* config: how long stop() waits for the backlog to drain */
+    uint64_t dropped;     /* bytes dropped since the backlog overflowed; told once it drains */
+    h2o_timeout_t retry;  /* RETRY_MS: write the backlog again */
+    h2o_timeout_entry_t retry_entry;
 } console_t;
 
-/*
- * Write everything to stdout.  The write blocks if the terminal or pipe is
- * full: a trade-off we accept for a local console (a reader that stops
- * reading is the player's own terminal), where a non-blocking stdout would
- * also flip O_NONBLOCK on the shell's shared terminal description.
- */
+static void request_kick(console_t *c);
+static void show_prompt(console_t *c);
+
+/* Write what stdout takes now, without waiting.  Returns the bytes written;
+ * on a real error (the reader is gone) marks stdout broken and lets the next
+ * loop turn end the game (see on_kick). */
+static size_t
+write_some(console_t *c, const char *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len && !c->out_broken) {
+        ssize_t n = c->out_mode == OUT_SOCKET ? send(c->out_fd, p + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                              : write(c->out_fd, p + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break; /* full: the rest waits in the backlog */
+        } else {
+            c->out_broken = 1;
+            request_kick(c);
+        }
+    }
+    return done;
+}
+
+static void
+arm_retry(console_t *c)
+{
+    if (c->zero_inited && !c->stopping && !h2o_timeout_is_linked(&c->retry_entry))
+        h2o_timeout_link(c->loop, &c->retry, &c->retry_entry);
+}
+
+/* Write the backlog.  Once it is empty after an overflow, say once how much
+ * was dropped.  Returns 1 when nothing is left to write. */
 static int
+flush_backlog(console_t *c)
+{
+    size_t n = write_some(c, c->backlog.data + c->backlog_off, c->backlog.len - c->backlog_off);
+    c->backlog_off += n;
+    if (c->backlog_off < c->backlog.len && !c->out_broken) {
+        if (c->backlog_off >= c->backlog.len / 2) {
+            /* keep the buffer from creeping: move the unwritten half down */
+            memmove(c->backlog.data, c->backlog.data + c->backlog_off, c->backlog.len - c->backlog_off);
+            c->backlog.len -= c->backlog_off;
+            c->backlog_off = 0;
+        }
+        return 0;
+    }
+    c->backlog.len = c->backlog_off = 0;
+    if (c->dropped > 0 && !c->out_broken) {
+        char line[160];
+        int len =
+            snprintf(line, sizeof(line), "%s(console: the terminal stopped reading; %" PRIu64 " bytes of output were dropped)%s\n",
+                     c->ansi ? "\r\033[K\033[0;2m" : "\n", c->dropped, c->ansi ? "\033[0m" : "");
+        c->dropped = 0;
+        c->prompt_shown = 0;
+        n = write_some(c, line, (size_t)len);
+        if (n < (size_t)len)
+            tale_console_buf_append(&c->backlog, line + n, (size_t)len - n);
+        return c->backlog.len == 0;
+    }
+    return 1;
+}
+
+static void
+on_retry(h2o_timeout_entry_t *entry)
+{
+    console_t *c = H2O_STRUCT_FROM_MEMBER(console_t, retry_entry, entry);
+    if (!flush_backlog(c))
+        arm_retry(c);
+    else
+        show_prompt(c); /* after a drop notice, which took the prompt line */
+}
+
+/*
+ * All output goes through here and never waits.  What stdout does not take
+ * at once is kept in order in the backlog; past max_backlog, output is
+ * dropped (whole pieces, so no half escape sequence) until the backlog has
+ * drained, and then one line says how many bytes were lost.  The game, the
+ * tick and every other transport go on meanwhile.
+ */
+static void
 write_all(console_t *c, const char *p, size_t len)
 {
-    if (c->out_broken)
-        return -1;
-    while (len > 0) {
-        ssize_t n = write(STDOUT_FILENO, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                /* someone else made the description non-blocking: wait as a blocking write would */
-                struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
-                if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
-                    continue;
-            }
-            c->out_broken = 1;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
+    if (c->out_broken || len == 0)
+        return;
+    if (c->dropped > 0) {
+        c->dropped += len;
+        return;
     }
-    return 0;
+    if (c->backlog.len == c->backlog_off) {
+        size_t n = write_some(c, p, len);
+        p += n;
+        len -= n;
+        if (len == 0 || c->out_broken)
+            return;
+    }
+    if (c->backlog.len - c->backlog_off + len > c->max_backlog) {
+        if (c->dropped == 0)
+            c->host->log(c->self, TALE_LOG_WARN,
+                         "stdout is not being read: dropping output until %" PRIu64 " bytes drain (max_backlog)",
+                         (uint64_t)(c->backlog.len - c->backlog_off));
+        c->dropped = len;
+    } else {
+        tale_console_buf_append(&c->backlog, p, len);
+    }
+    arm_retry(c);
 }
 
 static void
 write_str(console_t *c, const char *s)
 {
     write_all(c, s, strlen(s));
+}
+
+/* At stop: give the backlog up to drain_timeout to reach stdout (the last
+ * lines of a game), waiting with poll(); a reader that never reads does not
+ * hold the shutdown longer than that. */
+static void
+drain_backlog(console_t *c)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!flush_backlog(c) && !c->out_broken) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t spent = (int64_t)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= (int64_t)c->drain_ms)
+            break;
+        struct pollfd pfd = {.fd = c->out_fd, .events = POLLOUT};
+        poll(&pfd, 1, (int)((int64_t)c->drain_ms - spent));
+    }
 }
 
 static void
@@ -135,8 +260,6 @@ note(console_t *c, const char *text)
     write_str(c, text);
     write_str(c, c->ansi ? "\033[0m\n" : "\n");
 }
-
-static void request_kick(console_t *c);
 
 /* ---- the player-IO vtable ---- */
 
@@ -198,10 +321,7 @@ print_text_frame(console_t *c, json_t *frame)
         .input_prefix = c->prompt,
         .width = terminal_width(c),
     };
-    if (tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out) != 0) {
-        note(c, "(console: out of memory rendering a frame)");
-        return;
-    }
+    tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out);
     write_all(c, c->out.data, c->out.len);
 }
 
@@ -347,11 +467,7 @@ input_line(console_t *c, char *line, size_t len)
 static void
 feed(console_t *c, const char *p, size_t len)
 {
-    if (tale_console_buf_append(&c->in, p, len) != 0) {
-        note(c, "(console: out of memory reading input)");
-        c->in.len = 0;
-        return;
-    }
+    tale_console_buf_append(&c->in, p, len);
     size_t start = 0;
     while (c->attached && !c->stopping) {
         char *nl = memchr(c->in.data + start, '\n', c->in.len - start);
@@ -411,12 +527,7 @@ on_read(h2o_socket_t *sock, const char *err)
     /* Take the bytes out of h2o's buffer first: the lines we feed may close this socket. */
     size_t n = sock->input->size;
     if (n > 0) {
-        char *copy = malloc(n);
-        if (copy == NULL) {
-            h2o_buffer_consume(&sock->input, n);
-            note(c, "(console: out of memory reading input)");
-            return;
-        }
+        char *copy = tale_xmalloc(n);
         memcpy(copy, sock->input->bytes, n);
         h2o_buffer_consume(&sock->input, n);
         feed(c, copy, n);
@@ -586,21 +697,61 @@ open_stdin(console_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Our own way to write stdout without blocking.  O_NONBLOCK on fd 1 itself
+ * would land on the description the shell shares (as with stdin, above), so
+ * a pipe or terminal is reopened through /proc for a private description; a
+ * socket gets MSG_DONTWAIT per send; a plain file is written as is (it never
+ * stalls for long).  If the reopen fails, writes may block, as they always
+ * did: logged once.
+ */
+static void
+open_stdout(console_t *c)
+{
+    struct stat st;
+    c->out_fd = STDOUT_FILENO;
+    c->out_mode = OUT_BLOCKING;
+    if (fstat(STDOUT_FILENO, &st) != 0 || S_ISREG(st.st_mode))
+        return;
+    if (S_ISSOCK(st.st_mode)) {
+        c->out_mode = OUT_SOCKET;
+        return;
+    }
+    int fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        c->host->log(c->self, TALE_LOG_WARN, "cannot reopen stdout without blocking (%s): a stalled terminal may stall the game",
+                     strerror(errno));
+        return;
+    }
+    c->out_fd = fd;
+    c->out_mode = OUT_NONBLOCK;
+}
+
 /* ---- lifecycle ---- */
 
 static int
 console_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"prompt", NULL};
+    static const char *const known[] = {"prompt", "max_backlog", "drain_timeout", NULL};
     const char *prompt;
-    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "prompt", "> ", &prompt) != 0)
+    uint64_t max_backlog, drain_ms;
+    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "prompt", "> ", &prompt) != 0 ||
+        host->conf_size(self, "max_backlog", 1024 * 1024, &max_backlog) != 0 ||
+        host->conf_duration_ms(self, "drain_timeout", 2000, &drain_ms) != 0)
         return -1;
-    console_t *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->prompt = strdup(prompt)) == NULL) {
-        free(c);
-        snprintf(err, errlen, "out of memory");
+    if (max_backlog < 4096) {
+        snprintf(err, errlen, "max_backlog must be at least 4k");
         return -1;
     }
+    if (drain_ms > 60000) {
+        snprintf(err, errlen, "drain_timeout must be at most 1m");
+        return -1;
+    }
+    console_t *c = tale_xcalloc(1, sizeof(*c));
+    c->prompt = tale_xstrdup(prompt);
+    c->max_backlog = max_backlog;
+    c->drain_ms = drain_ms;
+    c->out_fd = STDOUT_FILENO;
     c->self = self;
     c->host = host;
     c->in_fd = -1;
@@ -620,9 +771,12 @@ console_start(tale_plugin_t *self, void *state, char *err, size_t errlen)
     c->loop = c->host->loop(self);
     if (open_stdin(c, err, errlen) != 0)
         return -1;
+    open_stdout(c);
     h2o_timeout_init(c->loop, &c->zero, 0);
+    h2o_timeout_init(c->loop, &c->retry, RETRY_MS);
     c->zero_inited = 1;
     c->kick.cb = on_kick;
+    c->retry_entry.cb = on_retry;
     request_kick(c);
     return 0;
 }
@@ -634,6 +788,8 @@ console_stop(tale_plugin_t *self, void *state)
     c->stopping = 1;
     if (c->zero_inited && h2o_timeout_is_linked(&c->kick))
         h2o_timeout_unlink(&c->kick);
+    if (c->zero_inited && h2o_timeout_is_linked(&c->retry_entry))
+        h2o_timeout_unlink(&c->retry_entry);
     stop_reading(c);
     if (c->attached) {
         c->attached = 0;
@@ -643,6 +799,7 @@ console_stop(tale_plugin_t *self, void *state)
         write_str(c, "\n");
         c->prompt_shown = 0;
     }
+    drain_backlog(c);
 }
 
 static void
@@ -652,11 +809,17 @@ console_destroy(tale_plugin_t *self, void *state)
     if (c->zero_inited) {
         if (h2o_timeout_is_linked(&c->kick))
             h2o_timeout_unlink(&c->kick);
+        if (h2o_timeout_is_linked(&c->retry_entry))
+            h2o_timeout_unlink(&c->retry_entry);
         h2o_timeout_dispose(c->loop, &c->zero);
+        h2o_timeout_dispose(c->loop, &c->retry);
     }
     stop_reading(c);
+    if (c->out_fd != STDOUT_FILENO)
+        close(c->out_fd);
     tale_console_buf_free(&c->in);
     tale_console_buf_free(&c->out);
+    tale_console_buf_free(&c->backlog);
     free(c->prompt);
     free(c);
 }

@@ -11,6 +11,8 @@
 #endif
 #include "html_text.h"
 
+#include <tale/alloc.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,36 +48,31 @@ typedef struct render {
     size_t space_at;    /* offset in out of the last word-separating space on this line, or NO_SPACE */
     unsigned space_col; /* the column just after that space */
     int prefix_pending; /* an echoed-input span opened: print the prefix before its text */
-    int failed;
-    int at_line_start; /* nothing printed on the current line yet */
-    int pending_space; /* white space seen since the last visible character */
-    int in_pre;        /* inside <pre>: keep white space and newlines */
-    int para_has_text; /* the open paragraph printed something */
-    int para_skipped;  /* ... or held only echoed input, which was dropped */
-    unsigned emitted;  /* attributes the terminal currently has */
+    int at_line_start;  /* nothing printed on the current line yet */
+    int pending_space;  /* white space seen since the last visible character */
+    int in_pre;         /* inside <pre>: keep white space and newlines */
+    int para_has_text;  /* the open paragraph printed something */
+    int para_skipped;   /* ... or held only echoed input, which was dropped */
+    unsigned emitted;   /* attributes the terminal currently has */
     unsigned stack[MAX_DEPTH];
     size_t depth;    /* open styled elements (may exceed MAX_DEPTH: the excess carries no style) */
     size_t skipping; /* depth at which a txt-userinput span opened (0: not skipping) */
 } render_t;
 
-int
+void
 tale_console_buf_append(tale_console_buf_t *b, const void *p, size_t len)
 {
     if (len == 0)
-        return 0;
+        return;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + len)
             cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (d == NULL)
-            return -1;
-        b->data = d;
+        b->data = tale_xrealloc(b->data, cap);
         b->cap = cap;
     }
     memcpy(b->data + b->len, p, len);
     b->len += len;
-    return 0;
 }
 
 void
@@ -89,8 +86,7 @@ tale_console_buf_free(tale_console_buf_t *b)
 static void
 put(render_t *r, const char *p, size_t len)
 {
-    if (!r->failed && tale_console_buf_append(r->out, p, len) != 0)
-        r->failed = 1;
+    tale_console_buf_append(r->out, p, len);
 }
 
 static unsigned
@@ -151,7 +147,7 @@ columns(const char *p, size_t len)
 static void
 wrap(render_t *r)
 {
-    if (r->width == 0 || r->in_pre || r->col <= r->width || r->space_at == NO_SPACE || r->failed)
+    if (r->width == 0 || r->in_pre || r->col <= r->width || r->space_at == NO_SPACE)
         return;
     r->out->data[r->space_at] = '\n';
     r->col -= r->space_col;
@@ -180,10 +176,8 @@ visible(render_t *r, const char *p, size_t len)
         set_attrs(r, r->emitted & want);
         put(r, " ", 1);
         r->col++;
-        if (!r->failed) {
-            r->space_at = r->out->len - 1;
-            r->space_col = r->col;
-        }
+        r->space_at = r->out->len - 1;
+        r->space_col = r->col;
     }
     r->pending_space = 0;
     if (r->prefix_pending) {
@@ -420,7 +414,7 @@ tag(render_t *r, const char *s, size_t len)
         r->prefix_pending = 1;
 }
 
-int
+void
 tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out)
 {
     render_t r = {.out = out,
@@ -430,7 +424,7 @@ tale_console_html_to_text(const char *html, size_t len, const tale_console_rende
                   .space_at = NO_SPACE,
                   .at_line_start = 1};
     size_t i = 0;
-    while (i < len && !r.failed) {
+    while (i < len) {
         unsigned char c = (unsigned char)html[i];
         if (c == '<') {
             if (len - i >= 4 && memcmp(html + i, "<!--", 4) == 0) {
@@ -488,5 +482,4 @@ tale_console_html_to_text(const char *html, size_t len, const tale_console_rende
     set_attrs(&r, 0);
     if (!r.at_line_start)
         put(&r, "\n", 1);
-    return r.failed ? -1 : 0;
 }

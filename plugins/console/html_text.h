@@ -22,8 +22,8 @@ enum {
     TALE_CONSOLE_SKIP_INPUT = 2u, /* drop echoed input (txt-userinput): a terminal already echoed it */
 };
 
-/* Append `len` bytes to the buffer.  Returns 0, or -1 when out of memory. */
-int tale_console_buf_append(tale_console_buf_t *b, const void *p, size_t len);
+/* Append `len` bytes to the buffer (a failed allocation is fatal, tale/alloc.h). */
+void tale_console_buf_append(tale_console_buf_t *b, const void *p, size_t len);
 void tale_console_buf_free(tale_console_buf_t *b);
 
 /* How to render. */
@@ -42,8 +42,7 @@ typedef struct tale_console_render_opts {
  * TALE_CONSOLE_SKIP_INPUT, else printed after the input prefix, so a
  * transcript reads "> look".  Lines outside <pre> wrap at `width` columns
  * (a word longer than a line overflows rather than being cut).
- * Returns 0, or -1 when out of memory.
  */
-int tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out);
+void tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out);
 
 #endif

@@ -16,6 +16,7 @@
  *       module: sse
  *       config: { keepalive: 15s, max_body: 64k, max_backlog: 1m }
  */
+#include <tale/alloc.h>
 #include <tale/plugin.h>
 
 #include "form.h"
@@ -86,28 +87,25 @@ struct sse_plugin {
 
 /* ---- buffers ------------------------------------------------------------- */
 
-static int
+/* Append n bytes; the callers bound the buffer by max_backlog first. */
+static void
 buf_append(sse_buf_t *b, const char *p, size_t n)
 {
     if (b->cap - b->len < n) {
         size_t cap = b->cap != 0 ? b->cap : 1024;
         while (cap - b->len < n)
             cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL)
-            return -1;
-        b->data = grown;
+        b->data = tale_xrealloc(b->data, cap);
         b->cap = cap;
     }
     memcpy(b->data + b->len, p, n);
     b->len += n;
-    return 0;
 }
 
-static int
+static void
 buf_appends(sse_buf_t *b, const char *s)
 {
-    return buf_append(b, s, strlen(s));
+    buf_append(b, s, strlen(s));
 }
 
 /* ---- the stream ------------------------------------------------------------ */
@@ -221,11 +219,12 @@ on_keepalive(h2o_timeout_entry_t *entry)
     sse_plugin_t *p = st->plugin;
     /* Also over HTTP/1.1 this write is how a vanished client is noticed.  A
      * client that reads nothing lets even comments pile up: bound them too. */
-    if (st->pending.len + st->inflight.len > p->max_backlog || buf_appends(&st->pending, KEEPALIVE_COMMENT) != 0) {
+    if (st->pending.len + st->inflight.len > p->max_backlog) {
         stream_release(st);
         stream_end(st);
         return;
     }
+    buf_appends(&st->pending, KEEPALIVE_COMMENT);
     h2o_timeout_link(p->loop, &p->keepalive, &st->keepalive);
     stream_flush(st);
 }
@@ -262,7 +261,6 @@ io_send(void *conn, const tale_frame_t *frame)
     sse_stream_t *st = conn;
     if (st->finished || st->ending)
         return -1;
-    size_t before = st->pending.len;
     char head[96];
     int n =
         snprintf(head, sizeof(head), "event: %.32s\nid: %" PRIu64 "\n", frame->event != NULL ? frame->event : "text", frame->seq);
@@ -275,29 +273,23 @@ io_send(void *conn, const tale_frame_t *frame)
         stream_end(st);
         return -1;
     }
-    int failed = buf_append(&st->pending, head, (size_t)n) != 0;
+    buf_append(&st->pending, head, (size_t)n);
     /* The host sends compact JSON, which has no raw line breaks; should one
      * appear, each line gets its own "data:" field, which the browser joins
      * with '\n' (still valid JSON whitespace). */
     const char *p = frame->json, *end = frame->json + frame->len;
-    while (!failed) {
+    for (;;) {
         const char *eol = p;
         while (eol < end && *eol != '\n' && *eol != '\r')
             eol++;
-        failed |= buf_append(&st->pending, "data: ", 6) != 0;
-        failed |= buf_append(&st->pending, p, (size_t)(eol - p)) != 0;
-        failed |= buf_append(&st->pending, "\n", 1) != 0;
+        buf_append(&st->pending, "data: ", 6);
+        buf_append(&st->pending, p, (size_t)(eol - p));
+        buf_append(&st->pending, "\n", 1);
         if (eol >= end)
             break;
         p = eol + 1;
     }
-    failed |= buf_append(&st->pending, "\n", 1) != 0;
-    if (failed) {
-        st->pending.len = before;
-        st->session = NULL;
-        stream_end(st);
-        return -1;
-    }
+    buf_append(&st->pending, "\n", 1);
     stream_flush(st);
     return 0;
 }
@@ -434,10 +426,7 @@ handle_eventsource(sse_plugin_t *p, h2o_req_t *req)
     st->req = req;
     st->keepalive.cb = on_keepalive;
     st->deferred = 1; /* the replay during attach only collects bytes */
-    if (buf_appends(&st->pending, OPENING_COMMENT) != 0) {
-        send_error(req, 500, "Internal Server Error", "out of memory");
-        return 0;
-    }
+    buf_appends(&st->pending, OPENING_COMMENT);
 
     st->next = p->streams;
     if (p->streams != NULL)
@@ -656,11 +645,7 @@ sse_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *e
         snprintf(err, errlen, "the host's API %u.%u is older than the 1.2 this plugin needs", host->abi_major, host->abi_minor);
         return -1;
     }
-    sse_plugin_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    sse_plugin_t *p = tale_xcalloc(1, sizeof(*p));
     p->self = self;
     p->host = host;
     if (host->conf_check_keys(self, known_keys) != 0)
@@ -673,10 +658,7 @@ sse_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *e
             snprintf(err, errlen, "%s must be a path starting with '/'", path_keys[i]);
             goto fail;
         }
-        if ((p->paths[i] = strdup(v)) == NULL) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
+        p->paths[i] = tale_xstrdup(v);
         p->mounts[i] = (sse_mount_t){p, i};
     }
     if (host->conf_duration_ms(self, "keepalive", 15000, &p->keepalive_ms) != 0 ||

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "page.h"
+#include <tale/alloc.h>
 
 size_t
 st_html_escape(char *dst, const char *src, size_t len)
@@ -91,8 +92,7 @@ st_page_render(const char *tpl, size_t len, const st_page_var_t *vars, size_t nv
         }
         if (pass == 0) {
             total = o;
-            if ((out = malloc(total + 1)) == NULL)
-                return NULL;
+            out = tale_xmalloc(total + 1);
         } else {
             out[o] = '\0';
             *out_len = o;

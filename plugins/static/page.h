@@ -23,7 +23,7 @@ size_t st_html_escape(char *dst, const char *src, size_t len);
 /* Render a template: every `{name}` whose name is in vars is replaced by its
  * escaped value; any other brace text is copied unchanged, so CSS or script
  * inside a LlamaTale page survives.  Returns a malloc'd, NUL-terminated
- * buffer (caller frees) and its length in *out_len, or NULL on ENOMEM. */
+ * buffer (caller frees) and its length in *out_len. */
 char *st_page_render(const char *tpl, size_t len, const st_page_var_t *vars, size_t nvars, size_t *out_len);
 
 /* "H:MM:SS" (hours may exceed 24) into buf; returns buf. */

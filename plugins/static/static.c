@@ -16,6 +16,8 @@
  * h2o's file handler where files are served, h2o's compress filter for gzip,
  * and h2o's headers filter for the security headers on every answer.
  */
+#include <tale/alloc.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -195,11 +197,11 @@ load_page(struct static_plugin *sp, struct page *p)
         if (p->loaded && p->ino == 0)
             return 0;
         free(p->text);
-        p->text = strdup(p->fallback);
+        p->text = tale_xstrdup(p->fallback);
         p->len = strlen(p->fallback);
         p->ino = 0;
-        p->loaded = p->text != NULL;
-        return p->loaded ? 0 : -1;
+        p->loaded = 1;
+        return 0;
     }
     if (p->loaded && p->ino == st.st_ino && p->size == st.st_size && p->mtime.tv_sec == st.st_mtim.tv_sec &&
         p->mtime.tv_nsec == st.st_mtim.tv_nsec)
@@ -209,13 +211,13 @@ load_page(struct static_plugin *sp, struct page *p)
         return -1;
     }
     FILE *f = fopen(path, "rb");
-    char *text = malloc((size_t)st.st_size + 1);
+    char *text = tale_xmalloc((size_t)st.st_size + 1); /* bounded by MAX_TEMPLATE_SIZE above */
     size_t n = 0;
-    if (f != NULL && text != NULL)
+    if (f != NULL) {
         n = fread(text, 1, (size_t)st.st_size, f);
-    if (f != NULL)
         fclose(f);
-    if (text == NULL || n != (size_t)st.st_size) {
+    }
+    if (n != (size_t)st.st_size) {
         sp->host->log(sp->self, TALE_LOG_ERROR, "cannot read template %s: %s", path, strerror(errno));
         free(text);
         return -1;
@@ -252,10 +254,6 @@ send_page(struct static_plugin *sp, h2o_req_t *req, struct page *p)
     };
     size_t len;
     char *body = st_page_render(p->text, p->len, vars, sizeof(vars) / sizeof(vars[0]), &len);
-    if (body == NULL) {
-        h2o_send_error_500(req, "Internal Server Error", "out of memory", 0);
-        return;
-    }
     /* The compress filter asks mime_attr whether the body may be gzipped. */
     static h2o_mime_attributes_t html_attr = {1, H2O_MIME_ATTRIBUTE_PRIORITY_NORMAL};
     req->res.status = 200;
@@ -576,7 +574,7 @@ canonical_dir(const char *path, char *err, size_t errlen, const char *what)
         snprintf(err, errlen, "%s %s: not a directory", what, path);
         return NULL;
     }
-    return strdup(buf);
+    return tale_xstrdup(buf);
 }
 
 static void
@@ -600,12 +598,8 @@ static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
 {
     static const char *const known[] = {"web_root",   "csp",           "cache_control", "gzip",
                                         "gzip_level", "gzip_min_size", "max_ranges",    NULL};
-    struct static_plugin *sp = calloc(1, sizeof(*sp));
+    struct static_plugin *sp = tale_xcalloc(1, sizeof(*sp));
     const char *web_root, *csp, *cache_control;
-    if (sp == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     sp->self = self;
     sp->host = host;
     /* session_open (ABI 1.2) is the newest call we make. */
@@ -627,13 +621,9 @@ static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
     }
     if ((sp->web_root = canonical_dir(web_root, err, errlen, "web_root")) == NULL)
         goto err;
-    sp->csp = strdup(csp);
-    sp->cache_control = strdup(cache_control);
-    sp->mimemap = h2o_mimemap_create();
-    if (sp->csp == NULL || sp->cache_control == NULL || sp->mimemap == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto err;
-    }
+    sp->csp = tale_xstrdup(csp);
+    sp->cache_control = tale_xstrdup(cache_control);
+    sp->mimemap = h2o_mimemap_create(); /* h2o's allocator aborts on failure */
     define_types(sp->mimemap);
     setup_headers(sp);
     sp->pages[PAGE_INDEX].file = "index.html";

@@ -41,6 +41,7 @@
 #include <openssl/evp.h>
 #include <wslay/wslay.h>
 
+#include <tale/alloc.h>
 #include <tale/plugin.h>
 #include <tale/h2o_request.h>
 
@@ -333,12 +334,7 @@ wslay_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int 
         size_t cap = c->out.cap != 0 ? c->out.cap : 1024;
         while (cap - c->out.len < len)
             cap *= 2;
-        char *base = realloc(c->out.base, cap);
-        if (base == NULL) {
-            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-            return -1;
-        }
-        c->out.base = base;
+        c->out.base = tale_xrealloc(c->out.base, cap);
         c->out.cap = cap;
     }
     memcpy(c->out.base + c->out.len, data, len);
@@ -657,13 +653,9 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 
     if (p->ctx == NULL)
         p->ctx = req->conn->ctx;
-    ws_conn_t *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return send_error(req, 503, "Service Unavailable", "out of memory");
-    if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0) {
-        free(c);
-        return send_error(req, 503, "Service Unavailable", "out of memory");
-    }
+    ws_conn_t *c = tale_xcalloc(1, sizeof(*c));
+    if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0)
+        tale_oom(sizeof(*c)); /* wslay fails here only when out of memory */
     wslay_event_config_set_max_recv_msg_length(c->wslay, p->max_message);
     ws_scan_init(&c->scan, p->max_message);
 
@@ -724,11 +716,7 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
                  host != NULL ? host->abi_major : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
         return -1;
     }
-    ws_plugin_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        snprintf(err, errlen, "ws: out of memory");
-        return -1;
-    }
+    ws_plugin_t *p = tale_xcalloc(1, sizeof(*p));
     p->self = self;
     p->host = host;
     h2o_linklist_init_anchor(&p->conns);
@@ -766,10 +754,7 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
         snprintf(err, errlen, "ws: idle_timeout must be longer than ping_interval");
         goto fail;
     }
-    if ((p->path = strdup(path)) == NULL) {
-        snprintf(err, errlen, "ws: out of memory");
-        goto fail;
-    }
+    p->path = tale_xstrdup(path);
     *state = p;
     return 0;
 

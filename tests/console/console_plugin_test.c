@@ -390,6 +390,25 @@ unknown_config_key_is_refused(void **state)
     assert_non_null(strstr(f->m->err, "promt"));
 }
 
+/* The output backlog's bounds are checked at init, with the key named. */
+static void
+output_backlog_limits_are_checked(void **state)
+{
+    fixture_t *f = *state = fixture_pipe();
+    mock_host_conf_set(f->m, "max_backlog", "1k");
+    assert_int_equal(mock_host_init(f->m, tale_plugin_entry()), -1);
+    assert_non_null(strstr(f->m->err, "max_backlog must be at least 4k"));
+}
+
+static void
+drain_timeout_is_bounded(void **state)
+{
+    fixture_t *f = *state = fixture_pipe();
+    mock_host_conf_set(f->m, "drain_timeout", "2m");
+    assert_int_equal(mock_host_init(f->m, tale_plugin_entry()), -1);
+    assert_non_null(strstr(f->m->err, "drain_timeout must be at most 1m"));
+}
+
 int
 main(void)
 {
@@ -410,6 +429,8 @@ main(void)
         cmocka_unit_test_teardown(stop_detaches_from_the_session, teardown),
         cmocka_unit_test_teardown(no_seat_is_logged_and_nothing_is_read, teardown),
         cmocka_unit_test_teardown(unknown_config_key_is_refused, teardown),
+        cmocka_unit_test_teardown(output_backlog_limits_are_checked, teardown),
+        cmocka_unit_test_teardown(drain_timeout_is_bounded, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

