@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const verb_t verbs[];
-static int cmd_remove(tale_player_t *p, const verb_t *v, const char *args);
+static const eng_verb_t verbs[];
+static int cmd_remove(tale_player_t *p, const eng_verb_t *v, const char *args);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -47,7 +47,7 @@ starts_word(const char *s, const char *w, const char **rest)
 static void
 set_door(tale_world_t *w, int loc, int e, int state)
 {
-    exit_t *x = &w->locs[loc].exits[e];
+    eng_exit_t *x = &w->locs[loc].exits[e];
     x->door.state = state;
     if (x->twin_loc >= 0)
         w->locs[x->twin_loc].exits[x->twin_exit].door.state = state;
@@ -60,8 +60,8 @@ speech_room(tale_world_t *w, int loc, const tale_player_t *except, const char *w
         tale_player_t *o = w->players[i];
         if (!o || o == except || (loc >= 0 && o->location != loc))
             continue;
-        out_speech(o, who, verb, text, 0);
-        player_flush(o);
+        eng_out_speech(o, who, verb, text, 0);
+        eng_player_flush(o);
     }
 }
 
@@ -72,7 +72,7 @@ static int
 gate(tale_player_t *p, int item, int which, int other_kind, int other)
 {
     tale_world_t *w = p->w;
-    reaction_t *r = w->items[item].on[which];
+    eng_reaction_t *r = w->items[item].on[which];
     if (!r)
         return GATE_SKIP;
     if (which == ON_PUT && r->item >= 0 && r->item != other)
@@ -83,7 +83,7 @@ gate(tale_player_t *p, int item, int which, int other_kind, int other)
         return GATE_SKIP;
     if (r->requires >= 0 && !w->flags[r->requires]) {
         if (r->otherwise) {
-            out_story(p, r->otherwise);
+            eng_out_story(p, r->otherwise);
             return GATE_BLOCK;
         }
         return GATE_SKIP;
@@ -95,17 +95,17 @@ static void
 fire(tale_player_t *p, int item, int which)
 {
     tale_world_t *w = p->w;
-    reaction_t *r = w->items[item].on[which];
+    eng_reaction_t *r = w->items[item].on[which];
     w->items[item].fired |= 1u << which;
     if (r->text)
-        out_story(p, r->text);
-    flags_apply(w, &r->set, &r->clear);
+        eng_out_story(p, r->text);
+    eng_flags_apply(w, &r->set, &r->clear);
     if (r->gives >= 0) {
-        w->items[r->gives].place = (place_t){PLACE_PLAYER, p->slot};
-        out_p(p, "<dim>(You now have the %s.)</dim>", w->items[r->gives].name);
+        w->items[r->gives].place = (eng_place_t){PLACE_PLAYER, p->slot};
+        eng_out_p(p, "<dim>(You now have the %s.)</dim>", w->items[r->gives].name);
     }
     if (r->reveals >= 0)
-        w->items[r->reveals].place = (place_t){PLACE_LOC, p->location};
+        w->items[r->reveals].place = (eng_place_t){PLACE_LOC, p->location};
 }
 
 static int
@@ -118,12 +118,12 @@ replaced(const tale_player_t *p, int item, int which, int g)
 static int
 resolve_item(tale_player_t *p, const char *phrase, int scope, const char *notitem, int *item)
 {
-    thing_t t;
-    int r = resolve(p, phrase, scope | SC_NPC | SC_PLAYER | SC_SELF | SC_DOOR, &t);
+    eng_thing_t t;
+    int r = eng_resolve(p, phrase, scope | SC_NPC | SC_PLAYER | SC_SELF | SC_DOOR, &t);
     if (r != RES_OK)
         return r;
     if (t.kind != THING_ITEM) {
-        out_p(p, notitem, t.kind == THING_SELF ? "yourself" : thing_name(p, t));
+        eng_out_p(p, notitem, t.kind == THING_SELF ? "yourself" : eng_thing_name(p, t));
         return RES_FAIL;
     }
     *item = t.idx;
@@ -135,7 +135,7 @@ static int
 carried(const tale_player_t *p, int item)
 {
     const tale_world_t *w = p->w;
-    place_t pl = w->items[item].place;
+    eng_place_t pl = w->items[item].place;
     for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->nitems; hops++)
         pl = w->items[pl.idx].place;
     return pl.kind == PLACE_PLAYER && pl.idx == p->slot;
@@ -146,41 +146,41 @@ need_args(tale_player_t *p, const char *args, const char *question)
 {
     if (*args)
         return 1;
-    out_p(p, "%s", question);
+    eng_out_p(p, "%s", question);
     return 0;
 }
 
 /* --------------------------------------------------------------- looking */
 
-static int cmd_examine(tale_player_t *p, const verb_t *v, const char *args);
+static int cmd_examine(tale_player_t *p, const eng_verb_t *v, const char *args);
 
 static void
 show_contents(tale_player_t *p, int c)
 {
     tale_world_t *w = p->w;
-    sbuf_t b = {0};
+    eng_sbuf_t b = {0};
     int n = 0;
     for (size_t i = 0; i < w->nitems; i++)
         if (w->items[i].place.kind == PLACE_ITEM && w->items[i].place.idx == c) {
             if (n++)
-                sb_adds(&b, ", ");
-            sb_adds(&b, article(w->items[i].name));
-            sb_adds(&b, w->items[i].name);
+                eng_sb_adds(&b, ", ");
+            eng_sb_adds(&b, eng_article(w->items[i].name));
+            eng_sb_adds(&b, w->items[i].name);
         }
     if (n)
-        out_p(p, "In the %s you see: %s.", w->items[c].name, b.s);
+        eng_out_p(p, "In the %s you see: %s.", w->items[c].name, b.s);
     else
-        out_p(p, "The %s is empty.", w->items[c].name);
-    sb_free(&b);
+        eng_out_p(p, "The %s is empty.", w->items[c].name);
+    eng_sb_free(&b);
 }
 
 static int
-cmd_look(tale_player_t *p, const verb_t *v, const char *args)
+cmd_look(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     const char *rest;
     if (!*args || strcmp(args, "around") == 0) {
-        describe_location(p, 1);
-        meet_npcs(p);
+        eng_describe_location(p, 1);
+        eng_meet_npcs(p);
         return DONE_TIME;
     }
     if (starts_word(args, "in", &rest) || starts_word(args, "inside", &rest)) {
@@ -188,11 +188,11 @@ cmd_look(tale_player_t *p, const verb_t *v, const char *args)
         if (!need_args(p, rest, "Look in what?") || resolve_item(p, rest, SC_ITEMS, "You can't look inside %s.", &it))
             return DONE_NOTIME;
         if (!p->w->items[it].container) {
-            out_p(p, "You can't look inside the %s.", p->w->items[it].name);
+            eng_out_p(p, "You can't look inside the %s.", p->w->items[it].name);
             return DONE_NOTIME;
         }
         if (p->w->items[it].closed) {
-            out_p(p, "The %s is closed.", p->w->items[it].name);
+            eng_out_p(p, "The %s is closed.", p->w->items[it].name);
             return DONE_NOTIME;
         }
         show_contents(p, it);
@@ -200,139 +200,139 @@ cmd_look(tale_player_t *p, const verb_t *v, const char *args)
     }
     if (starts_word(args, "at", &rest))
         args = rest;
-    int d = dir_parse(args);
+    int d = eng_dir_parse(args);
     if (d >= 0) {
         /* "look north": what lies that way */
         tale_world_t *w = p->w;
-        const location_t *l = &w->locs[p->location];
+        const eng_location_t *l = &w->locs[p->location];
         for (size_t e = 0; e < l->nexits; e++) {
-            const exit_t *x = &l->exits[e];
+            const eng_exit_t *x = &l->exits[e];
             if (x->dir != d || (x->hidden && x->requires >= 0 && !w->flags[x->requires]))
                 continue;
             if (x->description)
-                out_story(p, x->description);
+                eng_out_story(p, x->description);
             else
-                out_p(p, "The way %s leads to %s.", dir_names[d],
-                      p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been");
+                eng_out_p(p, "The way %s leads to %s.", eng_dir_names[d],
+                          p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been");
             if (x->has_door)
-                out_p(p, "The %s is %s.", x->door.name,
-                      x->door.state == DOOR_OPEN     ? "open"
-                      : x->door.state == DOOR_CLOSED ? "closed"
-                                                     : "locked");
+                eng_out_p(p, "The %s is %s.", x->door.name,
+                          x->door.state == DOOR_OPEN     ? "open"
+                          : x->door.state == DOOR_CLOSED ? "closed"
+                                                         : "locked");
             return DONE_TIME;
         }
-        out_p(p, "There is no way %s from here.", dir_names[d]);
+        eng_out_p(p, "There is no way %s from here.", eng_dir_names[d]);
         return DONE_NOTIME;
     }
     return cmd_examine(p, v, args);
 }
 
 static int
-cmd_examine(tale_player_t *p, const verb_t *v, const char *args)
+cmd_examine(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    thing_t t;
-    if (!need_args(p, args, "Examine what?") || resolve(p, args, SC_ALL, &t))
+    eng_thing_t t;
+    if (!need_args(p, args, "Examine what?") || eng_resolve(p, args, SC_ALL, &t))
         return DONE_NOTIME;
     switch (t.kind) {
     case THING_ITEM: {
-        item_t *it = &w->items[t.idx];
+        eng_item_t *it = &w->items[t.idx];
         int g = gate(p, t.idx, ON_EXAMINE, 0, -1);
         if (g == GATE_BLOCK)
             return DONE_NOTIME;
         if (!replaced(p, t.idx, ON_EXAMINE, g))
-            out_story(p, it->description);
+            eng_out_story(p, it->description);
         if (it->container) {
             if (it->closed)
-                out_p(p, "The %s is %s.", it->name, it->locked ? "locked" : "closed");
+                eng_out_p(p, "The %s is %s.", it->name, it->locked ? "locked" : "closed");
             else
                 show_contents(p, t.idx);
         }
         if (it->text)
-            out_p(p, "<dim>There is something written on it.</dim>");
+            eng_out_p(p, "<dim>There is something written on it.</dim>");
         if (it->light)
-            out_p(p, "<dim>It is %s.</dim>", it->lit ? "lit" : "not lit");
+            eng_out_p(p, "<dim>It is %s.</dim>", it->lit ? "lit" : "not lit");
         if (it->worn)
-            out_p(p, "<dim>You are wearing it.</dim>");
+            eng_out_p(p, "<dim>You are wearing it.</dim>");
         if (it->wielded)
-            out_p(p, "<dim>You are wielding it.</dim>");
+            eng_out_p(p, "<dim>You are wielding it.</dim>");
         if (g == GATE_FIRE)
             fire(p, t.idx, ON_EXAMINE);
         break;
     }
     case THING_NPC: {
-        out_story(p, w->npcs[t.idx].description);
-        sbuf_t b = {0};
+        eng_out_story(p, w->npcs[t.idx].description);
+        eng_sbuf_t b = {0};
         int n = 0;
         for (size_t i = 0; i < w->nitems; i++)
             if (w->items[i].place.kind == PLACE_NPC && w->items[i].place.idx == t.idx) {
                 if (n++)
-                    sb_adds(&b, ", ");
-                sb_adds(&b, article(w->items[i].name));
-                sb_adds(&b, w->items[i].name);
+                    eng_sb_adds(&b, ", ");
+                eng_sb_adds(&b, eng_article(w->items[i].name));
+                eng_sb_adds(&b, w->items[i].name);
             }
         if (n)
-            out_p(p, "%s is carrying %s.", w->npcs[t.idx].name, b.s);
-        sb_free(&b);
+            eng_out_p(p, "%s is carrying %s.", w->npcs[t.idx].name, b.s);
+        eng_sb_free(&b);
         break;
     }
     case THING_DOOR: {
-        door_t *d = &w->locs[t.idx].exits[t.idx2].door;
-        out_p(p, "The %s leads %s. It is %s.", d->name, dir_names[w->locs[t.idx].exits[t.idx2].dir],
-              d->state == DOOR_OPEN     ? "open"
-              : d->state == DOOR_CLOSED ? "closed"
-                                        : "locked");
+        eng_door_t *d = &w->locs[t.idx].exits[t.idx2].door;
+        eng_out_p(p, "The %s leads %s. It is %s.", d->name, eng_dir_names[w->locs[t.idx].exits[t.idx2].dir],
+                  d->state == DOOR_OPEN     ? "open"
+                  : d->state == DOOR_CLOSED ? "closed"
+                                            : "locked");
         break;
     }
     case THING_PLAYER:
-        out_p(p, "You see %s, another traveller in this world.", thing_name(p, t));
+        eng_out_p(p, "You see %s, another traveller in this world.", eng_thing_name(p, t));
         break;
     case THING_SELF:
         if (w->player_description)
-            out_story(p, w->player_description);
+            eng_out_story(p, w->player_description);
         else
-            out_p(p, "You look as you always do.");
+            eng_out_p(p, "You look as you always do.");
         break;
     }
     return DONE_TIME;
 }
 
 static int
-cmd_inventory(tale_player_t *p, const verb_t *v, const char *args)
+cmd_inventory(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    sbuf_t b = {0};
+    eng_sbuf_t b = {0};
     int n = 0;
     for (size_t i = 0; i < w->nitems; i++)
-        if (item_held_by(w, (int)i, p->slot)) {
-            item_t *it = &w->items[i];
+        if (eng_item_held_by(w, (int)i, p->slot)) {
+            eng_item_t *it = &w->items[i];
             if (n++)
-                sb_adds(&b, ", ");
-            sb_adds(&b, article(it->name));
-            sb_adds(&b, it->name);
+                eng_sb_adds(&b, ", ");
+            eng_sb_adds(&b, eng_article(it->name));
+            eng_sb_adds(&b, it->name);
             if (it->worn)
-                sb_adds(&b, " (worn)");
+                eng_sb_adds(&b, " (worn)");
             if (it->wielded)
-                sb_adds(&b, " (wielded)");
+                eng_sb_adds(&b, " (wielded)");
             if (it->light && it->lit)
-                sb_adds(&b, " (lit)");
+                eng_sb_adds(&b, " (lit)");
         }
     if (n)
-        out_p(p, "You are carrying: %s.", b.s);
+        eng_out_p(p, "You are carrying: %s.", b.s);
     else
-        out_p(p, "You are empty-handed.");
-    sb_free(&b);
+        eng_out_p(p, "You are empty-handed.");
+    eng_sb_free(&b);
     return DONE_NOTIME;
 }
 
 static int
-cmd_exits(tale_player_t *p, const verb_t *v, const char *args)
+cmd_exits(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    location_t *l = &w->locs[p->location];
+    eng_location_t *l = &w->locs[p->location];
     int n = 0;
     for (size_t e = 0; e < l->nexits; e++) {
-        exit_t *x = &l->exits[e];
+        eng_exit_t *x = &l->exits[e];
         if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
             continue;
         n++;
@@ -341,76 +341,77 @@ cmd_exits(tale_player_t *p, const verb_t *v, const char *args)
                             : x->door.state == DOOR_CLOSED ? " (closed)"
                                                            : " (locked)";
         if (x->description)
-            out_p(p, "<bright>%s</bright>: %S%s%s%s", dir_names[x->dir], x->description, x->has_door ? " The " : "",
-                  x->has_door ? x->door.name : "", state);
+            eng_out_p(p, "<bright>%s</bright>: %S%s%s%s", eng_dir_names[x->dir], x->description, x->has_door ? " The " : "",
+                      x->has_door ? x->door.name : "", state);
         else
-            out_p(p, "<bright>%s</bright>: to %s%s%s%s", dir_names[x->dir],
-                  p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been", x->has_door ? ", the " : "",
-                  x->has_door ? x->door.name : "", state);
+            eng_out_p(p, "<bright>%s</bright>: to %s%s%s%s", eng_dir_names[x->dir],
+                      p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been", x->has_door ? ", the " : "",
+                      x->has_door ? x->door.name : "", state);
     }
     if (!n)
-        out_p(p, "There is no way out.");
+        eng_out_p(p, "There is no way out.");
     return DONE_NOTIME;
 }
 
 /* ---------------------------------------------------------------- moving */
 
 int
-cmd_go_dir(tale_player_t *p, int dir)
+eng_cmd_go_dir(tale_player_t *p, int dir)
 {
     tale_world_t *w = p->w;
-    location_t *l = &w->locs[p->location];
-    exit_t *x = NULL;
+    eng_location_t *l = &w->locs[p->location];
+    eng_exit_t *x = NULL;
     for (size_t e = 0; e < l->nexits; e++)
         if (l->exits[e].dir == dir)
             x = &l->exits[e];
     if (!x || (x->hidden && x->requires >= 0 && !w->flags[x->requires])) {
-        out_p(p, "You can't go %s from here.", dir_names[dir]);
+        eng_out_p(p, "You can't go %s from here.", eng_dir_names[dir]);
         return DONE_NOTIME;
     }
     if (x->requires >= 0 && !w->flags[x->requires]) {
         if (x->blocked)
-            out_story(p, x->blocked);
+            eng_out_story(p, x->blocked);
         else
-            out_p(p, "You can't go that way yet.");
+            eng_out_p(p, "You can't go that way yet.");
         return DONE_NOTIME;
     }
     if (x->has_door && x->door.state != DOOR_OPEN) {
-        out_p(p, "The %s is %s.", x->door.name, x->door.state == DOOR_LOCKED ? "locked" : "closed");
+        eng_out_p(p, "The %s is %s.", x->door.name, x->door.state == DOOR_LOCKED ? "locked" : "closed");
         return DONE_NOTIME;
     }
-    tell_room(w, p->location, p, "%s goes %s.", p->name, dir_names[dir]);
+    eng_tell_room(w, p->location, p, "%s goes %s.", p->name, eng_dir_names[dir]);
     p->location = x->target;
-    describe_location(p, !(p->brief && p->visited[p->location]));
+    eng_describe_location(p, !(p->brief && p->visited[p->location]));
     p->visited[p->location] = 1;
-    meet_npcs(p);
-    tell_room(w, p->location, p, "%s arrives.", p->name);
+    eng_meet_npcs(p);
+    eng_tell_room(w, p->location, p, "%s arrives.", p->name);
     return DONE_TIME;
 }
 
 static int
-cmd_go(tale_player_t *p, const verb_t *v, const char *args)
+cmd_go(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     const char *rest;
     if (starts_word(args, "to", &rest))
         args = rest;
     if (!need_args(p, args, "Go where? Name a direction, like north or up."))
         return DONE_NOTIME;
-    int d = dir_parse(args);
+    int d = eng_dir_parse(args);
     if (d < 0) {
-        out_p(p,
-              "'%s' is not a direction. Try north, south, east, west, northeast, northwest, southeast, southwest, up, down, in or "
-              "out.",
-              args);
+        eng_out_p(
+            p,
+            "'%s' is not a direction. Try north, south, east, west, northeast, northwest, southeast, southwest, up, down, in or "
+            "out.",
+            args);
         return DONE_NOTIME;
     }
-    return cmd_go_dir(p, d);
+    return eng_cmd_go_dir(p, d);
 }
 
 static int
-cmd_enter(tale_player_t *p, const verb_t *v, const char *args)
+cmd_enter(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    return cmd_go_dir(p, v->name[0] == 'e' ? DIR_IN : DIR_OUT);
+    return eng_cmd_go_dir(p, v->name[0] == 'e' ? DIR_IN : DIR_OUT);
 }
 
 /* -------------------------------------------------------------- handling */
@@ -419,30 +420,30 @@ static int
 take_one(tale_player_t *p, int i, int quiet)
 {
     tale_world_t *w = p->w;
-    item_t *it = &w->items[i];
-    if (item_held_by(w, i, p->slot)) {
-        out_p(p, "You already have the %s.", it->name);
+    eng_item_t *it = &w->items[i];
+    if (eng_item_held_by(w, i, p->slot)) {
+        eng_out_p(p, "You already have the %s.", it->name);
         return DONE_NOTIME;
     }
     if (!it->takeable) {
-        out_p(p, it->fixed ? "The %s is fixed in place." : "You can't take the %s.", it->name);
+        eng_out_p(p, it->fixed ? "The %s is fixed in place." : "You can't take the %s.", it->name);
         return DONE_NOTIME;
     }
     int g = gate(p, i, ON_TAKE, 0, -1);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    it->place = (place_t){PLACE_PLAYER, p->slot};
+    it->place = (eng_place_t){PLACE_PLAYER, p->slot};
     if (!replaced(p, i, ON_TAKE, g))
-        out_p(p, "You take the %s.", it->name);
+        eng_out_p(p, "You take the %s.", it->name);
     if (g == GATE_FIRE)
         fire(p, i, ON_TAKE);
     if (!quiet)
-        tell_room(w, p->location, p, "%s takes the %s.", p->name, it->name);
+        eng_tell_room(w, p->location, p, "%s takes the %s.", p->name, it->name);
     return DONE_TIME;
 }
 
 static int
-cmd_take(tale_player_t *p, const verb_t *v, const char *args)
+cmd_take(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     const char *rest;
@@ -458,22 +459,22 @@ cmd_take(tale_player_t *p, const verb_t *v, const char *args)
     if (split2(args, from, left, right, sizeof left))
         args = left;
     if (strcmp(args, "all") == 0 || strcmp(args, "everything") == 0) {
-        if (!player_can_see(p)) {
-            out_p(p, "It is too dark to see anything to take.");
+        if (!eng_player_can_see(p)) {
+            eng_out_p(p, "It is too dark to see anything to take.");
             return DONE_NOTIME;
         }
         int n = 0, took = 0;
         for (size_t i = 0; i < w->nitems; i++)
-            if (item_visible_at(w, (int)i, p->location) && w->items[i].takeable) {
+            if (eng_item_visible_at(w, (int)i, p->location) && w->items[i].takeable) {
                 n++;
                 took |= take_one(p, (int)i, 1) == DONE_TIME;
             }
         if (!n) {
-            out_p(p, "There is nothing here to take.");
+            eng_out_p(p, "There is nothing here to take.");
             return DONE_NOTIME;
         }
         if (took)
-            tell_room(w, p->location, p, "%s picks up some things.", p->name);
+            eng_tell_room(w, p->location, p, "%s picks up some things.", p->name);
         return took ? DONE_TIME : DONE_NOTIME;
     }
     int it;
@@ -486,23 +487,23 @@ static int
 drop_one(tale_player_t *p, int i, int quiet)
 {
     tale_world_t *w = p->w;
-    item_t *it = &w->items[i];
+    eng_item_t *it = &w->items[i];
     int g = gate(p, i, ON_DROP, 0, -1);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    it->place = (place_t){PLACE_LOC, p->location};
+    it->place = (eng_place_t){PLACE_LOC, p->location};
     it->worn = it->wielded = 0;
     if (!replaced(p, i, ON_DROP, g))
-        out_p(p, "You drop the %s.", it->name);
+        eng_out_p(p, "You drop the %s.", it->name);
     if (g == GATE_FIRE)
         fire(p, i, ON_DROP);
     if (!quiet)
-        tell_room(w, p->location, p, "%s drops the %s.", p->name, it->name);
+        eng_tell_room(w, p->location, p, "%s drops the %s.", p->name, it->name);
     return DONE_TIME;
 }
 
 static int
-cmd_drop(tale_player_t *p, const verb_t *v, const char *args)
+cmd_drop(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     if (!need_args(p, args, "Drop what?"))
@@ -510,29 +511,29 @@ cmd_drop(tale_player_t *p, const verb_t *v, const char *args)
     if (strcmp(args, "all") == 0 || strcmp(args, "everything") == 0) {
         int n = 0;
         for (size_t i = 0; i < w->nitems; i++)
-            if (item_held_by(w, (int)i, p->slot))
+            if (eng_item_held_by(w, (int)i, p->slot))
                 n += drop_one(p, (int)i, 1) == DONE_TIME;
         if (!n) {
-            out_p(p, "You have nothing to drop.");
+            eng_out_p(p, "You have nothing to drop.");
             return DONE_NOTIME;
         }
-        tell_room(w, p->location, p, "%s drops some things.", p->name);
+        eng_tell_room(w, p->location, p, "%s drops some things.", p->name);
         return DONE_TIME;
     }
     int it;
     if (resolve_item(p, args, SC_ITEMS, "You can't drop %s.", &it))
         return DONE_NOTIME;
     if (!carried(p, it)) {
-        out_p(p, "You aren't carrying the %s.", w->items[it].name);
+        eng_out_p(p, "You aren't carrying the %s.", w->items[it].name);
         return DONE_NOTIME;
     }
     return drop_one(p, it, 0);
 }
 
-static int cmd_wear(tale_player_t *p, const verb_t *v, const char *args);
+static int cmd_wear(tale_player_t *p, const eng_verb_t *v, const char *args);
 
 static int
-cmd_put(tale_player_t *p, const verb_t *v, const char *args)
+cmd_put(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     const char *rest;
@@ -543,42 +544,42 @@ cmd_put(tale_player_t *p, const verb_t *v, const char *args)
     static const char *const in[] = {"in", "into", "inside", NULL};
     char left[512], right[512];
     if (!split2(args, in, left, right, sizeof left) || !*right) {
-        out_p(p, "Put what in what? <dim>For example:</dim> put the coin in the box");
+        eng_out_p(p, "Put what in what? <dim>For example:</dim> put the coin in the box");
         return DONE_NOTIME;
     }
     int x, y;
     if (resolve_item(p, left, SC_ITEMS, "You can't put %s anywhere.", &x) ||
         resolve_item(p, right, SC_ITEMS, "You can't put things in %s.", &y))
         return DONE_NOTIME;
-    item_t *ix = &w->items[x], *iy = &w->items[y];
+    eng_item_t *ix = &w->items[x], *iy = &w->items[y];
     if (!iy->container) {
-        out_p(p, "You can't put things in the %s.", iy->name);
+        eng_out_p(p, "You can't put things in the %s.", iy->name);
         return DONE_NOTIME;
     }
     if (x == y) {
-        out_p(p, "You can't put the %s inside itself.", ix->name);
+        eng_out_p(p, "You can't put the %s inside itself.", ix->name);
         return DONE_NOTIME;
     }
-    for (place_t pl = iy->place; pl.kind == PLACE_ITEM; pl = w->items[pl.idx].place)
+    for (eng_place_t pl = iy->place; pl.kind == PLACE_ITEM; pl = w->items[pl.idx].place)
         if (pl.idx == x) {
-            out_p(p, "The %s is inside the %s already.", iy->name, ix->name);
+            eng_out_p(p, "The %s is inside the %s already.", iy->name, ix->name);
             return DONE_NOTIME;
         }
     if (iy->closed) {
-        out_p(p, "The %s is closed.", iy->name);
+        eng_out_p(p, "The %s is closed.", iy->name);
         return DONE_NOTIME;
     }
     if (!carried(p, x) && !ix->takeable) {
-        out_p(p, "You can't move the %s.", ix->name);
+        eng_out_p(p, "You can't move the %s.", ix->name);
         return DONE_NOTIME;
     }
     int g = gate(p, y, ON_PUT, THING_ITEM, x);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    ix->place = (place_t){PLACE_ITEM, y};
+    ix->place = (eng_place_t){PLACE_ITEM, y};
     ix->worn = ix->wielded = 0;
     if (!replaced(p, y, ON_PUT, g))
-        out_p(p, "You put the %s in the %s.", ix->name, iy->name);
+        eng_out_p(p, "You put the %s in the %s.", ix->name, iy->name);
     if (g == GATE_FIRE)
         fire(p, y, ON_PUT);
     return DONE_TIME;
@@ -587,68 +588,68 @@ cmd_put(tale_player_t *p, const verb_t *v, const char *args)
 static void
 npc_say(tale_player_t *p, int npc, const char *text)
 {
-    out_speech(p, p->w->npcs[npc].name, "says", text, 1);
+    eng_out_speech(p, p->w->npcs[npc].name, "says", text, 1);
 }
 
 static int
-cmd_give(tale_player_t *p, const verb_t *v, const char *args)
+cmd_give(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     static const char *const to[] = {"to", NULL};
     char left[512], right[512];
     if (!split2(args, to, left, right, sizeof left) || !*right) {
-        out_p(p, "Give what to whom? <dim>For example:</dim> give the apple to the keeper");
+        eng_out_p(p, "Give what to whom? <dim>For example:</dim> give the apple to the keeper");
         return DONE_NOTIME;
     }
     int x;
-    thing_t who;
+    eng_thing_t who;
     if (resolve_item(p, left, SC_ITEMS, "You can't give %s away.", &x))
         return DONE_NOTIME;
     if (!carried(p, x)) {
-        out_p(p, "You aren't carrying the %s.", w->items[x].name);
+        eng_out_p(p, "You aren't carrying the %s.", w->items[x].name);
         return DONE_NOTIME;
     }
-    if (resolve(p, right, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF, &who))
+    if (eng_resolve(p, right, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF, &who))
         return DONE_NOTIME;
-    item_t *it = &w->items[x];
+    eng_item_t *it = &w->items[x];
     if (who.kind == THING_PLAYER) {
         tale_player_t *o = w->players[who.idx];
-        it->place = (place_t){PLACE_PLAYER, o->slot};
+        it->place = (eng_place_t){PLACE_PLAYER, o->slot};
         it->worn = it->wielded = 0;
-        out_p(p, "You give the %s to %s.", it->name, o->name);
-        out_p(o, "%s gives you the %s.", p->name, it->name);
-        player_flush(o);
+        eng_out_p(p, "You give the %s to %s.", it->name, o->name);
+        eng_out_p(o, "%s gives you the %s.", p->name, it->name);
+        eng_player_flush(o);
         return DONE_TIME;
     }
     if (who.kind != THING_NPC) {
-        out_p(p, "You can't give anything to %s.", who.kind == THING_SELF ? "yourself" : thing_name(p, who));
+        eng_out_p(p, "You can't give anything to %s.", who.kind == THING_SELF ? "yourself" : eng_thing_name(p, who));
         return DONE_NOTIME;
     }
-    npc_t *n = &w->npcs[who.idx];
+    eng_npc_t *n = &w->npcs[who.idx];
     for (size_t a = 0; a < n->naccepts; a++) {
-        accept_t *ac = &n->accepts[a];
+        eng_accept_t *ac = &n->accepts[a];
         if (ac->item != x || (ac->requires >= 0 && !w->flags[ac->requires]))
             continue;
-        out_p(p, "You give the %s to %s.", it->name, n->name);
+        eng_out_p(p, "You give the %s to %s.", it->name, n->name);
         npc_say(p, who.idx, ac->reply);
-        flags_apply(w, &ac->set, &ac->clear);
+        eng_flags_apply(w, &ac->set, &ac->clear);
         if (ac->keep) {
-            it->place = (place_t){PLACE_NPC, who.idx};
+            it->place = (eng_place_t){PLACE_NPC, who.idx};
             it->worn = it->wielded = 0;
         } else {
-            out_p(p, "%s hands the %s back to you.", n->name, it->name);
+            eng_out_p(p, "%s hands the %s back to you.", n->name, it->name);
         }
         if (ac->gives >= 0) {
-            w->items[ac->gives].place = (place_t){PLACE_PLAYER, p->slot};
-            out_p(p, "%s gives you the %s.", n->name, w->items[ac->gives].name);
+            w->items[ac->gives].place = (eng_place_t){PLACE_PLAYER, p->slot};
+            eng_out_p(p, "%s gives you the %s.", n->name, w->items[ac->gives].name);
         }
-        tell_room(w, p->location, p, "%s gives the %s to %s.", p->name, it->name, n->name);
+        eng_tell_room(w, p->location, p, "%s gives the %s to %s.", p->name, it->name, n->name);
         return DONE_TIME;
     }
     if (n->refuses)
         npc_say(p, who.idx, n->refuses);
     else
-        out_p(p, "%s doesn't want the %s.", n->name, it->name);
+        eng_out_p(p, "%s doesn't want the %s.", n->name, it->name);
     return DONE_NOTIME;
 }
 
@@ -667,14 +668,14 @@ doorlike(tale_player_t *p, const char *args, int op)
         return DONE_NOTIME;
     if (split2(args, with, left, right, sizeof left))
         args = left;
-    thing_t t;
-    if (resolve(p, args, SC_DOOR | SC_ITEMS | SC_NPC | SC_SELF | SC_PLAYER, &t))
+    eng_thing_t t;
+    if (eng_resolve(p, args, SC_DOOR | SC_ITEMS | SC_NPC | SC_SELF | SC_PLAYER, &t))
         return DONE_NOTIME;
     int *state_door = NULL, key = -1;
-    const char *name = thing_name(p, t);
-    item_t *box = NULL;
+    const char *name = eng_thing_name(p, t);
+    eng_item_t *box = NULL;
     if (t.kind == THING_DOOR) {
-        door_t *d = &w->locs[t.idx].exits[t.idx2].door;
+        eng_door_t *d = &w->locs[t.idx].exits[t.idx2].door;
         state_door = &d->state;
         key = d->key;
     } else if (t.kind == THING_ITEM && w->items[t.idx].container) {
@@ -683,7 +684,7 @@ doorlike(tale_player_t *p, const char *args, int op)
     } else {
         static const char *const cant[] = {"You can't open %s.", "You can't close %s.", "You can't lock %s.",
                                            "You can't unlock %s."};
-        out_p(p, cant[op], t.kind == THING_SELF ? "yourself" : t.kind == THING_ITEM ? w->items[t.idx].name : name);
+        eng_out_p(p, cant[op], t.kind == THING_SELF ? "yourself" : t.kind == THING_ITEM ? w->items[t.idx].name : name);
         return DONE_NOTIME;
     }
     int state = state_door ? *state_door : box->locked ? DOOR_LOCKED : box->closed ? DOOR_CLOSED : DOOR_OPEN;
@@ -692,18 +693,18 @@ doorlike(tale_player_t *p, const char *args, int op)
     switch (op) {
     case OP_OPEN:
         if (state == DOOR_OPEN) {
-            out_p(p, "The %s is already open.", name);
+            eng_out_p(p, "The %s is already open.", name);
             return DONE_NOTIME;
         }
         if (state == DOOR_LOCKED) {
-            out_p(p, "The %s is locked.", name);
+            eng_out_p(p, "The %s is locked.", name);
             return DONE_NOTIME;
         }
         newstate = DOOR_OPEN;
         break;
     case OP_CLOSE:
         if (state != DOOR_OPEN) {
-            out_p(p, "The %s is already closed.", name);
+            eng_out_p(p, "The %s is already closed.", name);
             return DONE_NOTIME;
         }
         newstate = DOOR_CLOSED;
@@ -711,31 +712,31 @@ doorlike(tale_player_t *p, const char *args, int op)
     case OP_LOCK:
     case OP_UNLOCK:
         if (key < 0) {
-            out_p(p, "The %s has no lock.", name);
+            eng_out_p(p, "The %s has no lock.", name);
             return DONE_NOTIME;
         }
         if (op == OP_UNLOCK && state != DOOR_LOCKED) {
-            out_p(p, "The %s isn't locked.", name);
+            eng_out_p(p, "The %s isn't locked.", name);
             return DONE_NOTIME;
         }
         if (op == OP_LOCK && state == DOOR_LOCKED) {
-            out_p(p, "The %s is already locked.", name);
+            eng_out_p(p, "The %s is already locked.", name);
             return DONE_NOTIME;
         }
         if (op == OP_LOCK && state == DOOR_OPEN) {
-            out_p(p, "You need to close the %s first.", name);
+            eng_out_p(p, "You need to close the %s first.", name);
             return DONE_NOTIME;
         }
         if (*right) {
             if (resolve_item(p, right, SC_HELD, "You can't use %s as a key.", &k))
                 return DONE_NOTIME;
             if (k != key) {
-                out_p(p, "The %s doesn't fit the %s.", w->items[k].name, name);
+                eng_out_p(p, "The %s doesn't fit the %s.", w->items[k].name, name);
                 return DONE_NOTIME;
             }
         }
         if (!carried(p, key)) {
-            out_p(p, "You don't have the key to the %s.", name);
+            eng_out_p(p, "You don't have the key to the %s.", name);
             return DONE_NOTIME;
         }
         newstate = op == OP_LOCK ? DOOR_LOCKED : DOOR_CLOSED;
@@ -753,33 +754,33 @@ doorlike(tale_player_t *p, const char *args, int op)
     static const char *const done[] = {"You open the %s.", "You close the %s.", "You lock the %s with the %s.",
                                        "You unlock the %s with the %s."};
     if (!(box && replaced(p, t.idx, ON_OPEN, g)))
-        out_p(p, done[op], name, w->items[key >= 0 ? key : 0].name);
+        eng_out_p(p, done[op], name, w->items[key >= 0 ? key : 0].name);
     if (box && op == OP_OPEN)
         show_contents(p, t.idx);
     if (g == GATE_FIRE)
         fire(p, t.idx, ON_OPEN);
     static const char *const seen[] = {"%s opens the %s.", "%s closes the %s.", "%s locks the %s.", "%s unlocks the %s."};
-    tell_room(w, p->location, p, seen[op], p->name, name);
+    eng_tell_room(w, p->location, p, seen[op], p->name, name);
     return DONE_TIME;
 }
 
 static int
-cmd_open(tale_player_t *p, const verb_t *v, const char *args)
+cmd_open(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return doorlike(p, args, OP_OPEN);
 }
 static int
-cmd_close(tale_player_t *p, const verb_t *v, const char *args)
+cmd_close(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return doorlike(p, args, OP_CLOSE);
 }
 static int
-cmd_lock(tale_player_t *p, const verb_t *v, const char *args)
+cmd_lock(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return doorlike(p, args, OP_LOCK);
 }
 static int
-cmd_unlock(tale_player_t *p, const verb_t *v, const char *args)
+cmd_unlock(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return doorlike(p, args, OP_UNLOCK);
 }
@@ -787,26 +788,26 @@ cmd_unlock(tale_player_t *p, const verb_t *v, const char *args)
 /* ------------------------------------------------------- using things */
 
 static int
-cmd_read(tale_player_t *p, const verb_t *v, const char *args)
+cmd_read(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     int i;
     if (!need_args(p, args, "Read what?") || resolve_item(p, args, SC_ITEMS, "You can't read %s.", &i))
         return DONE_NOTIME;
-    item_t *it = &p->w->items[i];
+    eng_item_t *it = &p->w->items[i];
     if (!it->text) {
-        out_p(p, "There is nothing written on the %s.", it->name);
+        eng_out_p(p, "There is nothing written on the %s.", it->name);
         return DONE_NOTIME;
     }
-    if (!player_can_see(p)) {
-        out_p(p, "It is too dark to read.");
+    if (!eng_player_can_see(p)) {
+        eng_out_p(p, "It is too dark to read.");
         return DONE_NOTIME;
     }
     int g = gate(p, i, ON_READ, 0, -1);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
     if (!replaced(p, i, ON_READ, g)) {
-        out_p(p, "The %s reads:", it->name);
-        out_story(p, it->text);
+        eng_out_p(p, "The %s reads:", it->name);
+        eng_out_story(p, it->text);
     }
     if (g == GATE_FIRE)
         fire(p, i, ON_READ);
@@ -827,19 +828,19 @@ use_held(tale_player_t *p, const char *args, int which)
     int i;
     if (!need_args(p, args, q[which]) || resolve_item(p, args, SC_ITEMS, cant[which], &i))
         return DONE_NOTIME;
-    item_t *it = &w->items[i];
+    eng_item_t *it = &w->items[i];
     int able = which == ON_WEAR ? it->wearable : which == ON_WIELD ? it->wieldable : which == ON_EAT ? it->edible : it->drinkable;
     if (!able) {
-        out_p(p, cant[which], "that");
+        eng_out_p(p, cant[which], "that");
         return DONE_NOTIME;
     }
     if ((which == ON_WEAR && it->worn) || (which == ON_WIELD && it->wielded)) {
-        out_p(p, which == ON_WEAR ? "You are already wearing the %s." : "You are already wielding the %s.", it->name);
+        eng_out_p(p, which == ON_WEAR ? "You are already wearing the %s." : "You are already wielding the %s.", it->name);
         return DONE_NOTIME;
     }
     if (!carried(p, i)) {
         if (!it->takeable || which == ON_WEAR || which == ON_WIELD) {
-            out_p(p, "You aren't carrying the %s.", it->name);
+            eng_out_p(p, "You aren't carrying the %s.", it->name);
             return DONE_NOTIME;
         }
     }
@@ -854,41 +855,41 @@ use_held(tale_player_t *p, const char *args, int which)
         break;
     case ON_WIELD:
         for (size_t j = 0; j < w->nitems; j++)
-            if (item_held_by(w, (int)j, p->slot))
+            if (eng_item_held_by(w, (int)j, p->slot))
                 w->items[j].wielded = 0;
         it->wielded = 1;
         msg = "You are now wielding the %s.";
         break;
     case ON_EAT:
     case ON_DRINK:
-        it->place = (place_t){PLACE_NOWHERE, 0};
+        it->place = (eng_place_t){PLACE_NOWHERE, 0};
         msg = which == ON_EAT ? "You eat the %s." : "You drink the %s.";
         break;
     }
     if (!replaced(p, i, which, g))
-        out_p(p, msg, it->name);
+        eng_out_p(p, msg, it->name);
     if (g == GATE_FIRE)
         fire(p, i, which);
     return DONE_TIME;
 }
 
 static int
-cmd_wear(tale_player_t *p, const verb_t *v, const char *args)
+cmd_wear(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return use_held(p, args, ON_WEAR);
 }
 static int
-cmd_wield(tale_player_t *p, const verb_t *v, const char *args)
+cmd_wield(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return use_held(p, args, ON_WIELD);
 }
 static int
-cmd_eat(tale_player_t *p, const verb_t *v, const char *args)
+cmd_eat(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return use_held(p, args, ON_EAT);
 }
 static int
-cmd_drink(tale_player_t *p, const verb_t *v, const char *args)
+cmd_drink(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return use_held(p, args, ON_DRINK);
 }
@@ -900,32 +901,32 @@ unuse(tale_player_t *p, const char *args, int wield)
     if (!need_args(p, args, wield ? "Unwield what?" : "Remove what?") ||
         resolve_item(p, args, SC_HELD, "You aren't wearing %s.", &i))
         return DONE_NOTIME;
-    item_t *it = &p->w->items[i];
+    eng_item_t *it = &p->w->items[i];
     if (wield ? !it->wielded : !it->worn) {
-        out_p(p, wield ? "You aren't wielding the %s." : "You aren't wearing the %s.", it->name);
+        eng_out_p(p, wield ? "You aren't wielding the %s." : "You aren't wearing the %s.", it->name);
         return DONE_NOTIME;
     }
     if (wield)
         it->wielded = 0;
     else
         it->worn = 0;
-    out_p(p, wield ? "You stop wielding the %s." : "You take off the %s.", it->name);
+    eng_out_p(p, wield ? "You stop wielding the %s." : "You take off the %s.", it->name);
     return DONE_TIME;
 }
 
 static int
-cmd_remove(tale_player_t *p, const verb_t *v, const char *args)
+cmd_remove(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return unuse(p, args, 0);
 }
 static int
-cmd_unwield(tale_player_t *p, const verb_t *v, const char *args)
+cmd_unwield(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return unuse(p, args, 1);
 }
 
 static int
-cmd_use(tale_player_t *p, const verb_t *v, const char *args)
+cmd_use(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     static const char *const on[] = {"on", "with", "in", NULL};
@@ -935,10 +936,10 @@ cmd_use(tale_player_t *p, const verb_t *v, const char *args)
     if (split2(args, on, left, right, sizeof left))
         args = left;
     int x;
-    thing_t y = {THING_NONE, -1, 0};
+    eng_thing_t y = {THING_NONE, -1, 0};
     if (resolve_item(p, args, SC_ITEMS, "You can't use %s.", &x))
         return DONE_NOTIME;
-    if (*right && resolve(p, right, SC_ITEMS | SC_NPC | SC_DOOR, &y))
+    if (*right && eng_resolve(p, right, SC_ITEMS | SC_NPC | SC_DOOR, &y))
         return DONE_NOTIME;
     int g = gate(p, x, ON_USE, y.kind, y.idx), target = x;
     if (g == GATE_SKIP && y.kind == THING_ITEM && (g = gate(p, y.idx, ON_USE, THING_ITEM, x)) != GATE_SKIP)
@@ -947,9 +948,9 @@ cmd_use(tale_player_t *p, const verb_t *v, const char *args)
         return DONE_NOTIME;
     if (g == GATE_SKIP) {
         if (y.kind != THING_NONE)
-            out_p(p, "Using the %s on %s does nothing.", w->items[x].name, thing_name(p, y));
+            eng_out_p(p, "Using the %s on %s does nothing.", w->items[x].name, eng_thing_name(p, y));
         else
-            out_p(p, "You can't think of a way to use the %s.", w->items[x].name);
+            eng_out_p(p, "You can't think of a way to use the %s.", w->items[x].name);
         return DONE_NOTIME;
     }
     fire(p, target, ON_USE);
@@ -963,30 +964,30 @@ light_op(tale_player_t *p, const char *args, int on)
     if (!need_args(p, args, on ? "Light what?" : "Put out what?") ||
         resolve_item(p, args, SC_ITEMS, on ? "You can't light %s." : "You can't put out %s.", &i))
         return DONE_NOTIME;
-    item_t *it = &p->w->items[i];
+    eng_item_t *it = &p->w->items[i];
     if (!it->light) {
-        out_p(p, on ? "You can't light the %s." : "The %s isn't burning.", it->name);
+        eng_out_p(p, on ? "You can't light the %s." : "The %s isn't burning.", it->name);
         return DONE_NOTIME;
     }
     if (it->lit == on) {
-        out_p(p, on ? "The %s is already lit." : "The %s isn't lit.", it->name);
+        eng_out_p(p, on ? "The %s is already lit." : "The %s isn't lit.", it->name);
         return DONE_NOTIME;
     }
     it->lit = on;
-    out_p(p, on ? "You light the %s." : "You put out the %s.", it->name);
-    if (!on && !player_can_see(p))
-        out_p(p, "It is now pitch dark.");
+    eng_out_p(p, on ? "You light the %s." : "You put out the %s.", it->name);
+    if (!on && !eng_player_can_see(p))
+        eng_out_p(p, "It is now pitch dark.");
     return DONE_TIME;
 }
 
 static int
-cmd_light(tale_player_t *p, const verb_t *v, const char *args)
+cmd_light(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return light_op(p, args, 1);
 }
 
 static int
-cmd_extinguish(tale_player_t *p, const verb_t *v, const char *args)
+cmd_extinguish(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     return light_op(p, args, 0);
 }
@@ -995,7 +996,7 @@ cmd_extinguish(tale_player_t *p, const verb_t *v, const char *args)
 
 /* Does the subject name this topic? */
 static int
-topic_matches(tale_player_t *p, const topic_t *t, const char *subject)
+topic_matches(tale_player_t *p, const eng_topic_t *t, const char *subject)
 {
     tale_world_t *w = p->w;
     for (size_t a = 0; a < t->nabout; a++) {
@@ -1027,9 +1028,9 @@ static void
 npc_answer(tale_player_t *p, int npc, const char *subject_in)
 {
     tale_world_t *w = p->w;
-    npc_t *n = &w->npcs[npc];
+    eng_npc_t *n = &w->npcs[npc];
     char subject[512];
-    normalize(subject, subject_in, sizeof subject);
+    eng_normalize(subject, subject_in, sizeof subject);
     /* articles out */
     char clean[512] = "";
     size_t cl = 0;
@@ -1042,12 +1043,12 @@ npc_answer(tale_player_t *p, int npc, const char *subject_in)
             break;
     }
     for (size_t t = 0; t < n->ntopics; t++) {
-        topic_t *tp = &n->topics[t];
+        eng_topic_t *tp = &n->topics[t];
         if (tp->requires >= 0 && !w->flags[tp->requires])
             continue;
         if (topic_matches(p, tp, clean)) {
             npc_say(p, npc, tp->answer);
-            flags_apply(w, &tp->set, &tp->clear);
+            eng_flags_apply(w, &tp->set, &tp->clear);
             return;
         }
     }
@@ -1060,17 +1061,17 @@ npc_answer(tale_player_t *p, int npc, const char *subject_in)
     if (n->unknown_topic)
         npc_say(p, npc, n->unknown_topic);
     else
-        out_p(p, "%s shrugs.", n->name);
+        eng_out_p(p, "%s shrugs.", n->name);
 }
 
 /* Quietly: does phrase name exactly one NPC here or player (anywhere if any)? */
 static int
-quiet_who(tale_player_t *p, const char *phrase, int anyplayer, thing_t *out)
+quiet_who(tale_player_t *p, const char *phrase, int anyplayer, eng_thing_t *out)
 {
-    /* resolve() prints; keep its words out of the output when this is only a probe */
+    /* eng_resolve() prints; keep its words out of the output when this is only a probe */
     size_t mark = p->out.len;
     int pend = p->pending;
-    int r = resolve(p, phrase, SC_NPC | (anyplayer ? SC_ANYPLAYER : SC_PLAYER), out);
+    int r = eng_resolve(p, phrase, SC_NPC | (anyplayer ? SC_ANYPLAYER : SC_PLAYER), out);
     p->out.len = mark;
     if (p->out.s)
         p->out.s[mark] = 0;
@@ -1080,25 +1081,25 @@ quiet_who(tale_player_t *p, const char *phrase, int anyplayer, thing_t *out)
 }
 
 static int
-cmd_say(tale_player_t *p, const verb_t *v, const char *args)
+cmd_say(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    const char *raw = raw_after_words(p, 1);
+    const char *raw = eng_raw_after_words(p, 1);
     if (!*raw) {
-        out_p(p, "Say what?");
+        eng_out_p(p, "Say what?");
         return DONE_NOTIME;
     }
     /* "say hello to maren": the last " to X" that names someone here */
     char text[1200];
     snprintf(text, sizeof text, "%s", raw);
-    thing_t who = {THING_NONE, 0, 0};
+    eng_thing_t who = {THING_NONE, 0, 0};
     for (char *s = text + strlen(text); s > text; s--) {
         if (strncasecmp(s, " to ", 4) == 0 && quiet_who(p, s + 4, 0, &who)) {
             *s = 0;
             break;
         }
     }
-    out_speech(p, "You", "say", text, 0);
+    eng_out_speech(p, "You", "say", text, 0);
     speech_room(w, p->location, p, p->name, "says", text);
     if (who.kind == THING_NPC)
         npc_answer(p, who.idx, text);
@@ -1106,13 +1107,13 @@ cmd_say(tale_player_t *p, const verb_t *v, const char *args)
 }
 
 static int
-cmd_tell(tale_player_t *p, const verb_t *v, const char *args)
+cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
     /* the addressee is the first one to three words that name someone */
     char words[512];
     snprintf(words, sizeof words, "%s", args);
-    thing_t who;
+    eng_thing_t who;
     int nw = 0;
     char *cut = NULL;
     /* longest first: "tell tester 2 psst" is for Tester 2, not Tester */
@@ -1133,31 +1134,31 @@ cmd_tell(tale_player_t *p, const verb_t *v, const char *args)
         }
     }
     if (!nw) {
-        out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
+        eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
         return DONE_NOTIME;
     }
-    const char *text = raw_after_words(p, 1 + nw);
+    const char *text = eng_raw_after_words(p, 1 + nw);
     if (!*text || !cut) {
-        out_p(p, "Tell %s what?", thing_name(p, who));
+        eng_out_p(p, "Tell %s what?", eng_thing_name(p, who));
         return DONE_NOTIME;
     }
     if (who.kind == THING_NPC) {
-        out_speech(p, "You", "say", text, 0);
+        eng_out_speech(p, "You", "say", text, 0);
         const char *rest;
-        npc_answer(p, who.idx, starts_word(cut + 1, "about", &rest) ? raw_after_words(p, 2 + nw) : text);
+        npc_answer(p, who.idx, starts_word(cut + 1, "about", &rest) ? eng_raw_after_words(p, 2 + nw) : text);
         return DONE_TIME;
     }
     tale_player_t *o = w->players[who.idx];
     char who_to[96];
     snprintf(who_to, sizeof who_to, "You tell %s", o->name);
-    out_speech(p, who_to, "", text, 0);
-    out_speech(o, p->name, "tells you", text, 0);
-    player_flush(o);
+    eng_out_speech(p, who_to, "", text, 0);
+    eng_out_speech(o, p->name, "tells you", text, 0);
+    eng_player_flush(o);
     return DONE_NOTIME;
 }
 
 static int
-cmd_ask(tale_player_t *p, const verb_t *v, const char *args)
+cmd_ask(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     static const char *const about[] = {"about", "for", NULL};
     char left[512], right[512] = "";
@@ -1165,23 +1166,23 @@ cmd_ask(tale_player_t *p, const verb_t *v, const char *args)
         return DONE_NOTIME;
     if (!split2(args, about, left, right, sizeof left))
         snprintf(left, sizeof left, "%s", args);
-    thing_t who;
-    if (resolve(p, left, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF | SC_DOOR, &who))
+    eng_thing_t who;
+    if (eng_resolve(p, left, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF | SC_DOOR, &who))
         return DONE_NOTIME;
     if (who.kind == THING_PLAYER) {
-        out_p(p, "Ask %s yourself: <dim>tell %s …</dim>", thing_name(p, who), thing_name(p, who));
+        eng_out_p(p, "Ask %s yourself: <dim>tell %s …</dim>", eng_thing_name(p, who), eng_thing_name(p, who));
         return DONE_NOTIME;
     }
     if (who.kind != THING_NPC) {
-        out_p(p, "%s can't answer questions.", who.kind == THING_SELF ? "You" : thing_name(p, who));
+        eng_out_p(p, "%s can't answer questions.", who.kind == THING_SELF ? "You" : eng_thing_name(p, who));
         return DONE_NOTIME;
     }
-    npc_t *n = &p->w->npcs[who.idx];
+    eng_npc_t *n = &p->w->npcs[who.idx];
     if (!*right) {
         if (n->greeting)
             npc_say(p, who.idx, n->greeting);
         else
-            out_p(p, "%s looks at you, waiting for a question. <dim>ask %s about …</dim>", n->name, n->name);
+            eng_out_p(p, "%s looks at you, waiting for a question. <dim>ask %s about …</dim>", n->name, n->name);
         return DONE_TIME;
     }
     npc_answer(p, who.idx, right);
@@ -1189,7 +1190,7 @@ cmd_ask(tale_player_t *p, const verb_t *v, const char *args)
 }
 
 static int
-cmd_talk(tale_player_t *p, const verb_t *v, const char *args)
+cmd_talk(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     const char *rest;
     if (starts_word(args, "to", &rest) || starts_word(args, "with", &rest))
@@ -1201,60 +1202,60 @@ cmd_talk(tale_player_t *p, const verb_t *v, const char *args)
 }
 
 static int
-cmd_again(tale_player_t *p, const verb_t *v, const char *args)
+cmd_again(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     /* handled in the parser, which knows the previous line; this only runs
      * when there is none */
-    out_p(p, "There is nothing to repeat yet.");
+    eng_out_p(p, "There is nothing to repeat yet.");
     return DONE_NOTIME;
 }
 
 static int
-cmd_emote(tale_player_t *p, const verb_t *v, const char *args)
+cmd_emote(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    const char *raw = raw_after_words(p, 1);
+    const char *raw = eng_raw_after_words(p, 1);
     if (!*raw) {
-        out_p(p, "Emote what? <dim>For example:</dim> emote waves");
+        eng_out_p(p, "Emote what? <dim>For example:</dim> emote waves");
         return DONE_NOTIME;
     }
-    out_p(p, "%s %s", p->name, raw);
-    tell_room(p->w, p->location, p, "%s %s", p->name, raw);
+    eng_out_p(p, "%s %s", p->name, raw);
+    eng_tell_room(p->w, p->location, p, "%s %s", p->name, raw);
     return DONE_TIME;
 }
 
 static int
-cmd_yell(tale_player_t *p, const verb_t *v, const char *args)
+cmd_yell(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    const char *raw = raw_after_words(p, 1);
+    const char *raw = eng_raw_after_words(p, 1);
     if (!*raw) {
-        out_p(p, "You yell wordlessly. Nobody seems impressed.");
+        eng_out_p(p, "You yell wordlessly. Nobody seems impressed.");
         return DONE_TIME;
     }
-    out_speech(p, "You", "yell", raw, 0);
+    eng_out_speech(p, "You", "yell", raw, 0);
     speech_room(p->w, -1, p, p->name, "yells", raw);
     return DONE_TIME;
 }
 
 static int
-cmd_wait(tale_player_t *p, const verb_t *v, const char *args)
+cmd_wait(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    out_p(p, "Time passes.");
+    eng_out_p(p, "Time passes.");
     return DONE_TIME;
 }
 
 static int
-cmd_who(tale_player_t *p, const verb_t *v, const char *args)
+cmd_who(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    out_p(p, "Players in this world:");
+    eng_out_p(p, "Players in this world:");
     for (size_t i = 0; i < w->nplayers_cap; i++) {
         tale_player_t *o = w->players[i];
         if (!o)
             continue;
         if (o == p)
-            out_p(p, "%s <dim>(you)</dim>", o->name);
+            eng_out_p(p, "%s <dim>(you)</dim>", o->name);
         else
-            out_p(p, "%s <dim>(%s)</dim>", o->name, w->locs[o->location].title);
+            eng_out_p(p, "%s <dim>(%s)</dim>", o->name, w->locs[o->location].title);
     }
     return DONE_NOTIME;
 }
@@ -1262,103 +1263,103 @@ cmd_who(tale_player_t *p, const verb_t *v, const char *args)
 /* --------------------------------------------------------------- meta */
 
 static int
-cmd_help(tale_player_t *p, const verb_t *v, const char *args)
+cmd_help(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     if (*args) {
-        const verb_t *h = find_verb(args);
-        if (!h && dir_parse(args) >= 0)
-            h = find_verb("go");
+        const eng_verb_t *h = eng_find_verb(args);
+        if (!h && eng_dir_parse(args) >= 0)
+            h = eng_find_verb("go");
         if (!h) {
-            out_p(p, "There is no command '%s'. <dim>Type</dim> help <dim>for the list.</dim>", args);
+            eng_out_p(p, "There is no command '%s'. <dim>Type</dim> help <dim>for the list.</dim>", args);
             return DONE_NOTIME;
         }
-        out_p(p, "<bright>%s</bright>", h->syntax);
-        out_p(p, "%s", h->help);
-        sbuf_t b = {0};
+        eng_out_p(p, "<bright>%s</bright>", h->syntax);
+        eng_out_p(p, "%s", h->help);
+        eng_sbuf_t b = {0};
         for (int i = 0; h->aliases[i]; i++) {
             if (i)
-                sb_adds(&b, ", ");
-            sb_adds(&b, h->aliases[i]);
+                eng_sb_adds(&b, ", ");
+            eng_sb_adds(&b, h->aliases[i]);
         }
         if (b.len)
-            out_p(p, "<dim>Also:</dim> %s", b.s);
-        sb_free(&b);
+            eng_out_p(p, "<dim>Also:</dim> %s", b.s);
+        eng_sb_free(&b);
         return DONE_NOTIME;
     }
-    sbuf_t b = {0};
+    eng_sbuf_t b = {0};
     for (int i = 0; verbs[i].name; i++) {
         if (i)
-            sb_adds(&b, ", ");
-        sb_adds(&b, verbs[i].name);
+            eng_sb_adds(&b, ", ");
+        eng_sb_adds(&b, verbs[i].name);
     }
-    out_p(p, "<bright>Commands:</bright> %s", b.s);
-    out_p(p, "Directions: north south east west northeast northwest southeast southwest up down in out "
-             "<dim>(or n s e w ne nw se sw u d)</dim>. <dim>Type</dim> help <it>command</it> <dim>for more.</dim>");
-    sb_free(&b);
+    eng_out_p(p, "<bright>Commands:</bright> %s", b.s);
+    eng_out_p(p, "Directions: north south east west northeast northwest southeast southwest up down in out "
+                 "<dim>(or n s e w ne nw se sw u d)</dim>. <dim>Type</dim> help <it>command</it> <dim>for more.</dim>");
+    eng_sb_free(&b);
     return DONE_NOTIME;
 }
 
 static int
-cmd_motd(tale_player_t *p, const verb_t *v, const char *args)
+cmd_motd(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     if (p->w->motd)
-        out_story(p, p->w->motd);
+        eng_out_story(p, p->w->motd);
     else
-        out_p(p, "There is no message of the day.");
+        eng_out_p(p, "There is no message of the day.");
     return DONE_NOTIME;
 }
 
 static int
-cmd_license(tale_player_t *p, const verb_t *v, const char *args)
+cmd_license(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    out_p(p, "<bright>%s</bright> %s by %s", w->meta.name, w->meta.version, w->meta.author);
+    eng_out_p(p, "<bright>%s</bright> %s by %s", w->meta.name, w->meta.version, w->meta.author);
     if (w->license)
-        out_story(p, w->license);
+        eng_out_story(p, w->license);
     else
-        out_p(p, "The story has no license text.");
+        eng_out_p(p, "The story has no license text.");
     return DONE_NOTIME;
 }
 
 static int
-cmd_time(tale_player_t *p, const verb_t *v, const char *args)
+cmd_time(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    long c = clock_now(p->w);
+    long c = eng_clock_now(p->w);
     char hm[16];
     snprintf(hm, sizeof hm, "%02ld:%02ld", (c % 1440) / 60, c % 60);
-    out_p(p, "It is %s on day %ld. <dim>Turns taken: %ld.</dim>", hm, c / 1440 + 1, p->turns);
+    eng_out_p(p, "It is %s on day %ld. <dim>Turns taken: %ld.</dim>", hm, c / 1440 + 1, p->turns);
     return DONE_NOTIME;
 }
 
 static int
-cmd_brief(tale_player_t *p, const verb_t *v, const char *args)
+cmd_brief(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     if (strcmp(args, "off") == 0)
         p->brief = 0;
     else if (strcmp(args, "on") == 0 || !*args)
         p->brief = !*args ? !p->brief : 1;
     else {
-        out_p(p, "brief on, brief off, or brief to switch.");
+        eng_out_p(p, "brief on, brief off, or brief to switch.");
         return DONE_NOTIME;
     }
-    out_p(p, p->brief ? "Brief mode is on: places you have seen are shown by name only (look shows all)."
-                      : "Brief mode is off: every place is described in full.");
+    eng_out_p(p, p->brief ? "Brief mode is on: places you have seen are shown by name only (look shows all)."
+                          : "Brief mode is off: every place is described in full.");
     return DONE_NOTIME;
 }
 
 static int
-cmd_map(tale_player_t *p, const verb_t *v, const char *args)
+cmd_map(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    json_t *f = map_frame(p);
+    json_t *f = eng_map_frame(p);
     int n = 0;
     for (size_t i = 0; i < p->w->nlocs; i++)
         n += p->visited[i];
     if (!f) {
-        out_p(p, "You can't draw a map right now.");
+        eng_out_p(p, "You can't draw a map right now.");
         return DONE_NOTIME;
     }
     p->emit(p->ctx, f);
-    out_p(p, "You sketch a map of the %d %s you have visited.", n, n == 1 ? "place" : "places");
+    eng_out_p(p, "You sketch a map of the %d %s you have visited.", n, n == 1 ? "place" : "places");
     return DONE_NOTIME;
 }
 
@@ -1370,8 +1371,8 @@ refuse_shared(tale_player_t *p)
 {
     if (!p->w->shared)
         return 0;
-    out_p(p, "Saving and restoring are not available here: this world is shared by every player. "
-             "(Saves of your own character will come with player accounts.)");
+    eng_out_p(p, "Saving and restoring are not available here: this world is shared by every player. "
+                 "(Saves of your own character will come with player accounts.)");
     return 1;
 }
 
@@ -1379,62 +1380,62 @@ refuse_shared(tale_player_t *p)
  * bytes on disk off the loop ("Game saved." follows when they are); without
  * one (engine tests, tools), write at once. */
 static int
-cmd_save(tale_player_t *p, const verb_t *v, const char *args)
+cmd_save(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     char err[512];
     if (refuse_shared(p))
         return DONE_NOTIME;
     if (!p->w->save_dir) {
-        out_p(p, "Saving is not available in this game.");
+        eng_out_p(p, "Saving is not available in this game.");
         return DONE_NOTIME;
     }
     uint64_t ticket = 0;
     int rc = tale_world_checkpoint(p->w, &ticket, err, sizeof err);
     if (rc < 0)
-        out_p(p, "Saving failed: %s", err);
+        eng_out_p(p, "Saving failed: %s", err);
     else if (rc == 0)
-        out_p(p, "Game saved.");
+        eng_out_p(p, "Game saved.");
     else
         p->save_wait = ticket; /* told by tale_world_save_done */
     return DONE_NOTIME;
 }
 
 static int
-cmd_load(tale_player_t *p, const verb_t *v, const char *args)
+cmd_load(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     char err[512];
     if (refuse_shared(p))
         return DONE_NOTIME;
     if (!p->w->save_dir) {
-        out_p(p, "Saving is not available in this game.");
+        eng_out_p(p, "Saving is not available in this game.");
         return DONE_NOTIME;
     }
     /* a restore moves everyone: only a player alone in the world may do it */
     for (size_t i = 0; i < p->w->nplayers_cap; i++)
         if (p->w->players[i] && p->w->players[i] != p) {
-            out_p(p, "You can't restore a game while other players are in the world.");
+            eng_out_p(p, "You can't restore a game while other players are in the world.");
             return DONE_NOTIME;
         }
     if (tale_world_restore(p->w, NULL, err, sizeof err) < 0) {
-        out_p(p, "Could not restore: %s", err);
+        eng_out_p(p, "Could not restore: %s", err);
         return DONE_NOTIME;
     }
-    out_p(p, "Game restored.");
-    describe_location(p, 1);
+    eng_out_p(p, "Game restored.");
+    eng_describe_location(p, 1);
     return DONE_NOTIME;
 }
 
 static int
-cmd_quit(tale_player_t *p, const verb_t *v, const char *args)
+cmd_quit(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    out_p(p, "Goodbye, %s. Thanks for playing.", p->name);
+    eng_out_p(p, "Goodbye, %s. Thanks for playing.", p->name);
     return DONE_QUIT;
 }
 
 static int
-cmd_cls(tale_player_t *p, const verb_t *v, const char *args)
+cmd_cls(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    out_special(p, "clear");
+    eng_out_special(p, "clear");
     /* the echoed command is pointless on a screen about to be cleared */
     p->out.len = 0;
     if (p->out.s)
@@ -1443,20 +1444,20 @@ cmd_cls(tale_player_t *p, const verb_t *v, const char *args)
 }
 
 static int
-cmd_teststyles(tale_player_t *p, const verb_t *v, const char *args)
+cmd_teststyles(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    out_p(p, "Text styles:");
-    out_p(p, "<location>location</location> <bright>bright</bright> <dim>dim</dim> <ul>underlined</ul> <it>italic</it> "
-             "<rev>reverse</rev> <monospaced>monospaced</monospaced>");
-    out_p(p, "Escaped: %s", "<b>not bold</b> & <script>alert(1)</script>");
-    out_speech(p, "Someone", "says", "This is how speech looks.", 0);
-    out_raw(p, "<pre>preformatted\n  text</pre>\n");
+    eng_out_p(p, "Text styles:");
+    eng_out_p(p, "<location>location</location> <bright>bright</bright> <dim>dim</dim> <ul>underlined</ul> <it>italic</it> "
+                 "<rev>reverse</rev> <monospaced>monospaced</monospaced>");
+    eng_out_p(p, "Escaped: %s", "<b>not bold</b> & <script>alert(1)</script>");
+    eng_out_speech(p, "Someone", "says", "This is how speech looks.", 0);
+    eng_out_raw(p, "<pre>preformatted\n  text</pre>\n");
     return DONE_NOTIME;
 }
 
 /* ----------------------------------------------------------- the table */
 
-static const verb_t verbs[] = {
+static const eng_verb_t verbs[] = {
     {"look",
      {"l", NULL},
      cmd_look,
@@ -1559,8 +1560,8 @@ static const verb_t verbs[] = {
     {NULL},
 };
 
-const verb_t *
-find_verb(const char *word)
+const eng_verb_t *
+eng_find_verb(const char *word)
 {
     for (int i = 0; verbs[i].name; i++) {
         if (strcmp(verbs[i].name, word) == 0)
@@ -1573,7 +1574,7 @@ find_verb(const char *word)
 }
 
 size_t
-verb_names(const char **out, size_t cap)
+eng_verb_names(const char **out, size_t cap)
 {
     size_t n = 0;
     for (int i = 0; verbs[i].name && n < cap; i++)

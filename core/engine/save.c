@@ -46,7 +46,7 @@ default_path(tale_world_t *w, char *err, size_t errlen)
 }
 
 static json_t *
-place_json(const tale_world_t *w, place_t pl)
+place_json(const tale_world_t *w, eng_place_t pl)
 {
     char buf[256];
     switch (pl.kind) {
@@ -134,7 +134,7 @@ world_json(tale_world_t *w)
     json_object_set_new(root, "flags", flags);
     json_t *items = json_object();
     for (size_t i = 0; i < w->nitems; i++) {
-        item_t *it = &w->items[i];
+        eng_item_t *it = &w->items[i];
         json_t *o = json_object();
         json_object_set_new(o, "place", place_json(w, it->place));
         json_object_set_new(o, "closed", json_boolean(it->closed));
@@ -152,7 +152,7 @@ world_json(tale_world_t *w)
             if (w->locs[l].exits[e].has_door) {
                 json_t *o = json_object();
                 json_object_set_new(o, "location", json_string(w->locs[l].id));
-                json_object_set_new(o, "direction", json_string(dir_names[w->locs[l].exits[e].dir]));
+                json_object_set_new(o, "direction", json_string(eng_dir_names[w->locs[l].exits[e].dir]));
                 json_object_set_new(o, "state", json_string(door_states[w->locs[l].exits[e].door.state]));
                 json_array_append_new(doors, o);
             }
@@ -354,22 +354,22 @@ tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err)
             continue;
         p->save_wait = 0;
         if (ok)
-            out_p(p, "Game saved.");
+            eng_out_p(p, "Game saved.");
         else
-            out_p(p, "Saving failed: %s", err ? err : "unknown error");
-        player_flush(p);
+            eng_out_p(p, "Saving failed: %s", err ? err : "unknown error");
+        eng_player_flush(p);
     }
 }
 
 /* ------------------------------------------------------------- restore */
 
 static int
-parse_place(const tale_world_t *w, const char *s, place_t *out)
+parse_place(const tale_world_t *w, const char *s, eng_place_t *out)
 {
     if (!s)
         return -1;
     if (strcmp(s, "nowhere") == 0) {
-        *out = (place_t){PLACE_NOWHERE, 0};
+        *out = (eng_place_t){PLACE_NOWHERE, 0};
         return 0;
     }
     const char *c = strchr(s, ':');
@@ -378,17 +378,17 @@ parse_place(const tale_world_t *w, const char *s, place_t *out)
     size_t kl = (size_t)(c - s);
     const char *id = c + 1;
     if (kl == 8 && strncmp(s, "location", 8) == 0)
-        *out = (place_t){PLACE_LOC, find_loc(w, id)};
+        *out = (eng_place_t){PLACE_LOC, find_loc(w, id)};
     else if (kl == 2 && strncmp(s, "in", 2) == 0)
-        *out = (place_t){PLACE_ITEM, find_item(w, id)};
+        *out = (eng_place_t){PLACE_ITEM, find_item(w, id)};
     else if (kl == 3 && strncmp(s, "npc", 3) == 0)
-        *out = (place_t){PLACE_NPC, find_npc(w, id)};
+        *out = (eng_place_t){PLACE_NPC, find_npc(w, id)};
     else if (kl == 6 && strncmp(s, "player", 6) == 0) {
         char *end;
         long v = strtol(id, &end, 10);
         if (*end || v < 0 || v > 100000)
             return -1;
-        *out = (place_t){PLACE_PLAYER, (int)v};
+        *out = (eng_place_t){PLACE_PLAYER, (int)v};
     } else
         return -1;
     return out->idx < 0 ? -1 : 0;
@@ -445,7 +445,7 @@ player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t
 }
 
 void
-player_apply_pending(tale_player_t *p)
+eng_player_apply_pending(tale_player_t *p)
 {
     tale_world_t *w = p->w;
     size_t i;
@@ -475,7 +475,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
         return -1;
     int rc = -1;
     json_t *root = NULL;
-    place_t *places = NULL;
+    eng_place_t *places = NULL;
     unsigned char *flags = NULL;
     int *door_state = NULL, *npc_loc = NULL;
     char ebuf[256];
@@ -530,7 +530,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     json_t *v;
     json_array_foreach(jflags, i, v)
     {
-        int f = json_is_string(v) ? flag_index(w, json_string_value(v)) : -1;
+        int f = json_is_string(v) ? eng_flag_index(w, json_string_value(v)) : -1;
         if (f < 0)
             BAD("%s: saved game names unknown flag '%s'", path, json_is_string(v) ? json_string_value(v) : "?");
         flags[f] = 1;
@@ -548,7 +548,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     {
         json_t *jl = json_object_get(v, "location"), *jd = json_object_get(v, "direction"), *js = json_object_get(v, "state");
         int l = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
-        int d = json_is_string(jd) ? dir_parse(json_string_value(jd)) : -1, s = -1;
+        int d = json_is_string(jd) ? eng_dir_parse(json_string_value(jd)) : -1, s = -1;
         for (int k = 0; k < 3 && json_is_string(js); k++)
             if (strcmp(json_string_value(js), door_states[k]) == 0)
                 s = k;
@@ -575,7 +575,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     memcpy(w->flags, flags, w->nflags);
     for (size_t k = 0; k < w->nitems; k++) {
         json_t *o = json_object_get(jitems, w->items[k].id);
-        item_t *it = &w->items[k];
+        eng_item_t *it = &w->items[k];
         it->place = places[k];
         it->closed = json_is_true(json_object_get(o, "closed"));
         it->locked = json_is_true(json_object_get(o, "locked"));
@@ -590,7 +590,7 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
                 w->locs[l].exits[e].door.state = door_state[base + e];
     for (size_t k = 0; k < w->nnpcs; k++) {
         json_t *o = json_object_get(jnpcs, w->npcs[k].id);
-        npc_t *n = &w->npcs[k];
+        eng_npc_t *n = &w->npcs[k];
         n->location = npc_loc[k];
         n->route_pos = n->nroute ? (size_t)json_integer_value(json_object_get(o, "route_pos")) % n->nroute : 0;
         n->emote_pos = n->nemotes ? (size_t)json_integer_value(json_object_get(o, "emote_pos")) % n->nemotes : 0;

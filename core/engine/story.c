@@ -29,7 +29,8 @@ typedef struct loader {
     size_t flag_cap;
 } loader_t;
 
-const char *const on_names[ON__N] = {"take", "drop", "read", "eat", "drink", "wear", "wield", "open", "examine", "put", "use"};
+static const char *const on_names[ON__N] = {"take",  "drop", "read",    "eat", "drink", "wear",
+                                            "wield", "open", "examine", "put", "use"};
 static const char *const on_keys[] = {"take",  "drop", "read",    "eat", "drink", "wear",
                                       "wield", "open", "examine", "put", "use",   NULL};
 
@@ -52,7 +53,7 @@ scalar(yaml_node_t *n)
 }
 
 int
-flag_index(const tale_world_t *w, const char *name)
+eng_flag_index(const tale_world_t *w, const char *name)
 {
     for (size_t i = 0; i < w->nflags; i++)
         if (strcmp(w->flag_names[i], name) == 0)
@@ -64,7 +65,7 @@ static int
 flag_intern(loader_t *L, const char *name, yaml_node_t *at, int setting)
 {
     tale_world_t *w = L->w;
-    int i = flag_index(w, name);
+    int i = eng_flag_index(w, name);
     if (i < 0) {
         if (w->nflags == L->flag_cap) {
             L->flag_cap = L->flag_cap ? L->flag_cap * 2 : 16;
@@ -152,7 +153,7 @@ ref(loader_t *L, yaml_node_t *map, const char *key, const char *kind, int requir
 
 /* map[key]: one flag name or a list of them */
 static int
-flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, flaglist_t *out)
+flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, eng_flaglist_t *out)
 {
     yaml_node_t *v = tale_yaml_get(L->y, map, key, NULL);
     out->v = NULL;
@@ -320,11 +321,11 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
 /* --------------------------------------------------------------- reactions */
 
 static int
-load_reaction(loader_t *L, yaml_node_t *m, int which, reaction_t **out)
+load_reaction(loader_t *L, yaml_node_t *m, int which, eng_reaction_t **out)
 {
     static const char *const keys[] = {"text",  "replace", "requires", "otherwise", "set",  "clear",
                                        "gives", "reveals", "item",     "with",      "once", NULL};
-    reaction_t *r = calloc(1, sizeof *r);
+    eng_reaction_t *r = calloc(1, sizeof *r);
     *out = r;
     TRY(check_keys(L, m, "a reaction (a mapping)", keys));
     TRY(str(L, m, "text", 0, &r->text));
@@ -370,7 +371,7 @@ load_reaction(loader_t *L, yaml_node_t *m, int which, reaction_t **out)
 /* --------------------------------------------------------------- locations */
 
 static int
-load_door(loader_t *L, yaml_node_t *m, exit_t *x)
+load_door(loader_t *L, yaml_node_t *m, eng_exit_t *x)
 {
     static const char *const keys[] = {"name", "aliases", "state", "key", NULL};
     TRY(check_keys(L, m, "'door' to be a mapping", keys));
@@ -404,7 +405,7 @@ load_door(loader_t *L, yaml_node_t *m, exit_t *x)
 }
 
 static int
-load_location(loader_t *L, yaml_node_t *m, location_t *l)
+load_location(loader_t *L, yaml_node_t *m, eng_location_t *l)
 {
     static const char *const xkeys[] = {"direction", "target", "description", "door", "requires", "blocked", "hidden", NULL};
     TRY(str(L, m, "title", 1, &l->title));
@@ -417,13 +418,13 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
     l->exits = calloc(l->nexits ? l->nexits : 1, sizeof *l->exits);
     for (size_t i = 0; i < l->nexits; i++) {
         yaml_node_t *e = seq_at(L->y, xs, i);
-        exit_t *x = &l->exits[i];
+        eng_exit_t *x = &l->exits[i];
         x->twin_loc = x->twin_exit = -1;
         TRY(check_keys(L, e, "an exit (a mapping)", xkeys));
         const char *dir;
         TRY(str(L, e, "direction", 1, &dir));
         yaml_node_t *dn = tale_yaml_get(L->y, e, "direction", NULL);
-        x->dir = dir_parse(dir);
+        x->dir = eng_dir_parse(dir);
         if (x->dir < 0) {
             tale_yaml_errf(L->y, dn, L->err, L->errlen,
                            "unknown direction '%s' (expected one of: north, south, east, west, northeast, northwest, "
@@ -433,7 +434,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
         }
         for (size_t j = 0; j < i; j++)
             if (l->exits[j].dir == x->dir) {
-                tale_yaml_errf(L->y, dn, L->err, L->errlen, "location '%s' has two exits '%s'", l->id, dir_names[x->dir]);
+                tale_yaml_errf(L->y, dn, L->err, L->errlen, "location '%s' has two exits '%s'", l->id, eng_dir_names[x->dir]);
                 return -1;
             }
         yaml_node_t *tn = tale_yaml_get(L->y, e, "target", NULL);
@@ -442,7 +443,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
         x->target = find_loc(L->w, target);
         if (x->target < 0) {
             tale_yaml_errf(L->y, tn, L->err, L->errlen, "exit '%s' of location '%s' leads to unknown location '%s'",
-                           dir_names[x->dir], l->id, target);
+                           eng_dir_names[x->dir], l->id, target);
             return -1;
         }
         TRY(str(L, e, "description", 0, &x->description));
@@ -459,7 +460,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
 /* ------------------------------------------------------------------ items */
 
 static int
-load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
+load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
 {
     TRY(str(L, m, "name", 1, &it->name));
     TRY(str(L, m, "description", 1, &it->description));
@@ -576,7 +577,7 @@ every(loader_t *L, yaml_node_t *m, int *out)
 }
 
 static int
-load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
+load_npc(loader_t *L, yaml_node_t *m, eng_npc_t *n)
 {
     static const char *const tkeys[] = {"about", "answer", "requires", "set", "clear", NULL};
     static const char *const akeys[] = {"item", "reply", "set", "clear", "gives", "keep", "requires", NULL};
@@ -598,7 +599,7 @@ load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
     n->topics = calloc(n->ntopics ? n->ntopics : 1, sizeof *n->topics);
     for (size_t i = 0; i < n->ntopics; i++) {
         yaml_node_t *t = seq_at(L->y, ts, i);
-        topic_t *tp = &n->topics[i];
+        eng_topic_t *tp = &n->topics[i];
         TRY(check_keys(L, t, "a topic (a mapping)", tkeys));
         if (!tale_yaml_get(L->y, t, "about", NULL)) {
             tale_yaml_errf(L->y, t, L->err, L->errlen, "missing key 'about'");
@@ -617,7 +618,7 @@ load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
     n->accepts = calloc(n->naccepts ? n->naccepts : 1, sizeof *n->accepts);
     for (size_t i = 0; i < n->naccepts; i++) {
         yaml_node_t *a = seq_at(L->y, as, i);
-        accept_t *ac = &n->accepts[i];
+        eng_accept_t *ac = &n->accepts[i];
         TRY(check_keys(L, a, "an accepted item (a mapping)", akeys));
         TRY(ref(L, a, "item", "item", 1, &ac->item));
         TRY(str(L, a, "reply", 1, &ac->reply));
@@ -724,7 +725,7 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
 {
     tale_world_t *w = L->w;
     for (size_t i = 0; i < w->nitems; i++) {
-        item_t *it = &w->items[i];
+        eng_item_t *it = &w->items[i];
         if (it->place.kind == PLACE_ITEM) {
             /* a container chain must end outside itself */
             int c = it->place.idx, hops = 0;
@@ -756,14 +757,14 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
         }
     }
     for (size_t l = 0; l < w->nlocs; l++) {
-        location_t *loc = &w->locs[l];
+        eng_location_t *loc = &w->locs[l];
         for (size_t e = 0; e < loc->nexits; e++) {
-            exit_t *x = &loc->exits[e];
+            eng_exit_t *x = &loc->exits[e];
             if (!x->has_door)
                 continue;
-            location_t *t = &w->locs[x->target];
+            eng_location_t *t = &w->locs[x->target];
             for (size_t f = 0; f < t->nexits; f++) {
-                exit_t *b = &t->exits[f];
+                eng_exit_t *b = &t->exits[f];
                 if (b->has_door && b->target == (int)l) {
                     if (b->door.state != x->door.state || b->door.key != x->door.key) {
                         yaml_node_t *xs = tale_yaml_get(L->y, loc_nodes[l], "exits", NULL);
@@ -789,7 +790,7 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
 }
 
 int
-story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
+eng_story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
 {
     static const char *const top[] = {"story", "player", "clock", "locations", "items", "npcs", "goal", NULL};
     static const char *const lkeys[] = {"id", "title", "description", "image", "dark", "exits", NULL};

@@ -30,15 +30,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (world == NULL)
         LLVMFuzzerInitialize(NULL, NULL);
-    sbuf_t b = {0};
-    render_inline(&b, (const char *)data, size, 1, NULL);
+    eng_sbuf_t b = {0};
+    eng_render_inline(&b, (const char *)data, size, 1, NULL);
     fuzz_check_html(b.s ? b.s : "");
     FUZZ_CHECK(b.len <= size * 30 + 64, "%zu bytes rendered from %zu", b.len, size);
-    sb_free(&b);
+    eng_sb_free(&b);
 
-    render_inline(&b, (const char *)data, size, 0, NULL);
+    eng_render_inline(&b, (const char *)data, size, 0, NULL);
     FUZZ_CHECK(b.s == NULL || strpbrk(b.s, "<>") == NULL, "markup with tags refused: %s", b.s);
-    sb_free(&b);
+    eng_sb_free(&b);
 
     /* Story text reaches out_story only through libyaml, which refuses
      * malformed UTF-8, so only such text goes on into a frame. */
@@ -53,12 +53,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * must be the same bytes.  (The next input's buffer may come back at
      * this address with other text: the cache must notice.) */
     size_t mark0 = player->out.len;
-    out_story(player, text);
+    eng_out_story(player, text);
     size_t mark1 = player->out.len;
-    out_story(player, text);
+    eng_out_story(player, text);
     FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 && memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
                "a story text rendered differently the second time");
-    player_flush(player); /* emits through fuzz_emit, which checks the frame */
+    eng_player_flush(player); /* emits through fuzz_emit, which checks the frame */
     free(text);
     return 0;
 }
