@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct tale_story tale_story_t;
 typedef struct tale_world tale_world_t;
 typedef struct tale_player tale_player_t;
 
@@ -38,8 +39,20 @@ typedef struct tale_story_meta {
     const char *resources_dir; /* absolute path */
 } tale_story_meta_t;
 
-/* Load a story folder (story.yaml + resources/).  On error returns NULL and
- * writes one line "file:line:column: message" into err. */
+/* Load a story folder (story.yaml + resources/) once: the story is immutable
+ * afterwards and any number of worlds may share it.  On error returns NULL and
+ * writes one line "file:line:column: message" into err.  The caller holds one
+ * reference; tale_story_free drops it, and the story goes when the last
+ * reference does (each world holds one).  References are counted on the one
+ * loop: no atomics. */
+tale_story_t *tale_story_load(const char *story_dir, char *err, size_t errlen);
+void tale_story_free(tale_story_t *st);
+const tale_story_meta_t *tale_story_meta(const tale_story_t *st);
+
+/* A new world of `story` as it begins (takes a reference of its own to the
+ * story: the caller may free theirs at once). */
+tale_world_t *tale_world_new(tale_story_t *story, const tale_world_options_t *opt);
+/* tale_story_load and tale_world_new in one, for a host with one world. */
 tale_world_t *tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *err, size_t errlen);
 void tale_world_free(tale_world_t *w);
 const tale_story_meta_t *tale_world_meta(const tale_world_t *w);

@@ -47,10 +47,10 @@ starts_word(const char *s, const char *w, const char **rest)
 static void
 set_door(tale_world_t *w, int loc, int e, int state)
 {
-    eng_exit_t *x = &w->locs[loc].exits[e];
-    x->door.state = state;
+    const eng_exit_t *x = &w->st->locs[loc].exits[e];
+    w->doors[x->door_slot] = state;
     if (x->twin_loc >= 0)
-        w->locs[x->twin_loc].exits[x->twin_exit].door.state = state;
+        w->doors[w->st->locs[x->twin_loc].exits[x->twin_exit].door_slot] = state;
 }
 
 static void
@@ -72,7 +72,7 @@ static int
 gate(tale_player_t *p, int item, int which, int other_kind, int other)
 {
     tale_world_t *w = p->w;
-    eng_reaction_t *r = w->items[item].on[which];
+    eng_reaction_t *r = w->st->items[item].on[which];
     if (!r)
         return GATE_SKIP;
     if (which == ON_PUT && r->item >= 0 && r->item != other)
@@ -95,14 +95,14 @@ static void
 fire(tale_player_t *p, int item, int which)
 {
     tale_world_t *w = p->w;
-    eng_reaction_t *r = w->items[item].on[which];
+    eng_reaction_t *r = w->st->items[item].on[which];
     w->items[item].fired |= 1u << which;
     if (r->text)
         eng_out_story(p, r->text);
     eng_flags_apply(w, &r->set, &r->clear);
     if (r->gives >= 0) {
         w->items[r->gives].place = (eng_place_t){PLACE_PLAYER, p->slot};
-        eng_out_p(p, "<dim>(You now have the %s.)</dim>", w->items[r->gives].name);
+        eng_out_p(p, "<dim>(You now have the %s.)</dim>", w->st->items[r->gives].name);
     }
     if (r->reveals >= 0)
         w->items[r->reveals].place = (eng_place_t){PLACE_LOC, p->location};
@@ -111,7 +111,7 @@ fire(tale_player_t *p, int item, int which)
 static int
 replaced(const tale_player_t *p, int item, int which, int g)
 {
-    return g == GATE_FIRE && p->w->items[item].on[which]->replace;
+    return g == GATE_FIRE && p->w->st->items[item].on[which]->replace;
 }
 
 /* Resolve to an item; anything else gets `notitem` ("You can't take %s."). */
@@ -136,7 +136,7 @@ carried(const tale_player_t *p, int item)
 {
     const tale_world_t *w = p->w;
     eng_place_t pl = w->items[item].place;
-    for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->nitems; hops++)
+    for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->st->nitems; hops++)
         pl = w->items[pl.idx].place;
     return pl.kind == PLACE_PLAYER && pl.idx == p->slot;
 }
@@ -160,17 +160,17 @@ show_contents(tale_player_t *p, int c)
     tale_world_t *w = p->w;
     eng_sbuf_t b = {0};
     int n = 0;
-    for (size_t i = 0; i < w->nitems; i++)
+    for (size_t i = 0; i < w->st->nitems; i++)
         if (w->items[i].place.kind == PLACE_ITEM && w->items[i].place.idx == c) {
             if (n++)
                 eng_sb_adds(&b, ", ");
-            eng_sb_adds(&b, eng_article(w->items[i].name));
-            eng_sb_adds(&b, w->items[i].name);
+            eng_sb_adds(&b, eng_article(w->st->items[i].name));
+            eng_sb_adds(&b, w->st->items[i].name);
         }
     if (n)
-        eng_out_p(p, "In the %s you see: %s.", w->items[c].name, b.s);
+        eng_out_p(p, "In the %s you see: %s.", w->st->items[c].name, b.s);
     else
-        eng_out_p(p, "The %s is empty.", w->items[c].name);
+        eng_out_p(p, "The %s is empty.", w->st->items[c].name);
     eng_sb_free(&b);
 }
 
@@ -187,12 +187,12 @@ cmd_look(tale_player_t *p, const eng_verb_t *v, const char *args)
         int it;
         if (!need_args(p, rest, "Look in what?") || resolve_item(p, rest, SC_ITEMS, "You can't look inside %s.", &it))
             return DONE_NOTIME;
-        if (!p->w->items[it].container) {
-            eng_out_p(p, "You can't look inside the %s.", p->w->items[it].name);
+        if (!p->w->st->items[it].container) {
+            eng_out_p(p, "You can't look inside the %s.", p->w->st->items[it].name);
             return DONE_NOTIME;
         }
         if (p->w->items[it].closed) {
-            eng_out_p(p, "The %s is closed.", p->w->items[it].name);
+            eng_out_p(p, "The %s is closed.", p->w->st->items[it].name);
             return DONE_NOTIME;
         }
         show_contents(p, it);
@@ -204,7 +204,7 @@ cmd_look(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (d >= 0) {
         /* "look north": what lies that way */
         tale_world_t *w = p->w;
-        const eng_location_t *l = &w->locs[p->location];
+        const eng_location_t *l = &w->st->locs[p->location];
         for (size_t e = 0; e < l->nexits; e++) {
             const eng_exit_t *x = &l->exits[e];
             if (x->dir != d || (x->hidden && x->requires >= 0 && !w->flags[x->requires]))
@@ -213,12 +213,12 @@ cmd_look(tale_player_t *p, const eng_verb_t *v, const char *args)
                 eng_out_story(p, x->description);
             else
                 eng_out_p(p, "The way %s leads to %s.", eng_dir_names[d],
-                          p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been");
+                          p->visited[x->target] ? w->st->locs[x->target].title : "somewhere you have not been");
             if (x->has_door)
                 eng_out_p(p, "The %s is %s.", x->door.name,
-                          x->door.state == DOOR_OPEN     ? "open"
-                          : x->door.state == DOOR_CLOSED ? "closed"
-                                                         : "locked");
+                          w->doors[x->door_slot] == DOOR_OPEN     ? "open"
+                          : w->doors[x->door_slot] == DOOR_CLOSED ? "closed"
+                                                                  : "locked");
             return DONE_TIME;
         }
         eng_out_p(p, "There is no way %s from here.", eng_dir_names[d]);
@@ -236,60 +236,62 @@ cmd_examine(tale_player_t *p, const eng_verb_t *v, const char *args)
         return DONE_NOTIME;
     switch (t.kind) {
     case THING_ITEM: {
-        eng_item_t *it = &w->items[t.idx];
+        const eng_item_t *it = &w->st->items[t.idx];
+        eng_item_state_t *its = &w->items[t.idx];
         int g = gate(p, t.idx, ON_EXAMINE, 0, -1);
         if (g == GATE_BLOCK)
             return DONE_NOTIME;
         if (!replaced(p, t.idx, ON_EXAMINE, g))
             eng_out_story(p, it->description);
         if (it->container) {
-            if (it->closed)
-                eng_out_p(p, "The %s is %s.", it->name, it->locked ? "locked" : "closed");
+            if (its->closed)
+                eng_out_p(p, "The %s is %s.", it->name, its->locked ? "locked" : "closed");
             else
                 show_contents(p, t.idx);
         }
         if (it->text)
             eng_out_p(p, "<dim>There is something written on it.</dim>");
         if (it->light)
-            eng_out_p(p, "<dim>It is %s.</dim>", it->lit ? "lit" : "not lit");
-        if (it->worn)
+            eng_out_p(p, "<dim>It is %s.</dim>", its->lit ? "lit" : "not lit");
+        if (its->worn)
             eng_out_p(p, "<dim>You are wearing it.</dim>");
-        if (it->wielded)
+        if (its->wielded)
             eng_out_p(p, "<dim>You are wielding it.</dim>");
         if (g == GATE_FIRE)
             fire(p, t.idx, ON_EXAMINE);
         break;
     }
     case THING_NPC: {
-        eng_out_story(p, w->npcs[t.idx].description);
+        eng_out_story(p, w->st->npcs[t.idx].description);
         eng_sbuf_t b = {0};
         int n = 0;
-        for (size_t i = 0; i < w->nitems; i++)
+        for (size_t i = 0; i < w->st->nitems; i++)
             if (w->items[i].place.kind == PLACE_NPC && w->items[i].place.idx == t.idx) {
                 if (n++)
                     eng_sb_adds(&b, ", ");
-                eng_sb_adds(&b, eng_article(w->items[i].name));
-                eng_sb_adds(&b, w->items[i].name);
+                eng_sb_adds(&b, eng_article(w->st->items[i].name));
+                eng_sb_adds(&b, w->st->items[i].name);
             }
         if (n)
-            eng_out_p(p, "%s is carrying %s.", w->npcs[t.idx].name, b.s);
+            eng_out_p(p, "%s is carrying %s.", w->st->npcs[t.idx].name, b.s);
         eng_sb_free(&b);
         break;
     }
     case THING_DOOR: {
-        eng_door_t *d = &w->locs[t.idx].exits[t.idx2].door;
-        eng_out_p(p, "The %s leads %s. It is %s.", d->name, eng_dir_names[w->locs[t.idx].exits[t.idx2].dir],
-                  d->state == DOOR_OPEN     ? "open"
-                  : d->state == DOOR_CLOSED ? "closed"
-                                            : "locked");
+        const eng_exit_t *x = &w->st->locs[t.idx].exits[t.idx2];
+        int state = w->doors[x->door_slot];
+        eng_out_p(p, "The %s leads %s. It is %s.", x->door.name, eng_dir_names[x->dir],
+                  state == DOOR_OPEN     ? "open"
+                  : state == DOOR_CLOSED ? "closed"
+                                         : "locked");
         break;
     }
     case THING_PLAYER:
         eng_out_p(p, "You see %s, another traveller in this world.", eng_thing_name(p, t));
         break;
     case THING_SELF:
-        if (w->player_description)
-            eng_out_story(p, w->player_description);
+        if (w->st->player_description)
+            eng_out_story(p, w->st->player_description);
         else
             eng_out_p(p, "You look as you always do.");
         break;
@@ -303,18 +305,19 @@ cmd_inventory(tale_player_t *p, const eng_verb_t *v, const char *args)
     tale_world_t *w = p->w;
     eng_sbuf_t b = {0};
     int n = 0;
-    for (size_t i = 0; i < w->nitems; i++)
+    for (size_t i = 0; i < w->st->nitems; i++)
         if (eng_item_held_by(w, (int)i, p->slot)) {
-            eng_item_t *it = &w->items[i];
+            const eng_item_t *it = &w->st->items[i];
+            eng_item_state_t *its = &w->items[i];
             if (n++)
                 eng_sb_adds(&b, ", ");
             eng_sb_adds(&b, eng_article(it->name));
             eng_sb_adds(&b, it->name);
-            if (it->worn)
+            if (its->worn)
                 eng_sb_adds(&b, " (worn)");
-            if (it->wielded)
+            if (its->wielded)
                 eng_sb_adds(&b, " (wielded)");
-            if (it->light && it->lit)
+            if (it->light && its->lit)
                 eng_sb_adds(&b, " (lit)");
         }
     if (n)
@@ -329,24 +332,24 @@ static int
 cmd_exits(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    eng_location_t *l = &w->locs[p->location];
+    eng_location_t *l = &w->st->locs[p->location];
     int n = 0;
     for (size_t e = 0; e < l->nexits; e++) {
         eng_exit_t *x = &l->exits[e];
         if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
             continue;
         n++;
-        const char *state = !x->has_door                   ? ""
-                            : x->door.state == DOOR_OPEN   ? " (open)"
-                            : x->door.state == DOOR_CLOSED ? " (closed)"
-                                                           : " (locked)";
+        const char *state = !x->has_door                            ? ""
+                            : w->doors[x->door_slot] == DOOR_OPEN   ? " (open)"
+                            : w->doors[x->door_slot] == DOOR_CLOSED ? " (closed)"
+                                                                    : " (locked)";
         if (x->description)
             eng_out_p(p, "<bright>%s</bright>: %S%s%s%s", eng_dir_names[x->dir], x->description, x->has_door ? " The " : "",
                       x->has_door ? x->door.name : "", state);
         else
             eng_out_p(p, "<bright>%s</bright>: to %s%s%s%s", eng_dir_names[x->dir],
-                      p->visited[x->target] ? w->locs[x->target].title : "somewhere you have not been", x->has_door ? ", the " : "",
-                      x->has_door ? x->door.name : "", state);
+                      p->visited[x->target] ? w->st->locs[x->target].title : "somewhere you have not been",
+                      x->has_door ? ", the " : "", x->has_door ? x->door.name : "", state);
     }
     if (!n)
         eng_out_p(p, "There is no way out.");
@@ -359,7 +362,7 @@ int
 eng_cmd_go_dir(tale_player_t *p, int dir)
 {
     tale_world_t *w = p->w;
-    eng_location_t *l = &w->locs[p->location];
+    eng_location_t *l = &w->st->locs[p->location];
     eng_exit_t *x = NULL;
     for (size_t e = 0; e < l->nexits; e++)
         if (l->exits[e].dir == dir)
@@ -375,8 +378,8 @@ eng_cmd_go_dir(tale_player_t *p, int dir)
             eng_out_p(p, "You can't go that way yet.");
         return DONE_NOTIME;
     }
-    if (x->has_door && x->door.state != DOOR_OPEN) {
-        eng_out_p(p, "The %s is %s.", x->door.name, x->door.state == DOOR_LOCKED ? "locked" : "closed");
+    if (x->has_door && w->doors[x->door_slot] != DOOR_OPEN) {
+        eng_out_p(p, "The %s is %s.", x->door.name, w->doors[x->door_slot] == DOOR_LOCKED ? "locked" : "closed");
         return DONE_NOTIME;
     }
     eng_tell_room(w, p->location, p, "%s goes %s.", p->name, eng_dir_names[dir]);
@@ -420,7 +423,8 @@ static int
 take_one(tale_player_t *p, int i, int quiet)
 {
     tale_world_t *w = p->w;
-    eng_item_t *it = &w->items[i];
+    const eng_item_t *it = &w->st->items[i];
+    eng_item_state_t *its = &w->items[i];
     if (eng_item_held_by(w, i, p->slot)) {
         eng_out_p(p, "You already have the %s.", it->name);
         return DONE_NOTIME;
@@ -432,7 +436,7 @@ take_one(tale_player_t *p, int i, int quiet)
     int g = gate(p, i, ON_TAKE, 0, -1);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    it->place = (eng_place_t){PLACE_PLAYER, p->slot};
+    its->place = (eng_place_t){PLACE_PLAYER, p->slot};
     if (!replaced(p, i, ON_TAKE, g))
         eng_out_p(p, "You take the %s.", it->name);
     if (g == GATE_FIRE)
@@ -464,8 +468,8 @@ cmd_take(tale_player_t *p, const eng_verb_t *v, const char *args)
             return DONE_NOTIME;
         }
         int n = 0, took = 0;
-        for (size_t i = 0; i < w->nitems; i++)
-            if (eng_item_visible_at(w, (int)i, p->location) && w->items[i].takeable) {
+        for (size_t i = 0; i < w->st->nitems; i++)
+            if (eng_item_visible_at(w, (int)i, p->location) && w->st->items[i].takeable) {
                 n++;
                 took |= take_one(p, (int)i, 1) == DONE_TIME;
             }
@@ -487,12 +491,13 @@ static int
 drop_one(tale_player_t *p, int i, int quiet)
 {
     tale_world_t *w = p->w;
-    eng_item_t *it = &w->items[i];
+    const eng_item_t *it = &w->st->items[i];
+    eng_item_state_t *its = &w->items[i];
     int g = gate(p, i, ON_DROP, 0, -1);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    it->place = (eng_place_t){PLACE_LOC, p->location};
-    it->worn = it->wielded = 0;
+    its->place = (eng_place_t){PLACE_LOC, p->location};
+    its->worn = its->wielded = 0;
     if (!replaced(p, i, ON_DROP, g))
         eng_out_p(p, "You drop the %s.", it->name);
     if (g == GATE_FIRE)
@@ -510,7 +515,7 @@ cmd_drop(tale_player_t *p, const eng_verb_t *v, const char *args)
         return DONE_NOTIME;
     if (strcmp(args, "all") == 0 || strcmp(args, "everything") == 0) {
         int n = 0;
-        for (size_t i = 0; i < w->nitems; i++)
+        for (size_t i = 0; i < w->st->nitems; i++)
             if (eng_item_held_by(w, (int)i, p->slot))
                 n += drop_one(p, (int)i, 1) == DONE_TIME;
         if (!n) {
@@ -524,7 +529,7 @@ cmd_drop(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (resolve_item(p, args, SC_ITEMS, "You can't drop %s.", &it))
         return DONE_NOTIME;
     if (!carried(p, it)) {
-        eng_out_p(p, "You aren't carrying the %s.", w->items[it].name);
+        eng_out_p(p, "You aren't carrying the %s.", w->st->items[it].name);
         return DONE_NOTIME;
     }
     return drop_one(p, it, 0);
@@ -551,7 +556,8 @@ cmd_put(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (resolve_item(p, left, SC_ITEMS, "You can't put %s anywhere.", &x) ||
         resolve_item(p, right, SC_ITEMS, "You can't put things in %s.", &y))
         return DONE_NOTIME;
-    eng_item_t *ix = &w->items[x], *iy = &w->items[y];
+    const eng_item_t *ix = &w->st->items[x], *iy = &w->st->items[y];
+    eng_item_state_t *ixs = &w->items[x], *iys = &w->items[y];
     if (!iy->container) {
         eng_out_p(p, "You can't put things in the %s.", iy->name);
         return DONE_NOTIME;
@@ -560,12 +566,12 @@ cmd_put(tale_player_t *p, const eng_verb_t *v, const char *args)
         eng_out_p(p, "You can't put the %s inside itself.", ix->name);
         return DONE_NOTIME;
     }
-    for (eng_place_t pl = iy->place; pl.kind == PLACE_ITEM; pl = w->items[pl.idx].place)
+    for (eng_place_t pl = iys->place; pl.kind == PLACE_ITEM; pl = w->items[pl.idx].place)
         if (pl.idx == x) {
             eng_out_p(p, "The %s is inside the %s already.", iy->name, ix->name);
             return DONE_NOTIME;
         }
-    if (iy->closed) {
+    if (iys->closed) {
         eng_out_p(p, "The %s is closed.", iy->name);
         return DONE_NOTIME;
     }
@@ -576,8 +582,8 @@ cmd_put(tale_player_t *p, const eng_verb_t *v, const char *args)
     int g = gate(p, y, ON_PUT, THING_ITEM, x);
     if (g == GATE_BLOCK)
         return DONE_NOTIME;
-    ix->place = (eng_place_t){PLACE_ITEM, y};
-    ix->worn = ix->wielded = 0;
+    ixs->place = (eng_place_t){PLACE_ITEM, y};
+    ixs->worn = ixs->wielded = 0;
     if (!replaced(p, y, ON_PUT, g))
         eng_out_p(p, "You put the %s in the %s.", ix->name, iy->name);
     if (g == GATE_FIRE)
@@ -588,7 +594,7 @@ cmd_put(tale_player_t *p, const eng_verb_t *v, const char *args)
 static void
 npc_say(tale_player_t *p, int npc, const char *text)
 {
-    eng_out_speech(p, p->w->npcs[npc].name, "says", text, 1);
+    eng_out_speech(p, p->w->st->npcs[npc].name, "says", text, 1);
 }
 
 static int
@@ -606,16 +612,17 @@ cmd_give(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (resolve_item(p, left, SC_ITEMS, "You can't give %s away.", &x))
         return DONE_NOTIME;
     if (!carried(p, x)) {
-        eng_out_p(p, "You aren't carrying the %s.", w->items[x].name);
+        eng_out_p(p, "You aren't carrying the %s.", w->st->items[x].name);
         return DONE_NOTIME;
     }
     if (eng_resolve(p, right, SC_NPC | SC_PLAYER | SC_ITEMS | SC_SELF, &who))
         return DONE_NOTIME;
-    eng_item_t *it = &w->items[x];
+    const eng_item_t *it = &w->st->items[x];
+    eng_item_state_t *its = &w->items[x];
     if (who.kind == THING_PLAYER) {
         tale_player_t *o = w->players[who.idx];
-        it->place = (eng_place_t){PLACE_PLAYER, o->slot};
-        it->worn = it->wielded = 0;
+        its->place = (eng_place_t){PLACE_PLAYER, o->slot};
+        its->worn = its->wielded = 0;
         eng_out_p(p, "You give the %s to %s.", it->name, o->name);
         eng_out_p(o, "%s gives you the %s.", p->name, it->name);
         eng_player_flush(o);
@@ -625,7 +632,7 @@ cmd_give(tale_player_t *p, const eng_verb_t *v, const char *args)
         eng_out_p(p, "You can't give anything to %s.", who.kind == THING_SELF ? "yourself" : eng_thing_name(p, who));
         return DONE_NOTIME;
     }
-    eng_npc_t *n = &w->npcs[who.idx];
+    const eng_npc_t *n = &w->st->npcs[who.idx];
     for (size_t a = 0; a < n->naccepts; a++) {
         eng_accept_t *ac = &n->accepts[a];
         if (ac->item != x || (ac->requires >= 0 && !w->flags[ac->requires]))
@@ -634,14 +641,14 @@ cmd_give(tale_player_t *p, const eng_verb_t *v, const char *args)
         npc_say(p, who.idx, ac->reply);
         eng_flags_apply(w, &ac->set, &ac->clear);
         if (ac->keep) {
-            it->place = (eng_place_t){PLACE_NPC, who.idx};
-            it->worn = it->wielded = 0;
+            its->place = (eng_place_t){PLACE_NPC, who.idx};
+            its->worn = its->wielded = 0;
         } else {
             eng_out_p(p, "%s hands the %s back to you.", n->name, it->name);
         }
         if (ac->gives >= 0) {
             w->items[ac->gives].place = (eng_place_t){PLACE_PLAYER, p->slot};
-            eng_out_p(p, "%s gives you the %s.", n->name, w->items[ac->gives].name);
+            eng_out_p(p, "%s gives you the %s.", n->name, w->st->items[ac->gives].name);
         }
         eng_tell_room(w, p->location, p, "%s gives the %s to %s.", p->name, it->name, n->name);
         return DONE_TIME;
@@ -673,18 +680,18 @@ doorlike(tale_player_t *p, const char *args, int op)
         return DONE_NOTIME;
     int *state_door = NULL, key = -1;
     const char *name = eng_thing_name(p, t);
-    eng_item_t *box = NULL;
+    eng_item_state_t *box = NULL;
     if (t.kind == THING_DOOR) {
-        eng_door_t *d = &w->locs[t.idx].exits[t.idx2].door;
-        state_door = &d->state;
-        key = d->key;
-    } else if (t.kind == THING_ITEM && w->items[t.idx].container) {
+        const eng_exit_t *x = &w->st->locs[t.idx].exits[t.idx2];
+        state_door = &w->doors[x->door_slot];
+        key = x->door.key;
+    } else if (t.kind == THING_ITEM && w->st->items[t.idx].container) {
         box = &w->items[t.idx];
-        key = box->key;
+        key = w->st->items[t.idx].key;
     } else {
         static const char *const cant[] = {"You can't open %s.", "You can't close %s.", "You can't lock %s.",
                                            "You can't unlock %s."};
-        eng_out_p(p, cant[op], t.kind == THING_SELF ? "yourself" : t.kind == THING_ITEM ? w->items[t.idx].name : name);
+        eng_out_p(p, cant[op], t.kind == THING_SELF ? "yourself" : t.kind == THING_ITEM ? w->st->items[t.idx].name : name);
         return DONE_NOTIME;
     }
     int state = state_door ? *state_door : box->locked ? DOOR_LOCKED : box->closed ? DOOR_CLOSED : DOOR_OPEN;
@@ -731,7 +738,7 @@ doorlike(tale_player_t *p, const char *args, int op)
             if (resolve_item(p, right, SC_HELD, "You can't use %s as a key.", &k))
                 return DONE_NOTIME;
             if (k != key) {
-                eng_out_p(p, "The %s doesn't fit the %s.", w->items[k].name, name);
+                eng_out_p(p, "The %s doesn't fit the %s.", w->st->items[k].name, name);
                 return DONE_NOTIME;
             }
         }
@@ -754,7 +761,7 @@ doorlike(tale_player_t *p, const char *args, int op)
     static const char *const done[] = {"You open the %s.", "You close the %s.", "You lock the %s with the %s.",
                                        "You unlock the %s with the %s."};
     if (!(box && replaced(p, t.idx, ON_OPEN, g)))
-        eng_out_p(p, done[op], name, w->items[key >= 0 ? key : 0].name);
+        eng_out_p(p, done[op], name, w->st->items[key >= 0 ? key : 0].name);
     if (box && op == OP_OPEN)
         show_contents(p, t.idx);
     if (g == GATE_FIRE)
@@ -793,7 +800,7 @@ cmd_read(tale_player_t *p, const eng_verb_t *v, const char *args)
     int i;
     if (!need_args(p, args, "Read what?") || resolve_item(p, args, SC_ITEMS, "You can't read %s.", &i))
         return DONE_NOTIME;
-    eng_item_t *it = &p->w->items[i];
+    const eng_item_t *it = &p->w->st->items[i];
     if (!it->text) {
         eng_out_p(p, "There is nothing written on the %s.", it->name);
         return DONE_NOTIME;
@@ -828,13 +835,14 @@ use_held(tale_player_t *p, const char *args, int which)
     int i;
     if (!need_args(p, args, q[which]) || resolve_item(p, args, SC_ITEMS, cant[which], &i))
         return DONE_NOTIME;
-    eng_item_t *it = &w->items[i];
+    const eng_item_t *it = &w->st->items[i];
+    eng_item_state_t *its = &w->items[i];
     int able = which == ON_WEAR ? it->wearable : which == ON_WIELD ? it->wieldable : which == ON_EAT ? it->edible : it->drinkable;
     if (!able) {
         eng_out_p(p, cant[which], "that");
         return DONE_NOTIME;
     }
-    if ((which == ON_WEAR && it->worn) || (which == ON_WIELD && it->wielded)) {
+    if ((which == ON_WEAR && its->worn) || (which == ON_WIELD && its->wielded)) {
         eng_out_p(p, which == ON_WEAR ? "You are already wearing the %s." : "You are already wielding the %s.", it->name);
         return DONE_NOTIME;
     }
@@ -850,19 +858,19 @@ use_held(tale_player_t *p, const char *args, int which)
     const char *msg = NULL;
     switch (which) {
     case ON_WEAR:
-        it->worn = 1;
+        its->worn = 1;
         msg = "You are now wearing the %s.";
         break;
     case ON_WIELD:
-        for (size_t j = 0; j < w->nitems; j++)
+        for (size_t j = 0; j < w->st->nitems; j++)
             if (eng_item_held_by(w, (int)j, p->slot))
                 w->items[j].wielded = 0;
-        it->wielded = 1;
+        its->wielded = 1;
         msg = "You are now wielding the %s.";
         break;
     case ON_EAT:
     case ON_DRINK:
-        it->place = (eng_place_t){PLACE_NOWHERE, 0};
+        its->place = (eng_place_t){PLACE_NOWHERE, 0};
         msg = which == ON_EAT ? "You eat the %s." : "You drink the %s.";
         break;
     }
@@ -901,15 +909,16 @@ unuse(tale_player_t *p, const char *args, int wield)
     if (!need_args(p, args, wield ? "Unwield what?" : "Remove what?") ||
         resolve_item(p, args, SC_HELD, "You aren't wearing %s.", &i))
         return DONE_NOTIME;
-    eng_item_t *it = &p->w->items[i];
-    if (wield ? !it->wielded : !it->worn) {
+    const eng_item_t *it = &p->w->st->items[i];
+    eng_item_state_t *its = &p->w->items[i];
+    if (wield ? !its->wielded : !its->worn) {
         eng_out_p(p, wield ? "You aren't wielding the %s." : "You aren't wearing the %s.", it->name);
         return DONE_NOTIME;
     }
     if (wield)
-        it->wielded = 0;
+        its->wielded = 0;
     else
-        it->worn = 0;
+        its->worn = 0;
     eng_out_p(p, wield ? "You stop wielding the %s." : "You take off the %s.", it->name);
     return DONE_TIME;
 }
@@ -948,9 +957,9 @@ cmd_use(tale_player_t *p, const eng_verb_t *v, const char *args)
         return DONE_NOTIME;
     if (g == GATE_SKIP) {
         if (y.kind != THING_NONE)
-            eng_out_p(p, "Using the %s on %s does nothing.", w->items[x].name, eng_thing_name(p, y));
+            eng_out_p(p, "Using the %s on %s does nothing.", w->st->items[x].name, eng_thing_name(p, y));
         else
-            eng_out_p(p, "You can't think of a way to use the %s.", w->items[x].name);
+            eng_out_p(p, "You can't think of a way to use the %s.", w->st->items[x].name);
         return DONE_NOTIME;
     }
     fire(p, target, ON_USE);
@@ -964,16 +973,17 @@ light_op(tale_player_t *p, const char *args, int on)
     if (!need_args(p, args, on ? "Light what?" : "Put out what?") ||
         resolve_item(p, args, SC_ITEMS, on ? "You can't light %s." : "You can't put out %s.", &i))
         return DONE_NOTIME;
-    eng_item_t *it = &p->w->items[i];
+    const eng_item_t *it = &p->w->st->items[i];
+    eng_item_state_t *its = &p->w->items[i];
     if (!it->light) {
         eng_out_p(p, on ? "You can't light the %s." : "The %s isn't burning.", it->name);
         return DONE_NOTIME;
     }
-    if (it->lit == on) {
+    if (its->lit == on) {
         eng_out_p(p, on ? "The %s is already lit." : "The %s isn't lit.", it->name);
         return DONE_NOTIME;
     }
-    it->lit = on;
+    its->lit = on;
     eng_out_p(p, on ? "You light the %s." : "You put out the %s.", it->name);
     if (!on && !eng_player_can_see(p))
         eng_out_p(p, "It is now pitch dark.");
@@ -1012,13 +1022,13 @@ topic_matches(tale_player_t *p, const eng_topic_t *t, const char *subject)
                 return 1;
         /* the subject names an item whose id is the about-word */
         int i = -1;
-        for (size_t k = 0; k < w->nitems; k++)
-            if (strcasecmp(w->items[k].id, ab) == 0)
+        for (size_t k = 0; k < w->st->nitems; k++)
+            if (strcasecmp(w->st->items[k].id, ab) == 0)
                 i = (int)k;
-        if (i >= 0 && (strcasecmp(subject, w->items[i].name) == 0))
+        if (i >= 0 && (strcasecmp(subject, w->st->items[i].name) == 0))
             return 1;
-        for (size_t k = 0; i >= 0 && k < w->items[i].naliases; k++)
-            if (strcasecmp(subject, w->items[i].aliases[k]) == 0)
+        for (size_t k = 0; i >= 0 && k < w->st->items[i].naliases; k++)
+            if (strcasecmp(subject, w->st->items[i].aliases[k]) == 0)
                 return 1;
     }
     return 0;
@@ -1028,7 +1038,7 @@ static void
 npc_answer(tale_player_t *p, int npc, const char *subject_in)
 {
     tale_world_t *w = p->w;
-    eng_npc_t *n = &w->npcs[npc];
+    const eng_npc_t *n = &w->st->npcs[npc];
     char subject[512];
     eng_normalize(subject, subject_in, sizeof subject);
     /* articles out */
@@ -1177,7 +1187,7 @@ cmd_ask(tale_player_t *p, const eng_verb_t *v, const char *args)
         eng_out_p(p, "%s can't answer questions.", who.kind == THING_SELF ? "You" : eng_thing_name(p, who));
         return DONE_NOTIME;
     }
-    eng_npc_t *n = &p->w->npcs[who.idx];
+    const eng_npc_t *n = &p->w->st->npcs[who.idx];
     if (!*right) {
         if (n->greeting)
             npc_say(p, who.idx, n->greeting);
@@ -1255,7 +1265,7 @@ cmd_who(tale_player_t *p, const eng_verb_t *v, const char *args)
         if (o == p)
             eng_out_p(p, "%s <dim>(you)</dim>", o->name);
         else
-            eng_out_p(p, "%s <dim>(%s)</dim>", o->name, w->locs[o->location].title);
+            eng_out_p(p, "%s <dim>(%s)</dim>", o->name, w->st->locs[o->location].title);
     }
     return DONE_NOTIME;
 }
@@ -1302,8 +1312,8 @@ cmd_help(tale_player_t *p, const eng_verb_t *v, const char *args)
 static int
 cmd_motd(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
-    if (p->w->motd)
-        eng_out_story(p, p->w->motd);
+    if (p->w->st->motd)
+        eng_out_story(p, p->w->st->motd);
     else
         eng_out_p(p, "There is no message of the day.");
     return DONE_NOTIME;
@@ -1313,9 +1323,9 @@ static int
 cmd_license(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    eng_out_p(p, "<bright>%s</bright> %s by %s", w->meta.name, w->meta.version, w->meta.author);
-    if (w->license)
-        eng_out_story(p, w->license);
+    eng_out_p(p, "<bright>%s</bright> %s by %s", w->st->meta.name, w->st->meta.version, w->st->meta.author);
+    if (w->st->license)
+        eng_out_story(p, w->st->license);
     else
         eng_out_p(p, "The story has no license text.");
     return DONE_NOTIME;
@@ -1352,7 +1362,7 @@ cmd_map(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     json_t *f = eng_map_frame(p);
     int n = 0;
-    for (size_t i = 0; i < p->w->nlocs; i++)
+    for (size_t i = 0; i < p->w->st->nlocs; i++)
         n += p->visited[i];
     if (!f) {
         eng_out_p(p, "You can't draw a map right now.");

@@ -34,7 +34,7 @@ json_t *
 eng_map_frame(tale_player_t *p)
 {
     tale_world_t *w = p->w;
-    size_t n = w->nlocs;
+    size_t n = w->st->nlocs;
     int *gx = calloc(n, sizeof(int)), *gy = calloc(n, sizeof(int)), *placed = calloc(n, sizeof(int));
     int *queue = calloc(n, sizeof(int));
     if (!gx || !gy || !placed || !queue) {
@@ -51,8 +51,8 @@ eng_map_frame(tale_player_t *p)
     for (;;) {
         while (qh < qt) {
             int l = queue[qh++];
-            for (size_t e = 0; e < w->locs[l].nexits; e++) {
-                const eng_exit_t *x = &w->locs[l].exits[e];
+            for (size_t e = 0; e < w->st->locs[l].nexits; e++) {
+                const eng_exit_t *x = &w->st->locs[l].exits[e];
                 if (!p->visited[x->target] || placed[x->target])
                     continue;
                 int nx = gx[l] + dx[x->dir], ny = gy[l] + dy[x->dir];
@@ -102,8 +102,8 @@ eng_map_frame(tale_player_t *p)
     for (size_t i = 0; i < n; i++) {
         if (!placed[i])
             continue;
-        for (size_t e = 0; e < w->locs[i].nexits; e++) {
-            const eng_exit_t *x = &w->locs[i].exits[e];
+        for (size_t e = 0; e < w->st->locs[i].nexits; e++) {
+            const eng_exit_t *x = &w->st->locs[i].exits[e];
             if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
                 continue;
             if (placed[x->target]) {
@@ -126,7 +126,7 @@ eng_map_frame(tale_player_t *p)
         eng_sb_printf(&s, "<rect x='%d' y='%d' width='%d' height='%d' rx='6' fill='%s' stroke='#073642'/>\n", CX(i) - BOX_W / 2,
                       CY(i) - BOX_H / 2, BOX_W, BOX_H, here ? "#b58900" : "#eee8d5");
         eng_sb_printf(&s, "<text x='%d' y='%d' text-anchor='middle' fill='#073642'>", CX(i), CY(i) + 4);
-        const char *t = w->locs[i].title;
+        const char *t = w->st->locs[i].title;
         size_t tl = strlen(t);
         if (tl > 18) {
             eng_sb_escape(&s, t, 17);

@@ -220,11 +220,11 @@ eng_thing_name(const tale_player_t *p, eng_thing_t t)
     const tale_world_t *w = p->w;
     switch (t.kind) {
     case THING_ITEM:
-        return w->items[t.idx].name;
+        return w->st->items[t.idx].name;
     case THING_NPC:
-        return w->npcs[t.idx].name;
+        return w->st->npcs[t.idx].name;
     case THING_DOOR:
-        return w->locs[t.idx].exits[t.idx2].door.name;
+        return w->st->locs[t.idx].exits[t.idx2].door.name;
     case THING_PLAYER:
         return w->players[t.idx] ? w->players[t.idx]->name : "nobody";
     case THING_SELF:
@@ -239,23 +239,23 @@ score_thing(const tale_player_t *p, eng_thing_t t, const char *phrase)
     const tale_world_t *w = p->w;
     switch (t.kind) {
     case THING_ITEM: {
-        const eng_item_t *it = &w->items[t.idx];
+        const eng_item_t *it = &w->st->items[t.idx];
         return score_names(phrase, it->name, it->aliases, it->naliases, it->id);
     }
     case THING_NPC: {
-        const eng_npc_t *n = &w->npcs[t.idx];
+        const eng_npc_t *n = &w->st->npcs[t.idx];
         int s = score_names(phrase, n->name, n->aliases, n->naliases, n->id);
         if (!s && n->title && streq_ci(phrase, n->title))
             s = 3;
         return s;
     }
     case THING_DOOR: {
-        const eng_door_t *d = &w->locs[t.idx].exits[t.idx2].door;
+        const eng_door_t *d = &w->st->locs[t.idx].exits[t.idx2].door;
         int s = score_names(phrase, d->name, d->aliases, d->naliases, NULL);
         if (!s) {
             /* "north door" names the door on the north exit */
             char buf[128];
-            snprintf(buf, sizeof buf, "%s door", eng_dir_names[w->locs[t.idx].exits[t.idx2].dir]);
+            snprintf(buf, sizeof buf, "%s door", eng_dir_names[w->st->locs[t.idx].exits[t.idx2].dir]);
             if (streq_ci(phrase, buf))
                 s = 3;
         }
@@ -281,14 +281,14 @@ gather(const tale_player_t *p, int scope, eng_thing_t *out, size_t cap)
             out[n++] = (eng_thing_t){k, i, j};                                                                                     \
     } while (0)
     int see = eng_player_can_see(p);
-    for (size_t i = 0; i < w->nitems; i++) {
+    for (size_t i = 0; i < w->st->nitems; i++) {
         if ((scope & SC_HELD) && eng_item_held_by(w, (int)i, p->slot))
             ADD(THING_ITEM, (int)i, 0);
         else if (eng_item_in_scope(p, (int)i) && !eng_item_held_by(w, (int)i, p->slot)) {
             /* held inside a carried container counts as held */
             int carried = 0;
             eng_place_t pl = w->items[i].place;
-            for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->nitems; hops++)
+            for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->st->nitems; hops++)
                 pl = w->items[pl.idx].place;
             carried = pl.kind == PLACE_PLAYER;
             if ((carried && (scope & SC_HELD)) || (!carried && (scope & SC_HERE)))
@@ -296,11 +296,11 @@ gather(const tale_player_t *p, int scope, eng_thing_t *out, size_t cap)
         }
     }
     if ((scope & SC_NPC) && see)
-        for (size_t i = 0; i < w->nnpcs; i++)
+        for (size_t i = 0; i < w->st->nnpcs; i++)
             if (w->npcs[i].location == p->location)
                 ADD(THING_NPC, (int)i, 0);
     if (scope & SC_DOOR) {
-        const eng_location_t *l = &w->locs[p->location];
+        const eng_location_t *l = &w->st->locs[p->location];
         for (size_t e = 0; e < l->nexits; e++)
             if (l->exits[e].has_door)
                 ADD(THING_DOOR, p->location, (int)e);
@@ -331,10 +331,10 @@ static int
 known_anywhere(const tale_player_t *p, const char *phrase)
 {
     const tale_world_t *w = p->w;
-    for (size_t i = 0; i < w->nitems; i++)
+    for (size_t i = 0; i < w->st->nitems; i++)
         if (score_thing(p, (eng_thing_t){THING_ITEM, (int)i, 0}, phrase))
             return 1;
-    for (size_t i = 0; i < w->nnpcs; i++)
+    for (size_t i = 0; i < w->st->nnpcs; i++)
         if (score_thing(p, (eng_thing_t){THING_NPC, (int)i, 0}, phrase))
             return 1;
     return 0;
@@ -666,7 +666,7 @@ run_normalized(tale_player_t *p, const char *norm)
     }
     if (rc == DONE_TIME) {
         p->turns++;
-        p->w->clock += p->w->per_turn;
+        p->w->clock += p->w->st->per_turn;
     }
     p->cur_line = NULL;
     return rc == DONE_QUIT ? TALE_CMD_QUIT : TALE_CMD_OK;
@@ -754,7 +754,7 @@ eng_parser_complete(tale_player_t *p, const char *prefix_in)
         for (size_t i = 0; i < na && nc < 300; i++) {
             if (all[i].kind == THING_SELF)
                 continue;
-            if (taking && all[i].kind == THING_ITEM && !p->w->items[all[i].idx].takeable)
+            if (taking && all[i].kind == THING_ITEM && !p->w->st->items[all[i].idx].takeable)
                 continue; /* scenery: completing "take doormat" only leads to a refusal */
             cands[nc++] = eng_thing_name(p, all[i]);
         }

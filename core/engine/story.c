@@ -6,7 +6,8 @@
  * reported once, as "file:line:column: message" at the node that is wrong;
  * loading stops at the first one.
  */
-#include "world.h"
+#include "story.h"
+#include "tale/alloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
     } while (0)
 
 typedef struct loader {
-    tale_world_t *w;
+    tale_story_t *w;
     tale_yaml_t *y;
     char *err;
     size_t errlen;
@@ -28,6 +29,23 @@ typedef struct loader {
     yaml_node_t **flag_req;
     size_t flag_cap;
 } loader_t;
+
+const char *const eng_dir_names[DIR__N] = {"north",     "south",     "east", "west", "northeast", "northwest",
+                                           "southeast", "southwest", "up",   "down", "in",        "out"};
+static const char *const dir_abbrev[DIR__N] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "u", "d", NULL, NULL};
+
+int
+eng_dir_parse(const char *word)
+{
+    for (int d = 0; d < DIR__N; d++)
+        if (strcmp(word, eng_dir_names[d]) == 0 || (dir_abbrev[d] && strcmp(word, dir_abbrev[d]) == 0))
+            return d;
+    if (strcmp(word, "inside") == 0)
+        return DIR_IN;
+    if (strcmp(word, "outside") == 0)
+        return DIR_OUT;
+    return -1;
+}
 
 static const char *const on_names[ON__N] = {"take",  "drop", "read",    "eat", "drink", "wear",
                                             "wield", "open", "examine", "put", "use"};
@@ -53,7 +71,7 @@ scalar(yaml_node_t *n)
 }
 
 int
-eng_flag_index(const tale_world_t *w, const char *name)
+eng_flag_index(const tale_story_t *w, const char *name)
 {
     for (size_t i = 0; i < w->nflags; i++)
         if (strcmp(w->flag_names[i], name) == 0)
@@ -64,7 +82,7 @@ eng_flag_index(const tale_world_t *w, const char *name)
 static int
 flag_intern(loader_t *L, const char *name, yaml_node_t *at, int setting)
 {
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     int i = eng_flag_index(w, name);
     if (i < 0) {
         if (w->nflags == L->flag_cap) {
@@ -97,7 +115,7 @@ valid_id(const char *s)
 }
 
 static int
-find_loc(const tale_world_t *w, const char *id)
+find_loc(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nlocs; i++)
         if (w->locs[i].id && strcmp(w->locs[i].id, id) == 0)
@@ -106,7 +124,7 @@ find_loc(const tale_world_t *w, const char *id)
 }
 
 static int
-find_item(const tale_world_t *w, const char *id)
+find_item(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nitems; i++)
         if (w->items[i].id && strcmp(w->items[i].id, id) == 0)
@@ -115,7 +133,7 @@ find_item(const tale_world_t *w, const char *id)
 }
 
 static int
-find_npc(const tale_world_t *w, const char *id)
+find_npc(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nnpcs; i++)
         if (w->npcs[i].id && strcmp(w->npcs[i].id, id) == 0)
@@ -230,7 +248,7 @@ static int
 load_meta(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "version", "author", "author_email", "license", "welcome", "motd", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     yaml_node_t *m = tale_yaml_get(L->y, root, "story", NULL);
     if (!m) {
         tale_yaml_errf(L->y, root, L->err, L->errlen, "missing key 'story'");
@@ -253,7 +271,7 @@ static int
 load_clock(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"start", "minutes_per_tick", "minutes_per_turn", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     w->clock_start = 8 * 60;
     w->per_tick = 1;
     w->per_turn = 0;
@@ -376,20 +394,21 @@ load_door(loader_t *L, yaml_node_t *m, eng_exit_t *x)
     static const char *const keys[] = {"name", "aliases", "state", "key", NULL};
     TRY(check_keys(L, m, "'door' to be a mapping", keys));
     x->has_door = 1;
+    x->door_slot = (int)L->w->ndoors++;
     TRY(str(L, m, "name", 0, &x->door.name));
     if (!x->door.name)
         x->door.name = "door";
     TRY(names(L, m, "aliases", &x->door.aliases, &x->door.naliases));
     const char *state;
     TRY(str(L, m, "state", 0, &state));
-    x->door.state = DOOR_CLOSED;
+    x->door.init = DOOR_CLOSED;
     if (state) {
         if (strcmp(state, "open") == 0)
-            x->door.state = DOOR_OPEN;
+            x->door.init = DOOR_OPEN;
         else if (strcmp(state, "closed") == 0)
-            x->door.state = DOOR_CLOSED;
+            x->door.init = DOOR_CLOSED;
         else if (strcmp(state, "locked") == 0)
-            x->door.state = DOOR_LOCKED;
+            x->door.init = DOOR_LOCKED;
         else {
             tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen,
                            "door state must be open, closed or locked, not '%s'", state);
@@ -397,7 +416,7 @@ load_door(loader_t *L, yaml_node_t *m, eng_exit_t *x)
         }
     }
     TRY(ref(L, m, "key", "item", 0, &x->door.key));
-    if (x->door.state == DOOR_LOCKED && x->door.key < 0) {
+    if (x->door.init == DOOR_LOCKED && x->door.key < 0) {
         tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen, "a locked door needs a 'key' (an item id)");
         return -1;
     }
@@ -471,10 +490,10 @@ load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
     if (it->fixed)
         it->takeable = 0;
     TRY(boolean(L, m, "container", 0, &it->container));
-    TRY(boolean(L, m, "locked", 0, &it->locked));
-    TRY(boolean(L, m, "closed", it->locked, &it->closed));
-    if (it->locked)
-        it->closed = 1;
+    TRY(boolean(L, m, "locked", 0, &it->init.locked));
+    TRY(boolean(L, m, "closed", it->init.locked, &it->init.closed));
+    if (it->init.locked)
+        it->init.closed = 1;
     TRY(ref(L, m, "key", "item", 0, &it->key));
     TRY(boolean(L, m, "is_key", 0, &it->is_key));
     TRY(boolean(L, m, "wearable", 0, &it->wearable));
@@ -482,14 +501,14 @@ load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
     TRY(boolean(L, m, "edible", 0, &it->edible));
     TRY(boolean(L, m, "drinkable", 0, &it->drinkable));
     TRY(boolean(L, m, "light", 0, &it->light));
-    TRY(boolean(L, m, "lit", it->light, &it->lit));
+    TRY(boolean(L, m, "lit", it->light, &it->init.lit));
     yaml_node_t *kn;
-    if ((it->closed || it->locked) && !it->container) {
-        tale_yaml_get(L->y, m, it->locked ? "locked" : "closed", &kn);
+    if ((it->init.closed || it->init.locked) && !it->container) {
+        tale_yaml_get(L->y, m, it->init.locked ? "locked" : "closed", &kn);
         tale_yaml_errf(L->y, kn, L->err, L->errlen, "item '%s' is not a container; only containers open and close", it->id);
         return -1;
     }
-    if (it->locked && it->key < 0) {
+    if (it->init.locked && it->key < 0) {
         tale_yaml_get(L->y, m, "locked", &kn);
         tale_yaml_errf(L->y, kn, L->err, L->errlen, "a locked container needs a 'key' (an item id)");
         return -1;
@@ -509,15 +528,15 @@ load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
         }
         first = places[i];
         if (i == 0) {
-            it->place.kind = PLACE_LOC;
-            TRY(ref(L, m, "location", "location", 1, &it->place.idx));
+            it->init.place.kind = PLACE_LOC;
+            TRY(ref(L, m, "location", "location", 1, &it->init.place.idx));
         } else if (i == 1) {
-            it->place.kind = PLACE_ITEM;
-            TRY(ref(L, m, "in", "item", 1, &it->place.idx));
+            it->init.place.kind = PLACE_ITEM;
+            TRY(ref(L, m, "in", "item", 1, &it->init.place.idx));
             *in_node = v;
         } else if (i == 2) {
-            it->place.kind = PLACE_NPC;
-            TRY(ref(L, m, "npc", "npc", 1, &it->place.idx));
+            it->init.place.kind = PLACE_NPC;
+            TRY(ref(L, m, "npc", "npc", 1, &it->init.place.idx));
         } else {
             int b;
             TRY(boolean(L, m, places[i], 0, &b));
@@ -525,8 +544,8 @@ load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
                 tale_yaml_errf(L->y, v, L->err, L->errlen, "'%s' can only be true; give the item's place instead", places[i]);
                 return -1;
             }
-            it->place.kind = i == 3 ? PLACE_PLAYER : PLACE_NOWHERE;
-            it->place.idx = 0;
+            it->init.place.kind = i == 3 ? PLACE_PLAYER : PLACE_NOWHERE;
+            it->init.place.idx = 0;
         }
     }
     if (!first) {
@@ -591,7 +610,7 @@ load_npc(loader_t *L, yaml_node_t *m, eng_npc_t *n)
     TRY(str(L, m, "unknown_topic", 0, &n->unknown_topic));
     TRY(str(L, m, "refuses", 0, &n->refuses));
     TRY(names(L, m, "aliases", &n->aliases, &n->naliases));
-    TRY(ref(L, m, "location", "location", 1, &n->location));
+    TRY(ref(L, m, "location", "location", 1, &n->init.location));
 
     yaml_node_t *ts;
     TRY(get_seq(L, m, "topics", "'topics' to be a list", &ts));
@@ -674,7 +693,7 @@ static int
 load_goal(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"flag", "item", "at", "ending", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     w->goal_kind = GOAL_NONE;
     yaml_node_t *m = tale_yaml_get(L->y, root, "goal", NULL);
     if (!m)
@@ -723,19 +742,19 @@ load_goal(loader_t *L, yaml_node_t *root)
 static int
 cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_node_t **loc_nodes)
 {
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     for (size_t i = 0; i < w->nitems; i++) {
         eng_item_t *it = &w->items[i];
-        if (it->place.kind == PLACE_ITEM) {
+        if (it->init.place.kind == PLACE_ITEM) {
             /* a container chain must end outside itself */
-            int c = it->place.idx, hops = 0;
+            int c = it->init.place.idx, hops = 0;
             if (!w->items[c].container) {
                 tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is put in '%s', which is not a container", it->id,
                                w->items[c].id);
                 return -1;
             }
-            while (w->items[c].place.kind == PLACE_ITEM && hops++ <= (int)w->nitems)
-                c = w->items[c].place.idx;
+            while (w->items[c].init.place.kind == PLACE_ITEM && hops++ <= (int)w->nitems)
+                c = w->items[c].init.place.idx;
             if (hops > (int)w->nitems || c == (int)i) {
                 tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is inside itself", it->id);
                 return -1;
@@ -766,7 +785,7 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
             for (size_t f = 0; f < t->nexits; f++) {
                 eng_exit_t *b = &t->exits[f];
                 if (b->has_door && b->target == (int)l) {
-                    if (b->door.state != x->door.state || b->door.key != x->door.key) {
+                    if (b->door.init != x->door.init || b->door.key != x->door.key) {
                         yaml_node_t *xs = tale_yaml_get(L->y, loc_nodes[l], "exits", NULL);
                         yaml_node_t *dn = tale_yaml_get(L->y, seq_at(L->y, xs, e), "door", NULL);
                         tale_yaml_errf(L->y, dn, L->err, L->errlen,
@@ -789,8 +808,8 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
     return 0;
 }
 
-int
-eng_story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
+static int
+story_parse(tale_story_t *w, const char *path, char *err, size_t errlen)
 {
     static const char *const top[] = {"story", "player", "clock", "locations", "items", "npcs", "goal", NULL};
     static const char *const lkeys[] = {"id", "title", "description", "image", "dark", "exits", NULL};
@@ -860,7 +879,6 @@ eng_story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
             goto out;
     if (load_goal(&L, root) < 0 || cross_check(&L, inodes, in_nodes, lnodes) < 0)
         goto out;
-    w->flags = calloc(w->nflags ? w->nflags : 1, 1);
     rc = 0;
 out:
     free(lnodes);
@@ -873,4 +891,95 @@ out:
     free(L.flag_set);
     free(L.flag_req);
     return rc;
+}
+
+static void
+free_flaglist(eng_flaglist_t *f)
+{
+    free(f->v);
+}
+
+static void
+free_reaction(eng_reaction_t *r)
+{
+    if (!r)
+        return;
+    free_flaglist(&r->set);
+    free_flaglist(&r->clear);
+    free(r);
+}
+
+tale_story_t *
+tale_story_load(const char *story_dir, char *err, size_t errlen)
+{
+    tale_story_t *st = tale_xcalloc(1, sizeof(*st));
+    st->refs = 1;
+    st->dir = tale_xstrdup(story_dir);
+    char *path = NULL, *res = NULL;
+    if (asprintf(&path, "%s/story.yaml", story_dir) < 0 || asprintf(&res, "%s/resources", story_dir) < 0)
+        tale_oom(strlen(story_dir) + sizeof("/resources"));
+    int rc = story_parse(st, path, err, errlen);
+    free(path);
+    if (rc < 0) {
+        free(res);
+        tale_story_free(st);
+        return NULL;
+    }
+    char *abs = realpath(res, NULL);
+    if (abs) {
+        free(res);
+        res = abs;
+    }
+    st->meta.resources_dir = res;
+    return st;
+}
+
+void
+tale_story_free(tale_story_t *w)
+{
+    if (w == NULL || --w->refs > 0)
+        return;
+    for (size_t i = 0; i < w->nlocs; i++) {
+        for (size_t e = 0; e < w->locs[i].nexits; e++)
+            free(w->locs[i].exits[e].door.aliases);
+        free(w->locs[i].exits);
+    }
+    free(w->locs);
+    for (size_t i = 0; i < w->nitems; i++) {
+        free(w->items[i].aliases);
+        for (int v = 0; v < ON__N; v++)
+            free_reaction(w->items[i].on[v]);
+    }
+    free(w->items);
+    for (size_t i = 0; i < w->nnpcs; i++) {
+        eng_npc_t *n = &w->npcs[i];
+        for (size_t t = 0; t < n->ntopics; t++) {
+            free(n->topics[t].about);
+            free_flaglist(&n->topics[t].set);
+            free_flaglist(&n->topics[t].clear);
+        }
+        free(n->topics);
+        for (size_t a = 0; a < n->naccepts; a++) {
+            free_flaglist(&n->accepts[a].set);
+            free_flaglist(&n->accepts[a].clear);
+        }
+        free(n->accepts);
+        free(n->aliases);
+        free(n->route);
+        free(n->emotes);
+    }
+    free(w->npcs);
+    for (size_t i = 0; i < w->nflags; i++)
+        free(w->flag_names[i]);
+    free(w->flag_names);
+    free((char *)w->meta.resources_dir);
+    free(w->dir);
+    tale_yaml_free(&w->y);
+    free(w);
+}
+
+const tale_story_meta_t *
+tale_story_meta(const tale_story_t *st)
+{
+    return &st->meta;
 }

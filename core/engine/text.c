@@ -476,19 +476,19 @@ void
 eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
 {
     tale_world_t *w = p->w;
-    const eng_location_t *l = &w->locs[p->location];
+    const eng_location_t *l = &w->st->locs[p->location];
     eng_sbuf_t npcs = {0}, items = {0}, exits = {0};
     int see = eng_player_can_see(p);
     if (see) {
-        for (size_t i = 0; i < w->nnpcs; i++)
+        for (size_t i = 0; i < w->st->nnpcs; i++)
             if (w->npcs[i].location == p->location)
-                list_add(&npcs, w->npcs[i].name);
+                list_add(&npcs, w->st->npcs[i].name);
         for (size_t i = 0; i < w->nplayers_cap; i++)
             if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location)
                 list_add(&npcs, w->players[i]->name);
-        for (size_t i = 0; i < w->nitems; i++)
-            if (eng_item_visible_at(w, (int)i, p->location) && !w->items[i].fixed)
-                list_add(&items, w->items[i].name);
+        for (size_t i = 0; i < w->st->nitems; i++)
+            if (eng_item_visible_at(w, (int)i, p->location) && !w->st->items[i].fixed)
+                list_add(&items, w->st->items[i].name);
     }
     for (size_t e = 0; e < l->nexits; e++) {
         const eng_exit_t *x = &l->exits[e];
