@@ -74,6 +74,11 @@ json_t *tale_player_complete(tale_player_t *p, const char *prefix, size_t len);
  * array for clients that fill their input line, and the location snapshot. */
 void tale_player_suggest(tale_player_t *p, const char *prefix, size_t len);
 
+/* A notice from the host to the player (plain text, escaped here): one text
+ * frame holding it as a paragraph, with the player's location snapshot,
+ * through the player's emit callback.  Between commands only. */
+void tale_player_notice(tale_player_t *p, const char *text);
+
 /* One server tick: game clock, wandering NPCs, ambient emotes.  May emit to any player. */
 void tale_world_tick(tale_world_t *w);
 

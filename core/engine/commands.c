@@ -1364,10 +1364,6 @@ cmd_map(tale_player_t *p, const eng_verb_t *v, const char *args)
     int n = 0;
     for (size_t i = 0; i < p->w->st->nlocs; i++)
         n += p->visited[i];
-    if (!f) {
-        eng_out_p(p, "You can't draw a map right now.");
-        return DONE_NOTIME;
-    }
     p->emit(p->ctx, f);
     eng_out_p(p, "You sketch a map of the %d %s you have visited.", n, n == 1 ? "place" : "places");
     return DONE_NOTIME;

@@ -35,15 +35,8 @@ eng_map_frame(tale_player_t *p)
 {
     tale_world_t *w = p->w;
     size_t n = w->st->nlocs;
-    int *gx = calloc(n, sizeof(int)), *gy = calloc(n, sizeof(int)), *placed = calloc(n, sizeof(int));
-    int *queue = calloc(n, sizeof(int));
-    if (!gx || !gy || !placed || !queue) {
-        free(gx);
-        free(gy);
-        free(placed);
-        free(queue);
-        return NULL;
-    }
+    int *gx = tale_xcalloc(n, sizeof(int)), *gy = tale_xcalloc(n, sizeof(int)), *placed = tale_xcalloc(n, sizeof(int));
+    int *queue = tale_xcalloc(n, sizeof(int));
     size_t qh = 0, qt = 0;
     placed[p->location] = 1;
     queue[qt++] = p->location;
@@ -146,11 +139,7 @@ eng_map_frame(tale_player_t *p)
 
     static const char prefix[] = "data:image/svg+xml;base64,";
     size_t b64len = 4 * ((s.len + 2) / 3);
-    char *url = malloc(sizeof prefix + b64len + 1);
-    if (!url) {
-        eng_sb_free(&s);
-        return NULL;
-    }
+    char *url = tale_xmalloc(sizeof prefix + b64len + 1);
     memcpy(url, prefix, sizeof prefix - 1);
     EVP_EncodeBlock((unsigned char *)url + sizeof prefix - 1, (const unsigned char *)s.s, (int)s.len);
     eng_sb_free(&s);

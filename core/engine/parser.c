@@ -445,8 +445,8 @@ eng_resolve(tale_player_t *p, const char *phrase_in, int scope, eng_thing_t *out
     if (!at) {
         return RES_ASKED; /* cannot rebuild: the question stands without a follow-up */
     }
-    p->pending_before = strndup(line, (size_t)(at - line));
-    p->pending_after = strdup(at + strlen(phrase_in));
+    p->pending_before = tale_xstrndup(line, (size_t)(at - line));
+    p->pending_after = tale_xstrdup(at + strlen(phrase_in));
     memcpy(p->pending_cands, best, nbest * sizeof *best);
     p->npending = (int)nbest;
     p->pending = 1;
@@ -511,9 +511,7 @@ eng_parser_run(tale_player_t *p, const char *line)
 {
     tale_world_t *w = p->w;
     size_t len = strlen(line);
-    char *raw = malloc(len + 1);
-    if (!raw)
-        return TALE_CMD_OK;
+    char *raw = tale_xmalloc(len + 1);
     /* trim */
     while (len && isspace((unsigned char)line[len - 1]))
         len--;
@@ -572,7 +570,7 @@ eng_parser_run(tale_player_t *p, const char *line)
                 rc = run_normalized(p, norm);
                 if (strcmp(norm, "again") != 0 && strcmp(norm, "g") != 0) {
                     free(p->last_line);
-                    p->last_line = strdup(raw);
+                    p->last_line = tale_xstrdup(raw);
                 }
             }
         }
@@ -765,13 +763,11 @@ eng_parser_complete(tale_player_t *p, const char *prefix_in)
         const char *c = cands[i];
         if (strncasecmp(c, word, wl) != 0)
             continue;
-        char *line = NULL;
-        if (asprintf(&line, "%.*s%s", (int)head, prefix, c) >= 0) {
-            for (char *q = line; *q; q++)
-                *q = (char)tolower((unsigned char)*q);
-            add_unique(r, line);
-            free(line);
-        }
+        char *line = eng_xasprintf("%.*s%s", (int)head, prefix, c);
+        for (char *q = line; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        add_unique(r, line);
+        free(line);
     }
     return r;
 }

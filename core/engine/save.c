@@ -37,12 +37,7 @@ default_path(tale_world_t *w, char *err, size_t errlen)
         snprintf(err, errlen, "saving is disabled (no data directory configured)");
         return NULL;
     }
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", w->save_dir, SAVE_DEFAULT_NAME) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    return path;
+    return eng_xasprintf("%s/%s", w->save_dir, SAVE_DEFAULT_NAME);
 }
 
 static json_t *
@@ -190,9 +185,9 @@ world_json(tale_world_t *w)
 static void
 remove_stale_temps(const char *path)
 {
-    char *dcopy = strdup(path), *bcopy = strdup(path);
-    DIR *d = dcopy != NULL ? opendir(dirname(dcopy)) : NULL;
-    if (d != NULL && bcopy != NULL) {
+    char *dcopy = tale_xstrdup(path), *bcopy = tale_xstrdup(path);
+    DIR *d = opendir(dirname(dcopy));
+    if (d != NULL) {
         char prefix[512];
         snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(bcopy));
         size_t plen = strlen(prefix);
@@ -215,12 +210,8 @@ remove_stale_temps(const char *path)
 int
 tale_save_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char *tmp = NULL, eb[128];
+    char *tmp = eng_xasprintf("%s.tmp.XXXXXX", path), eb[128];
     int fd = -1, rc = -1;
-    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     fd = mkstemp(tmp);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror_r(errno, eb, sizeof eb));
@@ -250,8 +241,8 @@ tale_save_write_atomic(const char *path, const char *data, size_t len, char *err
     free(tmp);
     tmp = NULL;
     /* make the rename itself durable */
-    char *dcopy = strdup(path);
-    int dfd = dcopy ? open(dirname(dcopy), O_RDONLY | O_DIRECTORY) : -1;
+    char *dcopy = tale_xstrdup(path);
+    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -293,7 +284,7 @@ tale_world_save_path(tale_world_t *w, char *err, size_t errlen)
 int
 tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
-    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
     if (!path)
         return -1;
     if (!path_in)
@@ -471,7 +462,7 @@ eng_player_apply_pending(tale_player_t *p)
 int
 tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
-    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
     if (!path)
         return -1;
     int rc = -1;
@@ -518,15 +509,13 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
         BAD("%s: saved game is damaged (a section is missing)", path);
 
     /* stage everything; touch the world only when all of it checks out */
-    flags = calloc(w->st->nflags ? w->st->nflags : 1, 1);
-    places = calloc(w->st->nitems ? w->st->nitems : 1, sizeof *places);
-    npc_loc = calloc(w->st->nnpcs ? w->st->nnpcs : 1, sizeof *npc_loc);
+    flags = tale_xcalloc(w->st->nflags ? w->st->nflags : 1, 1);
+    places = tale_xcalloc(w->st->nitems ? w->st->nitems : 1, sizeof *places);
+    npc_loc = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, sizeof *npc_loc);
     size_t ndoors = 0;
     for (size_t l = 0; l < w->st->nlocs; l++)
         ndoors += w->st->locs[l].nexits;
-    door_state = calloc(ndoors ? ndoors : 1, sizeof *door_state);
-    if (!flags || !places || !npc_loc || !door_state)
-        BAD("out of memory");
+    door_state = tale_xcalloc(ndoors ? ndoors : 1, sizeof *door_state);
     size_t i;
     json_t *v;
     json_array_foreach(jflags, i, v)

@@ -7,6 +7,7 @@
  * loading stops at the first one.
  */
 #include "story.h"
+#include "text.h"
 #include "tale/alloc.h"
 
 #include <ctype.h>
@@ -87,12 +88,12 @@ flag_intern(loader_t *L, const char *name, yaml_node_t *at, int setting)
     if (i < 0) {
         if (w->nflags == L->flag_cap) {
             L->flag_cap = L->flag_cap ? L->flag_cap * 2 : 16;
-            w->flag_names = realloc(w->flag_names, L->flag_cap * sizeof *w->flag_names);
-            L->flag_set = realloc(L->flag_set, L->flag_cap);
-            L->flag_req = realloc(L->flag_req, L->flag_cap * sizeof *L->flag_req);
+            w->flag_names = tale_xrealloc(w->flag_names, L->flag_cap * sizeof *w->flag_names);
+            L->flag_set = tale_xrealloc(L->flag_set, L->flag_cap);
+            L->flag_req = tale_xrealloc(L->flag_req, L->flag_cap * sizeof *L->flag_req);
         }
         i = (int)w->nflags++;
-        w->flag_names[i] = strdup(name);
+        w->flag_names[i] = tale_xstrdup(name);
         L->flag_set[i] = 0;
         L->flag_req[i] = NULL;
     }
@@ -179,7 +180,7 @@ flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, eng_flagli
     if (!v)
         return 0;
     size_t n = v->type == YAML_SEQUENCE_NODE ? seq_len(v) : 1;
-    out->v = calloc(n ? n : 1, sizeof(int));
+    out->v = tale_xcalloc(n ? n : 1, sizeof(int));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *e = v->type == YAML_SEQUENCE_NODE ? seq_at(L->y, v, i) : v;
         const char *s = scalar(e);
@@ -307,8 +308,8 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
             yaml_node_t ***nodes_out)
 {
     size_t n = seq ? seq_len(seq) : 0;
-    const char **ids = calloc(n ? n : 1, sizeof *ids);
-    yaml_node_t **nodes = calloc(n ? n : 1, sizeof *nodes);
+    const char **ids = tale_xcalloc(n ? n : 1, sizeof *ids);
+    yaml_node_t **nodes = tale_xcalloc(n ? n : 1, sizeof *nodes);
     *ids_out = ids;
     *nodes_out = nodes;
     *n_out = n;
@@ -343,7 +344,7 @@ load_reaction(loader_t *L, yaml_node_t *m, int which, eng_reaction_t **out)
 {
     static const char *const keys[] = {"text",  "replace", "requires", "otherwise", "set",  "clear",
                                        "gives", "reveals", "item",     "with",      "once", NULL};
-    eng_reaction_t *r = calloc(1, sizeof *r);
+    eng_reaction_t *r = tale_xcalloc(1, sizeof *r);
     *out = r;
     TRY(check_keys(L, m, "a reaction (a mapping)", keys));
     TRY(str(L, m, "text", 0, &r->text));
@@ -434,7 +435,7 @@ load_location(loader_t *L, yaml_node_t *m, eng_location_t *l)
     yaml_node_t *xs;
     TRY(get_seq(L, m, "exits", "'exits' to be a list", &xs));
     l->nexits = xs ? seq_len(xs) : 0;
-    l->exits = calloc(l->nexits ? l->nexits : 1, sizeof *l->exits);
+    l->exits = tale_xcalloc(l->nexits ? l->nexits : 1, sizeof *l->exits);
     for (size_t i = 0; i < l->nexits; i++) {
         yaml_node_t *e = seq_at(L->y, xs, i);
         eng_exit_t *x = &l->exits[i];
@@ -574,7 +575,7 @@ loc_list(loader_t *L, yaml_node_t *seq, const char *what, int **out, size_t *n)
 {
     TRY(tale_yaml_expect_seq(L->y, seq, what, L->err, L->errlen));
     *n = seq_len(seq);
-    *out = calloc(*n ? *n : 1, sizeof(int));
+    *out = tale_xcalloc(*n ? *n : 1, sizeof(int));
     for (size_t i = 0; i < *n; i++) {
         yaml_node_t *e = seq_at(L->y, seq, i);
         const char *s = scalar(e);
@@ -615,7 +616,7 @@ load_npc(loader_t *L, yaml_node_t *m, eng_npc_t *n)
     yaml_node_t *ts;
     TRY(get_seq(L, m, "topics", "'topics' to be a list", &ts));
     n->ntopics = ts ? seq_len(ts) : 0;
-    n->topics = calloc(n->ntopics ? n->ntopics : 1, sizeof *n->topics);
+    n->topics = tale_xcalloc(n->ntopics ? n->ntopics : 1, sizeof *n->topics);
     for (size_t i = 0; i < n->ntopics; i++) {
         yaml_node_t *t = seq_at(L->y, ts, i);
         eng_topic_t *tp = &n->topics[i];
@@ -634,7 +635,7 @@ load_npc(loader_t *L, yaml_node_t *m, eng_npc_t *n)
     yaml_node_t *as;
     TRY(get_seq(L, m, "accepts", "'accepts' to be a list", &as));
     n->naccepts = as ? seq_len(as) : 0;
-    n->accepts = calloc(n->naccepts ? n->naccepts : 1, sizeof *n->accepts);
+    n->accepts = tale_xcalloc(n->naccepts ? n->naccepts : 1, sizeof *n->accepts);
     for (size_t i = 0; i < n->naccepts; i++) {
         yaml_node_t *a = seq_at(L->y, as, i);
         eng_accept_t *ac = &n->accepts[i];
@@ -847,19 +848,19 @@ story_parse(tale_story_t *w, const char *path, char *err, size_t errlen)
     if (collect_ids(&L, ls, "a location (a mapping)", lkeys, &lids, &n, &lnodes) < 0)
         goto out;
     w->nlocs = n;
-    w->locs = calloc(n, sizeof *w->locs);
+    w->locs = tale_xcalloc(n, sizeof *w->locs);
     for (size_t i = 0; i < n; i++)
         w->locs[i].id = lids[i];
     if (collect_ids(&L, is, "an item (a mapping)", ikeys, &iids, &n, &inodes) < 0)
         goto out;
     w->nitems = n;
-    w->items = calloc(n ? n : 1, sizeof *w->items);
+    w->items = tale_xcalloc(n ? n : 1, sizeof *w->items);
     for (size_t i = 0; i < n; i++)
         w->items[i].id = iids[i];
     if (collect_ids(&L, ns, "an npc (a mapping)", nkeys, &nids, &n, &nnodes) < 0)
         goto out;
     w->nnpcs = n;
-    w->npcs = calloc(n ? n : 1, sizeof *w->npcs);
+    w->npcs = tale_xcalloc(n ? n : 1, sizeof *w->npcs);
     for (size_t i = 0; i < n; i++)
         w->npcs[i].id = nids[i];
 
@@ -868,7 +869,7 @@ story_parse(tale_story_t *w, const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < w->nlocs; i++)
         if (load_location(&L, lnodes[i], &w->locs[i]) < 0)
             goto out;
-    in_nodes = calloc(w->nitems ? w->nitems : 1, sizeof *in_nodes);
+    in_nodes = tale_xcalloc(w->nitems ? w->nitems : 1, sizeof *in_nodes);
     for (size_t i = 0; i < w->nitems; i++) {
         w->items[i].key = -1;
         if (load_item(&L, inodes[i], &w->items[i], &in_nodes[i]) < 0)
@@ -909,15 +910,37 @@ free_reaction(eng_reaction_t *r)
     free(r);
 }
 
+/* jansson's allocations follow the one out-of-memory policy (tale/alloc.h):
+ * a failed one is fatal, so jansson never returns NULL for lack of memory
+ * and the engine's json_object_set_new(o, k, json_string(..)) chains need no
+ * check.  (It still returns NULL for a string that is not UTF-8: story text
+ * comes through libyaml, which refuses such text, and a player's text is
+ * repaired before it reaches a frame.)  Process-wide, set once here: loading
+ * a story is the engine's first step, before it makes any JSON. */
+static void *
+json_xmalloc(size_t n)
+{
+    return tale_xmalloc(n);
+}
+
+static void
+json_alloc_policy(void)
+{
+    static int set;
+    if (!set) {
+        json_set_alloc_funcs(json_xmalloc, free);
+        set = 1;
+    }
+}
+
 tale_story_t *
 tale_story_load(const char *story_dir, char *err, size_t errlen)
 {
+    json_alloc_policy();
     tale_story_t *st = tale_xcalloc(1, sizeof(*st));
     st->refs = 1;
     st->dir = tale_xstrdup(story_dir);
-    char *path = NULL, *res = NULL;
-    if (asprintf(&path, "%s/story.yaml", story_dir) < 0 || asprintf(&res, "%s/resources", story_dir) < 0)
-        tale_oom(strlen(story_dir) + sizeof("/resources"));
+    char *path = eng_xasprintf("%s/story.yaml", story_dir), *res = eng_xasprintf("%s/resources", story_dir);
     int rc = story_parse(st, path, err, errlen);
     free(path);
     if (rc < 0) {

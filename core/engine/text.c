@@ -17,10 +17,7 @@ sb_add(eng_sbuf_t *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            abort(); /* out of memory: nothing sensible to do mid-render */
-        b->s = ns;
+        b->s = tale_xrealloc(b->s, cap);
         b->cap = cap;
     }
     memcpy(b->s + b->len, s, n);
@@ -48,14 +45,26 @@ eng_sb_printf(eng_sbuf_t *b, const char *fmt, ...)
         sb_add(b, tmp, (size_t)n);
         return;
     }
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        abort();
+    char *big = tale_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
     sb_add(b, big, (size_t)n);
     free(big);
+}
+
+/* A new formatted string (free() it); a failed allocation is fatal (tale/alloc.h). */
+char *
+eng_xasprintf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        tale_oom(strlen(fmt));
+    return s;
 }
 
 void
@@ -264,9 +273,7 @@ story_html_slot(tale_world_t *w, const char *text)
 {
     if (w->story_html_n * 2 >= w->story_html_cap) {
         size_t cap = w->story_html_cap ? w->story_html_cap * 2 : 64;
-        struct eng_story_html *t = calloc(cap, sizeof(*t));
-        if (t == NULL)
-            return NULL;
+        struct eng_story_html *t = tale_xcalloc(cap, sizeof(*t));
         for (size_t i = 0; i < w->story_html_cap; i++) {
             struct eng_story_html *e = &w->story_html[i];
             if (e->text == NULL)
@@ -307,7 +314,7 @@ eng_out_story(tale_player_t *p, const char *text)
         return;
     size_t n = strlen(text);
     struct eng_story_html *e = story_html_slot(p->w, text);
-    if (e != NULL && e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
+    if (e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
         sb_add(&p->out, e->html, e->len);
         if (e->clear)
             eng_out_special(p, "clear");
@@ -316,15 +323,10 @@ eng_out_story(tale_player_t *p, const char *text)
     size_t mark = p->out.len;
     render_story(p, text, n);
     size_t len = p->out.len - mark;
-    if (e == NULL || (e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
+    if ((e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
         p->w->story_html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
         return; /* no room: rendered all the same */
-    char *src = malloc(n + 1), *html = malloc(len + 1);
-    if (src == NULL || html == NULL) {
-        free(src);
-        free(html);
-        return;
-    }
+    char *src = tale_xmalloc(n + 1), *html = tale_xmalloc(len + 1);
     memcpy(src, text, n + 1);
     memcpy(html, p->out.s ? p->out.s + mark : "", len);
     html[len] = '\0';

@@ -18,6 +18,8 @@ typedef struct eng_sbuf {
 void eng_sb_adds(eng_sbuf_t *b, const char *s);
 void eng_sb_printf(eng_sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void eng_sb_free(eng_sbuf_t *b);
+/* A new formatted string (free() it); a failed allocation is fatal. */
+char *eng_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Append s escaped for HTML/XML text and attributes. */
 void eng_sb_escape(eng_sbuf_t *b, const char *s, size_t n);
 

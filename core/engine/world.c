@@ -345,19 +345,13 @@ eng_check_goal(tale_player_t *p)
 tale_player_t *
 tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
 {
-    tale_player_t *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    tale_player_t *p = tale_xcalloc(1, sizeof *p);
     size_t slot = 0;
     while (slot < w->nplayers_cap && w->players[slot])
         slot++;
     if (slot == w->nplayers_cap) {
         size_t cap = w->nplayers_cap ? w->nplayers_cap * 2 : 4;
-        tale_player_t **np = realloc(w->players, cap * sizeof *np);
-        if (!np) {
-            free(p);
-            return NULL;
-        }
+        tale_player_t **np = tale_xrealloc(w->players, cap * sizeof *np);
         memset(np + w->nplayers_cap, 0, (cap - w->nplayers_cap) * sizeof *np);
         w->players = np;
         w->nplayers_cap = cap;
@@ -367,8 +361,8 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     p->ctx = ctx;
     p->slot = (int)slot;
     p->location = w->st->start;
-    p->visited = calloc(w->st->nlocs, 1);
-    p->met = calloc(w->st->nnpcs ? w->st->nnpcs : 1, 1);
+    p->visited = tale_xcalloc(w->st->nlocs, 1);
+    p->met = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, 1);
     p->it.kind = THING_NONE;
     if (slot == 0)
         snprintf(p->name, sizeof p->name, "%s", w->st->player_name);
@@ -423,9 +417,7 @@ player_free(tale_player_t *p, int announce)
 int
 tale_player_command(tale_player_t *p, const char *line, size_t len)
 {
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return TALE_CMD_OK;
+    char *buf = tale_xmalloc(len + 1);
     memcpy(buf, line, len);
     buf[len] = 0;
     int rc = eng_parser_run(p, buf);
@@ -436,9 +428,7 @@ tale_player_command(tale_player_t *p, const char *line, size_t len)
 json_t *
 tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
 {
-    char *buf = strndup(prefix, len);
-    if (!buf)
-        return json_array();
+    char *buf = tale_xstrndup(prefix, len);
     json_t *r = eng_parser_complete(p, buf);
     free(buf);
     return r;
@@ -467,6 +457,15 @@ tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
         eng_sb_free(&b);
     }
     eng_player_flush_with(p, "completions", list);
+}
+
+/* The host's notice, as the engine's own paragraph: escaped, with the
+ * location snapshot every text frame carries. */
+void
+tale_player_notice(tale_player_t *p, const char *text)
+{
+    eng_out_p(p, "%s", text);
+    eng_player_flush(p);
 }
 
 /* ------------------------------------------------------------------ tick */
