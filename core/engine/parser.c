@@ -687,13 +687,15 @@ add_unique(json_t *arr, const char *s)
     json_array_append_new(arr, json_string(s));
 }
 
+/* Completions of a line typed so far; prefix_in is the caller's own copy,
+ * repaired in place (never a cast from const). */
 json_t *
-eng_parser_complete(tale_player_t *p, const char *prefix_in)
+eng_parser_complete(tale_player_t *p, char *prefix_in)
 {
     json_t *r = json_array();
     char prefix[512];
-    fix_utf8((char *)prefix_in);
-    strip_hidden_controls((char *)prefix_in, strlen(prefix_in));
+    fix_utf8(prefix_in);
+    strip_hidden_controls(prefix_in, strlen(prefix_in));
     /* keep a trailing space: "take " means "complete the noun" */
     size_t n = 0;
     int space = 1;

@@ -85,7 +85,9 @@ long eng_clock_now(const tale_world_t *w);
 /* Replace every byte that does not start a valid UTF-8 sequence with '?'. */
 void eng_fix_utf8n(char *s, size_t len);
 int eng_parser_run(tale_player_t *p, const char *line);
-json_t *eng_parser_complete(tale_player_t *p, const char *prefix);
+/* Completions of prefix, a NUL-terminated copy the caller owns: it is
+ * repaired in place (UTF-8, invisible controls). */
+json_t *eng_parser_complete(tale_player_t *p, char *prefix);
 
 /* map.c */
 json_t *eng_map_frame(tale_player_t *p);
