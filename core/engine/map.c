@@ -7,7 +7,7 @@
  * goes to the nearest free cell.  Stories are not planar, so this is a
  * sketch, not a survey -- which is what a player's own map would be.
  */
-#include "world.h"
+#include "verbs.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>

@@ -2,7 +2,8 @@
  * parser.c - from a line of input to a command: normalising, verbs and their
  * aliases, directions, resolving noun phrases against what is in scope, the
  * "Which key: ...?" question, and completion.  The commands themselves live
- * in commands.c; the verb table is there too, so adding a command is one row.
+ * in the verbs_*.c families, each with its rows of the verb table, so adding a
+ * command is one function and one row.
  */
 #include "parser.h"
 #include "utf8.h"

@@ -1,5 +1,6 @@
 /*
- * parser.h - shared by the parser and the commands (engine-internal).
+ * parser.h - the contract between the parser (parser.c) and the verbs
+ * (verbs.h): the verb table's row, scopes, resolving a noun phrase.
  */
 #ifndef TALE_ENGINE_PARSER_H
 #define TALE_ENGINE_PARSER_H

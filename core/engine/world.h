@@ -89,9 +89,6 @@ int eng_parser_run(tale_player_t *p, const char *line);
  * repaired in place (UTF-8, invisible controls). */
 json_t *eng_parser_complete(tale_player_t *p, char *prefix);
 
-/* map.c */
-json_t *eng_map_frame(tale_player_t *p);
-
 /* save.c */
 void eng_player_apply_pending(tale_player_t *p);
 
