@@ -90,8 +90,8 @@ int tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen)
 int tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen);
 
 /* The two halves of a save.  Serialise: the world's state as a new
- * NUL-terminated buffer (free() it; *len its length), NULL when out of
- * memory; memory work only, fast enough for the loop.  Write: the bytes to
+ * NUL-terminated buffer (free() it; *len its length), never NULL (a failed
+ * allocation is fatal: tale/alloc.h); memory work only, fast enough for the loop.  Write: the bytes to
  * path atomically (temp file, fsync, rename, fsync of the folder); it blocks
  * on the disk and touches no world, so the host runs it on its worker. */
 char *tale_world_serialise(tale_world_t *w, size_t *len);

@@ -261,14 +261,16 @@ out:
 }
 
 /* The world's changing state as save-file bytes (NUL-terminated, free()
- * them).  Pure memory work: this is the part of a save that runs on the loop. */
+ * them).  Pure memory work: this is the part of a save that runs on the loop.
+ * Never NULL: jansson's allocations are fatal when they fail (story.c) and
+ * world_json builds only valid JSON. */
 char *
 tale_world_serialise(tale_world_t *w, size_t *len)
 {
     json_t *root = world_json(w);
     char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(root);
-    if (data && len)
+    if (len)
         *len = strlen(data);
     return data;
 }
@@ -291,11 +293,7 @@ tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
         mkdir(w->save_dir, 0750); /* first save: the folder may not exist yet */
     size_t len = 0;
     char *data = tale_world_serialise(w, &len);
-    int rc = -1;
-    if (!data)
-        snprintf(err, errlen, "out of memory");
-    else
-        rc = tale_save_write_atomic(path, data, len, err, errlen);
+    int rc = tale_save_write_atomic(path, data, len, err, errlen);
     free(data);
     free(path);
     return rc;
@@ -323,10 +321,6 @@ tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errle
     }
     size_t len = 0;
     char *data = tale_world_serialise(w, &len);
-    if (!data) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     uint64_t t = ++w->save_ticket;
     /* submit owns data from here, whatever it answers */
     if (w->writer.submit(w->writer.ctx, t, data, len, err, errlen) < 0)
