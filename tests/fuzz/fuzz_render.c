@@ -1,5 +1,5 @@
 /*
- * fuzz_render.c - the style-tag renderer (render_inline, out_story and its cache in
+ * fuzz_render.c - the style-tag renderer (eng_render_inline, eng_out_story and its cache in
  * core/engine/text.c) on any text, as a story's prose or a player's words.
  *
  * Promises checked: with tags allowed the output holds only <span
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(b.s == NULL || strpbrk(b.s, "<>") == NULL, "markup with tags refused: %s", b.s);
     eng_sb_free(&b);
 
-    /* Story text reaches out_story only through libyaml, which refuses
+    /* Story text reaches eng_out_story only through libyaml, which refuses
      * malformed UTF-8, so only such text goes on into a frame. */
     if (!fuzz_utf8_valid(data, size))
         return 0;
