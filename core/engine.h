@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct tale_story tale_story_t;
 typedef struct tale_world tale_world_t;
 typedef struct tale_player tale_player_t;
 
@@ -38,8 +39,20 @@ typedef struct tale_story_meta {
     const char *resources_dir; /* absolute path */
 } tale_story_meta_t;
 
-/* Load a story folder (story.yaml + resources/).  On error returns NULL and
- * writes one line "file:line:column: message" into err. */
+/* Load a story folder (story.yaml + resources/) once: the story is immutable
+ * afterwards and any number of worlds may share it.  On error returns NULL and
+ * writes one line "file:line:column: message" into err.  The caller holds one
+ * reference; tale_story_free drops it, and the story goes when the last
+ * reference does (each world holds one).  References are counted on the one
+ * loop: no atomics. */
+tale_story_t *tale_story_load(const char *story_dir, char *err, size_t errlen);
+void tale_story_free(tale_story_t *st);
+const tale_story_meta_t *tale_story_meta(const tale_story_t *st);
+
+/* A new world of `story` as it begins (takes a reference of its own to the
+ * story: the caller may free theirs at once). */
+tale_world_t *tale_world_new(tale_story_t *story, const tale_world_options_t *opt);
+/* tale_story_load and tale_world_new in one, for a host with one world. */
 tale_world_t *tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *err, size_t errlen);
 void tale_world_free(tale_world_t *w);
 const tale_story_meta_t *tale_world_meta(const tale_world_t *w);
@@ -61,6 +74,11 @@ json_t *tale_player_complete(tale_player_t *p, const char *prefix, size_t len);
  * array for clients that fill their input line, and the location snapshot. */
 void tale_player_suggest(tale_player_t *p, const char *prefix, size_t len);
 
+/* A notice from the host to the player (plain text, escaped here): one text
+ * frame holding it as a paragraph, with the player's location snapshot,
+ * through the player's emit callback.  Between commands only. */
+void tale_player_notice(tale_player_t *p, const char *text);
+
 /* One server tick: game clock, wandering NPCs, ambient emotes.  May emit to any player. */
 void tale_world_tick(tale_world_t *w);
 
@@ -72,8 +90,8 @@ int tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen)
 int tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen);
 
 /* The two halves of a save.  Serialise: the world's state as a new
- * NUL-terminated buffer (free() it; *len its length), NULL when out of
- * memory; memory work only, fast enough for the loop.  Write: the bytes to
+ * NUL-terminated buffer (free() it; *len its length), never NULL (a failed
+ * allocation is fatal: tale/alloc.h); memory work only, fast enough for the loop.  Write: the bytes to
  * path atomically (temp file, fsync, rename, fsync of the folder); it blocks
  * on the disk and touches no world, so the host runs it on its worker. */
 char *tale_world_serialise(tale_world_t *w, size_t *len);

@@ -7,7 +7,7 @@
  * goes to the nearest free cell.  Stories are not planar, so this is a
  * sketch, not a survey -- which is what a player's own map would be.
  */
-#include "world.h"
+#include "verbs.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -31,19 +31,12 @@ taken(const int *gx, const int *gy, const int *placed, size_t n, int x, int y)
 }
 
 json_t *
-map_frame(tale_player_t *p)
+eng_map_frame(tale_player_t *p)
 {
     tale_world_t *w = p->w;
-    size_t n = w->nlocs;
-    int *gx = calloc(n, sizeof(int)), *gy = calloc(n, sizeof(int)), *placed = calloc(n, sizeof(int));
-    int *queue = calloc(n, sizeof(int));
-    if (!gx || !gy || !placed || !queue) {
-        free(gx);
-        free(gy);
-        free(placed);
-        free(queue);
-        return NULL;
-    }
+    size_t n = w->st->nlocs;
+    int *gx = tale_xcalloc(n, sizeof(int)), *gy = tale_xcalloc(n, sizeof(int)), *placed = tale_xcalloc(n, sizeof(int));
+    int *queue = tale_xcalloc(n, sizeof(int));
     size_t qh = 0, qt = 0;
     placed[p->location] = 1;
     queue[qt++] = p->location;
@@ -51,8 +44,8 @@ map_frame(tale_player_t *p)
     for (;;) {
         while (qh < qt) {
             int l = queue[qh++];
-            for (size_t e = 0; e < w->locs[l].nexits; e++) {
-                const exit_t *x = &w->locs[l].exits[e];
+            for (size_t e = 0; e < w->st->locs[l].nexits; e++) {
+                const eng_exit_t *x = &w->st->locs[l].exits[e];
                 if (!p->visited[x->target] || placed[x->target])
                     continue;
                 int nx = gx[l] + dx[x->dir], ny = gy[l] + dy[x->dir];
@@ -92,30 +85,30 @@ map_frame(tale_player_t *p)
             maxy = gy[i] > maxy ? gy[i] : maxy;
         }
     int width = (maxx - minx + 1) * CELL_W, height = (maxy - miny + 1) * CELL_H;
-    sbuf_t s = {0};
-    sb_printf(&s,
-              "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' "
-              "font-family='sans-serif' font-size='12'>\n<rect width='100%%' height='100%%' fill='#fdf6e3'/>\n",
-              width, height, width, height);
+    eng_sbuf_t s = {0};
+    eng_sb_printf(&s,
+                  "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' "
+                  "font-family='sans-serif' font-size='12'>\n<rect width='100%%' height='100%%' fill='#fdf6e3'/>\n",
+                  width, height, width, height);
 #define CX(i) ((gx[i] - minx) * CELL_W + CELL_W / 2)
 #define CY(i) ((gy[i] - miny) * CELL_H + CELL_H / 2)
     for (size_t i = 0; i < n; i++) {
         if (!placed[i])
             continue;
-        for (size_t e = 0; e < w->locs[i].nexits; e++) {
-            const exit_t *x = &w->locs[i].exits[e];
+        for (size_t e = 0; e < w->st->locs[i].nexits; e++) {
+            const eng_exit_t *x = &w->st->locs[i].exits[e];
             if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
                 continue;
             if (placed[x->target]) {
                 if ((size_t)x->target < i)
                     continue; /* each connection once */
-                sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#586e75' stroke-width='2'/>\n", CX(i), CY(i),
-                          CX(x->target), CY(x->target));
+                eng_sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#586e75' stroke-width='2'/>\n", CX(i), CY(i),
+                              CX(x->target), CY(x->target));
             } else {
                 /* an exit to somewhere not yet visited: a short stub */
                 int ex = CX(i) + dx[x->dir] * (BOX_W / 2 + 14), ey = CY(i) + dy[x->dir] * (BOX_H / 2 + 14);
-                sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#93a1a1' stroke-dasharray='4 3'/>\n", CX(i), CY(i), ex,
-                          ey);
+                eng_sb_printf(&s, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#93a1a1' stroke-dasharray='4 3'/>\n", CX(i), CY(i),
+                              ex, ey);
             }
         }
     }
@@ -123,20 +116,20 @@ map_frame(tale_player_t *p)
         if (!placed[i])
             continue;
         int here = (int)i == p->location;
-        sb_printf(&s, "<rect x='%d' y='%d' width='%d' height='%d' rx='6' fill='%s' stroke='#073642'/>\n", CX(i) - BOX_W / 2,
-                  CY(i) - BOX_H / 2, BOX_W, BOX_H, here ? "#b58900" : "#eee8d5");
-        sb_printf(&s, "<text x='%d' y='%d' text-anchor='middle' fill='#073642'>", CX(i), CY(i) + 4);
-        const char *t = w->locs[i].title;
+        eng_sb_printf(&s, "<rect x='%d' y='%d' width='%d' height='%d' rx='6' fill='%s' stroke='#073642'/>\n", CX(i) - BOX_W / 2,
+                      CY(i) - BOX_H / 2, BOX_W, BOX_H, here ? "#b58900" : "#eee8d5");
+        eng_sb_printf(&s, "<text x='%d' y='%d' text-anchor='middle' fill='#073642'>", CX(i), CY(i) + 4);
+        const char *t = w->st->locs[i].title;
         size_t tl = strlen(t);
         if (tl > 18) {
-            sb_escape(&s, t, 17);
-            sb_adds(&s, "\xe2\x80\xa6");
+            eng_sb_escape(&s, t, 17);
+            eng_sb_adds(&s, "\xe2\x80\xa6");
         } else {
-            sb_escape(&s, t, tl);
+            eng_sb_escape(&s, t, tl);
         }
-        sb_adds(&s, "</text>\n");
+        eng_sb_adds(&s, "</text>\n");
     }
-    sb_adds(&s, "</svg>\n");
+    eng_sb_adds(&s, "</svg>\n");
 #undef CX
 #undef CY
     free(gx);
@@ -146,14 +139,10 @@ map_frame(tale_player_t *p)
 
     static const char prefix[] = "data:image/svg+xml;base64,";
     size_t b64len = 4 * ((s.len + 2) / 3);
-    char *url = malloc(sizeof prefix + b64len + 1);
-    if (!url) {
-        sb_free(&s);
-        return NULL;
-    }
+    char *url = tale_xmalloc(sizeof prefix + b64len + 1);
     memcpy(url, prefix, sizeof prefix - 1);
     EVP_EncodeBlock((unsigned char *)url + sizeof prefix - 1, (const unsigned char *)s.s, (int)s.len);
-    sb_free(&s);
+    eng_sb_free(&s);
     json_t *f = json_object();
     json_object_set_new(f, "type", json_string("data"));
     json_object_set_new(f, "id", json_string("map-image"));

@@ -2,7 +2,8 @@
  * parser.c - from a line of input to a command: normalising, verbs and their
  * aliases, directions, resolving noun phrases against what is in scope, the
  * "Which key: ...?" question, and completion.  The commands themselves live
- * in commands.c; the verb table is there too, so adding a command is one row.
+ * in the verbs_*.c families, each with its rows of the verb table, so adding a
+ * command is one function and one row.
  */
 #include "parser.h"
 #include "utf8.h"
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+
+static int run_normalized(tale_player_t *p, const char *norm);
 
 static const char *const articles[] = {"the", "a", "an", "some", "my", "this", "that", NULL};
 
@@ -31,7 +34,7 @@ is_article(const char *w)
  * text, is skipped eight bytes at a time: every frame's text comes through
  * here, so that jansson need not check it again byte by byte. */
 void
-fix_utf8n(char *s, size_t len)
+eng_fix_utf8n(char *s, size_t len)
 {
     unsigned char *u = (unsigned char *)s, *end = u + len;
     while (u < end) {
@@ -48,10 +51,10 @@ fix_utf8n(char *s, size_t len)
     }
 }
 
-void
+static void
 fix_utf8(char *s)
 {
-    fix_utf8n(s, strlen(s));
+    eng_fix_utf8n(s, strlen(s));
 }
 
 /* Invisible format controls (Unicode general category Cf, as of Unicode 15.1),
@@ -116,7 +119,7 @@ strip_hidden_controls(char *s, size_t len)
 
 /* Lower-case, trim, collapse runs of blanks, drop trailing punctuation. */
 void
-normalize(char *dst, const char *src, size_t cap)
+eng_normalize(char *dst, const char *src, size_t cap)
 {
     size_t n = 0;
     int space = 1;
@@ -213,16 +216,16 @@ score_names(const char *phrase, const char *name, const char *const *aliases, si
 }
 
 const char *
-thing_name(const tale_player_t *p, thing_t t)
+eng_thing_name(const tale_player_t *p, eng_thing_t t)
 {
     const tale_world_t *w = p->w;
     switch (t.kind) {
     case THING_ITEM:
-        return w->items[t.idx].name;
+        return w->st->items[t.idx].name;
     case THING_NPC:
-        return w->npcs[t.idx].name;
+        return w->st->npcs[t.idx].name;
     case THING_DOOR:
-        return w->locs[t.idx].exits[t.idx2].door.name;
+        return w->st->locs[t.idx].exits[t.idx2].door.name;
     case THING_PLAYER:
         return w->players[t.idx] ? w->players[t.idx]->name : "nobody";
     case THING_SELF:
@@ -232,28 +235,28 @@ thing_name(const tale_player_t *p, thing_t t)
 }
 
 static int
-score_thing(const tale_player_t *p, thing_t t, const char *phrase)
+score_thing(const tale_player_t *p, eng_thing_t t, const char *phrase)
 {
     const tale_world_t *w = p->w;
     switch (t.kind) {
     case THING_ITEM: {
-        const item_t *it = &w->items[t.idx];
+        const eng_item_t *it = &w->st->items[t.idx];
         return score_names(phrase, it->name, it->aliases, it->naliases, it->id);
     }
     case THING_NPC: {
-        const npc_t *n = &w->npcs[t.idx];
+        const eng_npc_t *n = &w->st->npcs[t.idx];
         int s = score_names(phrase, n->name, n->aliases, n->naliases, n->id);
         if (!s && n->title && streq_ci(phrase, n->title))
             s = 3;
         return s;
     }
     case THING_DOOR: {
-        const door_t *d = &w->locs[t.idx].exits[t.idx2].door;
+        const eng_door_t *d = &w->st->locs[t.idx].exits[t.idx2].door;
         int s = score_names(phrase, d->name, d->aliases, d->naliases, NULL);
         if (!s) {
             /* "north door" names the door on the north exit */
             char buf[128];
-            snprintf(buf, sizeof buf, "%s door", dir_names[w->locs[t.idx].exits[t.idx2].dir]);
+            snprintf(buf, sizeof buf, "%s door", eng_dir_names[w->st->locs[t.idx].exits[t.idx2].dir]);
             if (streq_ci(phrase, buf))
                 s = 3;
         }
@@ -269,24 +272,24 @@ score_thing(const tale_player_t *p, thing_t t, const char *phrase)
 
 /* Everything within reach of `scope`, in a stable order. */
 static size_t
-gather(const tale_player_t *p, int scope, thing_t *out, size_t cap)
+gather(const tale_player_t *p, int scope, eng_thing_t *out, size_t cap)
 {
     const tale_world_t *w = p->w;
     size_t n = 0;
 #define ADD(k, i, j)                                                                                                               \
     do {                                                                                                                           \
         if (n < cap)                                                                                                               \
-            out[n++] = (thing_t){k, i, j};                                                                                         \
+            out[n++] = (eng_thing_t){k, i, j};                                                                                     \
     } while (0)
-    int see = player_can_see(p);
-    for (size_t i = 0; i < w->nitems; i++) {
-        if ((scope & SC_HELD) && item_held_by(w, (int)i, p->slot))
+    int see = eng_player_can_see(p);
+    for (size_t i = 0; i < w->st->nitems; i++) {
+        if ((scope & SC_HELD) && eng_item_held_by(w, (int)i, p->slot))
             ADD(THING_ITEM, (int)i, 0);
-        else if (item_in_scope(p, (int)i) && !item_held_by(w, (int)i, p->slot)) {
+        else if (eng_item_in_scope(p, (int)i) && !eng_item_held_by(w, (int)i, p->slot)) {
             /* held inside a carried container counts as held */
             int carried = 0;
-            place_t pl = w->items[i].place;
-            for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->nitems; hops++)
+            eng_place_t pl = w->items[i].place;
+            for (int hops = 0; pl.kind == PLACE_ITEM && hops < (int)w->st->nitems; hops++)
                 pl = w->items[pl.idx].place;
             carried = pl.kind == PLACE_PLAYER;
             if ((carried && (scope & SC_HELD)) || (!carried && (scope & SC_HERE)))
@@ -294,11 +297,11 @@ gather(const tale_player_t *p, int scope, thing_t *out, size_t cap)
         }
     }
     if ((scope & SC_NPC) && see)
-        for (size_t i = 0; i < w->nnpcs; i++)
+        for (size_t i = 0; i < w->st->nnpcs; i++)
             if (w->npcs[i].location == p->location)
                 ADD(THING_NPC, (int)i, 0);
     if (scope & SC_DOOR) {
-        const location_t *l = &w->locs[p->location];
+        const eng_location_t *l = &w->st->locs[p->location];
         for (size_t e = 0; e < l->nexits; e++)
             if (l->exits[e].has_door)
                 ADD(THING_DOOR, p->location, (int)e);
@@ -314,9 +317,9 @@ gather(const tale_player_t *p, int scope, thing_t *out, size_t cap)
 }
 
 static int
-thing_in(const tale_player_t *p, thing_t t, int scope)
+thing_in(const tale_player_t *p, eng_thing_t t, int scope)
 {
-    thing_t all[256];
+    eng_thing_t all[256];
     size_t n = gather(p, scope, all, 256);
     for (size_t i = 0; i < n; i++)
         if (all[i].kind == t.kind && all[i].idx == t.idx && all[i].idx2 == t.idx2)
@@ -329,44 +332,44 @@ static int
 known_anywhere(const tale_player_t *p, const char *phrase)
 {
     const tale_world_t *w = p->w;
-    for (size_t i = 0; i < w->nitems; i++)
-        if (score_thing(p, (thing_t){THING_ITEM, (int)i, 0}, phrase))
+    for (size_t i = 0; i < w->st->nitems; i++)
+        if (score_thing(p, (eng_thing_t){THING_ITEM, (int)i, 0}, phrase))
             return 1;
-    for (size_t i = 0; i < w->nnpcs; i++)
-        if (score_thing(p, (thing_t){THING_NPC, (int)i, 0}, phrase))
+    for (size_t i = 0; i < w->st->nnpcs; i++)
+        if (score_thing(p, (eng_thing_t){THING_NPC, (int)i, 0}, phrase))
             return 1;
     return 0;
 }
 
 static void
-remember_it(tale_player_t *p, thing_t t)
+remember_it(tale_player_t *p, eng_thing_t t)
 {
     if (t.kind == THING_ITEM || t.kind == THING_NPC || t.kind == THING_DOOR || t.kind == THING_PLAYER)
         p->it = t;
 }
 
 static void
-thing_token(thing_t t, char *buf, size_t cap)
+thing_token(eng_thing_t t, char *buf, size_t cap)
 {
     static const char kinds[] = "?indps";
     snprintf(buf, cap, "#%c%d.%d", kinds[t.kind], t.idx, t.idx2);
 }
 
 int
-resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
+eng_resolve(tale_player_t *p, const char *phrase_in, int scope, eng_thing_t *out)
 {
     char phrase[512];
     snprintf(phrase, sizeof phrase, "%s", phrase_in);
     strip_articles(phrase);
     if (!*phrase) {
-        out_p(p, "Which one? Name it.");
+        eng_out_p(p, "Which one? Name it.");
         return RES_FAIL;
     }
     if (phrase[0] == '#') {
         /* a token written by the ambiguity question: "#i3.0" */
         static const char kinds[] = "?indps";
         const char *k = strchr(kinds, phrase[1]);
-        thing_t t = {0};
+        eng_thing_t t = {0};
         if (k && phrase[1] && sscanf(phrase + 2, "%d.%d", &t.idx, &t.idx2) == 2) {
             t.kind = (int)(k - kinds);
             if (thing_in(p, t, scope)) {
@@ -375,24 +378,24 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
                 return RES_OK;
             }
         }
-        out_p(p, "That is no longer here.");
+        eng_out_p(p, "That is no longer here.");
         return RES_FAIL;
     }
     if (strcmp(phrase, "it") == 0 || strcmp(phrase, "them") == 0 || strcmp(phrase, "him") == 0 || strcmp(phrase, "her") == 0) {
         /* "it" is what the previous command named, not this one's first noun */
-        thing_t it = p->it_before;
+        eng_thing_t it = p->it_before;
         if (it.kind != THING_NONE && thing_in(p, it, scope)) {
             *out = it;
             p->it = it;
             return RES_OK;
         }
         if (it.kind == THING_NONE)
-            out_p(p, "I don't know what '%s' means here: name the thing first.", phrase);
+            eng_out_p(p, "I don't know what '%s' means here: name the thing first.", phrase);
         else
-            out_p(p, "The %s isn't here.", thing_name(p, it));
+            eng_out_p(p, "The %s isn't here.", eng_thing_name(p, it));
         return RES_FAIL;
     }
-    thing_t all[256], best[PENDING_MAX];
+    eng_thing_t all[256], best[PENDING_MAX];
     size_t n = gather(p, scope, all, 256), nbest = 0;
     int top = 0;
     for (size_t i = 0; i < n; i++) {
@@ -413,26 +416,26 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
     }
     if (nbest == 0) {
         if (known_anywhere(p, phrase))
-            out_p(p, "You see no %s here.", phrase);
+            eng_out_p(p, "You see no %s here.", phrase);
         else
-            out_p(p, "I don't know what '%s' is. <dim>Type</dim> look <dim>to see what is here.</dim>", phrase);
+            eng_out_p(p, "I don't know what '%s' is. <dim>Type</dim> look <dim>to see what is here.</dim>", phrase);
         return RES_FAIL;
     }
     /* Ambiguous: ask, and keep the command with a hole where the phrase was. */
-    sbuf_t q = {0};
-    sb_adds(&q, "Which ");
-    sb_adds(&q, phrase);
-    sb_adds(&q, ": ");
+    eng_sbuf_t q = {0};
+    eng_sb_adds(&q, "Which ");
+    eng_sb_adds(&q, phrase);
+    eng_sb_adds(&q, ": ");
     for (size_t i = 0; i < nbest; i++) {
         if (i)
-            sb_adds(&q, i + 1 == nbest ? " or " : ", ");
+            eng_sb_adds(&q, i + 1 == nbest ? " or " : ", ");
         if (best[i].kind == THING_ITEM || best[i].kind == THING_DOOR)
-            sb_adds(&q, "the "); /* people are named bare: "Tibbles or the cat statue" */
-        sb_adds(&q, thing_name(p, best[i]));
+            eng_sb_adds(&q, "the "); /* people are named bare: "Tibbles or the cat statue" */
+        eng_sb_adds(&q, eng_thing_name(p, best[i]));
     }
-    sb_adds(&q, "?");
-    out_p(p, "%s", q.s);
-    sb_free(&q);
+    eng_sb_adds(&q, "?");
+    eng_out_p(p, "%s", q.s);
+    eng_sb_free(&q);
     free(p->pending_before);
     free(p->pending_after);
     p->pending_before = p->pending_after = NULL;
@@ -443,8 +446,8 @@ resolve(tale_player_t *p, const char *phrase_in, int scope, thing_t *out)
     if (!at) {
         return RES_ASKED; /* cannot rebuild: the question stands without a follow-up */
     }
-    p->pending_before = strndup(line, (size_t)(at - line));
-    p->pending_after = strdup(at + strlen(phrase_in));
+    p->pending_before = tale_xstrndup(line, (size_t)(at - line));
+    p->pending_after = tale_xstrdup(at + strlen(phrase_in));
     memcpy(p->pending_cands, best, nbest * sizeof *best);
     p->npending = (int)nbest;
     p->pending = 1;
@@ -499,19 +502,17 @@ answer_pending(tale_player_t *p, const char *norm, int *rc)
 static void
 echo(tale_player_t *p, const char *raw)
 {
-    sb_adds(&p->out, "<p><span class='txt-userinput'>");
-    sb_escape(&p->out, raw, strlen(raw));
-    sb_adds(&p->out, "</span></p>\n");
+    eng_sb_adds(&p->out, "<p><span class='txt-userinput'>");
+    eng_sb_escape(&p->out, raw, strlen(raw));
+    eng_sb_adds(&p->out, "</span></p>\n");
 }
 
 int
-parser_run(tale_player_t *p, const char *line)
+eng_parser_run(tale_player_t *p, const char *line)
 {
     tale_world_t *w = p->w;
     size_t len = strlen(line);
-    char *raw = malloc(len + 1);
-    if (!raw)
-        return TALE_CMD_OK;
+    char *raw = tale_xmalloc(len + 1);
     /* trim */
     while (len && isspace((unsigned char)line[len - 1]))
         len--;
@@ -535,26 +536,26 @@ parser_run(tale_player_t *p, const char *line)
     int rc = TALE_CMD_OK;
     if (too_long) {
         /* never echo an over-long line back in full */
-        out_p(p, "That is too long: commands are at most %d characters.", (int)w->max_input);
+        eng_out_p(p, "That is too long: commands are at most %d characters.", (int)w->max_input);
         p->pending = 0;
-        player_flush(p);
+        eng_player_flush(p);
         free(raw);
         return rc;
     }
     echo(p, raw);
     p->raw_line = raw;
     char norm[1200];
-    normalize(norm, raw, sizeof norm);
+    eng_normalize(norm, raw, sizeof norm);
     if (!*norm) {
         p->pending = 0;
-        out_p(p, "Say something! <dim>Type</dim> help <dim>for the commands.</dim>");
+        eng_out_p(p, "Say something! <dim>Type</dim> help <dim>for the commands.</dim>");
     } else {
         int handled = 0;
         if (p->pending) {
             char first[64];
             size_t fl = strcspn(norm, " ");
             snprintf(first, sizeof first, "%.*s", (int)(fl < 63 ? fl : 63), norm);
-            if (!find_verb(first) && dir_parse(first) < 0)
+            if (!eng_find_verb(first) && eng_dir_parse(first) < 0)
                 handled = answer_pending(p, norm, &rc);
             p->pending = 0;
         }
@@ -563,20 +564,20 @@ parser_run(tale_player_t *p, const char *line)
             if ((strcmp(norm, "again") == 0 || strcmp(norm, "g") == 0) && p->last_line) {
                 /* the raw line too: say/tell/emote take their words from it */
                 char again[1200];
-                normalize(again, p->last_line, sizeof again);
+                eng_normalize(again, p->last_line, sizeof again);
                 p->raw_line = p->last_line;
                 rc = run_normalized(p, again);
             } else {
                 rc = run_normalized(p, norm);
                 if (strcmp(norm, "again") != 0 && strcmp(norm, "g") != 0) {
                     free(p->last_line);
-                    p->last_line = strdup(raw);
+                    p->last_line = tale_xstrdup(raw);
                 }
             }
         }
     }
-    check_goal(p);
-    player_flush(p);
+    eng_check_goal(p);
+    eng_player_flush(p);
     p->raw_line = NULL;
     free(raw);
     return rc;
@@ -607,7 +608,7 @@ nearest_verb(const char *word)
     if (strlen(word) < 3)
         return NULL;
     const char *names[256], *found = NULL;
-    size_t n = verb_names(names, 256);
+    size_t n = eng_verb_names(names, 256);
     for (size_t i = 0; i < n; i++)
         if (names[i][0] != '@' && one_edit(word, names[i])) {
             if (found)
@@ -619,7 +620,7 @@ nearest_verb(const char *word)
 
 /* The raw (case-kept) text after the first n words of the input line. */
 const char *
-raw_after_words(const tale_player_t *p, int nwords)
+eng_raw_after_words(const tale_player_t *p, int nwords)
 {
     const char *s = p->raw_line ? p->raw_line : "";
     for (int i = 0; i < nwords; i++) {
@@ -633,7 +634,7 @@ raw_after_words(const tale_player_t *p, int nwords)
     return s;
 }
 
-int
+static int
 run_normalized(tale_player_t *p, const char *norm)
 {
     char line[1200];
@@ -646,17 +647,17 @@ run_normalized(tale_player_t *p, const char *norm)
     snprintf(verbw, sizeof verbw, "%.*s", (int)(vl < 63 ? vl : 63), line);
     const char *a = args ? args + 1 : "";
     int rc;
-    int d = dir_parse(verbw);
+    int d = eng_dir_parse(verbw);
     if (d >= 0 && !*a) {
-        rc = cmd_go_dir(p, d);
+        rc = eng_cmd_go_dir(p, d);
     } else {
-        const verb_t *v = find_verb(verbw);
+        const eng_verb_t *v = eng_find_verb(verbw);
         if (!v) {
             const char *near = nearest_verb(verbw);
             if (near)
-                out_p(p, "I don't know the verb '%s'. Did you mean <bright>%s</bright>?", verbw, near);
+                eng_out_p(p, "I don't know the verb '%s'. Did you mean <bright>%s</bright>?", verbw, near);
             else
-                out_p(p, "I don't know the verb '%s'. <dim>Type</dim> help <dim>for the commands.</dim>", verbw);
+                eng_out_p(p, "I don't know the verb '%s'. <dim>Type</dim> help <dim>for the commands.</dim>", verbw);
             p->cur_line = NULL;
             return TALE_CMD_OK;
         }
@@ -664,7 +665,7 @@ run_normalized(tale_player_t *p, const char *norm)
     }
     if (rc == DONE_TIME) {
         p->turns++;
-        p->w->clock += p->w->per_turn;
+        p->w->clock += p->w->st->per_turn;
     }
     p->cur_line = NULL;
     return rc == DONE_QUIT ? TALE_CMD_QUIT : TALE_CMD_OK;
@@ -687,13 +688,15 @@ add_unique(json_t *arr, const char *s)
     json_array_append_new(arr, json_string(s));
 }
 
+/* Completions of a line typed so far; prefix_in is the caller's own copy,
+ * repaired in place (never a cast from const). */
 json_t *
-parser_complete(tale_player_t *p, const char *prefix_in)
+eng_parser_complete(tale_player_t *p, char *prefix_in)
 {
     json_t *r = json_array();
     char prefix[512];
-    fix_utf8((char *)prefix_in);
-    strip_hidden_controls((char *)prefix_in, strlen(prefix_in));
+    fix_utf8(prefix_in);
+    strip_hidden_controls(prefix_in, strlen(prefix_in));
     /* keep a trailing space: "take " means "complete the noun" */
     size_t n = 0;
     int space = 1;
@@ -711,14 +714,14 @@ parser_complete(tale_player_t *p, const char *prefix_in)
     const char *sp = strchr(prefix, ' ');
     if (!sp) {
         const char *names[256];
-        size_t nn = verb_names(names, 256);
+        size_t nn = eng_verb_names(names, 256);
         qsort(names, nn, sizeof *names, cmp_str);
         for (size_t i = 0; i < nn; i++)
             if (strncmp(names[i], prefix, n) == 0)
                 add_unique(r, names[i]);
         for (int d = 0; d < DIR__N; d++)
-            if (strncmp(dir_names[d], prefix, n) == 0)
-                add_unique(r, dir_names[d]);
+            if (strncmp(eng_dir_names[d], prefix, n) == 0)
+                add_unique(r, eng_dir_names[d]);
         return r;
     }
     /* after a verb: nouns in scope (or directions after go) */
@@ -737,24 +740,24 @@ parser_complete(tale_player_t *p, const char *prefix_in)
         }
     }
     size_t head = (size_t)(word - prefix), wl = strlen(word);
-    const verb_t *v = find_verb(verbw);
+    const eng_verb_t *v = eng_find_verb(verbw);
     if (!v)
         return r;
     const char *cands[300];
     size_t nc = 0;
     if (v->complete_dirs) {
         for (int d = 0; d < DIR__N; d++)
-            cands[nc++] = dir_names[d];
+            cands[nc++] = eng_dir_names[d];
     } else if (v->scope) {
-        thing_t all[256];
+        eng_thing_t all[256];
         size_t na = gather(p, v->scope, all, 256);
-        int taking = v == find_verb("take");
+        int taking = v == eng_find_verb("take");
         for (size_t i = 0; i < na && nc < 300; i++) {
             if (all[i].kind == THING_SELF)
                 continue;
-            if (taking && all[i].kind == THING_ITEM && !p->w->items[all[i].idx].takeable)
+            if (taking && all[i].kind == THING_ITEM && !p->w->st->items[all[i].idx].takeable)
                 continue; /* scenery: completing "take doormat" only leads to a refusal */
-            cands[nc++] = thing_name(p, all[i]);
+            cands[nc++] = eng_thing_name(p, all[i]);
         }
         qsort(cands, nc, sizeof *cands, cmp_str);
     }
@@ -763,13 +766,11 @@ parser_complete(tale_player_t *p, const char *prefix_in)
         const char *c = cands[i];
         if (strncasecmp(c, word, wl) != 0)
             continue;
-        char *line = NULL;
-        if (asprintf(&line, "%.*s%s", (int)head, prefix, c) >= 0) {
-            for (char *q = line; *q; q++)
-                *q = (char)tolower((unsigned char)*q);
-            add_unique(r, line);
-            free(line);
-        }
+        char *line = eng_xasprintf("%.*s%s", (int)head, prefix, c);
+        for (char *q = line; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        add_unique(r, line);
+        free(line);
     }
     return r;
 }

@@ -1,5 +1,6 @@
 /*
- * parser.h - shared by the parser and the commands (engine-internal).
+ * parser.h - the contract between the parser (parser.c) and the verbs
+ * (verbs.h): the verb table's row, scopes, resolving a noun phrase.
  */
 #ifndef TALE_ENGINE_PARSER_H
 #define TALE_ENGINE_PARSER_H
@@ -21,28 +22,27 @@ enum {
 
 /* what a command did */
 enum { DONE_NOTIME = 0, DONE_TIME = 1, DONE_QUIT = 2 };
-/* resolve() results */
+/* eng_resolve() results */
 enum { RES_OK = 0, RES_FAIL = 1, RES_ASKED = 2 };
 
-typedef struct verb verb_t;
-typedef int (*cmd_fn)(tale_player_t *p, const verb_t *v, const char *args);
-struct verb {
+typedef struct eng_verb eng_verb_t;
+typedef int (*eng_cmd_fn)(tale_player_t *p, const eng_verb_t *v, const char *args);
+struct eng_verb {
     const char *name;
     const char *aliases[6];
-    cmd_fn fn;
+    eng_cmd_fn fn;
     int scope;         /* for completion: where its nouns come from (0: none) */
     int complete_dirs; /* completes directions */
     const char *syntax, *help;
 };
 
-const verb_t *find_verb(const char *word);
-size_t verb_names(const char **out, size_t cap);
-int cmd_go_dir(tale_player_t *p, int dir);
+const eng_verb_t *eng_find_verb(const char *word);
+size_t eng_verb_names(const char **out, size_t cap);
+int eng_cmd_go_dir(tale_player_t *p, int dir);
 
-void normalize(char *dst, const char *src, size_t cap);
-int resolve(tale_player_t *p, const char *phrase, int scope, thing_t *out);
-const char *thing_name(const tale_player_t *p, thing_t t);
-int run_normalized(tale_player_t *p, const char *norm);
-const char *raw_after_words(const tale_player_t *p, int nwords);
+void eng_normalize(char *dst, const char *src, size_t cap);
+int eng_resolve(tale_player_t *p, const char *phrase, int scope, eng_thing_t *out);
+const char *eng_thing_name(const tale_player_t *p, eng_thing_t t);
+const char *eng_raw_after_words(const tale_player_t *p, int nwords);
 
 #endif

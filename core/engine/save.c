@@ -37,27 +37,22 @@ default_path(tale_world_t *w, char *err, size_t errlen)
         snprintf(err, errlen, "saving is disabled (no data directory configured)");
         return NULL;
     }
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", w->save_dir, SAVE_DEFAULT_NAME) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    return path;
+    return eng_xasprintf("%s/%s", w->save_dir, SAVE_DEFAULT_NAME);
 }
 
 static json_t *
-place_json(const tale_world_t *w, place_t pl)
+place_json(const tale_world_t *w, eng_place_t pl)
 {
     char buf[256];
     switch (pl.kind) {
     case PLACE_LOC:
-        snprintf(buf, sizeof buf, "location:%s", w->locs[pl.idx].id);
+        snprintf(buf, sizeof buf, "location:%s", w->st->locs[pl.idx].id);
         break;
     case PLACE_ITEM:
-        snprintf(buf, sizeof buf, "in:%s", w->items[pl.idx].id);
+        snprintf(buf, sizeof buf, "in:%s", w->st->items[pl.idx].id);
         break;
     case PLACE_NPC:
-        snprintf(buf, sizeof buf, "npc:%s", w->npcs[pl.idx].id);
+        snprintf(buf, sizeof buf, "npc:%s", w->st->npcs[pl.idx].id);
         break;
     case PLACE_PLAYER:
         snprintf(buf, sizeof buf, "player:%d", pl.idx);
@@ -71,8 +66,8 @@ place_json(const tale_world_t *w, place_t pl)
 static int
 find_loc(const tale_world_t *w, const char *id)
 {
-    for (size_t i = 0; i < w->nlocs; i++)
-        if (strcmp(w->locs[i].id, id) == 0)
+    for (size_t i = 0; i < w->st->nlocs; i++)
+        if (strcmp(w->st->locs[i].id, id) == 0)
             return (int)i;
     return -1;
 }
@@ -80,8 +75,8 @@ find_loc(const tale_world_t *w, const char *id)
 static int
 find_item(const tale_world_t *w, const char *id)
 {
-    for (size_t i = 0; i < w->nitems; i++)
-        if (strcmp(w->items[i].id, id) == 0)
+    for (size_t i = 0; i < w->st->nitems; i++)
+        if (strcmp(w->st->items[i].id, id) == 0)
             return (int)i;
     return -1;
 }
@@ -89,8 +84,8 @@ find_item(const tale_world_t *w, const char *id)
 static int
 find_npc(const tale_world_t *w, const char *id)
 {
-    for (size_t i = 0; i < w->nnpcs; i++)
-        if (strcmp(w->npcs[i].id, id) == 0)
+    for (size_t i = 0; i < w->st->nnpcs; i++)
+        if (strcmp(w->st->npcs[i].id, id) == 0)
             return (int)i;
     return -1;
 }
@@ -100,14 +95,14 @@ player_json(const tale_player_t *p)
 {
     const tale_world_t *w = p->w;
     json_t *o = json_object(), *vis = json_array(), *met = json_array();
-    for (size_t i = 0; i < w->nlocs; i++)
+    for (size_t i = 0; i < w->st->nlocs; i++)
         if (p->visited[i])
-            json_array_append_new(vis, json_string(w->locs[i].id));
-    for (size_t i = 0; i < w->nnpcs; i++)
+            json_array_append_new(vis, json_string(w->st->locs[i].id));
+    for (size_t i = 0; i < w->st->nnpcs; i++)
         if (p->met[i])
-            json_array_append_new(met, json_string(w->npcs[i].id));
+            json_array_append_new(met, json_string(w->st->npcs[i].id));
     json_object_set_new(o, "slot", json_integer(p->slot));
-    json_object_set_new(o, "location", json_string(w->locs[p->location].id));
+    json_object_set_new(o, "location", json_string(w->st->locs[p->location].id));
     json_object_set_new(o, "turns", json_integer(p->turns));
     json_object_set_new(o, "brief", json_boolean(p->brief));
     json_object_set_new(o, "won", json_boolean(p->won));
@@ -122,48 +117,49 @@ world_json(tale_world_t *w)
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string(SAVE_FORMAT));
     json_object_set_new(root, "version", json_integer(SAVE_VERSION));
-    json_object_set_new(root, "story", json_string(w->meta.name));
-    json_object_set_new(root, "story_version", json_string(w->meta.version));
+    json_object_set_new(root, "story", json_string(w->st->meta.name));
+    json_object_set_new(root, "story_version", json_string(w->st->meta.version));
     json_object_set_new(root, "clock", json_integer(w->clock));
     json_object_set_new(root, "ticks", json_integer(w->ticks));
     json_object_set_new(root, "won", json_boolean(w->won));
     json_t *flags = json_array();
-    for (size_t i = 0; i < w->nflags; i++)
+    for (size_t i = 0; i < w->st->nflags; i++)
         if (w->flags[i])
-            json_array_append_new(flags, json_string(w->flag_names[i]));
+            json_array_append_new(flags, json_string(w->st->flag_names[i]));
     json_object_set_new(root, "flags", flags);
     json_t *items = json_object();
-    for (size_t i = 0; i < w->nitems; i++) {
-        item_t *it = &w->items[i];
+    for (size_t i = 0; i < w->st->nitems; i++) {
+        const eng_item_t *it = &w->st->items[i];
+        eng_item_state_t *its = &w->items[i];
         json_t *o = json_object();
-        json_object_set_new(o, "place", place_json(w, it->place));
-        json_object_set_new(o, "closed", json_boolean(it->closed));
-        json_object_set_new(o, "locked", json_boolean(it->locked));
-        json_object_set_new(o, "lit", json_boolean(it->lit));
-        json_object_set_new(o, "worn", json_boolean(it->worn));
-        json_object_set_new(o, "wielded", json_boolean(it->wielded));
-        json_object_set_new(o, "fired", json_integer(it->fired));
+        json_object_set_new(o, "place", place_json(w, its->place));
+        json_object_set_new(o, "closed", json_boolean(its->closed));
+        json_object_set_new(o, "locked", json_boolean(its->locked));
+        json_object_set_new(o, "lit", json_boolean(its->lit));
+        json_object_set_new(o, "worn", json_boolean(its->worn));
+        json_object_set_new(o, "wielded", json_boolean(its->wielded));
+        json_object_set_new(o, "fired", json_integer(its->fired));
         json_object_set_new(items, it->id, o);
     }
     json_object_set_new(root, "items", items);
     json_t *doors = json_array();
-    for (size_t l = 0; l < w->nlocs; l++)
-        for (size_t e = 0; e < w->locs[l].nexits; e++)
-            if (w->locs[l].exits[e].has_door) {
+    for (size_t l = 0; l < w->st->nlocs; l++)
+        for (size_t e = 0; e < w->st->locs[l].nexits; e++)
+            if (w->st->locs[l].exits[e].has_door) {
                 json_t *o = json_object();
-                json_object_set_new(o, "location", json_string(w->locs[l].id));
-                json_object_set_new(o, "direction", json_string(dir_names[w->locs[l].exits[e].dir]));
-                json_object_set_new(o, "state", json_string(door_states[w->locs[l].exits[e].door.state]));
+                json_object_set_new(o, "location", json_string(w->st->locs[l].id));
+                json_object_set_new(o, "direction", json_string(eng_dir_names[w->st->locs[l].exits[e].dir]));
+                json_object_set_new(o, "state", json_string(door_states[w->doors[w->st->locs[l].exits[e].door_slot]]));
                 json_array_append_new(doors, o);
             }
     json_object_set_new(root, "doors", doors);
     json_t *npcs = json_object();
-    for (size_t i = 0; i < w->nnpcs; i++) {
+    for (size_t i = 0; i < w->st->nnpcs; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "location", json_string(w->locs[w->npcs[i].location].id));
+        json_object_set_new(o, "location", json_string(w->st->locs[w->npcs[i].location].id));
         json_object_set_new(o, "route_pos", json_integer((json_int_t)w->npcs[i].route_pos));
         json_object_set_new(o, "emote_pos", json_integer((json_int_t)w->npcs[i].emote_pos));
-        json_object_set_new(npcs, w->npcs[i].id, o);
+        json_object_set_new(npcs, w->st->npcs[i].id, o);
     }
     json_object_set_new(root, "npcs", npcs);
     json_t *players = json_array();
@@ -189,9 +185,9 @@ world_json(tale_world_t *w)
 static void
 remove_stale_temps(const char *path)
 {
-    char *dcopy = strdup(path), *bcopy = strdup(path);
-    DIR *d = dcopy != NULL ? opendir(dirname(dcopy)) : NULL;
-    if (d != NULL && bcopy != NULL) {
+    char *dcopy = tale_xstrdup(path), *bcopy = tale_xstrdup(path);
+    DIR *d = opendir(dirname(dcopy));
+    if (d != NULL) {
         char prefix[512];
         snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(bcopy));
         size_t plen = strlen(prefix);
@@ -214,12 +210,8 @@ remove_stale_temps(const char *path)
 int
 tale_save_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char *tmp = NULL, eb[128];
+    char *tmp = eng_xasprintf("%s.tmp.XXXXXX", path), eb[128];
     int fd = -1, rc = -1;
-    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     fd = mkstemp(tmp);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror_r(errno, eb, sizeof eb));
@@ -249,8 +241,8 @@ tale_save_write_atomic(const char *path, const char *data, size_t len, char *err
     free(tmp);
     tmp = NULL;
     /* make the rename itself durable */
-    char *dcopy = strdup(path);
-    int dfd = dcopy ? open(dirname(dcopy), O_RDONLY | O_DIRECTORY) : -1;
+    char *dcopy = tale_xstrdup(path);
+    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -269,14 +261,16 @@ out:
 }
 
 /* The world's changing state as save-file bytes (NUL-terminated, free()
- * them).  Pure memory work: this is the part of a save that runs on the loop. */
+ * them).  Pure memory work: this is the part of a save that runs on the loop.
+ * Never NULL: jansson's allocations are fatal when they fail (story.c) and
+ * world_json builds only valid JSON. */
 char *
 tale_world_serialise(tale_world_t *w, size_t *len)
 {
     json_t *root = world_json(w);
     char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(root);
-    if (data && len)
+    if (len)
         *len = strlen(data);
     return data;
 }
@@ -292,18 +286,14 @@ tale_world_save_path(tale_world_t *w, char *err, size_t errlen)
 int
 tale_world_save(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
-    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
     if (!path)
         return -1;
     if (!path_in)
         mkdir(w->save_dir, 0750); /* first save: the folder may not exist yet */
     size_t len = 0;
     char *data = tale_world_serialise(w, &len);
-    int rc = -1;
-    if (!data)
-        snprintf(err, errlen, "out of memory");
-    else
-        rc = tale_save_write_atomic(path, data, len, err, errlen);
+    int rc = tale_save_write_atomic(path, data, len, err, errlen);
     free(data);
     free(path);
     return rc;
@@ -331,10 +321,6 @@ tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errle
     }
     size_t len = 0;
     char *data = tale_world_serialise(w, &len);
-    if (!data) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     uint64_t t = ++w->save_ticket;
     /* submit owns data from here, whatever it answers */
     if (w->writer.submit(w->writer.ctx, t, data, len, err, errlen) < 0)
@@ -354,22 +340,22 @@ tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err)
             continue;
         p->save_wait = 0;
         if (ok)
-            out_p(p, "Game saved.");
+            eng_out_p(p, "Game saved.");
         else
-            out_p(p, "Saving failed: %s", err ? err : "unknown error");
-        player_flush(p);
+            eng_out_p(p, "Saving failed: %s", err ? err : "unknown error");
+        eng_player_flush(p);
     }
 }
 
 /* ------------------------------------------------------------- restore */
 
 static int
-parse_place(const tale_world_t *w, const char *s, place_t *out)
+parse_place(const tale_world_t *w, const char *s, eng_place_t *out)
 {
     if (!s)
         return -1;
     if (strcmp(s, "nowhere") == 0) {
-        *out = (place_t){PLACE_NOWHERE, 0};
+        *out = (eng_place_t){PLACE_NOWHERE, 0};
         return 0;
     }
     const char *c = strchr(s, ':');
@@ -378,17 +364,17 @@ parse_place(const tale_world_t *w, const char *s, place_t *out)
     size_t kl = (size_t)(c - s);
     const char *id = c + 1;
     if (kl == 8 && strncmp(s, "location", 8) == 0)
-        *out = (place_t){PLACE_LOC, find_loc(w, id)};
+        *out = (eng_place_t){PLACE_LOC, find_loc(w, id)};
     else if (kl == 2 && strncmp(s, "in", 2) == 0)
-        *out = (place_t){PLACE_ITEM, find_item(w, id)};
+        *out = (eng_place_t){PLACE_ITEM, find_item(w, id)};
     else if (kl == 3 && strncmp(s, "npc", 3) == 0)
-        *out = (place_t){PLACE_NPC, find_npc(w, id)};
+        *out = (eng_place_t){PLACE_NPC, find_npc(w, id)};
     else if (kl == 6 && strncmp(s, "player", 6) == 0) {
         char *end;
         long v = strtol(id, &end, 10);
         if (*end || v < 0 || v > 100000)
             return -1;
-        *out = (place_t){PLACE_PLAYER, (int)v};
+        *out = (eng_place_t){PLACE_PLAYER, (int)v};
     } else
         return -1;
     return out->idx < 0 ? -1 : 0;
@@ -435,8 +421,8 @@ player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t
     p->turns = (long)json_integer_value(turns);
     p->brief = json_is_true(json_object_get(o, "brief"));
     p->won = json_is_true(json_object_get(o, "won"));
-    memset(p->visited, 0, w->nlocs);
-    memset(p->met, 0, w->nnpcs);
+    memset(p->visited, 0, w->st->nlocs);
+    memset(p->met, 0, w->st->nnpcs);
     json_array_foreach(vis, i, v) p->visited[find_loc(w, json_string_value(v))] = 1;
     json_array_foreach(met, i, v) p->met[find_npc(w, json_string_value(v))] = 1;
     p->it.kind = THING_NONE;
@@ -445,7 +431,7 @@ player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t
 }
 
 void
-player_apply_pending(tale_player_t *p)
+eng_player_apply_pending(tale_player_t *p)
 {
     tale_world_t *w = p->w;
     size_t i;
@@ -470,12 +456,12 @@ player_apply_pending(tale_player_t *p)
 int
 tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
-    char *path = path_in ? strdup(path_in) : default_path(w, err, errlen);
+    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
     if (!path)
         return -1;
     int rc = -1;
     json_t *root = NULL;
-    place_t *places = NULL;
+    eng_place_t *places = NULL;
     unsigned char *flags = NULL;
     int *door_state = NULL, *npc_loc = NULL;
     char ebuf[256];
@@ -505,9 +491,9 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
         BAD("%s: saved by an incompatible version (format %lld, this host reads %d)", path,
             json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL, SAVE_VERSION);
     json_t *story = json_object_get(root, "story");
-    if (!json_is_string(story) || strcmp(json_string_value(story), w->meta.name) != 0)
+    if (!json_is_string(story) || strcmp(json_string_value(story), w->st->meta.name) != 0)
         BAD("%s: this save belongs to another story ('%s', not '%s')", path, json_is_string(story) ? json_string_value(story) : "?",
-            w->meta.name);
+            w->st->meta.name);
     json_t *clock = json_object_get(root, "clock"), *ticks = json_object_get(root, "ticks");
     json_t *jflags = json_object_get(root, "flags"), *jitems = json_object_get(root, "items");
     json_t *jdoors = json_object_get(root, "doors"), *jnpcs = json_object_get(root, "npcs");
@@ -517,30 +503,28 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
         BAD("%s: saved game is damaged (a section is missing)", path);
 
     /* stage everything; touch the world only when all of it checks out */
-    flags = calloc(w->nflags ? w->nflags : 1, 1);
-    places = calloc(w->nitems ? w->nitems : 1, sizeof *places);
-    npc_loc = calloc(w->nnpcs ? w->nnpcs : 1, sizeof *npc_loc);
+    flags = tale_xcalloc(w->st->nflags ? w->st->nflags : 1, 1);
+    places = tale_xcalloc(w->st->nitems ? w->st->nitems : 1, sizeof *places);
+    npc_loc = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, sizeof *npc_loc);
     size_t ndoors = 0;
-    for (size_t l = 0; l < w->nlocs; l++)
-        ndoors += w->locs[l].nexits;
-    door_state = calloc(ndoors ? ndoors : 1, sizeof *door_state);
-    if (!flags || !places || !npc_loc || !door_state)
-        BAD("out of memory");
+    for (size_t l = 0; l < w->st->nlocs; l++)
+        ndoors += w->st->locs[l].nexits;
+    door_state = tale_xcalloc(ndoors ? ndoors : 1, sizeof *door_state);
     size_t i;
     json_t *v;
     json_array_foreach(jflags, i, v)
     {
-        int f = json_is_string(v) ? flag_index(w, json_string_value(v)) : -1;
+        int f = json_is_string(v) ? eng_flag_index(w->st, json_string_value(v)) : -1;
         if (f < 0)
             BAD("%s: saved game names unknown flag '%s'", path, json_is_string(v) ? json_string_value(v) : "?");
         flags[f] = 1;
     }
-    for (size_t k = 0; k < w->nitems; k++) {
-        json_t *o = json_object_get(jitems, w->items[k].id);
+    for (size_t k = 0; k < w->st->nitems; k++) {
+        json_t *o = json_object_get(jitems, w->st->items[k].id);
         if (!json_is_object(o) || parse_place(w, json_string_value(json_object_get(o, "place")), &places[k]) < 0)
-            BAD("%s: saved game is damaged: item '%s' is missing or has no valid place", path, w->items[k].id);
-        if (places[k].kind == PLACE_ITEM && (places[k].idx == (int)k || !w->items[places[k].idx].container))
-            BAD("%s: saved game is damaged: item '%s' is inside something that is not a container", path, w->items[k].id);
+            BAD("%s: saved game is damaged: item '%s' is missing or has no valid place", path, w->st->items[k].id);
+        if (places[k].kind == PLACE_ITEM && (places[k].idx == (int)k || !w->st->items[places[k].idx].container))
+            BAD("%s: saved game is damaged: item '%s' is inside something that is not a container", path, w->st->items[k].id);
     }
     for (size_t k = 0; k < ndoors; k++)
         door_state[k] = -1;
@@ -548,52 +532,53 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     {
         json_t *jl = json_object_get(v, "location"), *jd = json_object_get(v, "direction"), *js = json_object_get(v, "state");
         int l = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
-        int d = json_is_string(jd) ? dir_parse(json_string_value(jd)) : -1, s = -1;
+        int d = json_is_string(jd) ? eng_dir_parse(json_string_value(jd)) : -1, s = -1;
         for (int k = 0; k < 3 && json_is_string(js); k++)
             if (strcmp(json_string_value(js), door_states[k]) == 0)
                 s = k;
         int slot = -1;
-        for (size_t l2 = 0, base = 0; l >= 0 && l2 < w->nlocs; base += w->locs[l2].nexits, l2++)
+        for (size_t l2 = 0, base = 0; l >= 0 && l2 < w->st->nlocs; base += w->st->locs[l2].nexits, l2++)
             if ((int)l2 == l)
-                for (size_t e = 0; e < w->locs[l].nexits; e++)
-                    if (w->locs[l].exits[e].dir == d && w->locs[l].exits[e].has_door)
+                for (size_t e = 0; e < w->st->locs[l].nexits; e++)
+                    if (w->st->locs[l].exits[e].dir == d && w->st->locs[l].exits[e].has_door)
                         slot = (int)(base + e);
         if (slot < 0 || s < 0)
             BAD("%s: saved game is damaged: a door entry names no door of this story", path);
         door_state[slot] = s;
     }
-    for (size_t k = 0; k < w->nnpcs; k++) {
-        json_t *o = json_object_get(jnpcs, w->npcs[k].id);
+    for (size_t k = 0; k < w->st->nnpcs; k++) {
+        json_t *o = json_object_get(jnpcs, w->st->npcs[k].id);
         json_t *jl = json_object_get(o, "location");
         npc_loc[k] = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
         if (npc_loc[k] < 0)
-            BAD("%s: saved game is damaged: npc '%s' is missing or somewhere unknown", path, w->npcs[k].id);
+            BAD("%s: saved game is damaged: npc '%s' is missing or somewhere unknown", path, w->st->npcs[k].id);
     }
     json_array_foreach(jplayers, i, v) if (player_from_json(w, v, NULL, ebuf, sizeof ebuf) < 0) BAD("%s: %s", path, ebuf);
 
     /* apply */
-    memcpy(w->flags, flags, w->nflags);
-    for (size_t k = 0; k < w->nitems; k++) {
-        json_t *o = json_object_get(jitems, w->items[k].id);
-        item_t *it = &w->items[k];
-        it->place = places[k];
-        it->closed = json_is_true(json_object_get(o, "closed"));
-        it->locked = json_is_true(json_object_get(o, "locked"));
-        it->lit = json_is_true(json_object_get(o, "lit"));
-        it->worn = json_is_true(json_object_get(o, "worn"));
-        it->wielded = json_is_true(json_object_get(o, "wielded"));
-        it->fired = (unsigned)json_integer_value(json_object_get(o, "fired"));
+    memcpy(w->flags, flags, w->st->nflags);
+    for (size_t k = 0; k < w->st->nitems; k++) {
+        json_t *o = json_object_get(jitems, w->st->items[k].id);
+        eng_item_state_t *its = &w->items[k];
+        its->place = places[k];
+        its->closed = json_is_true(json_object_get(o, "closed"));
+        its->locked = json_is_true(json_object_get(o, "locked"));
+        its->lit = json_is_true(json_object_get(o, "lit"));
+        its->worn = json_is_true(json_object_get(o, "worn"));
+        its->wielded = json_is_true(json_object_get(o, "wielded"));
+        its->fired = (unsigned)json_integer_value(json_object_get(o, "fired"));
     }
-    for (size_t l = 0, base = 0; l < w->nlocs; base += w->locs[l].nexits, l++)
-        for (size_t e = 0; e < w->locs[l].nexits; e++)
+    for (size_t l = 0, base = 0; l < w->st->nlocs; base += w->st->locs[l].nexits, l++)
+        for (size_t e = 0; e < w->st->locs[l].nexits; e++)
             if (door_state[base + e] >= 0)
-                w->locs[l].exits[e].door.state = door_state[base + e];
-    for (size_t k = 0; k < w->nnpcs; k++) {
-        json_t *o = json_object_get(jnpcs, w->npcs[k].id);
-        npc_t *n = &w->npcs[k];
-        n->location = npc_loc[k];
-        n->route_pos = n->nroute ? (size_t)json_integer_value(json_object_get(o, "route_pos")) % n->nroute : 0;
-        n->emote_pos = n->nemotes ? (size_t)json_integer_value(json_object_get(o, "emote_pos")) % n->nemotes : 0;
+                w->doors[w->st->locs[l].exits[e].door_slot] = door_state[base + e];
+    for (size_t k = 0; k < w->st->nnpcs; k++) {
+        json_t *o = json_object_get(jnpcs, w->st->npcs[k].id);
+        const eng_npc_t *n = &w->st->npcs[k];
+        eng_npc_state_t *ns = &w->npcs[k];
+        ns->location = npc_loc[k];
+        ns->route_pos = n->nroute ? (size_t)json_integer_value(json_object_get(o, "route_pos")) % n->nroute : 0;
+        ns->emote_pos = n->nemotes ? (size_t)json_integer_value(json_object_get(o, "emote_pos")) % n->nemotes : 0;
     }
     w->clock = (long)json_integer_value(clock);
     w->ticks = (long)json_integer_value(ticks);

@@ -6,7 +6,9 @@
  * reported once, as "file:line:column: message" at the node that is wrong;
  * loading stops at the first one.
  */
-#include "world.h"
+#include "story.h"
+#include "text.h"
+#include "tale/alloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
     } while (0)
 
 typedef struct loader {
-    tale_world_t *w;
+    tale_story_t *w;
     tale_yaml_t *y;
     char *err;
     size_t errlen;
@@ -29,7 +31,25 @@ typedef struct loader {
     size_t flag_cap;
 } loader_t;
 
-const char *const on_names[ON__N] = {"take", "drop", "read", "eat", "drink", "wear", "wield", "open", "examine", "put", "use"};
+const char *const eng_dir_names[DIR__N] = {"north",     "south",     "east", "west", "northeast", "northwest",
+                                           "southeast", "southwest", "up",   "down", "in",        "out"};
+static const char *const dir_abbrev[DIR__N] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "u", "d", NULL, NULL};
+
+int
+eng_dir_parse(const char *word)
+{
+    for (int d = 0; d < DIR__N; d++)
+        if (strcmp(word, eng_dir_names[d]) == 0 || (dir_abbrev[d] && strcmp(word, dir_abbrev[d]) == 0))
+            return d;
+    if (strcmp(word, "inside") == 0)
+        return DIR_IN;
+    if (strcmp(word, "outside") == 0)
+        return DIR_OUT;
+    return -1;
+}
+
+static const char *const on_names[ON__N] = {"take",  "drop", "read",    "eat", "drink", "wear",
+                                            "wield", "open", "examine", "put", "use"};
 static const char *const on_keys[] = {"take",  "drop", "read",    "eat", "drink", "wear",
                                       "wield", "open", "examine", "put", "use",   NULL};
 
@@ -52,7 +72,7 @@ scalar(yaml_node_t *n)
 }
 
 int
-flag_index(const tale_world_t *w, const char *name)
+eng_flag_index(const tale_story_t *w, const char *name)
 {
     for (size_t i = 0; i < w->nflags; i++)
         if (strcmp(w->flag_names[i], name) == 0)
@@ -63,17 +83,17 @@ flag_index(const tale_world_t *w, const char *name)
 static int
 flag_intern(loader_t *L, const char *name, yaml_node_t *at, int setting)
 {
-    tale_world_t *w = L->w;
-    int i = flag_index(w, name);
+    tale_story_t *w = L->w;
+    int i = eng_flag_index(w, name);
     if (i < 0) {
         if (w->nflags == L->flag_cap) {
             L->flag_cap = L->flag_cap ? L->flag_cap * 2 : 16;
-            w->flag_names = realloc(w->flag_names, L->flag_cap * sizeof *w->flag_names);
-            L->flag_set = realloc(L->flag_set, L->flag_cap);
-            L->flag_req = realloc(L->flag_req, L->flag_cap * sizeof *L->flag_req);
+            w->flag_names = tale_xrealloc(w->flag_names, L->flag_cap * sizeof *w->flag_names);
+            L->flag_set = tale_xrealloc(L->flag_set, L->flag_cap);
+            L->flag_req = tale_xrealloc(L->flag_req, L->flag_cap * sizeof *L->flag_req);
         }
         i = (int)w->nflags++;
-        w->flag_names[i] = strdup(name);
+        w->flag_names[i] = tale_xstrdup(name);
         L->flag_set[i] = 0;
         L->flag_req[i] = NULL;
     }
@@ -96,7 +116,7 @@ valid_id(const char *s)
 }
 
 static int
-find_loc(const tale_world_t *w, const char *id)
+find_loc(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nlocs; i++)
         if (w->locs[i].id && strcmp(w->locs[i].id, id) == 0)
@@ -105,7 +125,7 @@ find_loc(const tale_world_t *w, const char *id)
 }
 
 static int
-find_item(const tale_world_t *w, const char *id)
+find_item(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nitems; i++)
         if (w->items[i].id && strcmp(w->items[i].id, id) == 0)
@@ -114,7 +134,7 @@ find_item(const tale_world_t *w, const char *id)
 }
 
 static int
-find_npc(const tale_world_t *w, const char *id)
+find_npc(const tale_story_t *w, const char *id)
 {
     for (size_t i = 0; i < w->nnpcs; i++)
         if (w->npcs[i].id && strcmp(w->npcs[i].id, id) == 0)
@@ -152,7 +172,7 @@ ref(loader_t *L, yaml_node_t *map, const char *key, const char *kind, int requir
 
 /* map[key]: one flag name or a list of them */
 static int
-flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, flaglist_t *out)
+flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, eng_flaglist_t *out)
 {
     yaml_node_t *v = tale_yaml_get(L->y, map, key, NULL);
     out->v = NULL;
@@ -160,7 +180,7 @@ flags_of(loader_t *L, yaml_node_t *map, const char *key, int setting, flaglist_t
     if (!v)
         return 0;
     size_t n = v->type == YAML_SEQUENCE_NODE ? seq_len(v) : 1;
-    out->v = calloc(n ? n : 1, sizeof(int));
+    out->v = tale_xcalloc(n ? n : 1, sizeof(int));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *e = v->type == YAML_SEQUENCE_NODE ? seq_at(L->y, v, i) : v;
         const char *s = scalar(e);
@@ -229,7 +249,7 @@ static int
 load_meta(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "version", "author", "author_email", "license", "welcome", "motd", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     yaml_node_t *m = tale_yaml_get(L->y, root, "story", NULL);
     if (!m) {
         tale_yaml_errf(L->y, root, L->err, L->errlen, "missing key 'story'");
@@ -252,7 +272,7 @@ static int
 load_clock(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"start", "minutes_per_tick", "minutes_per_turn", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     w->clock_start = 8 * 60;
     w->per_tick = 1;
     w->per_turn = 0;
@@ -288,8 +308,8 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
             yaml_node_t ***nodes_out)
 {
     size_t n = seq ? seq_len(seq) : 0;
-    const char **ids = calloc(n ? n : 1, sizeof *ids);
-    yaml_node_t **nodes = calloc(n ? n : 1, sizeof *nodes);
+    const char **ids = tale_xcalloc(n ? n : 1, sizeof *ids);
+    yaml_node_t **nodes = tale_xcalloc(n ? n : 1, sizeof *nodes);
     *ids_out = ids;
     *nodes_out = nodes;
     *n_out = n;
@@ -320,11 +340,11 @@ collect_ids(loader_t *L, yaml_node_t *seq, const char *what, const char *const *
 /* --------------------------------------------------------------- reactions */
 
 static int
-load_reaction(loader_t *L, yaml_node_t *m, int which, reaction_t **out)
+load_reaction(loader_t *L, yaml_node_t *m, int which, eng_reaction_t **out)
 {
     static const char *const keys[] = {"text",  "replace", "requires", "otherwise", "set",  "clear",
                                        "gives", "reveals", "item",     "with",      "once", NULL};
-    reaction_t *r = calloc(1, sizeof *r);
+    eng_reaction_t *r = tale_xcalloc(1, sizeof *r);
     *out = r;
     TRY(check_keys(L, m, "a reaction (a mapping)", keys));
     TRY(str(L, m, "text", 0, &r->text));
@@ -370,25 +390,26 @@ load_reaction(loader_t *L, yaml_node_t *m, int which, reaction_t **out)
 /* --------------------------------------------------------------- locations */
 
 static int
-load_door(loader_t *L, yaml_node_t *m, exit_t *x)
+load_door(loader_t *L, yaml_node_t *m, eng_exit_t *x)
 {
     static const char *const keys[] = {"name", "aliases", "state", "key", NULL};
     TRY(check_keys(L, m, "'door' to be a mapping", keys));
     x->has_door = 1;
+    x->door_slot = (int)L->w->ndoors++;
     TRY(str(L, m, "name", 0, &x->door.name));
     if (!x->door.name)
         x->door.name = "door";
     TRY(names(L, m, "aliases", &x->door.aliases, &x->door.naliases));
     const char *state;
     TRY(str(L, m, "state", 0, &state));
-    x->door.state = DOOR_CLOSED;
+    x->door.init = DOOR_CLOSED;
     if (state) {
         if (strcmp(state, "open") == 0)
-            x->door.state = DOOR_OPEN;
+            x->door.init = DOOR_OPEN;
         else if (strcmp(state, "closed") == 0)
-            x->door.state = DOOR_CLOSED;
+            x->door.init = DOOR_CLOSED;
         else if (strcmp(state, "locked") == 0)
-            x->door.state = DOOR_LOCKED;
+            x->door.init = DOOR_LOCKED;
         else {
             tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen,
                            "door state must be open, closed or locked, not '%s'", state);
@@ -396,7 +417,7 @@ load_door(loader_t *L, yaml_node_t *m, exit_t *x)
         }
     }
     TRY(ref(L, m, "key", "item", 0, &x->door.key));
-    if (x->door.state == DOOR_LOCKED && x->door.key < 0) {
+    if (x->door.init == DOOR_LOCKED && x->door.key < 0) {
         tale_yaml_errf(L->y, tale_yaml_get(L->y, m, "state", NULL), L->err, L->errlen, "a locked door needs a 'key' (an item id)");
         return -1;
     }
@@ -404,7 +425,7 @@ load_door(loader_t *L, yaml_node_t *m, exit_t *x)
 }
 
 static int
-load_location(loader_t *L, yaml_node_t *m, location_t *l)
+load_location(loader_t *L, yaml_node_t *m, eng_location_t *l)
 {
     static const char *const xkeys[] = {"direction", "target", "description", "door", "requires", "blocked", "hidden", NULL};
     TRY(str(L, m, "title", 1, &l->title));
@@ -414,16 +435,16 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
     yaml_node_t *xs;
     TRY(get_seq(L, m, "exits", "'exits' to be a list", &xs));
     l->nexits = xs ? seq_len(xs) : 0;
-    l->exits = calloc(l->nexits ? l->nexits : 1, sizeof *l->exits);
+    l->exits = tale_xcalloc(l->nexits ? l->nexits : 1, sizeof *l->exits);
     for (size_t i = 0; i < l->nexits; i++) {
         yaml_node_t *e = seq_at(L->y, xs, i);
-        exit_t *x = &l->exits[i];
+        eng_exit_t *x = &l->exits[i];
         x->twin_loc = x->twin_exit = -1;
         TRY(check_keys(L, e, "an exit (a mapping)", xkeys));
         const char *dir;
         TRY(str(L, e, "direction", 1, &dir));
         yaml_node_t *dn = tale_yaml_get(L->y, e, "direction", NULL);
-        x->dir = dir_parse(dir);
+        x->dir = eng_dir_parse(dir);
         if (x->dir < 0) {
             tale_yaml_errf(L->y, dn, L->err, L->errlen,
                            "unknown direction '%s' (expected one of: north, south, east, west, northeast, northwest, "
@@ -433,7 +454,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
         }
         for (size_t j = 0; j < i; j++)
             if (l->exits[j].dir == x->dir) {
-                tale_yaml_errf(L->y, dn, L->err, L->errlen, "location '%s' has two exits '%s'", l->id, dir_names[x->dir]);
+                tale_yaml_errf(L->y, dn, L->err, L->errlen, "location '%s' has two exits '%s'", l->id, eng_dir_names[x->dir]);
                 return -1;
             }
         yaml_node_t *tn = tale_yaml_get(L->y, e, "target", NULL);
@@ -442,7 +463,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
         x->target = find_loc(L->w, target);
         if (x->target < 0) {
             tale_yaml_errf(L->y, tn, L->err, L->errlen, "exit '%s' of location '%s' leads to unknown location '%s'",
-                           dir_names[x->dir], l->id, target);
+                           eng_dir_names[x->dir], l->id, target);
             return -1;
         }
         TRY(str(L, e, "description", 0, &x->description));
@@ -459,7 +480,7 @@ load_location(loader_t *L, yaml_node_t *m, location_t *l)
 /* ------------------------------------------------------------------ items */
 
 static int
-load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
+load_item(loader_t *L, yaml_node_t *m, eng_item_t *it, yaml_node_t **in_node)
 {
     TRY(str(L, m, "name", 1, &it->name));
     TRY(str(L, m, "description", 1, &it->description));
@@ -470,10 +491,10 @@ load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
     if (it->fixed)
         it->takeable = 0;
     TRY(boolean(L, m, "container", 0, &it->container));
-    TRY(boolean(L, m, "locked", 0, &it->locked));
-    TRY(boolean(L, m, "closed", it->locked, &it->closed));
-    if (it->locked)
-        it->closed = 1;
+    TRY(boolean(L, m, "locked", 0, &it->init.locked));
+    TRY(boolean(L, m, "closed", it->init.locked, &it->init.closed));
+    if (it->init.locked)
+        it->init.closed = 1;
     TRY(ref(L, m, "key", "item", 0, &it->key));
     TRY(boolean(L, m, "is_key", 0, &it->is_key));
     TRY(boolean(L, m, "wearable", 0, &it->wearable));
@@ -481,14 +502,14 @@ load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
     TRY(boolean(L, m, "edible", 0, &it->edible));
     TRY(boolean(L, m, "drinkable", 0, &it->drinkable));
     TRY(boolean(L, m, "light", 0, &it->light));
-    TRY(boolean(L, m, "lit", it->light, &it->lit));
+    TRY(boolean(L, m, "lit", it->light, &it->init.lit));
     yaml_node_t *kn;
-    if ((it->closed || it->locked) && !it->container) {
-        tale_yaml_get(L->y, m, it->locked ? "locked" : "closed", &kn);
+    if ((it->init.closed || it->init.locked) && !it->container) {
+        tale_yaml_get(L->y, m, it->init.locked ? "locked" : "closed", &kn);
         tale_yaml_errf(L->y, kn, L->err, L->errlen, "item '%s' is not a container; only containers open and close", it->id);
         return -1;
     }
-    if (it->locked && it->key < 0) {
+    if (it->init.locked && it->key < 0) {
         tale_yaml_get(L->y, m, "locked", &kn);
         tale_yaml_errf(L->y, kn, L->err, L->errlen, "a locked container needs a 'key' (an item id)");
         return -1;
@@ -508,15 +529,15 @@ load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
         }
         first = places[i];
         if (i == 0) {
-            it->place.kind = PLACE_LOC;
-            TRY(ref(L, m, "location", "location", 1, &it->place.idx));
+            it->init.place.kind = PLACE_LOC;
+            TRY(ref(L, m, "location", "location", 1, &it->init.place.idx));
         } else if (i == 1) {
-            it->place.kind = PLACE_ITEM;
-            TRY(ref(L, m, "in", "item", 1, &it->place.idx));
+            it->init.place.kind = PLACE_ITEM;
+            TRY(ref(L, m, "in", "item", 1, &it->init.place.idx));
             *in_node = v;
         } else if (i == 2) {
-            it->place.kind = PLACE_NPC;
-            TRY(ref(L, m, "npc", "npc", 1, &it->place.idx));
+            it->init.place.kind = PLACE_NPC;
+            TRY(ref(L, m, "npc", "npc", 1, &it->init.place.idx));
         } else {
             int b;
             TRY(boolean(L, m, places[i], 0, &b));
@@ -524,8 +545,8 @@ load_item(loader_t *L, yaml_node_t *m, item_t *it, yaml_node_t **in_node)
                 tale_yaml_errf(L->y, v, L->err, L->errlen, "'%s' can only be true; give the item's place instead", places[i]);
                 return -1;
             }
-            it->place.kind = i == 3 ? PLACE_PLAYER : PLACE_NOWHERE;
-            it->place.idx = 0;
+            it->init.place.kind = i == 3 ? PLACE_PLAYER : PLACE_NOWHERE;
+            it->init.place.idx = 0;
         }
     }
     if (!first) {
@@ -554,7 +575,7 @@ loc_list(loader_t *L, yaml_node_t *seq, const char *what, int **out, size_t *n)
 {
     TRY(tale_yaml_expect_seq(L->y, seq, what, L->err, L->errlen));
     *n = seq_len(seq);
-    *out = calloc(*n ? *n : 1, sizeof(int));
+    *out = tale_xcalloc(*n ? *n : 1, sizeof(int));
     for (size_t i = 0; i < *n; i++) {
         yaml_node_t *e = seq_at(L->y, seq, i);
         const char *s = scalar(e);
@@ -576,7 +597,7 @@ every(loader_t *L, yaml_node_t *m, int *out)
 }
 
 static int
-load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
+load_npc(loader_t *L, yaml_node_t *m, eng_npc_t *n)
 {
     static const char *const tkeys[] = {"about", "answer", "requires", "set", "clear", NULL};
     static const char *const akeys[] = {"item", "reply", "set", "clear", "gives", "keep", "requires", NULL};
@@ -590,15 +611,15 @@ load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
     TRY(str(L, m, "unknown_topic", 0, &n->unknown_topic));
     TRY(str(L, m, "refuses", 0, &n->refuses));
     TRY(names(L, m, "aliases", &n->aliases, &n->naliases));
-    TRY(ref(L, m, "location", "location", 1, &n->location));
+    TRY(ref(L, m, "location", "location", 1, &n->init.location));
 
     yaml_node_t *ts;
     TRY(get_seq(L, m, "topics", "'topics' to be a list", &ts));
     n->ntopics = ts ? seq_len(ts) : 0;
-    n->topics = calloc(n->ntopics ? n->ntopics : 1, sizeof *n->topics);
+    n->topics = tale_xcalloc(n->ntopics ? n->ntopics : 1, sizeof *n->topics);
     for (size_t i = 0; i < n->ntopics; i++) {
         yaml_node_t *t = seq_at(L->y, ts, i);
-        topic_t *tp = &n->topics[i];
+        eng_topic_t *tp = &n->topics[i];
         TRY(check_keys(L, t, "a topic (a mapping)", tkeys));
         if (!tale_yaml_get(L->y, t, "about", NULL)) {
             tale_yaml_errf(L->y, t, L->err, L->errlen, "missing key 'about'");
@@ -614,10 +635,10 @@ load_npc(loader_t *L, yaml_node_t *m, npc_t *n)
     yaml_node_t *as;
     TRY(get_seq(L, m, "accepts", "'accepts' to be a list", &as));
     n->naccepts = as ? seq_len(as) : 0;
-    n->accepts = calloc(n->naccepts ? n->naccepts : 1, sizeof *n->accepts);
+    n->accepts = tale_xcalloc(n->naccepts ? n->naccepts : 1, sizeof *n->accepts);
     for (size_t i = 0; i < n->naccepts; i++) {
         yaml_node_t *a = seq_at(L->y, as, i);
-        accept_t *ac = &n->accepts[i];
+        eng_accept_t *ac = &n->accepts[i];
         TRY(check_keys(L, a, "an accepted item (a mapping)", akeys));
         TRY(ref(L, a, "item", "item", 1, &ac->item));
         TRY(str(L, a, "reply", 1, &ac->reply));
@@ -673,7 +694,7 @@ static int
 load_goal(loader_t *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"flag", "item", "at", "ending", NULL};
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     w->goal_kind = GOAL_NONE;
     yaml_node_t *m = tale_yaml_get(L->y, root, "goal", NULL);
     if (!m)
@@ -722,19 +743,19 @@ load_goal(loader_t *L, yaml_node_t *root)
 static int
 cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_node_t **loc_nodes)
 {
-    tale_world_t *w = L->w;
+    tale_story_t *w = L->w;
     for (size_t i = 0; i < w->nitems; i++) {
-        item_t *it = &w->items[i];
-        if (it->place.kind == PLACE_ITEM) {
+        eng_item_t *it = &w->items[i];
+        if (it->init.place.kind == PLACE_ITEM) {
             /* a container chain must end outside itself */
-            int c = it->place.idx, hops = 0;
+            int c = it->init.place.idx, hops = 0;
             if (!w->items[c].container) {
                 tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is put in '%s', which is not a container", it->id,
                                w->items[c].id);
                 return -1;
             }
-            while (w->items[c].place.kind == PLACE_ITEM && hops++ <= (int)w->nitems)
-                c = w->items[c].place.idx;
+            while (w->items[c].init.place.kind == PLACE_ITEM && hops++ <= (int)w->nitems)
+                c = w->items[c].init.place.idx;
             if (hops > (int)w->nitems || c == (int)i) {
                 tale_yaml_errf(L->y, in_nodes[i], L->err, L->errlen, "item '%s' is inside itself", it->id);
                 return -1;
@@ -756,16 +777,16 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
         }
     }
     for (size_t l = 0; l < w->nlocs; l++) {
-        location_t *loc = &w->locs[l];
+        eng_location_t *loc = &w->locs[l];
         for (size_t e = 0; e < loc->nexits; e++) {
-            exit_t *x = &loc->exits[e];
+            eng_exit_t *x = &loc->exits[e];
             if (!x->has_door)
                 continue;
-            location_t *t = &w->locs[x->target];
+            eng_location_t *t = &w->locs[x->target];
             for (size_t f = 0; f < t->nexits; f++) {
-                exit_t *b = &t->exits[f];
+                eng_exit_t *b = &t->exits[f];
                 if (b->has_door && b->target == (int)l) {
-                    if (b->door.state != x->door.state || b->door.key != x->door.key) {
+                    if (b->door.init != x->door.init || b->door.key != x->door.key) {
                         yaml_node_t *xs = tale_yaml_get(L->y, loc_nodes[l], "exits", NULL);
                         yaml_node_t *dn = tale_yaml_get(L->y, seq_at(L->y, xs, e), "door", NULL);
                         tale_yaml_errf(L->y, dn, L->err, L->errlen,
@@ -788,8 +809,8 @@ cross_check(loader_t *L, yaml_node_t **item_nodes, yaml_node_t **in_nodes, yaml_
     return 0;
 }
 
-int
-story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
+static int
+story_parse(tale_story_t *w, const char *path, char *err, size_t errlen)
 {
     static const char *const top[] = {"story", "player", "clock", "locations", "items", "npcs", "goal", NULL};
     static const char *const lkeys[] = {"id", "title", "description", "image", "dark", "exits", NULL};
@@ -827,19 +848,19 @@ story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
     if (collect_ids(&L, ls, "a location (a mapping)", lkeys, &lids, &n, &lnodes) < 0)
         goto out;
     w->nlocs = n;
-    w->locs = calloc(n, sizeof *w->locs);
+    w->locs = tale_xcalloc(n, sizeof *w->locs);
     for (size_t i = 0; i < n; i++)
         w->locs[i].id = lids[i];
     if (collect_ids(&L, is, "an item (a mapping)", ikeys, &iids, &n, &inodes) < 0)
         goto out;
     w->nitems = n;
-    w->items = calloc(n ? n : 1, sizeof *w->items);
+    w->items = tale_xcalloc(n ? n : 1, sizeof *w->items);
     for (size_t i = 0; i < n; i++)
         w->items[i].id = iids[i];
     if (collect_ids(&L, ns, "an npc (a mapping)", nkeys, &nids, &n, &nnodes) < 0)
         goto out;
     w->nnpcs = n;
-    w->npcs = calloc(n ? n : 1, sizeof *w->npcs);
+    w->npcs = tale_xcalloc(n ? n : 1, sizeof *w->npcs);
     for (size_t i = 0; i < n; i++)
         w->npcs[i].id = nids[i];
 
@@ -848,7 +869,7 @@ story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < w->nlocs; i++)
         if (load_location(&L, lnodes[i], &w->locs[i]) < 0)
             goto out;
-    in_nodes = calloc(w->nitems ? w->nitems : 1, sizeof *in_nodes);
+    in_nodes = tale_xcalloc(w->nitems ? w->nitems : 1, sizeof *in_nodes);
     for (size_t i = 0; i < w->nitems; i++) {
         w->items[i].key = -1;
         if (load_item(&L, inodes[i], &w->items[i], &in_nodes[i]) < 0)
@@ -859,7 +880,6 @@ story_load(tale_world_t *w, const char *path, char *err, size_t errlen)
             goto out;
     if (load_goal(&L, root) < 0 || cross_check(&L, inodes, in_nodes, lnodes) < 0)
         goto out;
-    w->flags = calloc(w->nflags ? w->nflags : 1, 1);
     rc = 0;
 out:
     free(lnodes);
@@ -872,4 +892,117 @@ out:
     free(L.flag_set);
     free(L.flag_req);
     return rc;
+}
+
+static void
+free_flaglist(eng_flaglist_t *f)
+{
+    free(f->v);
+}
+
+static void
+free_reaction(eng_reaction_t *r)
+{
+    if (!r)
+        return;
+    free_flaglist(&r->set);
+    free_flaglist(&r->clear);
+    free(r);
+}
+
+/* jansson's allocations follow the one out-of-memory policy (tale/alloc.h):
+ * a failed one is fatal, so jansson never returns NULL for lack of memory
+ * and the engine's json_object_set_new(o, k, json_string(..)) chains need no
+ * check.  (It still returns NULL for a string that is not UTF-8: story text
+ * comes through libyaml, which refuses such text, and a player's text is
+ * repaired before it reaches a frame.)  Process-wide, set once here: loading
+ * a story is the engine's first step, before it makes any JSON. */
+static void *
+json_xmalloc(size_t n)
+{
+    return tale_xmalloc(n);
+}
+
+static void
+json_alloc_policy(void)
+{
+    static int set;
+    if (!set) {
+        json_set_alloc_funcs(json_xmalloc, free);
+        set = 1;
+    }
+}
+
+tale_story_t *
+tale_story_load(const char *story_dir, char *err, size_t errlen)
+{
+    json_alloc_policy();
+    tale_story_t *st = tale_xcalloc(1, sizeof(*st));
+    st->refs = 1;
+    st->dir = tale_xstrdup(story_dir);
+    char *path = eng_xasprintf("%s/story.yaml", story_dir), *res = eng_xasprintf("%s/resources", story_dir);
+    int rc = story_parse(st, path, err, errlen);
+    free(path);
+    if (rc < 0) {
+        free(res);
+        tale_story_free(st);
+        return NULL;
+    }
+    char *abs = realpath(res, NULL);
+    if (abs) {
+        free(res);
+        res = abs;
+    }
+    st->meta.resources_dir = res;
+    return st;
+}
+
+void
+tale_story_free(tale_story_t *w)
+{
+    if (w == NULL || --w->refs > 0)
+        return;
+    for (size_t i = 0; i < w->nlocs; i++) {
+        for (size_t e = 0; e < w->locs[i].nexits; e++)
+            free(w->locs[i].exits[e].door.aliases);
+        free(w->locs[i].exits);
+    }
+    free(w->locs);
+    for (size_t i = 0; i < w->nitems; i++) {
+        free(w->items[i].aliases);
+        for (int v = 0; v < ON__N; v++)
+            free_reaction(w->items[i].on[v]);
+    }
+    free(w->items);
+    for (size_t i = 0; i < w->nnpcs; i++) {
+        eng_npc_t *n = &w->npcs[i];
+        for (size_t t = 0; t < n->ntopics; t++) {
+            free(n->topics[t].about);
+            free_flaglist(&n->topics[t].set);
+            free_flaglist(&n->topics[t].clear);
+        }
+        free(n->topics);
+        for (size_t a = 0; a < n->naccepts; a++) {
+            free_flaglist(&n->accepts[a].set);
+            free_flaglist(&n->accepts[a].clear);
+        }
+        free(n->accepts);
+        free(n->aliases);
+        free(n->route);
+        free(n->emotes);
+    }
+    free(w->npcs);
+    for (size_t i = 0; i < w->nflags; i++)
+        free(w->flag_names[i]);
+    free(w->flag_names);
+    free((char *)w->meta.resources_dir);
+    free(w->dir);
+    tale_yaml_free(&w->y);
+    free(w);
+}
+
+const tale_story_meta_t *
+tale_story_meta(const tale_story_t *st)
+{
+    return &st->meta;
 }

@@ -10,17 +10,14 @@
 #include <stdint.h>
 #include <string.h>
 
-void
-sb_add(sbuf_t *b, const char *s, size_t n)
+static void
+sb_add(eng_sbuf_t *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            abort(); /* out of memory: nothing sensible to do mid-render */
-        b->s = ns;
+        b->s = tale_xrealloc(b->s, cap);
         b->cap = cap;
     }
     memcpy(b->s + b->len, s, n);
@@ -29,13 +26,13 @@ sb_add(sbuf_t *b, const char *s, size_t n)
 }
 
 void
-sb_adds(sbuf_t *b, const char *s)
+eng_sb_adds(eng_sbuf_t *b, const char *s)
 {
     sb_add(b, s, strlen(s));
 }
 
 void
-sb_printf(sbuf_t *b, const char *fmt, ...)
+eng_sb_printf(eng_sbuf_t *b, const char *fmt, ...)
 {
     char tmp[512];
     va_list ap;
@@ -48,9 +45,7 @@ sb_printf(sbuf_t *b, const char *fmt, ...)
         sb_add(b, tmp, (size_t)n);
         return;
     }
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        abort();
+    char *big = tale_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -58,8 +53,22 @@ sb_printf(sbuf_t *b, const char *fmt, ...)
     free(big);
 }
 
+/* A new formatted string (free() it); a failed allocation is fatal (tale/alloc.h). */
+char *
+eng_xasprintf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        tale_oom(strlen(fmt));
+    return s;
+}
+
 void
-sb_free(sbuf_t *b)
+eng_sb_free(eng_sbuf_t *b)
 {
     free(b->s);
     b->s = NULL;
@@ -67,7 +76,7 @@ sb_free(sbuf_t *b)
 }
 
 void
-sb_escape(sbuf_t *b, const char *s, size_t n)
+eng_sb_escape(eng_sbuf_t *b, const char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -95,7 +104,7 @@ sb_escape(sbuf_t *b, const char *s, size_t n)
         }
         if (rep) {
             sb_add(b, s + start, i - start);
-            sb_adds(b, rep);
+            eng_sb_adds(b, rep);
             start = i + 1;
         }
     }
@@ -133,7 +142,7 @@ match_tag(const char *s, size_t n, int *closing, int *which)
 /* Render s with tag state *openp carried across calls (for formats whose
  * tags span an argument); the caller closes what is left open. */
 static void
-render_part(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p, int *openp)
+render_part(eng_sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p, int *openp)
 {
     int open = *openp;
     size_t start = 0;
@@ -144,33 +153,33 @@ render_part(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p
         size_t tl = match_tag(s + i, n - i, &closing, &which);
         if (!tl)
             continue;
-        sb_escape(b, s + start, i - start);
+        eng_sb_escape(b, s + start, i - start);
         if (which < 0) {
             if (p)
-                out_special(p, "clear");
+                eng_out_special(p, "clear");
         } else if (closing) {
             if (open > 0) {
-                sb_adds(b, "</span>");
+                eng_sb_adds(b, "</span>");
                 open--;
             }
         } else {
-            sb_printf(b, "<span class='txt-%s'>", style_tags[which]);
+            eng_sb_printf(b, "<span class='txt-%s'>", style_tags[which]);
             open++;
         }
         i += tl - 1;
         start = i + 1;
     }
-    sb_escape(b, s + start, n - start);
+    eng_sb_escape(b, s + start, n - start);
     *openp = open;
 }
 
 void
-render_inline(sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p)
+eng_render_inline(eng_sbuf_t *b, const char *s, size_t n, int allow_tags, tale_player_t *p)
 {
     int open = 0;
     render_part(b, s, n, allow_tags, p, &open);
     while (open-- > 0)
-        sb_adds(b, "</span>");
+        eng_sb_adds(b, "</span>");
 }
 
 static int
@@ -195,7 +204,7 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
             pre = 0;
         i += ll + 1;
     }
-    sbuf_t tmp = {0};
+    eng_sbuf_t tmp = {0};
     for (size_t i = 0; i < n;) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t ll = nl ? (size_t)(nl - (s + i)) : n - i;
@@ -220,19 +229,19 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
         sb_add(&tmp, l, ll);
         i += (nl ? (size_t)(nl - (s + i)) : n - i) + 1;
     }
-    sbuf_t html = {0};
-    render_inline(&html, tmp.s ? tmp.s : "", tmp.len, 1, p);
+    eng_sbuf_t html = {0};
+    eng_render_inline(&html, tmp.s ? tmp.s : "", tmp.len, 1, p);
     if (pre) {
-        sb_adds(&p->out, "<pre>");
+        eng_sb_adds(&p->out, "<pre>");
         sb_add(&p->out, html.s ? html.s : "", html.len);
-        sb_adds(&p->out, "</pre>\n");
+        eng_sb_adds(&p->out, "</pre>\n");
     } else if (html.len) {
-        sb_adds(&p->out, "<p>");
+        eng_sb_adds(&p->out, "<p>");
         sb_add(&p->out, html.s, html.len);
-        sb_adds(&p->out, "</p>\n");
+        eng_sb_adds(&p->out, "</p>\n");
     }
-    sb_free(&tmp);
-    sb_free(&html);
+    eng_sb_free(&tmp);
+    eng_sb_free(&html);
 }
 
 /*
@@ -250,7 +259,7 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
 #define STORY_HTML_MAX 4096
 #define STORY_HTML_BYTES (16u << 20)
 
-struct story_html {
+struct eng_story_html {
     const char *text; /* NULL: a free slot */
     char *src;        /* a copy of the text rendered */
     size_t src_len;
@@ -259,16 +268,14 @@ struct story_html {
     int clear;
 };
 
-static struct story_html *
+static struct eng_story_html *
 story_html_slot(tale_world_t *w, const char *text)
 {
     if (w->story_html_n * 2 >= w->story_html_cap) {
         size_t cap = w->story_html_cap ? w->story_html_cap * 2 : 64;
-        struct story_html *t = calloc(cap, sizeof(*t));
-        if (t == NULL)
-            return NULL;
+        struct eng_story_html *t = tale_xcalloc(cap, sizeof(*t));
         for (size_t i = 0; i < w->story_html_cap; i++) {
-            struct story_html *e = &w->story_html[i];
+            struct eng_story_html *e = &w->story_html[i];
             if (e->text == NULL)
                 continue;
             size_t j = ((uintptr_t)e->text >> 4) & (cap - 1);
@@ -287,7 +294,7 @@ story_html_slot(tale_world_t *w, const char *text)
 }
 
 void
-story_html_free(tale_world_t *w)
+eng_story_html_free(tale_world_t *w)
 {
     for (size_t i = 0; i < w->story_html_cap; i++) {
         free(w->story_html[i].src);
@@ -301,30 +308,25 @@ story_html_free(tale_world_t *w)
 static void render_story(tale_player_t *p, const char *text, size_t n);
 
 void
-out_story(tale_player_t *p, const char *text)
+eng_out_story(tale_player_t *p, const char *text)
 {
     if (!text)
         return;
     size_t n = strlen(text);
-    struct story_html *e = story_html_slot(p->w, text);
-    if (e != NULL && e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
+    struct eng_story_html *e = story_html_slot(p->w, text);
+    if (e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
         sb_add(&p->out, e->html, e->len);
         if (e->clear)
-            out_special(p, "clear");
+            eng_out_special(p, "clear");
         return;
     }
     size_t mark = p->out.len;
     render_story(p, text, n);
     size_t len = p->out.len - mark;
-    if (e == NULL || (e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
+    if ((e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
         p->w->story_html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
         return; /* no room: rendered all the same */
-    char *src = malloc(n + 1), *html = malloc(len + 1);
-    if (src == NULL || html == NULL) {
-        free(src);
-        free(html);
-        return;
-    }
+    char *src = tale_xmalloc(n + 1), *html = tale_xmalloc(len + 1);
     memcpy(src, text, n + 1);
     memcpy(html, p->out.s ? p->out.s + mark : "", len);
     html[len] = '\0';
@@ -333,7 +335,7 @@ out_story(tale_player_t *p, const char *text)
     p->w->story_html_bytes += n + len - e->src_len - e->len;
     free(e->src);
     free(e->html);
-    *e = (struct story_html){text, src, n, html, len, strstr(text, "<clear>") != NULL};
+    *e = (struct eng_story_html){text, src, n, html, len, strstr(text, "<clear>") != NULL};
 }
 
 /* Story text (n bytes) as HTML paragraphs, appended to the player's output. */
@@ -366,7 +368,7 @@ render_story(tale_player_t *p, const char *text, size_t n)
 
 /* The engine's own message formatter: see world.h for the conversions. */
 static void
-format_into(sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
+format_into(eng_sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
 {
     const char *lit = fmt;
     int open = 0;
@@ -380,13 +382,13 @@ format_into(sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
             if (!s)
                 s = "";
             if (*f == 'S')
-                render_inline(b, s, strlen(s), 1, p);
+                eng_render_inline(b, s, strlen(s), 1, p);
             else
-                sb_escape(b, s, strlen(s));
+                eng_sb_escape(b, s, strlen(s));
         } else if (*f == 'd') {
-            sb_printf(b, "%d", va_arg(ap, int));
+            eng_sb_printf(b, "%d", va_arg(ap, int));
         } else if (f[0] == 'l' && f[1] == 'd') {
-            sb_printf(b, "%ld", va_arg(ap, long));
+            eng_sb_printf(b, "%ld", va_arg(ap, long));
             f++;
         } else if (*f == '%') {
             sb_add(b, "%", 1);
@@ -397,36 +399,36 @@ format_into(sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
     }
     render_part(b, lit, strlen(lit), 1, p, &open);
     while (open-- > 0)
-        sb_adds(b, "</span>");
+        eng_sb_adds(b, "</span>");
 }
 
 void
-out_vp(tale_player_t *p, const char *fmt, va_list ap)
+eng_out_vp(tale_player_t *p, const char *fmt, va_list ap)
 {
-    sb_adds(&p->out, "<p>");
+    eng_sb_adds(&p->out, "<p>");
     format_into(&p->out, p, fmt, ap);
-    sb_adds(&p->out, "</p>\n");
+    eng_sb_adds(&p->out, "</p>\n");
 }
 
 void
-out_p(tale_player_t *p, const char *fmt, ...)
+eng_out_p(tale_player_t *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    out_vp(p, fmt, ap);
+    eng_out_vp(p, fmt, ap);
     va_end(ap);
 }
 
 void
-out_speech(tale_player_t *p, const char *who, const char *verb, const char *text, int story)
+eng_out_speech(tale_player_t *p, const char *who, const char *verb, const char *text, int story)
 {
     /* story speech is an NPC's; everything else a player's (styled apart) */
     const char *kind = story ? "npc" : "player";
-    sb_printf(&p->out, "<p><span class='txt-%s-name'>", kind);
-    render_inline(&p->out, who, strlen(who), 0, p);
-    sb_printf(&p->out, "</span> %s: <span class='txt-%s-speech'>\xe2\x80\x9c", verb, kind);
+    eng_sb_printf(&p->out, "<p><span class='txt-%s-name'>", kind);
+    eng_render_inline(&p->out, who, strlen(who), 0, p);
+    eng_sb_printf(&p->out, "</span> %s: <span class='txt-%s-speech'>\xe2\x80\x9c", verb, kind);
     /* speech is one paragraph: fold line breaks */
-    sbuf_t tmp = {0};
+    eng_sbuf_t tmp = {0};
     for (const char *s = text; *s; s++) {
         if (*s == '\n') {
             if (s[1])
@@ -435,19 +437,19 @@ out_speech(tale_player_t *p, const char *who, const char *verb, const char *text
             sb_add(&tmp, s, 1);
         }
     }
-    render_inline(&p->out, tmp.s ? tmp.s : "", tmp.len, story, p);
-    sb_free(&tmp);
-    sb_adds(&p->out, "\xe2\x80\x9d</span></p>\n");
+    eng_render_inline(&p->out, tmp.s ? tmp.s : "", tmp.len, story, p);
+    eng_sb_free(&tmp);
+    eng_sb_adds(&p->out, "\xe2\x80\x9d</span></p>\n");
 }
 
 void
-out_raw(tale_player_t *p, const char *html)
+eng_out_raw(tale_player_t *p, const char *html)
 {
-    sb_adds(&p->out, html);
+    eng_sb_adds(&p->out, html);
 }
 
 void
-out_special(tale_player_t *p, const char *special)
+eng_out_special(tale_player_t *p, const char *special)
 {
     if (!p->special)
         p->special = json_array();
@@ -459,42 +461,42 @@ out_special(tale_player_t *p, const char *special)
 
 /* comma-separated list into a json string */
 static void
-list_add(sbuf_t *b, const char *name)
+list_add(eng_sbuf_t *b, const char *name)
 {
     if (b->len)
         sb_add(b, ",", 1);
-    sb_adds(b, name);
+    eng_sb_adds(b, name);
 }
 
 void
-player_flush(tale_player_t *p)
+eng_player_flush(tale_player_t *p)
 {
-    player_flush_with(p, NULL, NULL);
+    eng_player_flush_with(p, NULL, NULL);
 }
 
 void
-player_flush_with(tale_player_t *p, const char *key, json_t *value)
+eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
 {
     tale_world_t *w = p->w;
-    const location_t *l = &w->locs[p->location];
-    sbuf_t npcs = {0}, items = {0}, exits = {0};
-    int see = player_can_see(p);
+    const eng_location_t *l = &w->st->locs[p->location];
+    eng_sbuf_t npcs = {0}, items = {0}, exits = {0};
+    int see = eng_player_can_see(p);
     if (see) {
-        for (size_t i = 0; i < w->nnpcs; i++)
+        for (size_t i = 0; i < w->st->nnpcs; i++)
             if (w->npcs[i].location == p->location)
-                list_add(&npcs, w->npcs[i].name);
+                list_add(&npcs, w->st->npcs[i].name);
         for (size_t i = 0; i < w->nplayers_cap; i++)
             if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location)
                 list_add(&npcs, w->players[i]->name);
-        for (size_t i = 0; i < w->nitems; i++)
-            if (item_visible_at(w, (int)i, p->location) && !w->items[i].fixed)
-                list_add(&items, w->items[i].name);
+        for (size_t i = 0; i < w->st->nitems; i++)
+            if (eng_item_visible_at(w, (int)i, p->location) && !w->st->items[i].fixed)
+                list_add(&items, w->st->items[i].name);
     }
     for (size_t e = 0; e < l->nexits; e++) {
-        const exit_t *x = &l->exits[e];
+        const eng_exit_t *x = &l->exits[e];
         if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
             continue;
-        list_add(&exits, dir_names[x->dir]);
+        list_add(&exits, eng_dir_names[x->dir]);
     }
     json_t *f = json_object();
     json_object_set_new(f, "type", json_string("text"));
@@ -502,7 +504,7 @@ player_flush_with(tale_player_t *p, const char *key, json_t *value)
      * fixed buffer, say): repair rather than send a frame without its text.
      * After the repair the text is valid UTF-8, so jansson need not check it. */
     if (p->out.s != NULL)
-        fix_utf8n(p->out.s, p->out.len);
+        eng_fix_utf8n(p->out.s, p->out.len);
     json_object_set_new(f, "text", json_stringn_nocheck(p->out.s ? p->out.s : "", p->out.s ? p->out.len : 0));
     json_object_set_new(f, "special", p->special ? p->special : json_array());
     p->special = NULL;
@@ -512,9 +514,9 @@ player_flush_with(tale_player_t *p, const char *key, json_t *value)
     json_object_set_new(f, "npcs", json_string(npcs.s ? npcs.s : ""));
     json_object_set_new(f, "items", json_string(items.s ? items.s : ""));
     json_object_set_new(f, "exits", json_string(exits.s ? exits.s : ""));
-    sb_free(&npcs);
-    sb_free(&items);
-    sb_free(&exits);
+    eng_sb_free(&npcs);
+    eng_sb_free(&items);
+    eng_sb_free(&exits);
     if (key != NULL)
         json_object_set_new(f, key, value);
     p->out.len = 0;

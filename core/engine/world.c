@@ -11,73 +11,43 @@
 
 static void player_free(tale_player_t *p, int announce);
 
-const char *const dir_names[DIR__N] = {"north",     "south",     "east", "west", "northeast", "northwest",
-                                       "southeast", "southwest", "up",   "down", "in",        "out"};
-static const char *const dir_abbrev[DIR__N] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "u", "d", NULL, NULL};
-
-int
-dir_parse(const char *word)
+/* A world begins where its story does: every piece of state from the
+ * story's `init` values, the clock at the story's start. */
+tale_world_t *
+tale_world_new(tale_story_t *st, const tale_world_options_t *opt)
 {
-    for (int d = 0; d < DIR__N; d++)
-        if (strcmp(word, dir_names[d]) == 0 || (dir_abbrev[d] && strcmp(word, dir_abbrev[d]) == 0))
-            return d;
-    if (strcmp(word, "inside") == 0)
-        return DIR_IN;
-    if (strcmp(word, "outside") == 0)
-        return DIR_OUT;
-    return -1;
+    tale_world_t *w = tale_xcalloc(1, sizeof(*w));
+    const tale_story_t *s = st;
+    st->refs++;
+    w->st = st;
+    w->items = tale_xcalloc(s->nitems, sizeof(*w->items));
+    for (size_t i = 0; i < s->nitems; i++)
+        w->items[i] = s->items[i].init;
+    w->npcs = tale_xcalloc(s->nnpcs, sizeof(*w->npcs));
+    for (size_t i = 0; i < s->nnpcs; i++)
+        w->npcs[i] = s->npcs[i].init;
+    w->doors = tale_xcalloc(s->ndoors, sizeof(*w->doors));
+    for (size_t l = 0; l < s->nlocs; l++)
+        for (size_t e = 0; e < s->locs[l].nexits; e++)
+            if (s->locs[l].exits[e].has_door)
+                w->doors[s->locs[l].exits[e].door_slot] = s->locs[l].exits[e].door.init;
+    w->flags = tale_xcalloc(s->nflags, 1);
+    w->save_dir = opt && opt->save_dir ? tale_xstrdup(opt->save_dir) : NULL;
+    w->max_input = opt && opt->max_input ? opt->max_input : 1024;
+    w->shared = opt && opt->shared;
+    w->clock = s->clock_start;
+    return w;
 }
 
 tale_world_t *
 tale_world_load(const char *story_dir, const tale_world_options_t *opt, char *err, size_t errlen)
 {
-    tale_world_t *w = calloc(1, sizeof *w);
-    if (!w) {
-        snprintf(err, errlen, "%s: out of memory", story_dir);
+    tale_story_t *st = tale_story_load(story_dir, err, errlen);
+    if (st == NULL)
         return NULL;
-    }
-    w->dir = strdup(story_dir);
-    char *path = NULL, *res = NULL;
-    if (asprintf(&path, "%s/story.yaml", story_dir) < 0 || asprintf(&res, "%s/resources", story_dir) < 0) {
-        snprintf(err, errlen, "%s: out of memory", story_dir);
-        free(path);
-        tale_world_free(w);
-        return NULL;
-    }
-    int rc = story_load(w, path, err, errlen);
-    free(path);
-    if (rc < 0) {
-        free(res);
-        tale_world_free(w);
-        return NULL;
-    }
-    char *abs = realpath(res, NULL);
-    if (abs) {
-        free(res);
-        res = abs;
-    }
-    w->meta.resources_dir = res;
-    w->save_dir = opt && opt->save_dir ? strdup(opt->save_dir) : NULL;
-    w->max_input = opt && opt->max_input ? opt->max_input : 1024;
-    w->shared = opt && opt->shared;
-    w->clock = w->clock_start;
+    tale_world_t *w = tale_world_new(st, opt);
+    tale_story_free(st); /* the world holds its own reference */
     return w;
-}
-
-static void
-free_flaglist(flaglist_t *f)
-{
-    free(f->v);
-}
-
-static void
-free_reaction(reaction_t *r)
-{
-    if (!r)
-        return;
-    free_flaglist(&r->set);
-    free_flaglist(&r->clear);
-    free(r);
 }
 
 void
@@ -90,78 +60,40 @@ tale_world_free(tale_world_t *w)
         if (w->players[i])
             player_free(w->players[i], 0);
     free(w->players);
-    for (size_t i = 0; i < w->nlocs; i++) {
-        for (size_t e = 0; e < w->locs[i].nexits; e++)
-            free(w->locs[i].exits[e].door.aliases);
-        free(w->locs[i].exits);
-    }
-    free(w->locs);
-    for (size_t i = 0; i < w->nitems; i++) {
-        free(w->items[i].aliases);
-        for (int v = 0; v < ON__N; v++)
-            free_reaction(w->items[i].on[v]);
-    }
     free(w->items);
-    for (size_t i = 0; i < w->nnpcs; i++) {
-        npc_t *n = &w->npcs[i];
-        for (size_t t = 0; t < n->ntopics; t++) {
-            free(n->topics[t].about);
-            free_flaglist(&n->topics[t].set);
-            free_flaglist(&n->topics[t].clear);
-        }
-        free(n->topics);
-        for (size_t a = 0; a < n->naccepts; a++) {
-            free_flaglist(&n->accepts[a].set);
-            free_flaglist(&n->accepts[a].clear);
-        }
-        free(n->accepts);
-        free(n->aliases);
-        free(n->route);
-        free(n->emotes);
-    }
     free(w->npcs);
-    for (size_t i = 0; i < w->nflags; i++)
-        free(w->flag_names[i]);
-    free(w->flag_names);
+    free(w->doors);
     free(w->flags);
     json_decref(w->pending_players);
-    story_html_free(w);
-    free((char *)w->meta.resources_dir);
+    eng_story_html_free(w);
     free(w->save_dir);
-    free(w->dir);
-    tale_yaml_free(&w->y);
+    tale_story_free(w->st);
     free(w);
 }
 
 const tale_story_meta_t *
 tale_world_meta(const tale_world_t *w)
 {
-    return &w->meta;
+    return &w->st->meta;
 }
 
 /* ------------------------------------------------------------ questions */
 
 /* "a " or "an " for a name: a guess from the first letter, right for most names */
 const char *
-article(const char *name)
+eng_article(const char *name)
 {
     return strchr("aeiouAEIOU", name[0]) && name[0] ? "an " : "a ";
 }
 
-const char *
-item_name(const tale_world_t *w, int i)
-{
-    return w->items[i].name;
-}
-
 /* Where an item ultimately is, following containers (closed or not). */
-static place_t
+static eng_place_t
 outer_place(const tale_world_t *w, int item, int *through_closed)
 {
-    place_t pl = w->items[item].place;
+    eng_place_t pl = w->items[item].place;
     int hops = 0;
     *through_closed = 0;
-    while (pl.kind == PLACE_ITEM && hops++ < (int)w->nitems) {
+    while (pl.kind == PLACE_ITEM && hops++ < (int)w->st->nitems) {
         if (w->items[pl.idx].closed)
             *through_closed = 1;
         pl = w->items[pl.idx].place;
@@ -173,14 +105,14 @@ outer_place(const tale_world_t *w, int item, int *through_closed)
  * container, not the room.  (Every frame asks this of every item: no walk up
  * the containers.) */
 int
-item_visible_at(const tale_world_t *w, int item, int loc)
+eng_item_visible_at(const tale_world_t *w, int item, int loc)
 {
-    place_t pl = w->items[item].place;
+    eng_place_t pl = w->items[item].place;
     return pl.kind == PLACE_LOC && pl.idx == loc;
 }
 
 int
-item_held_by(const tale_world_t *w, int item, int slot)
+eng_item_held_by(const tale_world_t *w, int item, int slot)
 {
     return w->items[item].place.kind == PLACE_PLAYER && w->items[item].place.idx == slot;
 }
@@ -188,12 +120,13 @@ item_held_by(const tale_world_t *w, int item, int slot)
 static int
 light_here(const tale_world_t *w, int loc, int slot)
 {
-    for (size_t i = 0; i < w->nitems; i++) {
-        const item_t *it = &w->items[i];
-        if (!it->light || !it->lit)
+    for (size_t i = 0; i < w->st->nitems; i++) {
+        const eng_item_t *it = &w->st->items[i];
+        eng_item_state_t *its = &w->items[i];
+        if (!it->light || !its->lit)
             continue;
         int closed;
-        place_t pl = outer_place(w, (int)i, &closed);
+        eng_place_t pl = outer_place(w, (int)i, &closed);
         if (closed)
             continue;
         if (pl.kind == PLACE_LOC && pl.idx == loc)
@@ -208,37 +141,37 @@ light_here(const tale_world_t *w, int loc, int slot)
 }
 
 int
-player_can_see(const tale_player_t *p)
+eng_player_can_see(const tale_player_t *p)
 {
     const tale_world_t *w = p->w;
-    return !w->locs[p->location].dark || light_here(w, p->location, p->slot);
+    return !w->st->locs[p->location].dark || light_here(w, p->location, p->slot);
 }
 
 /* In reach: carried, lying here (when the player can see), or inside an open
  * container that is either. */
 int
-item_in_scope(const tale_player_t *p, int item)
+eng_item_in_scope(const tale_player_t *p, int item)
 {
     const tale_world_t *w = p->w;
     int closed;
-    place_t pl = outer_place(w, item, &closed);
+    eng_place_t pl = outer_place(w, item, &closed);
     if (closed)
         return 0;
     if (pl.kind == PLACE_PLAYER)
         return pl.idx == p->slot;
     if (pl.kind == PLACE_LOC)
-        return pl.idx == p->location && player_can_see(p);
+        return pl.idx == p->location && eng_player_can_see(p);
     return 0;
 }
 
 long
-clock_now(const tale_world_t *w)
+eng_clock_now(const tale_world_t *w)
 {
     return w->clock;
 }
 
 void
-flags_apply(tale_world_t *w, const flaglist_t *set, const flaglist_t *clear)
+eng_flags_apply(tale_world_t *w, const eng_flaglist_t *set, const eng_flaglist_t *clear)
 {
     for (size_t i = 0; i < set->n; i++)
         w->flags[set->v[i]] = 1;
@@ -250,111 +183,111 @@ static void
 list_contents(tale_player_t *p, int container)
 {
     tale_world_t *w = p->w;
-    sbuf_t names = {0};
+    eng_sbuf_t names = {0};
     int n = 0;
-    for (size_t i = 0; i < w->nitems; i++)
+    for (size_t i = 0; i < w->st->nitems; i++)
         if (w->items[i].place.kind == PLACE_ITEM && w->items[i].place.idx == container) {
             if (n++)
-                sb_adds(&names, ", ");
-            sb_adds(&names, article(w->items[i].name));
-            sb_adds(&names, w->items[i].name);
+                eng_sb_adds(&names, ", ");
+            eng_sb_adds(&names, eng_article(w->st->items[i].name));
+            eng_sb_adds(&names, w->st->items[i].name);
         }
     if (n)
-        out_p(p, "In the %s: %s.", w->items[container].name, names.s);
-    sb_free(&names);
+        eng_out_p(p, "In the %s: %s.", w->st->items[container].name, names.s);
+    eng_sb_free(&names);
 }
 
 void
-describe_location(tale_player_t *p, int full)
+eng_describe_location(tale_player_t *p, int full)
 {
     tale_world_t *w = p->w;
-    location_t *l = &w->locs[p->location];
-    out_p(p, "<location>%s</location>", l->title);
-    if (!player_can_see(p)) {
-        out_p(p, "It is pitch dark. You can't see a thing.");
+    eng_location_t *l = &w->st->locs[p->location];
+    eng_out_p(p, "<location>%s</location>", l->title);
+    if (!eng_player_can_see(p)) {
+        eng_out_p(p, "It is pitch dark. You can't see a thing.");
         return;
     }
     if (full)
-        out_story(p, l->description);
-    sbuf_t b = {0};
+        eng_out_story(p, l->description);
+    eng_sbuf_t b = {0};
     int n = 0;
-    for (size_t i = 0; i < w->nitems; i++)
-        if (item_visible_at(w, (int)i, p->location) && !w->items[i].fixed) {
+    for (size_t i = 0; i < w->st->nitems; i++)
+        if (eng_item_visible_at(w, (int)i, p->location) && !w->st->items[i].fixed) {
             if (n++)
-                sb_adds(&b, ", ");
-            sb_adds(&b, article(w->items[i].name));
-            sb_adds(&b, w->items[i].name);
+                eng_sb_adds(&b, ", ");
+            eng_sb_adds(&b, eng_article(w->st->items[i].name));
+            eng_sb_adds(&b, w->st->items[i].name);
         }
     if (n)
-        out_p(p, "You see: %s.", b.s);
-    for (size_t i = 0; i < w->nitems; i++)
-        if (item_visible_at(w, (int)i, p->location) && w->items[i].container && !w->items[i].closed)
+        eng_out_p(p, "You see: %s.", b.s);
+    for (size_t i = 0; i < w->st->nitems; i++)
+        if (eng_item_visible_at(w, (int)i, p->location) && w->st->items[i].container && !w->items[i].closed)
             list_contents(p, (int)i);
     /* "A is here." / "A and B are here." / "A, B and C are here.", with
      * titles in brackets: a title may itself hold commas. */
     size_t total = 0;
-    for (size_t i = 0; i < w->nnpcs; i++)
+    for (size_t i = 0; i < w->st->nnpcs; i++)
         total += w->npcs[i].location == p->location;
     for (size_t i = 0; i < w->nplayers_cap; i++)
         total += w->players[i] && w->players[i] != p && w->players[i]->location == p->location;
     b.len = 0;
     n = 0;
-    for (size_t i = 0; i < w->nnpcs + w->nplayers_cap; i++) {
+    for (size_t i = 0; i < w->st->nnpcs + w->nplayers_cap; i++) {
         const char *name, *title = NULL;
-        if (i < w->nnpcs) {
+        if (i < w->st->nnpcs) {
             if (w->npcs[i].location != p->location)
                 continue;
-            name = w->npcs[i].name;
-            title = w->npcs[i].title;
+            name = w->st->npcs[i].name;
+            title = w->st->npcs[i].title;
         } else {
-            tale_player_t *o = w->players[i - w->nnpcs];
+            tale_player_t *o = w->players[i - w->st->nnpcs];
             if (o == NULL || o == p || o->location != p->location)
                 continue;
             name = o->name;
         }
         if (n > 0)
-            sb_adds(&b, (size_t)n + 1 == total ? " and " : ", ");
+            eng_sb_adds(&b, (size_t)n + 1 == total ? " and " : ", ");
         n++;
-        sb_adds(&b, name);
+        eng_sb_adds(&b, name);
         if (title != NULL) {
-            sb_adds(&b, " (");
-            sb_adds(&b, title);
-            sb_adds(&b, ")");
+            eng_sb_adds(&b, " (");
+            eng_sb_adds(&b, title);
+            eng_sb_adds(&b, ")");
         }
     }
     if (n) {
-        out_p(p, "%s %s here.", b.s, n > 1 ? "are" : "is");
+        eng_out_p(p, "%s %s here.", b.s, n > 1 ? "are" : "is");
     }
-    sb_free(&b);
-    b = (sbuf_t){0};
+    eng_sb_free(&b);
+    b = (eng_sbuf_t){0};
     n = 0;
     for (size_t e = 0; e < l->nexits; e++) {
-        exit_t *x = &l->exits[e];
+        eng_exit_t *x = &l->exits[e];
         if (x->hidden && x->requires >= 0 && !w->flags[x->requires])
             continue;
         if (n++)
-            sb_adds(&b, ", ");
-        sb_adds(&b, dir_names[x->dir]);
+            eng_sb_adds(&b, ", ");
+        eng_sb_adds(&b, eng_dir_names[x->dir]);
     }
     if (n)
-        out_p(p, "<dim>Exits: %s.</dim>", b.s);
+        eng_out_p(p, "<dim>Exits: %s.</dim>", b.s);
     else
-        out_p(p, "<dim>There is no way out.</dim>");
-    sb_free(&b);
+        eng_out_p(p, "<dim>There is no way out.</dim>");
+    eng_sb_free(&b);
 }
 
 /* The greeting of every NPC here that this player has not met yet. */
 void
-meet_npcs(tale_player_t *p)
+eng_meet_npcs(tale_player_t *p)
 {
     tale_world_t *w = p->w;
-    if (!player_can_see(p))
+    if (!eng_player_can_see(p))
         return;
-    for (size_t i = 0; i < w->nnpcs; i++)
+    for (size_t i = 0; i < w->st->nnpcs; i++)
         if (w->npcs[i].location == p->location && !p->met[i]) {
             p->met[i] = 1;
-            if (w->npcs[i].greeting)
-                out_speech(p, w->npcs[i].name, "says", w->npcs[i].greeting, 1);
+            if (w->st->npcs[i].greeting)
+                eng_out_speech(p, w->st->npcs[i].name, "says", w->st->npcs[i].greeting, 1);
         }
 }
 
@@ -367,14 +300,14 @@ tell_v(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, v
             continue;
         va_list aq;
         va_copy(aq, ap);
-        out_vp(o, fmt, aq);
+        eng_out_vp(o, fmt, aq);
         va_end(aq);
-        player_flush(o);
+        eng_player_flush(o);
     }
 }
 
 void
-tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...)
+eng_tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -383,35 +316,27 @@ tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt
 }
 
 void
-tell_all(tale_world_t *w, const tale_player_t *except, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    tell_v(w, -1, except, fmt, ap);
-    va_end(ap);
-}
-
-void
-check_goal(tale_player_t *p)
+eng_check_goal(tale_player_t *p)
 {
     tale_world_t *w = p->w;
-    if (p->won || w->goal_kind == GOAL_NONE)
+    if (p->won || w->st->goal_kind == GOAL_NONE)
         return;
     int done = 0;
-    if (w->goal_kind == GOAL_FLAG) {
-        done = w->flags[w->goal_flag];
+    if (w->st->goal_kind == GOAL_FLAG) {
+        done = w->flags[w->st->goal_flag];
     } else {
-        place_t pl = w->items[w->goal_item].place;
-        if (w->goal_at.kind == PLACE_PLAYER)
+        eng_place_t pl = w->items[w->st->goal_item].place;
+        if (w->st->goal_at.kind == PLACE_PLAYER)
             done = pl.kind == PLACE_PLAYER;
         else
-            done = pl.kind == w->goal_at.kind && pl.idx == w->goal_at.idx;
+            done = pl.kind == w->st->goal_at.kind && pl.idx == w->st->goal_at.idx;
     }
     if (done) {
         p->won = 1;
         w->won = 1;
-        out_story(p, w->ending);
-        out_p(p, "<dim>You have finished the story in %ld turns. You may look around, or type</dim> quit<dim>.</dim>", p->turns);
+        eng_out_story(p, w->st->ending);
+        eng_out_p(p, "<dim>You have finished the story in %ld turns. You may look around, or type</dim> quit<dim>.</dim>",
+                  p->turns);
     }
 }
 
@@ -420,19 +345,13 @@ check_goal(tale_player_t *p)
 tale_player_t *
 tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
 {
-    tale_player_t *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    tale_player_t *p = tale_xcalloc(1, sizeof *p);
     size_t slot = 0;
     while (slot < w->nplayers_cap && w->players[slot])
         slot++;
     if (slot == w->nplayers_cap) {
         size_t cap = w->nplayers_cap ? w->nplayers_cap * 2 : 4;
-        tale_player_t **np = realloc(w->players, cap * sizeof *np);
-        if (!np) {
-            free(p);
-            return NULL;
-        }
+        tale_player_t **np = tale_xrealloc(w->players, cap * sizeof *np);
         memset(np + w->nplayers_cap, 0, (cap - w->nplayers_cap) * sizeof *np);
         w->players = np;
         w->nplayers_cap = cap;
@@ -441,26 +360,26 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     p->emit = emit;
     p->ctx = ctx;
     p->slot = (int)slot;
-    p->location = w->start;
-    p->visited = calloc(w->nlocs, 1);
-    p->met = calloc(w->nnpcs ? w->nnpcs : 1, 1);
+    p->location = w->st->start;
+    p->visited = tale_xcalloc(w->st->nlocs, 1);
+    p->met = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, 1);
     p->it.kind = THING_NONE;
     if (slot == 0)
-        snprintf(p->name, sizeof p->name, "%s", w->player_name);
+        snprintf(p->name, sizeof p->name, "%s", w->st->player_name);
     else
-        snprintf(p->name, sizeof p->name, "%s %zu", w->player_name, slot + 1);
+        snprintf(p->name, sizeof p->name, "%s %zu", w->st->player_name, slot + 1);
     w->players[slot] = p;
-    player_apply_pending(p);
+    eng_player_apply_pending(p);
 
-    if (w->welcome)
-        out_story(p, w->welcome);
-    if (w->motd)
-        out_story(p, w->motd);
+    if (w->st->welcome)
+        eng_out_story(p, w->st->welcome);
+    if (w->st->motd)
+        eng_out_story(p, w->st->motd);
     p->visited[p->location] = 1;
-    describe_location(p, 1);
-    meet_npcs(p);
-    player_flush(p);
-    tell_room(w, p->location, p, "%s appears.", p->name);
+    eng_describe_location(p, 1);
+    eng_meet_npcs(p);
+    eng_player_flush(p);
+    eng_tell_room(w, p->location, p, "%s appears.", p->name);
     return p;
 }
 
@@ -476,21 +395,21 @@ player_free(tale_player_t *p, int announce)
 {
     tale_world_t *w = p->w;
     /* what the player carried stays in the world, where they stood */
-    for (size_t i = 0; i < w->nitems; i++)
-        if (item_held_by(w, (int)i, p->slot)) {
+    for (size_t i = 0; i < w->st->nitems; i++)
+        if (eng_item_held_by(w, (int)i, p->slot)) {
             w->items[i].place.kind = PLACE_LOC;
             w->items[i].place.idx = p->location;
             w->items[i].worn = w->items[i].wielded = 0;
         }
     w->players[p->slot] = NULL;
     if (announce)
-        tell_room(w, p->location, p, "%s leaves the game.", p->name);
+        eng_tell_room(w, p->location, p, "%s leaves the game.", p->name);
     free(p->visited);
     free(p->met);
     free(p->pending_before);
     free(p->pending_after);
     free(p->last_line);
-    sb_free(&p->out);
+    eng_sb_free(&p->out);
     json_decref(p->special);
     free(p);
 }
@@ -498,12 +417,10 @@ player_free(tale_player_t *p, int announce)
 int
 tale_player_command(tale_player_t *p, const char *line, size_t len)
 {
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return TALE_CMD_OK;
+    char *buf = tale_xmalloc(len + 1);
     memcpy(buf, line, len);
     buf[len] = 0;
-    int rc = parser_run(p, buf);
+    int rc = eng_parser_run(p, buf);
     free(buf);
     return rc;
 }
@@ -511,10 +428,8 @@ tale_player_command(tale_player_t *p, const char *line, size_t len)
 json_t *
 tale_player_complete(tale_player_t *p, const char *prefix, size_t len)
 {
-    char *buf = strndup(prefix, len);
-    if (!buf)
-        return json_array();
-    json_t *r = parser_complete(p, buf);
+    char *buf = tale_xstrndup(prefix, len);
+    json_t *r = eng_parser_complete(p, buf);
     free(buf);
     return r;
 }
@@ -526,22 +441,31 @@ tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
     size_t i;
     json_t *v;
     if (json_array_size(list) == 0) {
-        out_p(p, "No matching commands.");
+        eng_out_p(p, "No matching commands.");
     } else {
-        sbuf_t b = {0};
-        out_p(p, "Suggestions:");
-        sb_adds(&b, "<p class='txt-monospaced'>");
+        eng_sbuf_t b = {0};
+        eng_out_p(p, "Suggestions:");
+        eng_sb_adds(&b, "<p class='txt-monospaced'>");
         json_array_foreach(list, i, v)
         {
             if (i > 0)
-                sb_adds(&b, " &nbsp; ");
-            sb_escape(&b, json_string_value(v), json_string_length(v));
+                eng_sb_adds(&b, " &nbsp; ");
+            eng_sb_escape(&b, json_string_value(v), json_string_length(v));
         }
-        sb_adds(&b, "</p>\n");
-        out_raw(p, b.s);
-        sb_free(&b);
+        eng_sb_adds(&b, "</p>\n");
+        eng_out_raw(p, b.s);
+        eng_sb_free(&b);
     }
-    player_flush_with(p, "completions", list);
+    eng_player_flush_with(p, "completions", list);
+}
+
+/* The host's notice, as the engine's own paragraph: escaped, with the
+ * location snapshot every text frame carries. */
+void
+tale_player_notice(tale_player_t *p, const char *text)
+{
+    eng_out_p(p, "%s", text);
+    eng_player_flush(p);
 }
 
 /* ------------------------------------------------------------------ tick */
@@ -549,10 +473,10 @@ tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
 static const char *
 npc_move_word(const tale_world_t *w, int from, int to)
 {
-    const location_t *l = &w->locs[from];
+    const eng_location_t *l = &w->st->locs[from];
     for (size_t e = 0; e < l->nexits; e++)
         if (l->exits[e].target == to)
-            return dir_names[l->exits[e].dir];
+            return eng_dir_names[l->exits[e].dir];
     return NULL;
 }
 
@@ -560,38 +484,39 @@ void
 tale_world_tick(tale_world_t *w)
 {
     w->ticks++;
-    w->clock += w->per_tick;
-    for (size_t i = 0; i < w->nnpcs; i++) {
-        npc_t *n = &w->npcs[i];
+    w->clock += w->st->per_tick;
+    for (size_t i = 0; i < w->st->nnpcs; i++) {
+        const eng_npc_t *n = &w->st->npcs[i];
+        eng_npc_state_t *ns = &w->npcs[i];
         if (n->wander_every && n->nroute && w->ticks % n->wander_every == 0) {
-            n->route_pos = (n->route_pos + 1) % n->nroute;
-            int to = n->route[n->route_pos], from = n->location;
+            ns->route_pos = (ns->route_pos + 1) % n->nroute;
+            int to = n->route[ns->route_pos], from = ns->location;
             if (to != from) {
                 const char *dir = npc_move_word(w, from, to);
-                n->location = to; /* first, so the frames' snapshots show it gone */
+                ns->location = to; /* first, so the frames' snapshots show it gone */
                 if (dir)
-                    tell_room(w, from, NULL, "%s goes %s.", n->name, dir);
+                    eng_tell_room(w, from, NULL, "%s goes %s.", n->name, dir);
                 else
-                    tell_room(w, from, NULL, "%s leaves.", n->name);
+                    eng_tell_room(w, from, NULL, "%s leaves.", n->name);
                 for (size_t k = 0; k < w->nplayers_cap; k++) {
                     tale_player_t *o = w->players[k];
                     if (!o || o->location != to)
                         continue;
-                    out_p(o, "%s arrives.", n->name);
-                    meet_npcs(o);
-                    player_flush(o);
+                    eng_out_p(o, "%s arrives.", n->name);
+                    eng_meet_npcs(o);
+                    eng_player_flush(o);
                 }
             }
         }
         if (n->emote_every && n->nemotes && w->ticks % n->emote_every == 0) {
-            const char *line = n->emotes[n->emote_pos];
-            n->emote_pos = (n->emote_pos + 1) % n->nemotes;
+            const char *line = n->emotes[ns->emote_pos];
+            ns->emote_pos = (ns->emote_pos + 1) % n->nemotes;
             for (size_t k = 0; k < w->nplayers_cap; k++) {
                 tale_player_t *o = w->players[k];
-                if (!o || o->location != n->location || !player_can_see(o))
+                if (!o || o->location != ns->location || !eng_player_can_see(o))
                     continue;
-                out_p(o, "%s %S", n->name, line);
-                player_flush(o);
+                eng_out_p(o, "%s %S", n->name, line);
+                eng_player_flush(o);
             }
         }
     }

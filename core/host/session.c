@@ -41,7 +41,6 @@ struct tale_session {
     void *conn;
     uint64_t detached_at; /* loop time in ms; 0 while attached */
     int ending;           /* quit in progress: no new input */
-    json_t *last_text;    /* the engine's newest text frame: its location snapshot rides on host-made frames */
     /* input rate limit: a token bucket refilled at limits.input_rate/s */
     double tokens;
     uint64_t refilled_at, noticed_at;
@@ -116,11 +115,6 @@ on_emit(void *ctx, json_t *frame)
         free(f);
         goto out;
     }
-    if (f->event[0] == 't' && json_object_get(frame, "location") != NULL) {
-        json_decref(s->last_text);
-        s->last_text = json_incref(frame);
-    }
-
     /* Hold it for resume; the backlog is bounded in bytes but always keeps
      * the newest frame. */
     if (s->tail != NULL)
@@ -138,25 +132,14 @@ out:
     json_decref(frame);
 }
 
-/* A text frame made by the host itself (completions, notices); takes `extra`.
- * It carries the player's current location snapshot like every engine frame:
- * LlamaTale's client reads "location" from any text frame. */
+/* A notice from the host (plain text): the engine makes it a text frame
+ * with the player's location snapshot, as it does every frame (LlamaTale's
+ * client reads "location" from any text frame), through on_emit. */
 static void
-emit_text(tale_session_t *s, const char *html, json_t *extra)
+emit_text(tale_session_t *s, const char *text)
 {
-    static const char *const snapshot[] = {"turns", "location", "location_image", "npcs", "items", "exits"};
-    json_t *o = json_pack("{s:s, s:s, s:[]}", "type", "text", "text", html, "special");
-    if (o != NULL && s->last_text != NULL)
-        for (size_t i = 0; i < sizeof(snapshot) / sizeof(snapshot[0]); i++) {
-            json_t *v = json_object_get(s->last_text, snapshot[i]);
-            if (v != NULL)
-                json_object_set(o, snapshot[i], v);
-        }
-    if (o != NULL && extra != NULL)
-        json_object_update(o, extra);
-    json_decref(extra);
-    if (o != NULL)
-        on_emit(s, o);
+    if (s->player != NULL)
+        tale_player_notice(s->player, text);
 }
 
 /* ---- tokens and cookies ------------------------------------------------ */
@@ -270,7 +253,6 @@ session_destroy(tale_session_t *s, int code, const char *reason)
         tale_player_leave(s->player);
     while (s->head != NULL)
         drop_oldest(s);
-    json_decref(s->last_text);
     if (s->peer != NULL) {
         s->peer->seats--;
         tale_peers_release(ss->host->peers, s->peer);
@@ -724,7 +706,7 @@ take_input_token(tale_session_t *s)
     }
     if (s->noticed_at == 0 || now - s->noticed_at >= 1000) {
         s->noticed_at = now;
-        emit_text(s, "<p>You are typing faster than the game can follow; slow down a little.</p>\n", NULL);
+        emit_text(s, "You are typing faster than the game can follow; slow down a little.");
     }
     return 0;
 }
@@ -741,14 +723,14 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
      * command short in the engine's C strings (the sse plugin refuses it with
      * 400 before it gets here). */
     if (memchr(cmd, '\0', len) != NULL) {
-        emit_text(s, "<p>That input contains a NUL character; it was not run.</p>\n", NULL);
+        emit_text(s, "That input contains a NUL character; it was not run.");
         return;
     }
     if (len > s->ss->host->cfg->limits.max_input) {
-        char html[128];
-        snprintf(html, sizeof(html), "<p>That is too long for me to follow (the limit is %llu characters).</p>\n",
+        char msg[128];
+        snprintf(msg, sizeof(msg), "That is too long for me to follow (the limit is %llu characters).",
                  (unsigned long long)s->ss->host->cfg->limits.max_input);
-        emit_text(s, html, NULL);
+        emit_text(s, msg);
         return;
     }
     if (flags & TALE_INPUT_AUTOCOMPLETE) {

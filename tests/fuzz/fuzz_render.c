@@ -1,5 +1,5 @@
 /*
- * fuzz_render.c - the style-tag renderer (render_inline, out_story and its cache in
+ * fuzz_render.c - the style-tag renderer (eng_render_inline, eng_out_story and its cache in
  * core/engine/text.c) on any text, as a story's prose or a player's words.
  *
  * Promises checked: with tags allowed the output holds only <span
@@ -30,17 +30,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (world == NULL)
         LLVMFuzzerInitialize(NULL, NULL);
-    sbuf_t b = {0};
-    render_inline(&b, (const char *)data, size, 1, NULL);
+    eng_sbuf_t b = {0};
+    eng_render_inline(&b, (const char *)data, size, 1, NULL);
     fuzz_check_html(b.s ? b.s : "");
     FUZZ_CHECK(b.len <= size * 30 + 64, "%zu bytes rendered from %zu", b.len, size);
-    sb_free(&b);
+    eng_sb_free(&b);
 
-    render_inline(&b, (const char *)data, size, 0, NULL);
+    eng_render_inline(&b, (const char *)data, size, 0, NULL);
     FUZZ_CHECK(b.s == NULL || strpbrk(b.s, "<>") == NULL, "markup with tags refused: %s", b.s);
-    sb_free(&b);
+    eng_sb_free(&b);
 
-    /* Story text reaches out_story only through libyaml, which refuses
+    /* Story text reaches eng_out_story only through libyaml, which refuses
      * malformed UTF-8, so only such text goes on into a frame. */
     if (!fuzz_utf8_valid(data, size))
         return 0;
@@ -53,12 +53,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * must be the same bytes.  (The next input's buffer may come back at
      * this address with other text: the cache must notice.) */
     size_t mark0 = player->out.len;
-    out_story(player, text);
+    eng_out_story(player, text);
     size_t mark1 = player->out.len;
-    out_story(player, text);
+    eng_out_story(player, text);
     FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 && memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
                "a story text rendered differently the second time");
-    player_flush(player); /* emits through fuzz_emit, which checks the frame */
+    eng_player_flush(player); /* emits through fuzz_emit, which checks the frame */
     free(text);
     return 0;
 }

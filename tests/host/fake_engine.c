@@ -107,6 +107,16 @@ tale_player_suggest(tale_player_t *p, const char *prefix, size_t len)
     say(p, buf);
 }
 
+/* As the real engine: the host's notice as one escaped paragraph (the test
+ * notices hold nothing to escape). */
+void
+tale_player_notice(tale_player_t *p, const char *text)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "<p>%s</p>\n", text);
+    say(p, buf);
+}
+
 void
 tale_world_tick(tale_world_t *w)
 {
