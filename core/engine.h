@@ -59,8 +59,29 @@ const tale_story_meta_t *tale_world_meta(const tale_world_t *w);
 
 /* A new player joins the world; the welcome text and a first look are emitted at once. */
 tale_player_t *tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx);
-/* The player leaves the world and is freed. */
+/* The player leaves the world and is freed ("X leaves the game." to the room). */
 void tale_player_leave(tale_player_t *p);
+/* How a player left, for what the room is told. */
+enum {
+    TALE_DEPART_QUIT = 0, /* "X leaves the game." (quit, or the host ended the seat) */
+    TALE_DEPART_FADE = 1, /* "X fades away." (the connection closed and limits.linger ran out) */
+};
+/* tale_player_leave with the room told how. */
+void tale_player_depart(tale_player_t *p, int how);
+
+/*
+ * A frame for many players at once (a room's or the world's news: someone
+ * says, yells, arrives, fades away): the same object for each of the `n`
+ * players whose emit contexts are `ctxs` (the `ctx` each joined with).  Such
+ * frames carry "type", "text" and "special" but no location snapshot (the
+ * snapshot differs per player; the client keeps its panels).  The callee
+ * serialises once, stamps each player's seq in its own envelope, must not
+ * modify `frame`, and takes ownership of the reference; `ctxs` is borrowed
+ * for the call.  With no broadcast hook set, the engine emits a copy of the
+ * frame to each player's emit callback instead.
+ */
+typedef void (*tale_broadcast_fn)(void *bctx, void *const *ctxs, size_t n, json_t *frame);
+void tale_world_set_broadcast(tale_world_t *w, tale_broadcast_fn fn, void *bctx);
 
 enum { TALE_CMD_OK = 0, TALE_CMD_QUIT = 1 };
 /* Run one line of input.  Emits one text frame (and possibly data frames).

@@ -386,8 +386,37 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
 void
 tale_player_leave(tale_player_t *p)
 {
+    tale_player_depart(p, TALE_DEPART_QUIT);
+}
+
+void
+tale_player_depart(tale_player_t *p, int how)
+{
     if (p)
-        player_free(p, 1);
+        player_free(p, how == TALE_DEPART_FADE ? 2 : 1);
+}
+
+void
+tale_world_set_broadcast(tale_world_t *w, tale_broadcast_fn fn, void *bctx)
+{
+    w->broadcast = fn;
+    w->broadcast_ctx = bctx;
+}
+
+void
+eng_broadcast(tale_world_t *w, tale_player_t *const *to, size_t n, json_t *frame)
+{
+    if (w->broadcast != NULL) {
+        void **ctxs = tale_xmalloc((n ? n : 1) * sizeof(*ctxs));
+        for (size_t i = 0; i < n; i++)
+            ctxs[i] = to[i]->ctx;
+        w->broadcast(w->broadcast_ctx, (void *const *)ctxs, n, frame);
+        free(ctxs);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        to[i]->emit(to[i]->ctx, json_deep_copy(frame));
+    json_decref(frame);
 }
 
 static void
@@ -403,7 +432,7 @@ player_free(tale_player_t *p, int announce)
         }
     w->players[p->slot] = NULL;
     if (announce)
-        eng_tell_room(w, p->location, p, "%s leaves the game.", p->name);
+        eng_tell_room(w, p->location, p, announce == 2 ? "%s fades away." : "%s leaves the game.", p->name);
     free(p->visited);
     free(p->met);
     free(p->pending_before);

@@ -62,6 +62,8 @@ struct tale_world {
     tale_player_t **players;
     size_t nplayers_cap;
     json_t *pending_players; /* restored before anyone joined: applied on join */
+    tale_broadcast_fn broadcast; /* the host's hook for one frame to many players; NULL: a copy each */
+    void *broadcast_ctx;
     /* out_story's HTML, rendered once per story text (text.c) */
     struct eng_story_html *story_html;
     size_t story_html_cap, story_html_n, story_html_bytes;
@@ -77,6 +79,9 @@ void eng_describe_location(tale_player_t *p, int full);
 void eng_flags_apply(tale_world_t *w, const eng_flaglist_t *set, const eng_flaglist_t *clear);
 /* Send one paragraph to every player at loc except `except` (each as its own frame). */
 void eng_tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...);
+/* One frame to the `n` players in `to` (the world's broadcast hook, or a
+ * copy to each player's emit); takes the reference to `frame`. */
+void eng_broadcast(tale_world_t *w, tale_player_t *const *to, size_t n, json_t *frame);
 void eng_check_goal(tale_player_t *p);
 void eng_meet_npcs(tale_player_t *p);
 long eng_clock_now(const tale_world_t *w);

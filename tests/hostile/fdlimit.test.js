@@ -144,7 +144,15 @@ test('run time: out of descriptors at accept -> 503, one log line, no busy loop,
     for (const c of crowd) c.sock.destroy();
     const t1 = Date.now();
     while (fdCount(pid) > fds0 + 1 && Date.now() - t1 < 5000) await sleep(100);
-    assert.strictEqual((await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n')).status, 200);
+    // The crowd's unaccepted connections are still queued on the listener and
+    // may briefly take the descriptors again as the host drains them (under
+    // ASan that takes a while): recovered means a 200 within a few seconds.
+    let status = 0;
+    for (const t2 = Date.now(); Date.now() - t2 < 5000; await sleep(200)) {
+      status = (await rawHttp(host.port, 'GET /tale/ HTTP/1.1\r\nHost: x\r\n\r\n')).status;
+      if (status === 200) break;
+    }
+    assert.strictEqual(status, 200);
     assert.match(host.stderr(), /accepting again: \d+ connection\(s\) were refused while out of file descriptors/);
     await b.stop();
   } finally {
