@@ -27,8 +27,8 @@ typedef struct tale_player tale_player_t;
 typedef void (*tale_emit_fn)(void *ctx, json_t *frame);
 
 typedef struct tale_world_options {
-    const char *save_dir;   /* where save/load put files; NULL disables saving */
-    size_t max_input;       /* longest command accepted, bytes (0: 1024) */
+    const char *save_dir; /* where save/load put files; NULL disables saving */
+    size_t max_input;     /* longest command accepted, bytes (0: 1024) */
     /* MUD: one world for many players, so no player may save or load it
      * (per-character saves: accounts, issue #15) */
     int shared;
@@ -100,8 +100,15 @@ void tale_player_suggest(tale_player_t *p, const char *prefix, size_t len);
  * through the player's emit callback.  Between commands only. */
 void tale_player_notice(tale_player_t *p, const char *text);
 
-/* One server tick: game clock, wandering NPCs, ambient emotes.  May emit to any player. */
+/* One server tick: game clock, wandering NPCs, ambient emotes, and a crowded
+ * room's arrivals and departures since the last tick as one summary.  May
+ * emit to any player. */
 void tale_world_tick(tale_world_t *w);
+
+/* The host's monotonic clock, in milliseconds, for the engine's rate limits
+ * (yell).  The host sets it before each tick and each command it runs; a world
+ * whose host never sets it reads CLOCK_MONOTONIC itself. */
+void tale_world_set_now(tale_world_t *w, uint64_t ms);
 
 /* Save / restore the world (IF mode: the one player's progress) atomically
  * (temp file, fsync, rename; versioned format).  path NULL = the default save

@@ -306,10 +306,13 @@ gather(const tale_player_t *p, int scope, eng_thing_t *out, size_t cap)
             if (l->exits[e].has_door)
                 ADD(THING_DOOR, p->location, (int)e);
     }
-    if (scope & (SC_PLAYER | SC_ANYPLAYER))
-        for (size_t i = 0; i < w->nplayers_cap; i++)
-            if (w->players[i] && w->players[i] != p && ((scope & SC_ANYPLAYER) || w->players[i]->location == p->location))
-                ADD(THING_PLAYER, (int)i, 0);
+    /* Other players: those here, by any part of their names, unless the room
+     * is a crowd; anyone else only by full name (eng_resolve asks the name
+     * index).  So no phrase is ever scored against every player. */
+    if ((scope & (SC_PLAYER | SC_ANYPLAYER)) && w->rooms[p->location].n - 1 <= ENG_CROWD)
+        for (const tale_player_t *o = w->rooms[p->location].head; o; o = o->room_next)
+            if (o != p)
+                ADD(THING_PLAYER, o->slot, 0);
     if (scope & SC_SELF)
         ADD(THING_SELF, 0, 0);
 #undef ADD
@@ -317,8 +320,16 @@ gather(const tale_player_t *p, int scope, eng_thing_t *out, size_t cap)
 }
 
 static int
+player_in(const tale_player_t *p, const tale_player_t *o, int scope)
+{
+    return o && o != p && ((scope & SC_ANYPLAYER) || ((scope & SC_PLAYER) && o->location == p->location));
+}
+
+static int
 thing_in(const tale_player_t *p, eng_thing_t t, int scope)
 {
+    if (t.kind == THING_PLAYER)
+        return t.idx >= 0 && (size_t)t.idx < p->w->nplayers_cap && player_in(p, p->w->players[t.idx], scope);
     eng_thing_t all[256];
     size_t n = gather(p, scope, all, 256);
     for (size_t i = 0; i < n; i++)
@@ -395,8 +406,16 @@ eng_resolve(tale_player_t *p, const char *phrase_in, int scope, eng_thing_t *out
             eng_out_p(p, "The %s isn't here.", eng_thing_name(p, it));
         return RES_FAIL;
     }
-    eng_thing_t all[256], best[PENDING_MAX];
+    eng_thing_t all[257], best[PENDING_MAX];
     size_t n = gather(p, scope, all, 256), nbest = 0;
+    const tale_player_t *named = eng_player_named(p->w, phrase);
+    if (player_in(p, named, scope)) {
+        size_t k = 0;
+        while (k < n && !(all[k].kind == THING_PLAYER && all[k].idx == named->slot))
+            k++;
+        if (k == n)
+            all[n++] = (eng_thing_t){THING_PLAYER, named->slot, 0};
+    }
     int top = 0;
     for (size_t i = 0; i < n; i++) {
         int s = score_thing(p, all[i], phrase);

@@ -417,7 +417,8 @@ player_from_json(tale_world_t *w, json_t *o, tale_player_t *p, char *err, size_t
     }
     if (!p)
         return 0;
-    p->location = l;
+    if (l != p->location)
+        eng_player_move(p, l);
     p->turns = (long)json_integer_value(turns);
     p->brief = json_is_true(json_object_get(o, "brief"));
     p->won = json_is_true(json_object_get(o, "won"));
@@ -498,8 +499,8 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     json_t *jflags = json_object_get(root, "flags"), *jitems = json_object_get(root, "items");
     json_t *jdoors = json_object_get(root, "doors"), *jnpcs = json_object_get(root, "npcs");
     json_t *jplayers = json_object_get(root, "players");
-    if (!counter_ok(clock) || !counter_ok(ticks) || !json_is_array(jflags) || !json_is_object(jitems) ||
-        !json_is_array(jdoors) || !json_is_object(jnpcs) || !json_is_array(jplayers))
+    if (!counter_ok(clock) || !counter_ok(ticks) || !json_is_array(jflags) || !json_is_object(jitems) || !json_is_array(jdoors) ||
+        !json_is_object(jnpcs) || !json_is_array(jplayers))
         BAD("%s: saved game is damaged (a section is missing)", path);
 
     /* stage everything; touch the world only when all of it checks out */

@@ -402,12 +402,60 @@ format_into(eng_sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
         eng_sb_adds(b, "</span>");
 }
 
+static void
+paragraph_into(eng_sbuf_t *b, tale_player_t *p, const char *fmt, va_list ap)
+{
+    eng_sb_adds(b, "<p>");
+    format_into(b, p, fmt, ap);
+    eng_sb_adds(b, "</p>\n");
+}
+
 void
 eng_out_vp(tale_player_t *p, const char *fmt, va_list ap)
 {
-    eng_sb_adds(&p->out, "<p>");
-    format_into(&p->out, p, fmt, ap);
-    eng_sb_adds(&p->out, "</p>\n");
+    paragraph_into(&p->out, p, fmt, ap);
+}
+
+/* No player: a <clear> tag in such text asks nobody's screen to clear. */
+void
+eng_sb_vp(eng_sbuf_t *b, const char *fmt, va_list ap)
+{
+    paragraph_into(b, NULL, fmt, ap);
+}
+
+void
+eng_sb_p(eng_sbuf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    paragraph_into(b, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+eng_sb_count(eng_sbuf_t *b, size_t n)
+{
+    char digits[32], out[48];
+    int nd = snprintf(digits, sizeof digits, "%zu", n), k = 0;
+    for (int i = 0; i < nd; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    sb_add(b, out, (size_t)k);
+}
+
+json_t *
+eng_news_frame(char *html, size_t len)
+{
+    json_t *f = json_object();
+    json_object_set_new(f, "type", json_string("text"));
+    /* repaired as eng_player_flush_with does, so jansson need not check */
+    if (html != NULL)
+        eng_fix_utf8n(html, len);
+    json_object_set_new(f, "text", json_stringn_nocheck(html ? html : "", html ? len : 0));
+    json_object_set_new(f, "special", json_array());
+    return f;
 }
 
 void
@@ -419,14 +467,14 @@ eng_out_p(tale_player_t *p, const char *fmt, ...)
     va_end(ap);
 }
 
-void
-eng_out_speech(tale_player_t *p, const char *who, const char *verb, const char *text, int story)
+static void
+speech_into(eng_sbuf_t *b, tale_player_t *p, const char *who, const char *verb, const char *text, int story)
 {
     /* story speech is an NPC's; everything else a player's (styled apart) */
     const char *kind = story ? "npc" : "player";
-    eng_sb_printf(&p->out, "<p><span class='txt-%s-name'>", kind);
-    eng_render_inline(&p->out, who, strlen(who), 0, p);
-    eng_sb_printf(&p->out, "</span> %s: <span class='txt-%s-speech'>\xe2\x80\x9c", verb, kind);
+    eng_sb_printf(b, "<p><span class='txt-%s-name'>", kind);
+    eng_render_inline(b, who, strlen(who), 0, p);
+    eng_sb_printf(b, "</span> %s: <span class='txt-%s-speech'>\xe2\x80\x9c", verb, kind);
     /* speech is one paragraph: fold line breaks */
     eng_sbuf_t tmp = {0};
     for (const char *s = text; *s; s++) {
@@ -437,9 +485,21 @@ eng_out_speech(tale_player_t *p, const char *who, const char *verb, const char *
             sb_add(&tmp, s, 1);
         }
     }
-    eng_render_inline(&p->out, tmp.s ? tmp.s : "", tmp.len, story, p);
+    eng_render_inline(b, tmp.s ? tmp.s : "", tmp.len, story, p);
     eng_sb_free(&tmp);
-    eng_sb_adds(&p->out, "\xe2\x80\x9d</span></p>\n");
+    eng_sb_adds(b, "\xe2\x80\x9d</span></p>\n");
+}
+
+void
+eng_out_speech(tale_player_t *p, const char *who, const char *verb, const char *text, int story)
+{
+    speech_into(&p->out, p, who, verb, text, story);
+}
+
+void
+eng_sb_speech(eng_sbuf_t *b, const char *who, const char *verb, const char *text)
+{
+    speech_into(b, NULL, who, verb, text, 0);
 }
 
 void
@@ -481,13 +541,14 @@ eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
     const eng_location_t *l = &w->st->locs[p->location];
     eng_sbuf_t npcs = {0}, items = {0}, exits = {0};
     int see = eng_player_can_see(p);
+    size_t others = 0, shown = 0;
     if (see) {
-        for (size_t i = 0; i < w->st->nnpcs; i++)
-            if (w->npcs[i].location == p->location)
-                list_add(&npcs, w->st->npcs[i].name);
-        for (size_t i = 0; i < w->nplayers_cap; i++)
-            if (w->players[i] && w->players[i] != p && w->players[i]->location == p->location)
-                list_add(&npcs, w->players[i]->name);
+        /* the people panel is bounded like the description (world.h, "Crowds") */
+        const char *names[ENG_PEOPLE_SHOWN];
+        others = eng_people_here(p, names, NULL, ENG_PEOPLE_SHOWN);
+        shown = others < ENG_PEOPLE_SHOWN ? others : ENG_PEOPLE_SHOWN;
+        for (size_t i = 0; i < shown; i++)
+            list_add(&npcs, names[i]);
         for (size_t i = 0; i < w->st->nitems; i++)
             if (eng_item_visible_at(w, (int)i, p->location) && !w->st->items[i].fixed)
                 list_add(&items, w->st->items[i].name);
@@ -512,6 +573,8 @@ eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
     json_object_set_new(f, "location", json_string(l->title));
     json_object_set_new(f, "location_image", json_string(l->image ? l->image : ""));
     json_object_set_new(f, "npcs", json_string(npcs.s ? npcs.s : ""));
+    if (others > shown)
+        json_object_set_new(f, "npcs_more", json_integer((json_int_t)(others - shown)));
     json_object_set_new(f, "items", json_string(items.s ? items.s : ""));
     json_object_set_new(f, "exits", json_string(exits.s ? exits.s : ""));
     eng_sb_free(&npcs);

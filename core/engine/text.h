@@ -22,6 +22,16 @@ void eng_sb_free(eng_sbuf_t *b);
 char *eng_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Append s escaped for HTML/XML text and attributes. */
 void eng_sb_escape(eng_sbuf_t *b, const char *s, size_t n);
+/* A count with thousands separators: "9,990". */
+void eng_sb_count(eng_sbuf_t *b, size_t n);
+/* One paragraph of engine text (eng_out_p's format) into b, for no one player. */
+void eng_sb_p(eng_sbuf_t *b, const char *fmt, ...);
+void eng_sb_vp(eng_sbuf_t *b, const char *fmt, va_list ap);
+/* A player's line of speech (eng_out_speech's markup) into b. */
+void eng_sb_speech(eng_sbuf_t *b, const char *who, const char *verb, const char *text);
+/* A frame for many players: {"type":"text","text":html,"special":[]}, no
+ * snapshot; html is repaired to UTF-8 in place. */
+json_t *eng_news_frame(char *html, size_t len);
 
 void eng_out_story(tale_player_t *p, const char *text);
 /* One paragraph.  fmt is engine text (style tags allowed); %s inserts raw

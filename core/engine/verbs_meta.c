@@ -23,20 +23,66 @@ cmd_wait(tale_player_t *p, const eng_verb_t *v, const char *args)
     return DONE_TIME;
 }
 
+/*
+ * who: a count, then who is here with you (the latest WHO_HERE arrivals), and
+ * `who <page>` for the whole world WHO_PAGE players a page in slot order
+ * (stable while nobody joins or leaves).  Neither grows with the world.
+ */
+#define WHO_HERE 20
+#define WHO_PAGE 50
+
+static void
+who_line(tale_player_t *p, const tale_player_t *o)
+{
+    if (o == p)
+        eng_out_p(p, "%s <dim>(you)</dim>", o->name);
+    else
+        eng_out_p(p, "%s <dim>(%s)</dim>", o->name, p->w->st->locs[o->location].title);
+}
+
 static int
 cmd_who(tale_player_t *p, const eng_verb_t *v, const char *args)
 {
     tale_world_t *w = p->w;
-    eng_out_p(p, "Players in this world:");
-    for (size_t i = 0; i < w->nplayers_cap; i++) {
-        tale_player_t *o = w->players[i];
-        if (!o)
-            continue;
-        if (o == p)
-            eng_out_p(p, "%s <dim>(you)</dim>", o->name);
-        else
-            eng_out_p(p, "%s <dim>(%s)</dim>", o->name, w->st->locs[o->location].title);
+    size_t pages = (w->nplayers + WHO_PAGE - 1) / WHO_PAGE;
+    if (*args) {
+        char *end;
+        long page = strtol(args, &end, 10);
+        if (*end || page < 1) {
+            eng_out_p(p, "who, or who <it>page</it> <dim>(a number from 1 to %ld)</dim>.", (long)pages);
+            return DONE_NOTIME;
+        }
+        if ((size_t)page > pages) {
+            eng_out_p(p, "There %s only %ld %s of players.", pages == 1 ? "is" : "are", (long)pages, pages == 1 ? "page" : "pages");
+            return DONE_NOTIME;
+        }
+        eng_out_p(p, "Players, page %ld of %ld:", page, (long)pages);
+        for (size_t k = (size_t)(page - 1) * WHO_PAGE; k < (size_t)page * WHO_PAGE && k < w->nplayers; k++)
+            who_line(p, eng_player_nth(w, k));
+        if ((size_t)page < pages)
+            eng_out_p(p, "<dim>More:</dim> who %ld", page + 1);
+        return DONE_NOTIME;
     }
+    eng_out_p(p, w->nplayers == 1 ? "%ld player is in the game." : "%ld players are in the game.", (long)w->nplayers);
+    if (w->nplayers <= WHO_HERE) {
+        /* a small world is listed whole, where everyone is */
+        for (size_t k = 0; k < w->nplayers; k++)
+            who_line(p, eng_player_nth(w, k));
+        return DONE_NOTIME;
+    }
+    const eng_room_t *r = &w->rooms[p->location];
+    size_t players_here = r->n - 1, shown = 0;
+    if (players_here > 0) {
+        eng_out_p(p, "Here with you:");
+        for (const tale_player_t *o = r->tail; o && shown < WHO_HERE; o = o->room_prev)
+            if (o != p) {
+                who_line(p, o);
+                shown++;
+            }
+        if (players_here > shown)
+            eng_out_p(p, "<dim>... and %ld more here.</dim>", (long)(players_here - shown));
+    }
+    eng_out_p(p, "<dim>Everyone, %d a page:</dim> who 1", WHO_PAGE);
     return DONE_NOTIME;
 }
 
@@ -185,11 +231,10 @@ cmd_load(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (refuse_saves(p))
         return DONE_NOTIME;
     /* a restore moves everyone: only a player alone in the world may do it */
-    for (size_t i = 0; i < p->w->nplayers_cap; i++)
-        if (p->w->players[i] && p->w->players[i] != p) {
-            eng_out_p(p, "You can't restore a game while other players are in the world.");
-            return DONE_NOTIME;
-        }
+    if (p->w->nplayers > 1) {
+        eng_out_p(p, "You can't restore a game while other players are in the world.");
+        return DONE_NOTIME;
+    }
     if (tale_world_restore(p->w, NULL, err, sizeof err) < 0) {
         eng_out_p(p, "Could not restore: %s", err);
         return DONE_NOTIME;
@@ -232,7 +277,10 @@ cmd_teststyles(tale_player_t *p, const eng_verb_t *v, const char *args)
 const eng_verb_t eng_verbs_meta[] = {
     {.name = "wait", .aliases = {"z", NULL}, .fn = cmd_wait, .syntax = "wait", .help = "Lets time pass."},
     {.name = "again", .aliases = {"g", NULL}, .fn = cmd_again, .syntax = "again", .help = "Repeats your last command."},
-    {.name = "who", .fn = cmd_who, .syntax = "who", .help = "Lists the players in this world."},
+    {.name = "who",
+     .fn = cmd_who,
+     .syntax = "who [page]",
+     .help = "Counts the players in this world and lists those here; who 1, who 2, ... list everyone."},
     {.name = "help",
      .aliases = {"?", "commands", NULL},
      .fn = cmd_help,

@@ -30,12 +30,14 @@ eng_cmd_go_dir(tale_player_t *p, int dir)
         eng_out_p(p, "The %s is %s.", x->door.name, w->doors[x->door_slot] == DOOR_LOCKED ? "locked" : "closed");
         return DONE_NOTIME;
     }
-    eng_tell_room(w, p->location, p, "%s goes %s.", p->name, eng_dir_names[dir]);
-    p->location = x->target;
+    char fmt[64];
+    snprintf(fmt, sizeof fmt, "%%s goes %s.", eng_dir_names[dir]);
+    eng_room_news(p, 0, fmt);
+    eng_player_move(p, x->target);
     eng_describe_location(p, !(p->brief && p->visited[p->location]));
     p->visited[p->location] = 1;
     eng_meet_npcs(p);
-    eng_tell_room(w, p->location, p, "%s arrives.", p->name);
+    eng_room_news(p, 1, "%s arrives.");
     return DONE_TIME;
 }
 

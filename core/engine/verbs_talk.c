@@ -8,16 +8,51 @@
 #include <string.h>
 #include <strings.h>
 
+/* A player's words to a room (loc -1: the world): one frame for all who hear. */
 static void
 speech_room(tale_world_t *w, int loc, const tale_player_t *except, const char *who, const char *verb, const char *text)
 {
-    for (size_t i = 0; i < w->nplayers_cap; i++) {
-        tale_player_t *o = w->players[i];
-        if (!o || o == except || (loc >= 0 && o->location != loc))
-            continue;
-        eng_out_speech(o, who, verb, text, 0);
-        eng_player_flush(o);
+    eng_sbuf_t b = {0};
+    eng_sb_speech(&b, who, verb, text);
+    eng_tell_html(w, loc, except, b.s);
+    eng_sb_free(&b);
+}
+
+/*
+ * Yelling reaches every player, so it is rationed (docs/PROTOCOL.md, "Crowds"),
+ * game-design numbers: one yell per player every YELL_COOLDOWN_MS, and the whole
+ * world YELL_RATE yells a second with bursts of YELL_BURST.  The budget is a
+ * token bucket counted in milliseconds of refill: a yell costs 1000 / YELL_RATE.
+ */
+#define YELL_COOLDOWN_MS 5000u
+#define YELL_RATE 5u
+#define YELL_BURST 5u
+#define YELL_COST_MS (1000u / YELL_RATE)
+
+/* 1 and the budget spent when p may yell now; else 0, nothing spent. */
+static int
+yell_allowed(tale_player_t *p)
+{
+    tale_world_t *w = p->w;
+    uint64_t now = eng_now_ms(w);
+    if (now < p->yell_ok_at)
+        return 0;
+    if (!w->yell_primed) {
+        w->yell_primed = 1;
+        w->yell_credit_ms = YELL_BURST * YELL_COST_MS;
+        w->yell_refill_at = now;
     }
+    if (now > w->yell_refill_at) {
+        w->yell_credit_ms += now - w->yell_refill_at;
+        if (w->yell_credit_ms > YELL_BURST * YELL_COST_MS)
+            w->yell_credit_ms = YELL_BURST * YELL_COST_MS;
+        w->yell_refill_at = now;
+    }
+    if (w->yell_credit_ms < YELL_COST_MS)
+        return 0;
+    w->yell_credit_ms -= YELL_COST_MS;
+    p->yell_ok_at = now + YELL_COOLDOWN_MS;
+    return 1;
 }
 
 /* Quietly: does phrase name exactly one NPC here or player (anywhere if any)? */
@@ -177,6 +212,10 @@ cmd_yell(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (!*raw) {
         eng_out_p(p, "You yell wordlessly. Nobody seems impressed.");
         return DONE_TIME;
+    }
+    if (!yell_allowed(p)) {
+        eng_out_p(p, "The din drowns out your voice; try again in a moment.");
+        return DONE_NOTIME;
     }
     eng_out_speech(p, "You", "yell", raw, 0);
     speech_room(p->w, -1, p, p->name, "yells", raw);

@@ -5,9 +5,12 @@
  */
 #include "world.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 static void player_free(tale_player_t *p, int announce);
 
@@ -36,6 +39,7 @@ tale_world_new(tale_story_t *st, const tale_world_options_t *opt)
     w->max_input = opt && opt->max_input ? opt->max_input : 1024;
     w->shared = opt && opt->shared;
     w->clock = s->clock_start;
+    w->rooms = tale_xcalloc(s->nlocs ? s->nlocs : 1, sizeof(*w->rooms));
     return w;
 }
 
@@ -60,6 +64,11 @@ tale_world_free(tale_world_t *w)
         if (w->players[i])
             player_free(w->players[i], 0);
     free(w->players);
+    free(w->seat_tree);
+    free(w->names);
+    free(w->rooms);
+    free(w->news);
+    free(w->scratch);
     free(w->items);
     free(w->npcs);
     free(w->doors);
@@ -224,39 +233,31 @@ eng_describe_location(tale_player_t *p, int full)
         if (eng_item_visible_at(w, (int)i, p->location) && w->st->items[i].container && !w->items[i].closed)
             list_contents(p, (int)i);
     /* "A is here." / "A and B are here." / "A, B and C are here.", with
-     * titles in brackets: a title may itself hold commas. */
-    size_t total = 0;
-    for (size_t i = 0; i < w->st->nnpcs; i++)
-        total += w->npcs[i].location == p->location;
-    for (size_t i = 0; i < w->nplayers_cap; i++)
-        total += w->players[i] && w->players[i] != p && w->players[i]->location == p->location;
+     * titles in brackets (a title may itself hold commas); in a crowd the
+     * first ENG_PEOPLE_SHOWN and "and 9,990 others" (world.h, "Crowds"). */
+    const char *names[ENG_PEOPLE_SHOWN], *titles[ENG_PEOPLE_SHOWN];
+    size_t total = eng_people_here(p, names, titles, ENG_PEOPLE_SHOWN);
+    size_t shown = total < ENG_PEOPLE_SHOWN ? total : ENG_PEOPLE_SHOWN;
     b.len = 0;
-    n = 0;
-    for (size_t i = 0; i < w->st->nnpcs + w->nplayers_cap; i++) {
-        const char *name, *title = NULL;
-        if (i < w->st->nnpcs) {
-            if (w->npcs[i].location != p->location)
-                continue;
-            name = w->st->npcs[i].name;
-            title = w->st->npcs[i].title;
-        } else {
-            tale_player_t *o = w->players[i - w->st->nnpcs];
-            if (o == NULL || o == p || o->location != p->location)
-                continue;
-            name = o->name;
-        }
-        if (n > 0)
-            eng_sb_adds(&b, (size_t)n + 1 == total ? " and " : ", ");
-        n++;
-        eng_sb_adds(&b, name);
-        if (title != NULL) {
+    for (size_t i = 0; i < shown; i++) {
+        if (i > 0)
+            eng_sb_adds(&b, i + 1 == total ? " and " : ", ");
+        eng_sb_escape(&b, names[i], strlen(names[i]));
+        if (titles[i] != NULL) {
             eng_sb_adds(&b, " (");
-            eng_sb_adds(&b, title);
+            eng_sb_escape(&b, titles[i], strlen(titles[i]));
             eng_sb_adds(&b, ")");
         }
     }
-    if (n) {
-        eng_out_p(p, "%s %s here.", b.s, n > 1 ? "are" : "is");
+    if (total > shown) {
+        eng_sb_adds(&b, " and ");
+        eng_sb_count(&b, total - shown);
+        eng_sb_adds(&b, total - shown == 1 ? " other" : " others");
+    }
+    if (total) {
+        eng_out_raw(p, "<p>");
+        eng_out_raw(p, b.s);
+        eng_out_raw(p, total > 1 ? " are here.</p>\n" : " is here.</p>\n");
     }
     eng_sb_free(&b);
     b = (eng_sbuf_t){0};
@@ -291,28 +292,190 @@ eng_meet_npcs(tale_player_t *p)
         }
 }
 
-static void
-tell_v(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, va_list ap)
+/* The occupants of loc (every player: loc -1) but `except`, in the world's
+ * scratch array (valid until the next call). */
+static size_t
+recipients(tale_world_t *w, int loc, const tale_player_t *except, uint64_t before)
 {
-    for (size_t i = 0; i < w->nplayers_cap; i++) {
-        tale_player_t *o = w->players[i];
-        if (!o || o == except || (loc >= 0 && o->location != loc))
-            continue;
-        va_list aq;
-        va_copy(aq, ap);
-        eng_out_vp(o, fmt, aq);
-        va_end(aq);
-        eng_player_flush(o);
+    size_t need = loc >= 0 ? w->rooms[loc].n : w->nplayers, n = 0;
+    if (need > w->scratch_cap) {
+        w->scratch_cap = need * 2;
+        free(w->scratch);
+        w->scratch = tale_xmalloc(w->scratch_cap * sizeof(*w->scratch));
     }
+    if (loc >= 0) {
+        /* arrival order: those who came at or after `before` end the list */
+        for (tale_player_t *o = w->rooms[loc].head; o && o->arrived < before; o = o->room_next)
+            if (o != except)
+                w->scratch[n++] = o;
+    } else {
+        for (size_t i = 0; i < w->nplayers_cap && n < need; i++)
+            if (w->players[i] && w->players[i] != except)
+                w->scratch[n++] = w->players[i];
+    }
+    return n;
+}
+
+static void
+tell_frame(tale_world_t *w, int loc, const tale_player_t *except, uint64_t before, eng_sbuf_t *html)
+{
+    size_t n = recipients(w, loc, except, before);
+    if (n > 0)
+        eng_broadcast(w, w->scratch, n, eng_news_frame(html->s, html->len));
+}
+
+void
+eng_tell_html(tale_world_t *w, int loc, const tale_player_t *except, const char *html)
+{
+    eng_sbuf_t b = {0};
+    eng_sb_adds(&b, html);
+    tell_frame(w, loc, except, UINT64_MAX, &b);
+    eng_sb_free(&b);
 }
 
 void
 eng_tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...)
 {
+    if (loc >= 0 && w->rooms[loc].n == (except && except->location == loc ? 1u : 0u))
+        return; /* nobody to tell: skip the formatting */
+    eng_sbuf_t b = {0};
     va_list ap;
     va_start(ap, fmt);
-    tell_v(w, loc, except, fmt, ap);
+    eng_sb_vp(&b, fmt, ap);
     va_end(ap);
+    tell_frame(w, loc, except, UINT64_MAX, &b);
+    eng_sb_free(&b);
+}
+
+/* ------------------------------------------------------------ occupants */
+
+void
+eng_player_move(tale_player_t *p, int to)
+{
+    tale_world_t *w = p->w;
+    if (p->location >= 0) {
+        eng_room_t *r = &w->rooms[p->location];
+        if (p->room_prev)
+            p->room_prev->room_next = p->room_next;
+        else
+            r->head = p->room_next;
+        if (p->room_next)
+            p->room_next->room_prev = p->room_prev;
+        else
+            r->tail = p->room_prev;
+        r->n--;
+        p->room_prev = p->room_next = NULL;
+    }
+    p->location = to;
+    if (to < 0)
+        return;
+    eng_room_t *r = &w->rooms[to];
+    p->room_prev = r->tail;
+    if (r->tail)
+        r->tail->room_next = p;
+    else
+        r->head = p;
+    r->tail = p;
+    r->n++;
+    p->arrived = ++w->arrivals;
+}
+
+size_t
+eng_people_here(const tale_player_t *p, const char **names, const char **titles, size_t max)
+{
+    const tale_world_t *w = p->w;
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < w->st->nnpcs; i++)
+        if (w->npcs[i].location == p->location) {
+            total++;
+            if (k < max) {
+                names[k] = w->st->npcs[i].name;
+                if (titles)
+                    titles[k] = w->st->npcs[i].title;
+                k++;
+            }
+        }
+    const eng_room_t *r = &w->rooms[p->location];
+    total += r->n - 1; /* p is one of the room's occupants */
+    /* the latest arrivals: whom a newcomer to a crowd is likeliest to look for */
+    for (const tale_player_t *o = r->tail; o && k < max; o = o->room_prev)
+        if (o != p) {
+            names[k] = o->name;
+            if (titles)
+                titles[k] = NULL;
+            k++;
+        }
+    return total;
+}
+
+/* A crowd's news for the tick: "Ann, Bob and 37 others arrive." */
+static void
+news_line(eng_sbuf_t *b, char (*names)[64], size_t n, const char *one, const char *many)
+{
+    if (n == 0)
+        return;
+    size_t shown = n < ENG_NEWS_NAMES ? n : ENG_NEWS_NAMES;
+    eng_sb_adds(b, "<p>");
+    for (size_t i = 0; i < shown; i++) {
+        if (i > 0)
+            eng_sb_adds(b, i + 1 == n ? " and " : ", ");
+        eng_sb_escape(b, names[i], strlen(names[i]));
+    }
+    if (n > shown) {
+        eng_sb_adds(b, " and ");
+        eng_sb_count(b, n - shown);
+        eng_sb_adds(b, n - shown == 1 ? " other" : " others");
+    }
+    eng_sb_adds(b, " ");
+    eng_sb_adds(b, n == 1 ? one : many);
+    eng_sb_adds(b, ".</p>\n");
+}
+
+void
+eng_room_news(tale_player_t *p, int arrive, const char *fmt)
+{
+    tale_world_t *w = p->w;
+    eng_room_t *r = &w->rooms[p->location];
+    size_t others = r->n - 1; /* p is in the room: arriving, after the move; leaving, before it */
+    if (others == 0)
+        return;
+    if (!r->dirty && others <= ENG_CROWD) {
+        eng_tell_room(w, p->location, p, fmt, p->name);
+        return;
+    }
+    /* crowded (or a summary already pending: later news joins it, in order) */
+    if (!r->dirty) {
+        r->dirty = 1;
+        /* the one arriving, and everyone after, saw the room for themselves */
+        r->news_since = arrive ? p->arrived : w->arrivals + 1;
+        if (w->nnews == w->news_cap) {
+            w->news_cap = w->news_cap ? w->news_cap * 2 : 16;
+            w->news = tale_xrealloc(w->news, w->news_cap * sizeof(*w->news));
+        }
+        w->news[w->nnews++] = p->location;
+    }
+    size_t *count = arrive ? &r->narrive : &r->nleave;
+    char(*names)[64] = arrive ? r->arrive : r->leave;
+    if (*count < ENG_NEWS_NAMES)
+        snprintf(names[*count], sizeof names[0], "%s", p->name);
+    (*count)++;
+}
+
+/* The tick's summaries: one frame per room with news. */
+static void
+flush_news(tale_world_t *w)
+{
+    for (size_t i = 0; i < w->nnews; i++) {
+        eng_room_t *r = &w->rooms[w->news[i]];
+        eng_sbuf_t b = {0};
+        news_line(&b, r->arrive, r->narrive, "arrives", "arrive");
+        news_line(&b, r->leave, r->nleave, "leaves", "leave");
+        tell_frame(w, w->news[i], NULL, r->news_since, &b);
+        eng_sb_free(&b);
+        r->dirty = 0;
+        r->narrive = r->nleave = 0;
+    }
+    w->nnews = 0;
 }
 
 void
@@ -342,25 +505,150 @@ eng_check_goal(tale_player_t *p)
 
 /* -------------------------------------------------------------- players */
 
-tale_player_t *
-tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+/*
+ * Seats.  A player's slot is its index in w->players and part of the save
+ * format ("player:3" places), so a join takes the lowest free slot, as it
+ * always has.  The Fenwick tree of occupied slots finds that slot, and the
+ * k-th player in slot order (who's pages), in O(log slots) rather than a
+ * scan of every slot.
+ */
+static void
+seat_mark(tale_world_t *w, size_t slot, int delta)
 {
-    tale_player_t *p = tale_xcalloc(1, sizeof *p);
-    size_t slot = 0;
-    while (slot < w->nplayers_cap && w->players[slot])
-        slot++;
+    for (size_t i = slot + 1; i <= w->nplayers_cap; i += i & (~i + 1))
+        w->seat_tree[i] += delta;
+}
+
+/* The first slot (0-based) with `rank` (1-based) free slots up to it (want_free)
+ * or occupied ones (!want_free); nplayers_cap when there is none. */
+static size_t
+seat_find(const tale_world_t *w, size_t rank, int want_free)
+{
+    size_t pos = 0, step = 1;
+    while (step * 2 <= w->nplayers_cap)
+        step *= 2;
+    for (; step > 0; step /= 2) {
+        if (pos + step > w->nplayers_cap)
+            continue;
+        /* node pos+step covers `step` slots: pos is a multiple of 2*step */
+        size_t here = want_free ? step - (size_t)w->seat_tree[pos + step] : (size_t)w->seat_tree[pos + step];
+        if (here < rank) {
+            pos += step;
+            rank -= here;
+        }
+    }
+    return pos;
+}
+
+static size_t
+seat_take(tale_world_t *w)
+{
+    size_t slot = w->nplayers < w->nplayers_cap ? seat_find(w, 1, 1) : w->nplayers_cap;
     if (slot == w->nplayers_cap) {
         size_t cap = w->nplayers_cap ? w->nplayers_cap * 2 : 4;
         tale_player_t **np = tale_xrealloc(w->players, cap * sizeof *np);
         memset(np + w->nplayers_cap, 0, (cap - w->nplayers_cap) * sizeof *np);
         w->players = np;
         w->nplayers_cap = cap;
+        /* rebuilt at each doubling: O(1) a join, amortised */
+        free(w->seat_tree);
+        w->seat_tree = tale_xcalloc(cap + 1, sizeof(*w->seat_tree));
+        for (size_t i = 0; i < cap; i++)
+            if (w->players[i])
+                seat_mark(w, i, 1);
     }
+    seat_mark(w, slot, 1);
+    w->nplayers++;
+    return slot;
+}
+
+static void
+seat_free(tale_world_t *w, size_t slot)
+{
+    w->players[slot] = NULL;
+    seat_mark(w, slot, -1);
+    w->nplayers--;
+}
+
+tale_player_t *
+eng_player_nth(const tale_world_t *w, size_t k)
+{
+    if (k >= w->nplayers)
+        return NULL;
+    return w->players[seat_find(w, k + 1, 0)];
+}
+
+/*
+ * The name index: every player by name, case folded, so `tell <name>` finds
+ * an addressee anywhere without a walk over the players.  Names are unique
+ * today (the story's player name and the slot); the index is what accounts'
+ * chosen names (issue #15) will need as well.
+ */
+static size_t
+name_hash(const char *s)
+{
+    size_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211u;
+    return h;
+}
+
+static void
+name_link(tale_world_t *w, tale_player_t *p)
+{
+    size_t b = name_hash(p->name) & (w->names_cap - 1);
+    p->name_next = w->names[b];
+    w->names[b] = p;
+}
+
+static void
+name_add(tale_world_t *w, tale_player_t *p)
+{
+    if (w->nplayers > w->names_cap) {
+        /* doubles at one player a bucket; rehashing walks the slots once */
+        free(w->names);
+        w->names_cap = w->names_cap ? w->names_cap * 2 : 16;
+        while (w->names_cap < w->nplayers)
+            w->names_cap *= 2;
+        w->names = tale_xcalloc(w->names_cap, sizeof(*w->names));
+        for (size_t i = 0; i < w->nplayers_cap; i++)
+            if (w->players[i] && w->players[i] != p)
+                name_link(w, w->players[i]);
+    }
+    name_link(w, p);
+}
+
+static void
+name_remove(tale_world_t *w, tale_player_t *p)
+{
+    tale_player_t **pp = &w->names[name_hash(p->name) & (w->names_cap - 1)];
+    while (*pp && *pp != p)
+        pp = &(*pp)->name_next;
+    if (*pp)
+        *pp = p->name_next;
+}
+
+tale_player_t *
+eng_player_named(const tale_world_t *w, const char *name)
+{
+    if (w->names_cap == 0)
+        return NULL;
+    for (tale_player_t *o = w->names[name_hash(name) & (w->names_cap - 1)]; o; o = o->name_next)
+        if (strcasecmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+tale_player_t *
+tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+{
+    tale_player_t *p = tale_xcalloc(1, sizeof *p);
+    size_t slot = seat_take(w);
     p->w = w;
     p->emit = emit;
     p->ctx = ctx;
     p->slot = (int)slot;
-    p->location = w->st->start;
+    p->location = -1;
     p->visited = tale_xcalloc(w->st->nlocs, 1);
     p->met = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, 1);
     p->it.kind = THING_NONE;
@@ -369,6 +657,8 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     else
         snprintf(p->name, sizeof p->name, "%s %zu", w->st->player_name, slot + 1);
     w->players[slot] = p;
+    name_add(w, p);
+    eng_player_move(p, w->st->start);
     eng_player_apply_pending(p);
 
     if (w->st->welcome)
@@ -379,7 +669,7 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     eng_describe_location(p, 1);
     eng_meet_npcs(p);
     eng_player_flush(p);
-    eng_tell_room(w, p->location, p, "%s appears.", p->name);
+    eng_room_news(p, 1, "%s appears.");
     return p;
 }
 
@@ -430,9 +720,11 @@ player_free(tale_player_t *p, int announce)
             w->items[i].place.idx = p->location;
             w->items[i].worn = w->items[i].wielded = 0;
         }
-    w->players[p->slot] = NULL;
     if (announce)
-        eng_tell_room(w, p->location, p, announce == 2 ? "%s fades away." : "%s leaves the game.", p->name);
+        eng_room_news(p, 0, announce == 2 ? "%s fades away." : "%s leaves the game.");
+    eng_player_move(p, -1);
+    name_remove(w, p);
+    seat_free(w, (size_t)p->slot);
     free(p->visited);
     free(p->met);
     free(p->pending_before);
@@ -509,11 +801,25 @@ npc_move_word(const tale_world_t *w, int from, int to)
     return NULL;
 }
 
+/* A dark room is lit for everyone in it or no one (light_here ignores who asks). */
+static int
+room_lit(const tale_world_t *w, int loc)
+{
+    return !w->st->locs[loc].dark || light_here(w, loc, -1);
+}
+
+/*
+ * The tick touches the NPCs and the rooms with news, never every player.
+ * An NPC's comings and goings are one frame for the room; then, in an
+ * uncrowded room, it greets each player there who has not met it, in their
+ * own frame; in a crowd each player meets it at their next look or move.
+ */
 void
 tale_world_tick(tale_world_t *w)
 {
     w->ticks++;
     w->clock += w->st->per_tick;
+    flush_news(w);
     for (size_t i = 0; i < w->st->nnpcs; i++) {
         const eng_npc_t *n = &w->st->npcs[i];
         eng_npc_state_t *ns = &w->npcs[i];
@@ -522,31 +828,43 @@ tale_world_tick(tale_world_t *w)
             int to = n->route[ns->route_pos], from = ns->location;
             if (to != from) {
                 const char *dir = npc_move_word(w, from, to);
-                ns->location = to; /* first, so the frames' snapshots show it gone */
+                ns->location = to;
                 if (dir)
                     eng_tell_room(w, from, NULL, "%s goes %s.", n->name, dir);
                 else
                     eng_tell_room(w, from, NULL, "%s leaves.", n->name);
-                for (size_t k = 0; k < w->nplayers_cap; k++) {
-                    tale_player_t *o = w->players[k];
-                    if (!o || o->location != to)
-                        continue;
-                    eng_out_p(o, "%s arrives.", n->name);
-                    eng_meet_npcs(o);
-                    eng_player_flush(o);
-                }
+                eng_tell_room(w, to, NULL, "%s arrives.", n->name);
+                if (w->rooms[to].n <= ENG_CROWD)
+                    for (tale_player_t *o = w->rooms[to].head; o; o = o->room_next) {
+                        eng_meet_npcs(o);
+                        if (o->out.len > 0)
+                            eng_player_flush(o);
+                    }
             }
         }
         if (n->emote_every && n->nemotes && w->ticks % n->emote_every == 0) {
             const char *line = n->emotes[ns->emote_pos];
             ns->emote_pos = (ns->emote_pos + 1) % n->nemotes;
-            for (size_t k = 0; k < w->nplayers_cap; k++) {
-                tale_player_t *o = w->players[k];
-                if (!o || o->location != ns->location || !eng_player_can_see(o))
-                    continue;
-                eng_out_p(o, "%s %S", n->name, line);
-                eng_player_flush(o);
-            }
+            if (w->rooms[ns->location].n > 0 && room_lit(w, ns->location))
+                eng_tell_room(w, ns->location, NULL, "%s %S", n->name, line);
         }
     }
+}
+
+void
+tale_world_set_now(tale_world_t *w, uint64_t ms)
+{
+    w->now_ms = ms;
+    w->now_set = 1;
+}
+
+uint64_t
+eng_now_ms(const tale_world_t *w)
+{
+    if (w->now_set)
+        return w->now_ms;
+    /* a host that never sets the time (tools, tests) still gets working limits */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

@@ -42,7 +42,34 @@ struct tale_player {
     char *last_line;      /* the previous command as typed, for "again" */
     uint64_t save_wait;   /* the save ticket this player waits on; 0: none */
     const char *raw_line; /* the input as typed, trimmed (for say/emote) */
+    /* the room's occupants in arrival order (world.c keeps them: eng_player_move) */
+    tale_player_t *room_prev, *room_next;
+    uint64_t arrived;         /* w->arrivals when this player came into the room */
+    tale_player_t *name_next; /* the name index's chain */
+    uint64_t yell_ok_at;      /* eng_now_ms from which this player may yell again */
 };
+
+/*
+ * Crowds (docs/PROTOCOL.md, "Crowds").  A game-design decision: the people
+ * panel and a location's description name at most ENG_PEOPLE_SHOWN others (the
+ * room's NPCs first, then the players who arrived most recently) and count the
+ * rest, so no frame grows with the number of players.  A room with more than
+ * ENG_CROWD occupants besides the one acting is crowded: its arrivals and
+ * departures are summarised once per tick rather than told one by one.
+ */
+#define ENG_PEOPLE_SHOWN 12
+#define ENG_CROWD 20
+#define ENG_NEWS_NAMES 3 /* names a crowd's summary spells out per kind */
+
+typedef struct eng_room {
+    tale_player_t *head, *tail; /* oldest arrival first */
+    size_t n;
+    /* news waiting for the tick (crowded rooms only) */
+    int dirty;
+    uint64_t news_since; /* occupants who arrived at or after this hear nothing of the batch */
+    size_t narrive, nleave;
+    char arrive[ENG_NEWS_NAMES][64], leave[ENG_NEWS_NAMES][64];
+} eng_room_t;
 
 struct tale_world {
     tale_story_t *st; /* read-only here; the world holds a reference */
@@ -59,9 +86,25 @@ struct tale_world {
     long clock;              /* game minutes since midnight of day 0 */
     long ticks;
     int won;
-    tale_player_t **players;
+    tale_player_t **players; /* by slot */
     size_t nplayers_cap;
-    json_t *pending_players; /* restored before anyone joined: applied on join */
+    size_t nplayers;
+    int *seat_tree;        /* Fenwick tree over slots (1-based): occupied counts; finds free slots and the k-th player */
+    tale_player_t **names; /* the name index: chains by hash of the lowercased name, names_cap buckets */
+    size_t names_cap;
+    eng_room_t *rooms; /* per st->locs */
+    int *news;         /* dirty rooms, flushed by the tick */
+    size_t nnews, news_cap;
+    uint64_t arrivals;       /* counts every arrival anywhere (eng_room_t.news_since) */
+    tale_player_t **scratch; /* a room's recipients, reused */
+    size_t scratch_cap;
+    /* time for rate limits: the host's monotonic clock (tale_world_set_now) */
+    uint64_t now_ms;
+    int now_set;
+    /* the world's yell budget (verbs_talk.c): a token bucket counted in ms of refill */
+    uint64_t yell_credit_ms, yell_refill_at;
+    int yell_primed;
+    json_t *pending_players;     /* restored before anyone joined: applied on join */
     tale_broadcast_fn broadcast; /* the host's hook for one frame to many players; NULL: a copy each */
     void *broadcast_ctx;
     /* out_story's HTML, rendered once per story text (text.c) */
@@ -77,8 +120,25 @@ int eng_item_held_by(const tale_world_t *w, int item, int slot);
 int eng_item_in_scope(const tale_player_t *p, int item);
 void eng_describe_location(tale_player_t *p, int full);
 void eng_flags_apply(tale_world_t *w, const eng_flaglist_t *set, const eng_flaglist_t *clear);
-/* Send one paragraph to every player at loc except `except` (each as its own frame). */
+/* One paragraph to every player at loc except `except`: one frame, through eng_broadcast. */
 void eng_tell_room(tale_world_t *w, int loc, const tale_player_t *except, const char *fmt, ...);
+/* The same with ready HTML (one or more paragraphs); loc -1: the whole world. */
+void eng_tell_html(tale_world_t *w, int loc, const tale_player_t *except, const char *html);
+/* Moves p to `to` (the end of its occupants; -1: out of every room).  The
+ * only place a player's location changes. */
+void eng_player_move(tale_player_t *p, int to);
+/* A player came to (arrive 1) or left (0) p's room: told at once, or in a
+ * crowded room added to the tick's summary.  `fmt` takes the name. */
+void eng_room_news(tale_player_t *p, int arrive, const char *fmt);
+/* Up to `max` of the others p sees here (NPCs first, with their titles, then
+ * the latest arrivals); returns how many others are here in all. */
+size_t eng_people_here(const tale_player_t *p, const char **names, const char **titles, size_t max);
+/* The player of that name (any case), or NULL: the name index. */
+tale_player_t *eng_player_named(const tale_world_t *w, const char *name);
+/* The k-th player (0-based) in slot order, or NULL. */
+tale_player_t *eng_player_nth(const tale_world_t *w, size_t k);
+/* The host's clock in ms (tale_world_set_now), else CLOCK_MONOTONIC's. */
+uint64_t eng_now_ms(const tale_world_t *w);
 /* One frame to the `n` players in `to` (the world's broadcast hook, or a
  * copy to each player's emit); takes the reference to `frame`. */
 void eng_broadcast(tale_world_t *w, tale_player_t *const *to, size_t n, json_t *frame);

@@ -51,6 +51,9 @@ other_players_see_arrivals_speech_and_emotes(void **state)
     assert_contains(text_of(&b.s), "<span class='txt-location'>Porch</span>");
     assert_contains(text_of(&b.s), "Tester is here.");
     assert_contains(text_of(&g->s), "Tester 2 appears.");
+    assert_null(json_object_get(last_frame(&g->s, "text"), "npcs")); /* room news: no snapshot */
+    assert_string_equal(json_string_value(json_object_get(last_frame(&g->s, "text"), "type")), "text");
+    cmd(g, "look");
     assert_string_equal(json_string_value(json_object_get(last_frame(&g->s, "text"), "npcs")), "Tester 2");
 
     json_array_clear(b.s.frames);

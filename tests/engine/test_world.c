@@ -34,7 +34,10 @@ ticks_wander_npcs_and_emote(void **state)
     assert_int_equal(json_array_size(g->s.frames), 0);
     tale_world_tick(g->w);
     assert_contains(text_of(&g->s), "Bert goes west.");
-    assert_string_equal(json_string_value(json_object_get(last_frame(&g->s, "text"), "npcs")), "");
+    /* room news is one frame for the room: no snapshot, the panel waits for the next command */
+    assert_null(json_object_get(last_frame(&g->s, "text"), "npcs"));
+    cmd(g, "look");
+    assert_string_equal(field(g, "npcs"), "");
     cmd(g, "w");
     assert_string_equal(field(g, "npcs"), "Bert");
     json_array_clear(g->s.frames);
