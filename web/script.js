@@ -333,6 +333,14 @@
     if (typeof json.npcs === 'string') {
       const images = typeof json.npc_images === 'string' ? json.npc_images.split(',').map((s) => s.trim()) : null;
       fillNpcs(splitList(json.npcs), images);
+      // a crowd: the panel names a few and counts the rest (PROTOCOL.md, "Crowds")
+      const more = Number.isInteger(json.npcs_more) && json.npcs_more > 0 ? json.npcs_more : 0;
+      if (more > 0 && el.npcs) {
+        const li = document.createElement('li');
+        li.className = 'more';
+        li.textContent = 'and ' + more.toLocaleString('en-US') + (more === 1 ? ' other' : ' others');
+        el.npcs.appendChild(li);
+      }
     }
     if (typeof json.items === 'string') fillList(el.items, splitList(json.items), (name) => 'examine ' + name, 'Examine ');
     if (typeof json.exits === 'string') fillList(el.exits, splitList(json.exits), (dir) => 'go ' + dir, 'Go ');
