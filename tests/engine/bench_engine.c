@@ -8,6 +8,12 @@
  * winning walkthrough played over and over (a fresh world per play-through,
  * counted per command).  Frames are built and then dropped, as a host that
  * serialised them would do after sending.
+ *
+ * Crowd (issue #13): 10,000 players join one room, the first and the last
+ * 1,000 joins timed apart, without ticks (the join alone) and with a tick
+ * every 100 joins (each tick's summary reaches everyone already there);
+ * then one `look`, one `say` and one `yell` among them.  Broadcast
+ * frames are serialised once, as the host's hook does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +67,50 @@ static const char *const walkthrough[] = {"take all",  "e",
                                           "w",         "u",
                                           "drop coin", NULL};
 
+static void
+broadcast(void *bctx, void *const *ctxs, size_t n, json_t *frame)
+{
+    (void)bctx;
+    (void)ctxs;
+    (void)n;
+    sink(NULL, frame);
+}
+
+static void
+crowd(int ticks)
+{
+    enum { N = 10000, PART = 1000 };
+    tale_world_t *w = load();
+    tale_world_set_broadcast(w, broadcast, NULL);
+    tale_player_t *first = NULL;
+    double t0 = now(), first_part = 0, t_before_last = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == N - PART)
+            t_before_last = now();
+        tale_player_t *p = tale_player_join(w, sink, NULL);
+        if (!first)
+            first = p;
+        if (ticks && i % 100 == 99)
+            tale_world_tick(w);
+        if (i == PART - 1)
+            first_part = now() - t0;
+    }
+    double last_part = now() - t_before_last;
+    printf("crowd join:       %10.0f joins/s first 1,000, %10.0f joins/s last 1,000 of 10,000 in one room (%s)\n",
+           PART / first_part, PART / last_part, ticks ? "a tick every 100 joins" : "no ticks");
+    if (!ticks) {
+        tale_world_free(w);
+        return;
+    }
+    static const char *const cmds[] = {"look", "say hello everyone", "yell hello world"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        double c0 = now();
+        tale_player_command(first, cmds[i], strlen(cmds[i]));
+        printf("crowd %-18s %8.1f us with 10,000 in the room\n", cmds[i], (now() - c0) * 1e6);
+    }
+    tale_world_free(w);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -105,5 +155,7 @@ main(int argc, char **argv)
         loads++;
     } while ((t = now() - t0) < secs / 2);
     printf("story load:       %10.0f loads/s  (fixtures/manor, parse + check)\n", loads / t);
+    crowd(0);
+    crowd(1);
     return frames ? 0 : 1;
 }
