@@ -357,7 +357,7 @@ on_tick(h2o_timeout_entry_t *entry)
      * player has sent nothing for limits.seat_idle (a MUD seat goes with its
      * connection; the IF seat stays for its player's return).  O(n) per
      * tick; n <= max_sessions. */
-    uint64_t now = now_ms(ss), idle = h->cfg->limits.session_idle_ms, seat_idle = h->cfg->limits.seat_idle_ms;
+    uint64_t now = now_ms(ss), idle = h->cfg->limits.linger_ms, seat_idle = h->cfg->limits.seat_idle_ms;
     for (tale_session_t *s = ss->first, *next; s != NULL; s = next) {
         next = s->next;
         if (h->cfg->mode == TALE_MODE_MUD && s->io == NULL && now - s->detached_at > idle) {

@@ -60,7 +60,8 @@ setup_mode(void **state, int mode)
     f->cfg.tick_ms = 1000;
     f->cfg.limits.session_backlog = 4096;
     f->cfg.limits.max_sessions = 3;
-    f->cfg.limits.session_idle_ms = 1000;
+    f->cfg.limits.linger_ms = 1000;
+    f->cfg.limits.total_backlog = 1 << 20;
     f->cfg.limits.max_input = 64;
     f->cfg.limits.input_rate = 10;
     f->cfg.limits.input_burst = 5;
