@@ -22,9 +22,9 @@
  * steps per frame, a cursor that goes round all sessions cuts them too,
  * taking seats without a connection first (oldest disconnect first, down to
  * their newest frame), then connected ones (down to the fair share).
- * Cutting takes the oldest frames, which a connected player has already
- * been sent; only a player far behind loses unsent ones (a gap its client
- * closes by resuming).
+ * Cutting takes the oldest frames and spares those not sent yet (they
+ * leave within a turn or two; session_backlog bounds them meanwhile, and
+ * the session is trimmed again once they are sent).
  *
  * Delivery.  Appending is O(1) per recipient; handing bytes to a transport
  * is the costly part.  A connected session with unsent frames joins the
@@ -224,6 +224,16 @@ trim_to(tale_session_t *s, size_t bytes)
         drop_oldest(s);
 }
 
+/* The same for the total: frames not yet sent stay (they go within a turn
+ * or two, bounded by session_backlog meanwhile); flush() trims again once
+ * they are sent. */
+static void
+trim_sent_to(tale_session_t *s, size_t bytes)
+{
+    while (s->held_bytes > bytes && s->head != s->tail && s->head != s->unsent)
+        drop_oldest(s);
+}
+
 /* The session after `s` in the total-backlog cursor's round: the detached
  * list, then the attached one; NULL when the round is over. */
 static tale_session_t *
@@ -243,11 +253,11 @@ trim_total(tale_sessions_t *ss, tale_session_t *receiver)
     if (ss->held_total <= limit)
         return;
     size_t fair = (size_t)(limit / (ss->count != 0 ? ss->count : 1));
-    trim_to(receiver, fair);
+    trim_sent_to(receiver, fair);
     for (int step = 0; step < TRIM_STEPS && ss->held_total > limit; step++) {
         tale_session_t *v = ss->victim = round_next(ss, ss->victim);
         if (v != NULL)
-            trim_to(v, v->io == NULL ? 0 : fair);
+            trim_sent_to(v, v->io == NULL ? 0 : fair);
     }
 }
 
@@ -327,6 +337,7 @@ flush(tale_session_t *s)
         if (send_frame(s, f) != 0)
             break;
     }
+    trim_total(s->ss, s);
 }
 
 /* One drain turn (the eventfd is readable): the queue's oldest sessions
