@@ -827,14 +827,25 @@ tale_sessions_queued(const tale_sessions_t *ss)
 static void
 end_lingering(tale_sessions_t *ss, uint64_t now)
 {
-    uint64_t linger = ss->host->cfg->limits.linger_ms;
+    tale_host_t *h = ss->host;
+    uint64_t linger = h->cfg->limits.linger_ms;
+    size_t ended = 0;
     while (!h2o_linklist_is_empty(&ss->detached)) {
         tale_session_t *s = from_timeline(ss->detached.next);
         if (now - s->since < linger)
             break;
-        tale_info("session", "a player who left %llu s ago fades away (linger)", (unsigned long long)(linger / 1000));
+        tale_debug("session", "a player who left %llu s ago fades away (linger)", (unsigned long long)(linger / 1000));
         session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle", TALE_DEPART_FADE);
+        ended++;
     }
+    if (ended == 0)
+        return;
+    tale_info("session", "%zu player%s faded away after limits.linger (%zu sessions left, %zu bytes held)", ended,
+              ended == 1 ? "" : "s", ss->count, ss->held_total);
+    /* no connection closes here to make the server hand freed memory back
+     * (server.c's trim timer): the backlogs of a crowd that left go now */
+    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
+        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 /* Connections whose player has sent nothing for limits.seat_idle are closed
