@@ -128,9 +128,10 @@ struct tale_sessions {
     uint8_t hash_key[16];
     h2o_linklist_t attached, detached; /* time lists (see the top of the file) */
     h2o_linklist_t queue;              /* sessions with frames to deliver, in the order they got them */
-    tale_session_t *victim;            /* where the total-backlog cursor stands; NULL: before the first */
-    size_t held_total;                 /* bytes held by all backlogs, a shared body once */
-    char *scratch;                     /* one player's wire bytes at delivery */
+    size_t n_queued;
+    tale_session_t *victim; /* where the total-backlog cursor stands; NULL: before the first */
+    size_t held_total;      /* bytes held by all backlogs, a shared body once */
+    char *scratch;          /* one player's wire bytes at delivery */
     size_t scratch_cap;
     int scratch_busy;
     h2o_socket_t *wake; /* an eventfd on the loop: the next drain turn; NULL: deliver at once */
@@ -278,8 +279,10 @@ wake_loop(tale_sessions_t *ss)
 static void
 dequeue(tale_session_t *s)
 {
-    if (h2o_linklist_is_linked(&s->queue_link))
+    if (h2o_linklist_is_linked(&s->queue_link)) {
         h2o_linklist_unlink(&s->queue_link);
+        s->ss->n_queued--;
+    }
 }
 
 /* Hand one frame to the attached connection, its seq in the envelope;
@@ -378,6 +381,7 @@ to_deliver(tale_session_t *s, held_frame_t *f)
     }
     if (!h2o_linklist_is_linked(&s->queue_link)) {
         h2o_linklist_insert(&s->ss->queue, &s->queue_link);
+        s->ss->n_queued++;
         wake_loop(s->ss);
     }
 }
@@ -815,10 +819,7 @@ tale_sessions_held_bytes(const tale_sessions_t *ss)
 size_t
 tale_sessions_queued(const tale_sessions_t *ss)
 {
-    size_t n = 0;
-    for (const h2o_linklist_t *node = ss->queue.next; node != &ss->queue; node = node->next)
-        n++;
-    return n;
+    return ss->n_queued;
 }
 
 /* ---- the tick ---------------------------------------------------------- */
