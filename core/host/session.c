@@ -137,6 +137,7 @@ struct tale_sessions {
     h2o_socket_t *wake; /* an eventfd on the loop: the next drain turn; NULL: deliver at once */
     int wake_armed;
     int closing;                   /* tale_sessions_free: frames emitted now go nowhere */
+    tale_session_t *answering;     /* whose input runs: its frames go when it returns, without a wake-up */
     tale_session_t *seat;          /* IF mode: the one seat */
     char claim_key[TOKEN_HEX + 1]; /* IF mode: the one-time key that takes the seat (printed on the console) */
     char *claim_url;               /* where the key is shown: a listener's URL */
@@ -375,6 +376,8 @@ to_deliver(tale_session_t *s, held_frame_t *f)
         return;
     if (s->unsent == NULL)
         s->unsent = f;
+    if (s == s->ss->answering)
+        return;
     if (s->ss->wake == NULL) {
         flush(s);
         return;
@@ -1225,6 +1228,33 @@ take_input_token(tale_session_t *s)
     return 0;
 }
 
+/* The input's checks and the command; the caller delivers what it emitted. */
+static int
+run_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
+{
+    if (!take_input_token(s))
+        return TALE_CMD_OK;
+    /* The same answer whatever the transport: a NUL would silently cut the
+     * command short in the engine's C strings (the sse plugin refuses it with
+     * 400 before it gets here). */
+    if (memchr(cmd, '\0', len) != NULL) {
+        emit_text(s, "That input contains a NUL character; it was not run.");
+        return TALE_CMD_OK;
+    }
+    if (len > s->ss->host->cfg->limits.max_input) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "That is too long for me to follow (the limit is %llu characters).",
+                 (unsigned long long)s->ss->host->cfg->limits.max_input);
+        emit_text(s, msg);
+        return TALE_CMD_OK;
+    }
+    if (flags & TALE_INPUT_AUTOCOMPLETE) {
+        tale_player_suggest(s->player, cmd, len);
+        return TALE_CMD_OK;
+    }
+    return tale_player_command(s->player, cmd, len);
+}
+
 void
 tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
 {
@@ -1232,32 +1262,16 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
         return;
     if (s->io != NULL)
         timeline_touch(s); /* limits.seat_idle counts from the last input */
-    if (!take_input_token(s))
-        goto answer;
-    /* The same answer whatever the transport: a NUL would silently cut the
-     * command short in the engine's C strings (the sse plugin refuses it with
-     * 400 before it gets here). */
-    if (memchr(cmd, '\0', len) != NULL) {
-        emit_text(s, "That input contains a NUL character; it was not run.");
-        goto answer;
-    }
-    if (len > s->ss->host->cfg->limits.max_input) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "That is too long for me to follow (the limit is %llu characters).",
-                 (unsigned long long)s->ss->host->cfg->limits.max_input);
-        emit_text(s, msg);
-        goto answer;
-    }
-    if (flags & TALE_INPUT_AUTOCOMPLETE) {
-        tale_player_suggest(s->player, cmd, len);
-        goto answer;
-    }
-    if (tale_player_command(s->player, cmd, len) == TALE_CMD_QUIT) {
+    tale_sessions_t *ss = s->ss;
+    tale_session_t *outer = ss->answering; /* commands do not nest, but a notice might come from inside one */
+    ss->answering = s;
+    int rc = run_input(s, cmd, len, flags);
+    ss->answering = outer;
+    if (rc == TALE_CMD_QUIT) {
         s->ending = 1;
         end_session(s); /* flushes the goodbye before the close */
         return;
     }
-answer:
     /* the player's own answer goes at once, after whatever it was waiting behind */
     flush(s);
 }

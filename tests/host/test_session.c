@@ -755,6 +755,32 @@ a_broadcast_to_a_crowd_is_delivered_over_several_turns(void **state)
     }
 }
 
+/* The attached list is ordered by last input: the first to attach, if it
+ * keeps typing, is not the one closed; the quiet one behind it is. */
+static void
+seat_idle_closes_the_quiet_player_not_the_one_who_attached_first(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.tick_ms = 10;
+    f->cfg.limits.seat_idle_ms = 150;
+    f->cfg.limits.input_rate = 0;
+    tale_sessions_start_tick(f->host.sessions);
+    rec_conn_t *busy = &f->conns[0], *quiet = &f->conns[1];
+    tale_session_t *sb = new_session(f, NULL), *sq = new_session(f, NULL);
+    tale_session_attach(sb, &rec_io, busy, 0);
+    tale_session_attach(sq, &rec_io, quiet, 0);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        h2o_evloop_run(f->host.loop, 10);
+        tale_session_input(sb, "look", 4, 0);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (quiet->closed_code == 0 && t.tv_sec - t0.tv_sec < 3);
+    assert_int_equal(quiet->closed_code, TALE_CLOSE_IDLE);
+    assert_int_equal(busy->closed_code, 0);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 1); /* MUD: the seat went with it */
+}
+
 int
 main(void)
 {
@@ -786,6 +812,7 @@ main(void)
         cmocka_unit_test_setup_teardown(a_broadcast_is_one_body_with_each_players_seq_in_front, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(a_players_own_answer_comes_at_once_after_what_it_was_waiting_behind, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(a_broadcast_to_a_crowd_is_delivered_over_several_turns, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(seat_idle_closes_the_quiet_player_not_the_one_who_attached_first, setup_mud, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
