@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { startHost, configWith } = require('../lib/harness');
-const { connect, sleep } = require('../ws/client');
+const { connect, sleep, stopClean } = require('../ws/client');
 
 const PLAYERS = 200;
 const seqs = (msgs) => msgs.filter((m) => Number.isInteger(m.seq)).map((m) => m.seq);
@@ -70,6 +70,8 @@ test('200 players: one yell reaches all, seqs without gaps; a reconnect within l
     assert.ok(again.setCookie, 'the old cookie names no seat: a new one is made');
     again.ws.close();
     await again.closed;
+    for (const p of players) p.ws.terminate();
+    await stopClean(assert, host);
   } finally {
     for (const p of players) p.ws.terminate();
     await host.stop();
