@@ -16,8 +16,8 @@
  *
  * Backlog.  Per session at most limits.session_backlog bytes (what a resume
  * would send: each frame's full size), always keeping the newest frame.  In
- * total at most limits.total_backlog, where a shared body counts once plus a
- * node per holder.  Over the total: the session receiving a frame is cut to
+ * total limits.total_backlog, where a shared body counts once plus a node
+ * per holder (malloc's own overhead is not counted).  Over the total: the session receiving a frame is cut to
  * its fair share (total / open sessions); then, for a bounded number of
  * steps per frame, a cursor that goes round all sessions cuts them too,
  * taking seats without a connection first (oldest disconnect first, down to
@@ -36,7 +36,7 @@
  * other sockets ready by then.  Delivering a session sends all its unsent
  * frames in seq order, so its later frames never overtake earlier ones.  A
  * player's own command answer is delivered at once: the session is flushed
- * as the command returns.
+ * as the command returns (its own frames do not wake the loop meanwhile).
  *
  * Lookup.  Sessions by token in a chained hash table.  The bucket comes
  * from SipHash-2-4 keyed with RAND_bytes at start, so a presented token
