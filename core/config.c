@@ -426,7 +426,8 @@ parse_limits(struct parse *p, yaml_node_t *root)
             0 ||
         require_positive(p, m, "session_backlog", c->limits.session_backlog, "a size") != 0 ||
         tale_yaml_size(p->y, m, "max_input", 0, DEFAULT_MAX_INPUT, &c->limits.max_input, p->err, p->errlen) != 0 ||
-        require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 || parse_linger(p, m) != 0 ||
+        require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 ||
+        parse_linger(p, m) != 0 ||
         tale_yaml_size(p->y, m, "total_backlog", 0, DEFAULT_TOTAL_BACKLOG, &c->limits.total_backlog, p->err, p->errlen) != 0 ||
         require_positive(p, m, "total_backlog", c->limits.total_backlog, "a size") != 0 ||
         tale_yaml_int(p->y, m, "input_rate", 0, DEFAULT_INPUT_RATE, 0, MAX_COUNT, &rate, p->err, p->errlen) != 0 ||

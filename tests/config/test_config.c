@@ -409,10 +409,14 @@ int
 main(int argc, char **argv)
 {
     static const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(load_valid),          cmocka_unit_test(load_minimal),
-        cmocka_unit_test(load_default_conf),   cmocka_unit_test(load_session_idle_alias),
-        cmocka_unit_test(plugin_path_scalar),  cmocka_unit_test(plugin_subtree),
-        cmocka_unit_test(missing_config_file), cmocka_unit_test(every_fixture_has_a_case),
+        cmocka_unit_test(load_valid),
+        cmocka_unit_test(load_minimal),
+        cmocka_unit_test(load_default_conf),
+        cmocka_unit_test(load_session_idle_alias),
+        cmocka_unit_test(plugin_path_scalar),
+        cmocka_unit_test(plugin_subtree),
+        cmocka_unit_test(missing_config_file),
+        cmocka_unit_test(every_fixture_has_a_case),
     };
     const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
     struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_FAULTS];

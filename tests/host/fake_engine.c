@@ -33,8 +33,9 @@ int fake_restores;
 static void
 say(tale_player_t *p, const char *text)
 {
-    p->emit(p->ctx, json_pack("{s:s, s:s, s:[], s:i, s:s, s:s, s:s, s:s, s:s}", "type", "text", "text", text, "special", "turns", 0,
-                              "location", "The Jetty", "location_image", "jetty.svg", "npcs", "", "items", "", "exits", "north"));
+    p->emit(p->ctx, json_pack("{s:s, s:s, s:[], s:i, s:s, s:s, s:s, s:s, s:s}", "type", "text", "text", text, "special",
+                              "turns", 0, "location", "The Jetty", "location_image", "jetty.svg", "npcs", "", "items", "",
+                              "exits", "north"));
 }
 
 tale_world_t *
