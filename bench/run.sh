@@ -48,7 +48,7 @@ trap cleanup EXIT
 if [ $smoke = 1 ]; then churn=20; else churn=2000; fi
 # MUD mode: every churn connection gets its own seat (IF mode would hand the one
 # seat over and replay its whole held backlog each time).  Detached seats are
-# reaped after session_idle, so the footprint after churn can return to its start.
+# reaped after linger, so the footprint after churn can return to its start.
 mode=${TALE_BENCH_MODE:-mud}
 case "$mode" in
 mud) ;;
@@ -73,7 +73,7 @@ listeners:
     port: 0
 limits:
   max_sessions: $((churn + 64))
-  session_idle: 2s
+  linger: 2s
   input_rate: 0
   # every client is on 127.0.0.1: the per-address limits would count them as one
   max_sessions_per_address: 0

@@ -12,6 +12,7 @@
 #include <tale/plugin.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <limits.h>
@@ -28,7 +29,8 @@
 #define DEFAULT_MAX_SESSIONS 256
 #define DEFAULT_SESSION_BACKLOG (256 * 1024)
 #define DEFAULT_MAX_INPUT 1024
-#define DEFAULT_SESSION_IDLE_MS (30 * 60 * 1000)
+#define DEFAULT_TOTAL_BACKLOG (64 * 1024 * 1024)
+#define DEFAULT_LINGER_MS (60 * 1000)
 #define DEFAULT_INPUT_RATE 20
 #define DEFAULT_INPUT_BURST 40
 #define DEFAULT_MAX_SESSIONS_PER_ADDRESS 16
@@ -51,8 +53,10 @@ static const char *const limit_keys[] = {"max_request_body",
                                          "max_connections",
                                          "max_sessions",
                                          "session_backlog",
+                                         "total_backlog",
                                          "max_input",
-                                         "session_idle",
+                                         "linger",
+                                         "session_idle", /* the deprecated alias of linger */
                                          "input_rate",
                                          "input_burst",
                                          "max_sessions_per_address",
@@ -366,6 +370,44 @@ parse_conn_limits(struct parse *p, yaml_node_t *m)
     return 0;
 }
 
+static void add_warning(struct parse *p, const yaml_node_t *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void
+add_warning(struct parse *p, const yaml_node_t *at, const char *fmt, ...)
+{
+    char msg[512], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    tale_yaml_errf(p->y, at, line, sizeof(line), "%s", msg);
+    tale_config_t *c = p->c;
+    c->warnings = tale_xrealloc(c->warnings, (c->n_warnings + 1) * sizeof(*c->warnings));
+    c->warnings[c->n_warnings++] = tale_xstrdup(line);
+}
+
+/* limits.linger.  `session_idle` was only ever the time a detached MUD seat
+ * was kept, which is what linger is, so it is still read, with a warning;
+ * both at once would leave the reader guessing which one counts. */
+static int
+parse_linger(struct parse *p, yaml_node_t *m)
+{
+    yaml_node_t *alias_key = NULL;
+    const char *key = "linger";
+    if (tale_yaml_get(p->y, m, "session_idle", &alias_key) != NULL) {
+        if (tale_yaml_get(p->y, m, "linger", NULL) != NULL) {
+            tale_yaml_errf(p->y, alias_key, p->err, p->errlen,
+                           "'session_idle' is the deprecated name of 'linger'; expected only 'linger', got both");
+            return -1;
+        }
+        add_warning(p, alias_key, "'session_idle' is deprecated: write 'linger' instead (the same duration)");
+        key = "session_idle";
+    }
+    if (tale_yaml_duration_ms(p->y, m, key, 0, DEFAULT_LINGER_MS, &p->c->limits.linger_ms, p->err, p->errlen) != 0 ||
+        require_positive(p, m, key, p->c->limits.linger_ms, "a duration") != 0)
+        return -1;
+    return 0;
+}
+
 static int
 parse_limits(struct parse *p, yaml_node_t *root)
 {
@@ -385,9 +427,9 @@ parse_limits(struct parse *p, yaml_node_t *root)
         require_positive(p, m, "session_backlog", c->limits.session_backlog, "a size") != 0 ||
         tale_yaml_size(p->y, m, "max_input", 0, DEFAULT_MAX_INPUT, &c->limits.max_input, p->err, p->errlen) != 0 ||
         require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 ||
-        tale_yaml_duration_ms(p->y, m, "session_idle", 0, DEFAULT_SESSION_IDLE_MS, &c->limits.session_idle_ms, p->err, p->errlen) !=
-            0 ||
-        require_positive(p, m, "session_idle", c->limits.session_idle_ms, "a duration") != 0 ||
+        parse_linger(p, m) != 0 ||
+        tale_yaml_size(p->y, m, "total_backlog", 0, DEFAULT_TOTAL_BACKLOG, &c->limits.total_backlog, p->err, p->errlen) != 0 ||
+        require_positive(p, m, "total_backlog", c->limits.total_backlog, "a size") != 0 ||
         tale_yaml_int(p->y, m, "input_rate", 0, DEFAULT_INPUT_RATE, 0, MAX_COUNT, &rate, p->err, p->errlen) != 0 ||
         tale_yaml_int(p->y, m, "input_burst", 0, DEFAULT_INPUT_BURST, 1, MAX_COUNT, &burst, p->err, p->errlen) != 0)
         return -1;
@@ -693,6 +735,9 @@ tale_config_free(tale_config_t *c)
         free(c->allowed_origins[i]);
     free(c->allowed_origins);
     free(c->trusted_proxies);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
     free(c->story);
     free(c->data_dir);
     free(c->dir);

@@ -54,8 +54,10 @@ typedef struct tale_config {
         uint64_t max_connections;  /* (default 960: fits a hard fd limit of 1024) */
         uint64_t max_sessions;     /* MUD seats (default 256) */
         uint64_t session_backlog;  /* bytes of frames held per session for resume (default 256k) */
+        uint64_t total_backlog;    /* bytes of frames held for resume by all sessions together (default 64m) */
         uint64_t max_input;        /* longest command, bytes (default 1k) */
-        uint64_t session_idle_ms;  /* a detached MUD session is reaped after this (default 30m) */
+        uint64_t linger_ms;        /* a MUD character stays this long after its connection closed (default 60s;
+                                      `session_idle` is its deprecated alias) */
         uint64_t input_rate;       /* commands per second a session may sustain (default 20; 0: no limit) */
         uint64_t input_burst;      /* commands a session may send at once (default 40) */
         /* per client address (0: no limit) */
@@ -84,6 +86,11 @@ typedef struct tale_config {
 
     tale_conf_plugin_t *plugins; /* in config order */
     size_t n_plugins;
+
+    /* "file:line:column: message" lines the caller logs at warn once the
+     * config is loaded (deprecated keys); config parsing does not log. */
+    char **warnings;
+    size_t n_warnings;
 } tale_config_t;
 
 /* Parse and validate.  Plugin modules are kept as written (the loader finds

@@ -180,6 +180,8 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
     }
     if (level < 0)
         tale_log_level = h->cfg->log_level;
+    for (size_t i = 0; i < h->cfg->n_warnings; i++)
+        tale_warn("config", "%s", h->cfg->warnings[i]);
     tale_world_options_t wopt = {
         .save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input, .shared = h->cfg->mode == TALE_MODE_MUD};
     if (fit_fd_limit(h->cfg, check_only) != 0)

@@ -1,8 +1,53 @@
 /*
  * session.c - players' seats, their frame backlog, and the game tick.
  *
- * Data flow: engine --emit(json)--> on_emit: stamp seq, serialise once,
- * hold in the backlog, hand the bytes to the attached transport.
+ * The cost of a player is flat, from the first to the ten-thousandth (issue
+ * #13); each part below says how.
+ *
+ * Frames.  The engine hands a frame to one player (on_emit) or to many
+ * (on_broadcast: a yell, room news).  Either way it is serialised once,
+ * without "seq", into a refcounted body; each recipient holds a small node
+ * {seq, body} in its backlog.  A player's wire bytes are built at delivery
+ * into one reusable scratch buffer: `{"seq":N,` and then the body after its
+ * `{`.  That is safe because a transport's send copies what it is given
+ * (tale_frame_t: the bytes are valid only for the call): ws queues them in
+ * wslay, which copies; sse appends them to its stream buffer; the console
+ * parses them at once.
+ *
+ * Backlog.  Per session at most limits.session_backlog bytes (what a resume
+ * would send: each frame's full size), always keeping the newest frame.  In
+ * total limits.total_backlog, where a shared body counts once plus a node
+ * per holder (malloc's own overhead is not counted).  Over the total: the session receiving a frame is cut to
+ * its fair share (total / open sessions); then, for a bounded number of
+ * steps per frame, a cursor that goes round all sessions cuts them too,
+ * taking seats without a connection first (oldest disconnect first, down to
+ * their newest frame), then connected ones (down to the fair share).
+ * Cutting takes the oldest frames and spares those not sent yet (they
+ * leave within a turn or two; session_backlog bounds them meanwhile, and
+ * the session is trimmed again once they are sent).
+ *
+ * Delivery.  Appending is O(1) per recipient; handing bytes to a transport
+ * is the costly part.  A connected session with unsent frames joins the
+ * delivery queue, which is drained on later loop turns, at most
+ * DRAIN_SESSIONS sessions or DRAIN_NS of time per turn, so one broadcast to
+ * thousands never stalls the loop.  The queue wakes the loop through an
+ * eventfd: a zero timeout re-armed inside its own callback runs again in
+ * the same turn (h2o 2.2.5), an eventfd only at the next poll, after the
+ * other sockets ready by then.  Delivering a session sends all its unsent
+ * frames in seq order, so its later frames never overtake earlier ones.  A
+ * player's own command answer is delivered at once: the session is flushed
+ * as the command returns (its own frames do not wake the loop meanwhile).
+ *
+ * Lookup.  Sessions by token in a chained hash table.  The bucket comes
+ * from SipHash-2-4 keyed with RAND_bytes at start, so a presented token
+ * cannot steer which bucket it lands in nor learn the layout from timing;
+ * candidates are compared with CRYPTO_memcmp.
+ *
+ * Time.  Each session is on one of two lists in time order: connected ones
+ * by their last input (moved to the tail on input), the others by when
+ * their connection went.  A tick looks at the heads only: limits.seat_idle
+ * closes connected players idle too long, limits.linger ends MUD seats
+ * whose connection went that long ago ("X fades away").
  */
 #include "session.h"
 #include "access.h"
@@ -10,50 +55,89 @@
 #include "log.h"
 #include "peers.h"
 #include <tale/alloc.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #define TOKEN_BYTES 16 /* 128 bits from OpenSSL's RAND */
 #define TOKEN_HEX (TOKEN_BYTES * 2)
 #define COOKIE_NAME "tale_session"
+/* A drain turn ends after this many sessions or this much time (checked
+ * every DRAIN_CLOCK_EVERY sessions, since reading the clock costs too). */
+#define DRAIN_SESSIONS 512
+#define DRAIN_NS (2 * 1000 * 1000)
+#define DRAIN_CLOCK_EVERY 32
+/* Sessions the total-backlog cursor may cut per frame held. */
+#define TRIM_STEPS 16
+#define MIN_BUCKETS 64
 
+/* A frame's JSON without "seq", shared by everyone who holds it. */
+typedef struct frame_body {
+    uint32_t refs;
+    uint8_t is_data; /* the SSE event: "data", else "text" */
+    size_t len;
+    char *json; /* compact, an object: starts with '{' */
+} frame_body_t;
+
+/* One frame in one session's backlog. */
 typedef struct held_frame {
     struct held_frame *next;
     uint64_t seq;
-    const char *event; /* static string: "text" or "data" */
-    size_t len;
-    char *json; /* from tale_json_compact */
+    frame_body_t *body;
 } held_frame_t;
 
 struct tale_session {
     tale_sessions_t *ss;
-    struct tale_session *prev, *next;
-    char token[TOKEN_HEX + 1];
+    tale_session_t *hnext;     /* the next in its hash bucket */
+    h2o_linklist_t timeline;   /* on ss->attached or ss->detached, in time order */
+    h2o_linklist_t queue_link; /* on ss->queue while it has frames to deliver */
     tale_player_t *player;
-    uint64_t seq; /* last seq stamped */
     held_frame_t *head, *tail;
-    size_t held_bytes;
+    held_frame_t *unsent; /* the first frame the attached connection has not been given; NULL: none */
+    size_t held_bytes;    /* each held frame's full size: what a resume would send */
     const tale_player_io_t *io;
     void *conn;
-    uint64_t detached_at; /* loop time in ms; 0 while attached */
-    int ending;           /* quit in progress: no new input */
+    uint64_t seq; /* last seq stamped */
+    /* loop time in ms that orders the session on its time list: its last
+     * input (or attach) while attached, when it was detached otherwise */
+    uint64_t since;
     /* input rate limit: a token bucket refilled at limits.input_rate/s */
     double tokens;
     uint64_t refilled_at, noticed_at;
-    uint64_t last_input_at; /* loop time of the last input or attach (limits.seat_idle) */
-    tale_peer_t *peer;      /* the client address that created the seat (per-address limits); may be NULL */
+    tale_peer_t *peer; /* the client address that created the seat (per-address limits); may be NULL */
+    uint8_t ending;    /* quit in progress: no new input */
+    char token[TOKEN_HEX + 1];
 };
 
 enum refusal { REFUSED_KEY, REFUSED_FULL, REFUSED_PER_ADDRESS, REFUSED_PER_MINUTE, REFUSAL_KINDS };
 
 struct tale_sessions {
     tale_host_t *host;
-    tale_session_t *first;
     size_t count;
+    /* the token hash table: a power-of-two number of chains */
+    tale_session_t **buckets;
+    size_t n_buckets;
+    uint8_t hash_key[16];
+    h2o_linklist_t attached, detached; /* time lists (see the top of the file) */
+    h2o_linklist_t queue;              /* sessions with frames to deliver, in the order they got them */
+    size_t n_queued;
+    tale_session_t *victim; /* where the total-backlog cursor stands; NULL: before the first */
+    size_t held_total;      /* bytes held by all backlogs, a shared body once */
+    char *scratch;          /* one player's wire bytes at delivery */
+    size_t scratch_cap;
+    int scratch_busy;
+    h2o_socket_t *wake; /* an eventfd on the loop: the next drain turn; NULL: deliver at once */
+    int wake_armed;
+    int closing;                   /* tale_sessions_free: frames emitted now go nowhere */
+    tale_session_t *answering;     /* whose input runs: its frames go when it returns, without a wake-up */
     tale_session_t *seat;          /* IF mode: the one seat */
     char claim_key[TOKEN_HEX + 1]; /* IF mode: the one-time key that takes the seat (printed on the console) */
     char *claim_url;               /* where the key is shown: a listener's URL */
@@ -65,7 +149,7 @@ struct tale_sessions {
     int tick_inited;
 };
 
-static void session_destroy(tale_session_t *s, int code, const char *reason);
+static void session_destroy(tale_session_t *s, int code, const char *reason, int depart);
 
 static uint64_t
 now_ms(tale_sessions_t *ss)
@@ -73,7 +157,51 @@ now_ms(tale_sessions_t *ss)
     return h2o_now(ss->host->loop);
 }
 
+static tale_session_t *
+from_timeline(h2o_linklist_t *node)
+{
+    return H2O_STRUCT_FROM_MEMBER(tale_session_t, timeline, node);
+}
+
 /* ---- frames ------------------------------------------------------------ */
+
+/* The body a frame's recipients share; one reference is the caller's. */
+static frame_body_t *
+body_new(tale_sessions_t *ss, const json_t *frame)
+{
+    size_t len = 0;
+    char *json = tale_json_compact(frame, &len);
+    if (json == NULL || len < 2 || json[0] != '{') {
+        tale_error("session", "the engine sent a frame that is not a JSON object; dropped");
+        free(json);
+        return NULL;
+    }
+    frame_body_t *b = tale_xmalloc(sizeof(*b));
+    const char *type = json_string_value(json_object_get(frame, "type"));
+    b->refs = 1;
+    b->is_data = type != NULL && strcmp(type, "data") == 0;
+    b->len = len;
+    b->json = json;
+    ss->held_total += sizeof(*b) + len;
+    return b;
+}
+
+static void
+body_release(tale_sessions_t *ss, frame_body_t *b)
+{
+    if (--b->refs != 0)
+        return;
+    ss->held_total -= sizeof(*b) + b->len;
+    free(b->json);
+    free(b);
+}
+
+/* A frame's size in its session's own backlog: all of it, as a resume sends it. */
+static size_t
+frame_cost(const frame_body_t *b)
+{
+    return sizeof(held_frame_t) + b->len;
+}
 
 static void
 drop_oldest(tale_session_t *s)
@@ -82,22 +210,205 @@ drop_oldest(tale_session_t *s)
     s->head = f->next;
     if (s->head == NULL)
         s->tail = NULL;
-    s->held_bytes -= f->len;
-    free(f->json);
+    if (s->unsent == f) /* a player this far behind gets a gap: its client resumes */
+        s->unsent = f->next;
+    s->held_bytes -= frame_cost(f->body);
+    s->ss->held_total -= sizeof(*f);
+    body_release(s->ss, f->body);
     free(f);
 }
 
-/* Hand one frame to the attached connection; a refusal detaches it. */
+/* Cut a backlog to `bytes`, keeping its newest frame whatever its size. */
 static void
-deliver(tale_session_t *s, const held_frame_t *f)
+trim_to(tale_session_t *s, size_t bytes)
+{
+    while (s->held_bytes > bytes && s->head != s->tail)
+        drop_oldest(s);
+}
+
+/* The same for the total: frames not yet sent stay (they go within a turn
+ * or two, bounded by session_backlog meanwhile); flush() trims again once
+ * they are sent. */
+static void
+trim_sent_to(tale_session_t *s, size_t bytes)
+{
+    while (s->held_bytes > bytes && s->head != s->tail && s->head != s->unsent)
+        drop_oldest(s);
+}
+
+/* The session after `s` in the total-backlog cursor's round: the detached
+ * list, then the attached one; NULL when the round is over. */
+static tale_session_t *
+round_next(tale_sessions_t *ss, tale_session_t *s)
+{
+    h2o_linklist_t *node = s == NULL ? ss->detached.next : s->timeline.next;
+    if (node == &ss->detached)
+        node = ss->attached.next;
+    return node == &ss->attached ? NULL : from_timeline(node);
+}
+
+/* Over limits.total_backlog: see "Backlog" at the top of the file. */
+static void
+trim_total(tale_sessions_t *ss, tale_session_t *receiver)
+{
+    uint64_t limit = ss->host->cfg->limits.total_backlog;
+    if (ss->held_total <= limit)
+        return;
+    size_t fair = (size_t)(limit / (ss->count != 0 ? ss->count : 1));
+    trim_sent_to(receiver, fair);
+    for (int step = 0; step < TRIM_STEPS && ss->held_total > limit; step++) {
+        tale_session_t *v = ss->victim = round_next(ss, ss->victim);
+        if (v != NULL)
+            trim_sent_to(v, v->io == NULL ? 0 : fair);
+    }
+}
+
+/* ---- delivery ---------------------------------------------------------- */
+
+static void
+wake_loop(tale_sessions_t *ss)
+{
+    if (ss->wake_armed)
+        return;
+    uint64_t one = 1;
+    if (write(h2o_socket_get_fd(ss->wake), &one, sizeof(one)) == (ssize_t)sizeof(one) || errno == EAGAIN)
+        ss->wake_armed = 1;
+    else
+        tale_error("session", "cannot wake the loop to deliver frames: %s", strerror(errno));
+}
+
+static void
+dequeue(tale_session_t *s)
+{
+    if (h2o_linklist_is_linked(&s->queue_link)) {
+        h2o_linklist_unlink(&s->queue_link);
+        s->ss->n_queued--;
+    }
+}
+
+/* Hand one frame to the attached connection, its seq in the envelope;
+ * -1 when the transport refused it (the session is then detached). */
+static int
+send_frame(tale_session_t *s, const held_frame_t *f)
+{
+    tale_sessions_t *ss = s->ss;
+    const frame_body_t *b = f->body;
+    char head[32];
+    int n = snprintf(head, sizeof(head), "{\"seq\":%" PRIu64, f->seq);
+    size_t len = (size_t)n + b->len; /* the body's '{' makes room for the ',' (or the '}' of "{}") */
+    /* a transport that sent frames of its own from inside send would find
+     * the scratch in use: such a nested frame gets a buffer of its own */
+    char *buf = ss->scratch;
+    if (ss->scratch_busy) {
+        buf = tale_xmalloc(len);
+    } else if (len > ss->scratch_cap) {
+        free(ss->scratch);
+        ss->scratch_cap = len;
+        buf = ss->scratch = tale_xmalloc(len);
+    }
+    memcpy(buf, head, (size_t)n);
+    if (b->len > 2) {
+        buf[n] = ',';
+        memcpy(buf + n + 1, b->json + 1, b->len - 1);
+    } else {
+        buf[n] = '}';
+        len = (size_t)n + 1;
+    }
+    int own = buf != ss->scratch;
+    ss->scratch_busy += !own;
+    tale_frame_t frame = {f->seq, b->is_data ? "data" : "text", buf, len};
+    int rc = s->io->send(s->conn, &frame);
+    ss->scratch_busy -= !own;
+    if (own)
+        free(buf);
+    if (rc != 0) {
+        tale_debug("session", "transport refused frame %llu; detaching", (unsigned long long)f->seq);
+        tale_session_detach(s, s->conn);
+        return -1;
+    }
+    return 0;
+}
+
+/* Send the attached connection everything it has not been given, in seq
+ * order, and leave the delivery queue. */
+static void
+flush(tale_session_t *s)
+{
+    dequeue(s);
+    while (s->io != NULL && s->unsent != NULL) {
+        held_frame_t *f = s->unsent;
+        s->unsent = f->next;
+        if (send_frame(s, f) != 0)
+            break;
+    }
+    trim_total(s->ss, s);
+}
+
+/* One drain turn (the eventfd is readable): the queue's oldest sessions
+ * first, within the turn's budget; what is left waits for the next turn. */
+static void
+on_wake(h2o_socket_t *sock, const char *err)
+{
+    tale_sessions_t *ss = sock->data;
+    uint64_t count;
+    if (read(h2o_socket_get_fd(sock), &count, sizeof(count)) < 0 && errno != EAGAIN)
+        tale_debug("session", "reading the wake eventfd: %s", strerror(errno));
+    ss->wake_armed = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int n = 0; n < DRAIN_SESSIONS && !h2o_linklist_is_empty(&ss->queue); n++) {
+        if (n % DRAIN_CLOCK_EVERY == DRAIN_CLOCK_EVERY - 1) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > DRAIN_NS)
+                break;
+        }
+        flush(H2O_STRUCT_FROM_MEMBER(tale_session_t, queue_link, ss->queue.next));
+    }
+    if (!h2o_linklist_is_empty(&ss->queue))
+        wake_loop(ss);
+}
+
+/* `f` was held for `s`: queue it for the attached connection. */
+static void
+to_deliver(tale_session_t *s, held_frame_t *f)
 {
     if (s->io == NULL)
         return;
-    tale_frame_t frame = {f->seq, f->event, f->json, f->len};
-    if (s->io->send(s->conn, &frame) != 0) {
-        tale_debug("session", "transport refused frame %llu; detaching", (unsigned long long)f->seq);
-        tale_session_detach(s, s->conn);
+    if (s->unsent == NULL)
+        s->unsent = f;
+    if (s == s->ss->answering)
+        return;
+    if (s->ss->wake == NULL) {
+        flush(s);
+        return;
     }
+    if (!h2o_linklist_is_linked(&s->queue_link)) {
+        h2o_linklist_insert(&s->ss->queue, &s->queue_link);
+        s->ss->n_queued++;
+        wake_loop(s->ss);
+    }
+}
+
+/* Hold `b` in s's backlog under the next seq, within the limits, and queue it. */
+static void
+hold(tale_session_t *s, frame_body_t *b)
+{
+    tale_sessions_t *ss = s->ss;
+    held_frame_t *f = tale_xmalloc(sizeof(*f));
+    f->next = NULL;
+    f->seq = ++s->seq;
+    f->body = b;
+    b->refs++;
+    if (s->tail != NULL)
+        s->tail->next = f;
+    else
+        s->head = f;
+    s->tail = f;
+    s->held_bytes += frame_cost(b);
+    ss->held_total += sizeof(*f);
+    trim_to(s, ss->host->cfg->limits.session_backlog);
+    trim_total(ss, s);
+    to_deliver(s, f);
 }
 
 /* The engine's emit callback: takes ownership of `frame`. */
@@ -105,30 +416,25 @@ static void
 on_emit(void *ctx, json_t *frame)
 {
     tale_session_t *s = ctx;
-    const char *type = json_string_value(json_object_get(frame, "type"));
-    held_frame_t *f = tale_xcalloc(1, sizeof(*f));
-    f->event = (type != NULL && strcmp(type, "data") == 0) ? "data" : "text";
-    f->seq = ++s->seq;
-    json_object_set_new(frame, "seq", json_integer((json_int_t)f->seq));
-    f->json = tale_json_compact(frame, &f->len);
-    if (f->json == NULL) {
-        free(f);
-        goto out;
+    frame_body_t *b = s->ss->closing ? NULL : body_new(s->ss, frame);
+    if (b != NULL) {
+        hold(s, b);
+        body_release(s->ss, b);
     }
-    /* Hold it for resume; the backlog is bounded in bytes but always keeps
-     * the newest frame. */
-    if (s->tail != NULL)
-        s->tail->next = f;
-    else
-        s->head = f;
-    s->tail = f;
-    s->held_bytes += f->len;
-    uint64_t limit = s->ss->host->cfg->limits.session_backlog;
-    while (s->held_bytes > limit && s->head != f)
-        drop_oldest(s);
+    json_decref(frame);
+}
 
-    deliver(s, f);
-out:
+/* The engine's broadcast hook: one body for the `n` players of `ctxs`. */
+static void
+on_broadcast(void *bctx, void *const *ctxs, size_t n, json_t *frame)
+{
+    tale_sessions_t *ss = bctx;
+    frame_body_t *b = n == 0 || ss->closing ? NULL : body_new(ss, frame);
+    if (b != NULL) {
+        for (size_t i = 0; i < n; i++)
+            hold(ctxs[i], b);
+        body_release(ss, b);
+    }
     json_decref(frame);
 }
 
@@ -166,15 +472,126 @@ tale_cookie_find(const char *header, size_t len, const char *name, size_t *value
     return NULL;
 }
 
+/* ---- sessions by token ------------------------------------------------- */
+
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                                                   \
+    do {                                                                                                                           \
+        v0 += v1;                                                                                                                  \
+        v1 = ROTL64(v1, 13);                                                                                                       \
+        v1 ^= v0;                                                                                                                  \
+        v0 = ROTL64(v0, 32);                                                                                                       \
+        v2 += v3;                                                                                                                  \
+        v3 = ROTL64(v3, 16);                                                                                                       \
+        v3 ^= v2;                                                                                                                  \
+        v0 += v3;                                                                                                                  \
+        v3 = ROTL64(v3, 21);                                                                                                       \
+        v3 ^= v0;                                                                                                                  \
+        v2 += v1;                                                                                                                  \
+        v1 = ROTL64(v1, 17);                                                                                                       \
+        v1 ^= v2;                                                                                                                  \
+        v2 = ROTL64(v2, 32);                                                                                                       \
+    } while (0)
+
+static uint64_t
+load_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein): a keyed hash made for hash tables
+ * whose keys an attacker chooses. */
+static uint64_t
+siphash24(const uint8_t key[16], const uint8_t *in, size_t len)
+{
+    uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    size_t whole = len - len % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m = load_le64(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        last |= (uint64_t)in[whole + i] << (8 * i);
+    v3 ^= last;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static size_t
+bucket_of(const tale_sessions_t *ss, const char *token)
+{
+    return (size_t)siphash24(ss->hash_key, (const uint8_t *)token, TOKEN_HEX) & (ss->n_buckets - 1);
+}
+
+/* Re-chain every session into n buckets (a power of two). */
+static void
+rehash(tale_sessions_t *ss, size_t n)
+{
+    tale_session_t **old = ss->buckets;
+    size_t n_old = ss->n_buckets;
+    ss->buckets = tale_xcalloc(n, sizeof(*ss->buckets));
+    ss->n_buckets = n;
+    for (size_t i = 0; i < n_old; i++)
+        for (tale_session_t *s = old[i], *next; s != NULL; s = next) {
+            next = s->hnext;
+            size_t b = bucket_of(ss, s->token);
+            s->hnext = ss->buckets[b];
+            ss->buckets[b] = s;
+        }
+    free(old);
+}
+
+/* Chains stay about one long: the table doubles when it would hold more
+ * sessions than buckets (count is already the new count). */
+static void
+hash_insert(tale_sessions_t *ss, tale_session_t *s)
+{
+    if (ss->count > ss->n_buckets)
+        rehash(ss, ss->n_buckets * 2);
+    size_t b = bucket_of(ss, s->token);
+    s->hnext = ss->buckets[b];
+    ss->buckets[b] = s;
+}
+
+/* ...and halves when an eighth full, so a crowd that left gives its table back. */
+static void
+hash_remove(tale_sessions_t *ss, tale_session_t *s)
+{
+    for (tale_session_t **p = &ss->buckets[bucket_of(ss, s->token)]; *p != NULL; p = &(*p)->hnext)
+        if (*p == s) {
+            *p = s->hnext;
+            break;
+        }
+    s->hnext = NULL;
+    if (ss->n_buckets > MIN_BUCKETS && ss->count < ss->n_buckets / 8)
+        rehash(ss, ss->n_buckets / 2);
+}
+
 static tale_session_t *
 find_by_token(tale_sessions_t *ss, const char *tok, size_t len)
 {
     if (len != TOKEN_HEX)
         return NULL;
-    /* Linear and constant-time per comparison: max_sessions is small, and
-     * the token must not leak through timing. */
+    /* Constant-time per comparison: the token must not leak through timing
+     * (and the keyed bucket says nothing about it either). */
     tale_session_t *found = NULL;
-    for (tale_session_t *s = ss->first; s != NULL; s = s->next)
+    for (tale_session_t *s = ss->buckets[bucket_of(ss, tok)]; s != NULL; s = s->hnext)
         if (CRYPTO_memcmp(s->token, tok, TOKEN_HEX) == 0)
             found = s;
     return found;
@@ -200,6 +617,30 @@ write_set_cookie(const tale_session_t *s, unsigned flags, char set_cookie[TALE_S
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+/* Off its time list; the total-backlog cursor steps back over it first. */
+static void
+timeline_unlink(tale_session_t *s)
+{
+    tale_sessions_t *ss = s->ss;
+    if (!h2o_linklist_is_linked(&s->timeline))
+        return;
+    if (ss->victim == s) {
+        h2o_linklist_t *prev = s->timeline.prev;
+        ss->victim = prev == &ss->detached || prev == &ss->attached ? NULL : from_timeline(prev);
+    }
+    h2o_linklist_unlink(&s->timeline);
+}
+
+/* To the tail of its time list (attached: by s->io), stamped now. */
+static void
+timeline_touch(tale_session_t *s)
+{
+    tale_sessions_t *ss = s->ss;
+    timeline_unlink(s);
+    s->since = now_ms(ss);
+    h2o_linklist_insert(s->io != NULL ? &ss->attached : &ss->detached, &s->timeline);
+}
+
 static tale_session_t *
 session_create(tale_sessions_t *ss)
 {
@@ -211,14 +652,11 @@ session_create(tale_sessions_t *ss)
         return NULL;
     }
     s->ss = ss;
-    s->detached_at = now_ms(ss);
     s->tokens = (double)h->cfg->limits.input_burst;
-    s->refilled_at = s->detached_at;
-    s->next = ss->first;
-    if (ss->first != NULL)
-        ss->first->prev = s;
-    ss->first = s;
+    s->refilled_at = now_ms(ss);
     ss->count++;
+    hash_insert(ss, s);
+    timeline_touch(s); /* detached, from now: a seat nobody attaches to goes after limits.linger */
 
     /* IF mode picks up the saved game before the player appears. */
     if (h->cfg->mode == TALE_MODE_IF && h->cfg->autosave && h->cfg->data_dir != NULL) {
@@ -231,41 +669,46 @@ session_create(tale_sessions_t *ss)
     s->player = tale_player_join(h->world, on_emit, s);
     if (s->player == NULL) {
         tale_error("session", "the engine refused a new player");
-        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "no player");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "no player", TALE_DEPART_QUIT);
         return NULL;
     }
-    tale_info("session", "new session (%zu open)", ss->count);
+    tale_debug("session", "new session (%zu open)", ss->count);
     return s;
 }
 
+/* End a seat: what it was sent reaches its connection before the close,
+ * then its player leaves the world as `depart` says (TALE_DEPART_*). */
 static void
-session_destroy(tale_session_t *s, int code, const char *reason)
+session_destroy(tale_session_t *s, int code, const char *reason, int depart)
 {
     tale_sessions_t *ss = s->ss;
     if (s->io != NULL) {
-        const tale_player_io_t *io = s->io;
-        void *conn = s->conn;
-        s->io = NULL;
-        s->conn = NULL;
-        io->close(conn, code, reason);
+        flush(s);
+        if (s->io != NULL) {
+            const tale_player_io_t *io = s->io;
+            void *conn = s->conn;
+            s->io = NULL;
+            s->conn = NULL;
+            io->close(conn, code, reason);
+        }
     }
-    if (s->player != NULL)
-        tale_player_leave(s->player);
+    if (s->player != NULL) {
+        tale_player_t *p = s->player;
+        s->player = NULL;
+        tale_player_depart(p, depart);
+    }
+    dequeue(s);
+    timeline_unlink(s);
     while (s->head != NULL)
         drop_oldest(s);
     if (s->peer != NULL) {
         s->peer->seats--;
         tale_peers_release(ss->host->peers, s->peer);
     }
-    if (s->prev != NULL)
-        s->prev->next = s->next;
-    else
-        ss->first = s->next;
-    if (s->next != NULL)
-        s->next->prev = s->prev;
     if (ss->seat == s)
         ss->seat = NULL;
     ss->count--;
+    hash_remove(ss, s);
     free(s);
 }
 
@@ -274,11 +717,25 @@ tale_sessions_new(tale_host_t *h)
 {
     tale_sessions_t *ss = tale_xcalloc(1, sizeof(*ss));
     ss->host = h;
-    if (h->cfg->mode == TALE_MODE_IF && new_token(ss->claim_key) != 0) {
+    if (RAND_bytes(ss->hash_key, sizeof(ss->hash_key)) != 1 || (h->cfg->mode == TALE_MODE_IF && new_token(ss->claim_key) != 0)) {
         free(ss);
-        tale_error("session", "cannot create the seat's claim key");
+        tale_error("session", "cannot create the session table's key or the seat's claim key");
         return NULL;
     }
+    ss->n_buckets = MIN_BUCKETS;
+    ss->buckets = tale_xcalloc(ss->n_buckets, sizeof(*ss->buckets));
+    h2o_linklist_init_anchor(&ss->attached);
+    h2o_linklist_init_anchor(&ss->detached);
+    h2o_linklist_init_anchor(&ss->queue);
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd >= 0) {
+        ss->wake = h2o_evloop_socket_create(h->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+        ss->wake->data = ss;
+        h2o_socket_read_start(ss->wake, on_wake);
+    } else {
+        tale_warn("session", "no eventfd (%s): frames are delivered at once, without the per-turn budget", strerror(errno));
+    }
+    tale_world_set_broadcast(h->world, on_broadcast, ss);
     return ss;
 }
 
@@ -332,8 +789,20 @@ tale_sessions_free(tale_sessions_t *ss, int code, const char *reason)
         return;
     tale_sessions_stop_tick(ss);
     tale_sessions_autosave(ss);
-    while (ss->first != NULL)
-        session_destroy(ss->first, code, reason);
+    /* the players leaving one by one would tell everyone still here: no one
+     * will read it */
+    ss->closing = 1;
+    while (!h2o_linklist_is_empty(&ss->attached))
+        session_destroy(from_timeline(ss->attached.next), code, reason, TALE_DEPART_QUIT);
+    while (!h2o_linklist_is_empty(&ss->detached))
+        session_destroy(from_timeline(ss->detached.next), code, reason, TALE_DEPART_QUIT);
+    tale_world_set_broadcast(ss->host->world, NULL, NULL);
+    if (ss->wake != NULL) {
+        h2o_socket_read_stop(ss->wake);
+        h2o_socket_close(ss->wake);
+    }
+    free(ss->buckets);
+    free(ss->scratch);
     free(ss->claim_url);
     free(ss);
 }
@@ -344,38 +813,81 @@ tale_sessions_count(const tale_sessions_t *ss)
     return ss->count;
 }
 
+size_t
+tale_sessions_held_bytes(const tale_sessions_t *ss)
+{
+    return ss->held_total;
+}
+
+size_t
+tale_sessions_queued(const tale_sessions_t *ss)
+{
+    return ss->n_queued;
+}
+
 /* ---- the tick ---------------------------------------------------------- */
 
+/* A MUD seat whose connection went limits.linger ago: its player fades away. */
+static void
+end_lingering(tale_sessions_t *ss, uint64_t now)
+{
+    tale_host_t *h = ss->host;
+    uint64_t linger = h->cfg->limits.linger_ms;
+    size_t ended = 0;
+    while (!h2o_linklist_is_empty(&ss->detached)) {
+        tale_session_t *s = from_timeline(ss->detached.next);
+        if (now - s->since < linger)
+            break;
+        tale_debug("session", "a player who left %llu s ago fades away (linger)", (unsigned long long)(linger / 1000));
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle", TALE_DEPART_FADE);
+        ended++;
+    }
+    if (ended == 0)
+        return;
+    tale_info("session", "%zu player%s faded away after limits.linger (%zu sessions left, %zu bytes held)", ended,
+              ended == 1 ? "" : "s", ss->count, ss->held_total);
+    /* no connection closes here to make the server hand freed memory back
+     * (server.c's trim timer): the backlogs of a crowd that left go now */
+    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
+        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
+}
+
+/* Connections whose player has sent nothing for limits.seat_idle are closed
+ * (a MUD seat goes with its connection; the IF seat stays for its player's
+ * return). */
+static void
+close_idle(tale_sessions_t *ss, uint64_t now)
+{
+    uint64_t seat_idle = ss->host->cfg->limits.seat_idle_ms;
+    while (seat_idle != 0 && !h2o_linklist_is_empty(&ss->attached)) {
+        tale_session_t *s = from_timeline(ss->attached.next);
+        if (now - s->since <= seat_idle)
+            break;
+        tale_info("session", "closing a connection whose player sent nothing for %llu s (seat_idle)",
+                  (unsigned long long)(seat_idle / 1000));
+        if (ss->host->cfg->mode == TALE_MODE_MUD) {
+            session_destroy(s, TALE_CLOSE_IDLE, "You were idle for too long.", TALE_DEPART_QUIT);
+        } else {
+            const tale_player_io_t *io = s->io;
+            void *conn = s->conn;
+            tale_session_detach(s, conn);
+            io->close(conn, TALE_CLOSE_IDLE, "You were idle for too long.");
+        }
+    }
+}
+
+/* Only the heads of the time lists are looked at: a tick costs what it
+ * ends, not what is open. */
 static void
 on_tick(h2o_timeout_entry_t *entry)
 {
     tale_sessions_t *ss = H2O_STRUCT_FROM_MEMBER(tale_sessions_t, tick_entry, entry);
     tale_host_t *h = ss->host;
     tale_world_tick(h->world);
-
-    /* Reap MUD seats nobody came back to, and close connections whose
-     * player has sent nothing for limits.seat_idle (a MUD seat goes with its
-     * connection; the IF seat stays for its player's return).  O(n) per
-     * tick; n <= max_sessions. */
-    uint64_t now = now_ms(ss), idle = h->cfg->limits.session_idle_ms, seat_idle = h->cfg->limits.seat_idle_ms;
-    for (tale_session_t *s = ss->first, *next; s != NULL; s = next) {
-        next = s->next;
-        if (h->cfg->mode == TALE_MODE_MUD && s->io == NULL && now - s->detached_at > idle) {
-            tale_info("session", "reaping a session idle for %llu s", (unsigned long long)(idle / 1000));
-            session_destroy(s, TALE_CLOSE_SESSION_ENDED, "idle");
-        } else if (seat_idle != 0 && s->io != NULL && now - s->last_input_at > seat_idle) {
-            tale_info("session", "closing a connection whose player sent nothing for %llu s (seat_idle)",
-                      (unsigned long long)(seat_idle / 1000));
-            if (h->cfg->mode == TALE_MODE_MUD) {
-                session_destroy(s, TALE_CLOSE_IDLE, "You were idle for too long.");
-            } else {
-                const tale_player_io_t *io = s->io;
-                void *conn = s->conn;
-                tale_session_detach(s, conn);
-                io->close(conn, TALE_CLOSE_IDLE, "You were idle for too long.");
-            }
-        }
-    }
+    uint64_t now = now_ms(ss);
+    if (h->cfg->mode == TALE_MODE_MUD)
+        end_lingering(ss, now);
+    close_idle(ss, now);
     h2o_timeout_link(h->loop, &ss->tick, &ss->tick_entry);
 }
 
@@ -456,7 +968,10 @@ rotate_token(tale_session_t *s)
     char token[TOKEN_HEX + 1];
     if (new_token(token) != 0)
         return -1;
+    tale_sessions_t *ss = s->ss;
+    hash_remove(ss, s);
     memcpy(s->token, token, sizeof(token));
+    hash_insert(ss, s);
     if (s->io != NULL) {
         const tale_player_io_t *io = s->io;
         void *conn = s->conn;
@@ -646,8 +1161,7 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
     }
     s->io = io;
     s->conn = conn;
-    s->detached_at = 0;
-    s->last_input_at = now_ms(s->ss);
+    timeline_touch(s); /* attached, and its idle time starts now */
 
     /* A seq from the future means the client saw another run of the host:
      * give it everything we hold. */
@@ -656,9 +1170,10 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
     if (s->head != NULL && resume_after + 1 < s->head->seq && resume_after != 0)
         tale_info("session", "resume after %llu: frames up to %llu are no longer held", (unsigned long long)resume_after,
                   (unsigned long long)(s->head->seq - 1));
-    for (held_frame_t *f = s->head; f != NULL && s->conn == conn; f = f->next)
-        if (f->seq > resume_after)
-            deliver(s, f);
+    s->unsent = s->head;
+    while (s->unsent != NULL && s->unsent->seq <= resume_after)
+        s->unsent = s->unsent->next;
+    flush(s);
     return 0;
 }
 
@@ -669,7 +1184,9 @@ tale_session_detach(tale_session_t *s, void *conn)
         return;
     s->io = NULL;
     s->conn = NULL;
-    s->detached_at = now_ms(s->ss);
+    s->unsent = NULL;
+    dequeue(s);
+    timeline_touch(s); /* detached: limits.linger runs from now */
 }
 
 static void
@@ -679,10 +1196,10 @@ end_session(tale_session_t *s)
     if (ss->host->cfg->mode == TALE_MODE_IF) {
         tale_sessions_autosave(ss);
         tale_info("session", "the player quit; the game is over");
-        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.", TALE_DEPART_QUIT);
     } else {
         tale_info("session", "a player quit (%zu sessions left)", ss->count - 1);
-        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "You have left the game.");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "You have left the game.", TALE_DEPART_QUIT);
     }
 }
 
@@ -711,36 +1228,52 @@ take_input_token(tale_session_t *s)
     return 0;
 }
 
-void
-tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
+/* The input's checks and the command; the caller delivers what it emitted. */
+static int
+run_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
 {
-    if (s->ending)
-        return;
-    s->last_input_at = now_ms(s->ss);
     if (!take_input_token(s))
-        return;
+        return TALE_CMD_OK;
     /* The same answer whatever the transport: a NUL would silently cut the
      * command short in the engine's C strings (the sse plugin refuses it with
      * 400 before it gets here). */
     if (memchr(cmd, '\0', len) != NULL) {
         emit_text(s, "That input contains a NUL character; it was not run.");
-        return;
+        return TALE_CMD_OK;
     }
     if (len > s->ss->host->cfg->limits.max_input) {
         char msg[128];
         snprintf(msg, sizeof(msg), "That is too long for me to follow (the limit is %llu characters).",
                  (unsigned long long)s->ss->host->cfg->limits.max_input);
         emit_text(s, msg);
-        return;
+        return TALE_CMD_OK;
     }
     if (flags & TALE_INPUT_AUTOCOMPLETE) {
         tale_player_suggest(s->player, cmd, len);
+        return TALE_CMD_OK;
+    }
+    return tale_player_command(s->player, cmd, len);
+}
+
+void
+tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
+{
+    if (s->ending)
+        return;
+    if (s->io != NULL)
+        timeline_touch(s); /* limits.seat_idle counts from the last input */
+    tale_sessions_t *ss = s->ss;
+    tale_session_t *outer = ss->answering; /* commands do not nest, but a notice might come from inside one */
+    ss->answering = s;
+    int rc = run_input(s, cmd, len, flags);
+    ss->answering = outer;
+    if (rc == TALE_CMD_QUIT) {
+        s->ending = 1;
+        end_session(s); /* flushes the goodbye before the close */
         return;
     }
-    if (tale_player_command(s->player, cmd, len) == TALE_CMD_QUIT) {
-        s->ending = 1;
-        end_session(s);
-    }
+    /* the player's own answer goes at once, after whatever it was waiting behind */
+    flush(s);
 }
 
 char *

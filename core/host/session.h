@@ -1,8 +1,10 @@
 /*
  * session.h - players' seats (host-internal).  The host owns sessions; a
  * transport attaches a connection through the player-IO vtable.  Each frame
- * the engine emits is stamped with the session's next seq, serialised once,
- * held in a bounded backlog for resume, and passed to the attached connection.
+ * the engine emits is serialised once (once for all its players when the
+ * engine broadcasts), held in a bounded backlog for resume under the
+ * session's next seq, and delivered to the attached connection: at once for
+ * the player's own command, on the next loop turns otherwise (session.c).
  */
 #ifndef TALE_SESSION_H
 #define TALE_SESSION_H
@@ -16,6 +18,10 @@ void tale_sessions_free(tale_sessions_t *ss, int code, const char *reason);
 void tale_sessions_start_tick(tale_sessions_t *ss);
 void tale_sessions_stop_tick(tale_sessions_t *ss);
 size_t tale_sessions_count(const tale_sessions_t *ss);
+/* Bytes held for resume by all sessions (limits.total_backlog counts these). */
+size_t tale_sessions_held_bytes(const tale_sessions_t *ss);
+/* Sessions with frames waiting for a delivery turn. */
+size_t tale_sessions_queued(const tale_sessions_t *ss);
 /* Autosave now (IF mode, when enabled).  Returns 0 or -1 (logged). */
 int tale_sessions_autosave(tale_sessions_t *ss);
 

@@ -109,7 +109,9 @@ load_valid(void **state)
     assert_int_equal(c->limits.max_sessions, 3);
     assert_int_equal(c->limits.session_backlog, 64 * 1024);
     assert_int_equal(c->limits.max_input, 512);
-    assert_int_equal(c->limits.session_idle_ms, 2ull * 60 * 60 * 1000);
+    assert_int_equal(c->limits.linger_ms, 2ull * 60 * 60 * 1000);
+    assert_int_equal(c->limits.total_backlog, 32 * 1024 * 1024);
+    assert_int_equal(c->n_warnings, 0);
     assert_int_equal(c->limits.input_rate, 5);
     assert_int_equal(c->limits.input_burst, 8);
 
@@ -124,7 +126,7 @@ load_valid(void **state)
     assert_int_equal(p[0].enabled, 1);
     assert_non_null(p[0].config);
     assert_int_equal(p[0].config->type, YAML_MAPPING_NODE);
-    assert_int_equal(p[0].node->start_mark.line + 1, 33);
+    assert_int_equal(p[0].node->start_mark.line + 1, 34);
 
     assert_string_equal(p[1].name, "ws-main");
     assert_string_equal(p[1].module, "ws");
@@ -168,7 +170,8 @@ load_minimal(void **state)
     assert_int_equal(c->limits.max_sessions, 256);
     assert_int_equal(c->limits.session_backlog, 256 * 1024);
     assert_int_equal(c->limits.max_input, 1024);
-    assert_int_equal(c->limits.session_idle_ms, 30 * 60 * 1000);
+    assert_int_equal(c->limits.linger_ms, 60 * 1000);
+    assert_int_equal(c->limits.total_backlog, 64 * 1024 * 1024);
     assert_int_equal(c->limits.input_rate, 20);
     assert_int_equal(c->limits.input_burst, 40);
     assert_int_equal(c->limits.max_connections_per_address, 64);
@@ -176,6 +179,22 @@ load_minimal(void **state)
     assert_null(c->plugin_path);
     assert_int_equal(c->n_plugin_path, 0);
     assert_int_equal(c->n_plugins, 0);
+    tale_config_free(c);
+    free(path);
+}
+
+/* limits.session_idle is read as limits.linger, with one located warning
+ * naming the new key. */
+static void
+load_session_idle_alias(void **state)
+{
+    char *path = fmt("%s/valid/session-idle-alias.yaml", FIX);
+    tale_config_t *c = load_ok(path);
+    assert_int_equal(c->limits.linger_ms, 90 * 1000);
+    assert_int_equal(c->n_warnings, 1);
+    char *want = fmt("%s:7:3: 'session_idle' is deprecated: write 'linger' instead (the same duration)", path);
+    assert_string_equal(c->warnings[0], want);
+    free(want);
     tale_config_free(c);
     free(path);
 }
@@ -194,6 +213,7 @@ load_default_conf(void **state)
     assert_string_equal(c->plugins[0].name, "static");
     assert_string_equal(c->plugins[1].name, "ws");
     assert_string_equal(c->plugins[2].name, "sse");
+    assert_int_equal(c->n_warnings, 0); /* the shipped config uses no deprecated key */
     tale_config_free(c);
     free(path);
 }
@@ -240,7 +260,7 @@ plugin_subtree(void **state)
     assert_string_equal(s, "/dflt");
     int64_t v;
     assert_int_equal(tale_yaml_int(&c->yaml, c->plugins[0].config, "web_root", 0, 0, 0, 10, &v, err, sizeof(err)), -1);
-    char *want = fmt("%s:35:17: expected an integer from 0 to 10 for 'web_root', got '../web'", path);
+    char *want = fmt("%s:36:17: expected an integer from 0 to 10 for 'web_root', got '../web'", path);
     assert_string_equal(err, want);
     free(want);
     tale_config_free(c);
@@ -295,6 +315,7 @@ static const struct fault faults[] = {
     {"bad-duration", 3, 7, "expected a duration (like 250ms, 15s, 2m, 1h) for 'tick', got 'soon'"},
     {"zero-tick", 3, 7, "expected a duration greater than 0 for 'tick', got '0s'"},
     {"zero-limit", 7, 14, "expected a size greater than 0 for 'max_input', got '0'"},
+    {"linger-and-session-idle", 8, 3, "'session_idle' is the deprecated name of 'linger'; expected only 'linger', got both"},
     {"zero-header-timeout", 7, 19, "expected a duration greater than 0 for 'header_timeout', got '0s'"},
     {"count-out-of-range", 7, 20, "expected an integer from 1 to 1000000 for 'max_connections', got '0'"},
     {"bad-mode", 2, 7, "expected 'if' or 'mud' for 'mode', got 'adventure'"},
@@ -391,6 +412,7 @@ main(int argc, char **argv)
         cmocka_unit_test(load_valid),
         cmocka_unit_test(load_minimal),
         cmocka_unit_test(load_default_conf),
+        cmocka_unit_test(load_session_idle_alias),
         cmocka_unit_test(plugin_path_scalar),
         cmocka_unit_test(plugin_subtree),
         cmocka_unit_test(missing_config_file),

@@ -72,6 +72,22 @@ test('--check-config reports a config error located and exits 1', () => {
   assert.match(lines[0], /tale\.yaml:\d+:\d+: .*unknown key 'frobnicate'/);
 });
 
+test('a deprecated key loads with one warning naming where it is and the new key', () => {
+  const file = tmpConfig(configWith(['ws'], { limits: { input_rate: 0, session_idle: '90s' } }));
+  const r = run(['--check-config', file]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => / warn /.test(l));
+  assert.strictEqual(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], /tale\.yaml:\d+:\d+: 'session_idle' is deprecated: write 'linger' instead/);
+});
+
+test('linger and its deprecated alias together are an error', () => {
+  const file = tmpConfig(configWith(['ws'], { limits: { linger: '60s', session_idle: '30m' } }));
+  const r = run(['--check-config', file]);
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /'session_idle' is the deprecated name of 'linger'; expected only 'linger', got both/);
+});
+
 test('--log-level rejects an unknown level', () => {
   const r = run(['--log-level', 'loud', '--version']);
   assert.strictEqual(r.status, 2);

@@ -1,7 +1,10 @@
 /*
  * fake_engine.c - a scripted stand-in for the game engine, so the session
  * layer can be tested alone: each command emits one text frame echoing it,
- * "quit" returns TALE_CMD_QUIT, "burst N" emits N frames.
+ * "quit" returns TALE_CMD_QUIT, "burst N" emits N frames, "yell X" tells
+ * every other player in one frame (through the broadcast hook when the host
+ * set one, else a copy each, as the engine does).  Everyone is in one room:
+ * a player leaving or fading away is announced to the others.
  */
 #include "engine.h"
 #include <stdio.h>
@@ -12,13 +15,17 @@ struct tale_world {
     tale_story_meta_t meta;
     int ticks;
     struct tale_player *players;
+    int joined;
+    tale_broadcast_fn broadcast;
+    void *bctx;
 };
 
 struct tale_player {
     tale_world_t *w;
     tale_emit_fn emit;
     void *ctx;
-    struct tale_player *next;
+    struct tale_player *prev, *next;
+    int number; /* "player N", in join order */
 };
 
 int fake_restores;
@@ -51,6 +58,48 @@ tale_world_meta(const tale_world_t *w)
     return &w->meta;
 }
 
+void
+tale_world_set_broadcast(tale_world_t *w, tale_broadcast_fn fn, void *bctx)
+{
+    w->broadcast = fn;
+    w->bctx = bctx;
+}
+
+/* What the engine's broadcasts do: the hook, as the host registered it. */
+void
+fake_world_broadcast(tale_world_t *w, void *const *ctxs, size_t n, json_t *frame)
+{
+    if (w->broadcast != NULL) {
+        w->broadcast(w->bctx, ctxs, n, frame);
+        return;
+    }
+    json_decref(frame);
+}
+
+/* A room frame for everyone but `except`: one frame through the hook, or
+ * (no hook) a copy to each player's emit callback. */
+static void
+tell_others(tale_world_t *w, tale_player_t *except, const char *text)
+{
+    json_t *frame = json_pack("{s:s, s:s, s:[]}", "type", "text", "text", text, "special");
+    size_t n = 0;
+    for (tale_player_t *p = w->players; p != NULL; p = p->next)
+        n += p != except;
+    void **ctxs = calloc(n + 1, sizeof(*ctxs));
+    n = 0;
+    for (tale_player_t *p = w->players; p != NULL; p = p->next)
+        if (p != except) {
+            if (w->broadcast == NULL)
+                p->emit(p->ctx, json_deep_copy(frame));
+            ctxs[n++] = p->ctx;
+        }
+    if (w->broadcast != NULL)
+        w->broadcast(w->bctx, (void *const *)ctxs, n, frame);
+    else
+        json_decref(frame);
+    free(ctxs);
+}
+
 tale_player_t *
 tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
 {
@@ -58,14 +107,35 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     p->w = w;
     p->emit = emit;
     p->ctx = ctx;
+    p->number = ++w->joined;
+    p->next = w->players;
+    if (w->players != NULL)
+        w->players->prev = p;
+    w->players = p;
     say(p, "<p>welcome</p>\n");
     return p;
 }
 
 void
+tale_player_depart(tale_player_t *p, int how)
+{
+    tale_world_t *w = p->w;
+    if (p->prev != NULL)
+        p->prev->next = p->next;
+    else
+        w->players = p->next;
+    if (p->next != NULL)
+        p->next->prev = p->prev;
+    char text[64];
+    snprintf(text, sizeof(text), "<p>player %d %s.</p>\n", p->number, how == TALE_DEPART_FADE ? "fades away" : "leaves the game");
+    tell_others(w, NULL, text);
+    free(p);
+}
+
+void
 tale_player_leave(tale_player_t *p)
 {
-    free(p);
+    tale_player_depart(p, TALE_DEPART_QUIT);
 }
 
 int
@@ -76,6 +146,12 @@ tale_player_command(tale_player_t *p, const char *line, size_t len)
     if (len == 4 && memcmp(line, "quit", 4) == 0) {
         say(p, "<p>bye</p>\n");
         return TALE_CMD_QUIT;
+    }
+    if (len > 5 && memcmp(line, "yell ", 5) == 0) {
+        snprintf(buf, sizeof(buf), "<p>player %d yells: %.*s</p>\n", p->number, (int)len - 5, line + 5);
+        tell_others(p->w, p, buf);
+        say(p, "<p>you yell</p>\n");
+        return TALE_CMD_OK;
     }
     if (sscanf(line, "burst %d", &n) == 1) {
         for (int i = 0; i < n; i++)

@@ -1,7 +1,9 @@
 /*
  * test_session.c - the session layer against a fake engine: seq stamping,
- * the bounded backlog, resume, take-over, IF seat vs MUD seats, cookies,
- * the IF seat's claim key, Host/Origin checks and per-address limits.
+ * the bounded backlog (per session and in total), resume, take-over, IF seat
+ * vs MUD seats, cookies, the IF seat's claim key, Host/Origin checks,
+ * per-address limits, the token table, linger, and broadcast delivery
+ * across loop turns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,10 @@
 #include "peers.h"
 #include "session.h"
 #include <arpa/inet.h>
+#include <time.h>
+
+/* fake_engine.c: call the broadcast hook the host registered, as the engine does */
+void fake_world_broadcast(tale_world_t *w, void *const *ctxs, size_t n, json_t *frame);
 
 typedef struct rec_conn {
     uint64_t seqs[4096];
@@ -60,7 +66,8 @@ setup_mode(void **state, int mode)
     f->cfg.tick_ms = 1000;
     f->cfg.limits.session_backlog = 4096;
     f->cfg.limits.max_sessions = 3;
-    f->cfg.limits.session_idle_ms = 1000;
+    f->cfg.limits.linger_ms = 1000;
+    f->cfg.limits.total_backlog = 1 << 20;
     f->cfg.limits.max_input = 64;
     f->cfg.limits.input_rate = 10;
     f->cfg.limits.input_burst = 5;
@@ -508,6 +515,272 @@ cookie_parser_finds_the_named_cookie_among_others(void **state)
     assert_null(tale_cookie_find("tale_session=abc", 12, "tale_session", &len));
 }
 
+/* ---- the token table, linger, total backlog, delivery ---------------- */
+
+/* A connection that only counts what it gets (a crowd of them is cheap). */
+typedef struct count_conn {
+    size_t n;
+    uint64_t last_seq;
+    int gap; /* a seq that did not follow the one before */
+} count_conn_t;
+
+static int
+count_send(void *c, const tale_frame_t *f)
+{
+    count_conn_t *cc = c;
+    if (cc->n > 0 && f->seq != cc->last_seq + 1)
+        cc->gap = 1;
+    cc->n++;
+    cc->last_seq = f->seq;
+    return 0;
+}
+
+static void
+count_close(void *c, int code, const char *reason)
+{
+}
+
+static const tale_player_io_t count_io = {sizeof(tale_player_io_t), count_send, count_close, NULL};
+
+static void
+the_token_table_finds_thousands_of_sessions_and_forgets_removed_ones(void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 3000 };
+    f->cfg.limits.max_sessions = N;
+    static char cookies[N][64];
+    static tale_session_t *seats[N];
+    for (int i = 0; i < N; i++)
+        seats[i] = new_session(f, cookies[i]);
+    assert_int_equal(tale_sessions_count(f->host.sessions), N);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(tale_session_get(f->host.sessions, cookies[i], strlen(cookies[i]), 0, NULL), seats[i]);
+    /* one hex digit off, short, long, empty: nobody */
+    char wrong[64];
+    strcpy(wrong, cookies[7]);
+    char *last = wrong + strlen(wrong) - 1;
+    *last = *last == '0' ? '1' : '0';
+    assert_null(tale_session_get(f->host.sessions, wrong, strlen(wrong), 0, NULL));
+    assert_null(tale_session_get(f->host.sessions, cookies[7], strlen(cookies[7]) - 1, 0, NULL));
+    char longer[80];
+    snprintf(longer, sizeof(longer), "%s0", cookies[7]);
+    assert_null(tale_session_get(f->host.sessions, longer, strlen(longer), 0, NULL));
+    const char *empty = "tale_session=";
+    assert_null(tale_session_get(f->host.sessions, empty, strlen(empty), 0, NULL));
+    /* every other one quits: those are gone, the rest still found */
+    for (int i = 0; i < N; i += 2)
+        tale_session_quit(seats[i]);
+    assert_int_equal(tale_sessions_count(f->host.sessions), N / 2);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(tale_session_get(f->host.sessions, cookies[i], strlen(cookies[i]), 0, NULL), i % 2 == 0 ? NULL : seats[i]);
+    for (int i = 1; i < N; i += 2)
+        tale_session_quit(seats[i]);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 0);
+    /* the crowd's frames are all given back */
+    assert_int_equal(tale_sessions_held_bytes(f->host.sessions), 0);
+    assert_null(tale_session_get(f->host.sessions, cookies[1], strlen(cookies[1]), 0, NULL));
+}
+
+static int
+found_fade(const rec_conn_t *c, const char *text)
+{
+    return strstr(c->last, text) != NULL;
+}
+
+static void
+a_player_lingers_then_fades_away_and_the_cookie_is_dead(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.tick_ms = 10;
+    f->cfg.limits.linger_ms = 100;
+    tale_sessions_start_tick(f->host.sessions);
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
+    static rec_conn_t a2;
+    memset(&a2, 0, sizeof(a2));
+    char ca[128];
+    tale_session_t *sa = new_session(f, ca);
+    tale_session_t *sb = new_session(f, NULL);
+    tale_session_attach(sa, &rec_io, a, 0);
+    tale_session_attach(sb, &rec_io, b, 0);
+    tale_session_input(sa, "one", 3, 0);
+    uint64_t seen = a->seqs[a->n - 1];
+
+    /* the connection goes; a reconnect at once, with the cookie, resumes */
+    tale_session_detach(sa, a);
+    tale_session_input(sb, "yell are you there", 18, 0);
+    tale_session_t *back = tale_session_get(f->host.sessions, ca, strlen(ca), 0, NULL);
+    assert_ptr_equal(back, sa);
+    tale_session_attach(back, &rec_io, &a2, seen);
+    assert_int_equal(a2.n, 1); /* the yell made while away, and nothing before it */
+    assert_int_equal(a2.seqs[0], seen + 1);
+    assert_non_null(strstr(a2.last, "yells: are you there"));
+
+    /* gone for good: after linger the room hears it and the cookie is dead */
+    tale_session_detach(sa, &a2);
+    int faded = 0;
+    for (int i = 0; i < 200 && !faded; i++) {
+        h2o_evloop_run(f->host.loop, 10);
+        faded = found_fade(b, "fades away");
+    }
+    assert_true(faded);
+    assert_null(tale_session_get(f->host.sessions, ca, strlen(ca), 0, NULL));
+    assert_int_equal(tale_sessions_count(f->host.sessions), 1);
+    /* the one still connected typed nothing yet stays (seat_idle is off) */
+    assert_int_equal(b->closed_code, 0);
+}
+
+static void
+total_backlog_cuts_the_disconnected_first_and_keeps_each_newest_frame(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.limits.session_backlog = 64 * 1024;
+    f->cfg.limits.total_backlog = 16 * 1024;
+    f->cfg.limits.input_rate = 0;
+    rec_conn_t *b = &f->conns[0];
+    tale_session_t *away = new_session(f, NULL); /* never connected */
+    tale_session_t *here = new_session(f, NULL);
+    tale_session_attach(here, &rec_io, b, 0);
+    tale_session_input(away, "burst 100", 9, 0); /* ~18 KB for one seat alone */
+    assert_true(tale_sessions_held_bytes(f->host.sessions) <= 16 * 1024);
+    tale_session_input(here, "burst 100", 9, 0);
+    assert_true(tale_sessions_held_bytes(f->host.sessions) <= 16 * 1024);
+    assert_int_equal(b->n, 1 + 100);
+
+    /* the seat without a connection was cut to its newest frame */
+    static rec_conn_t late;
+    memset(&late, 0, sizeof(late));
+    tale_session_attach(away, &rec_io, &late, 0);
+    assert_int_equal(late.n, 1);
+    assert_int_equal(late.seqs[0], 101);
+    /* the connected one keeps a fair share, newest last, without gaps */
+    static rec_conn_t again;
+    memset(&again, 0, sizeof(again));
+    tale_session_detach(here, b);
+    tale_session_attach(here, &rec_io, &again, 0);
+    assert_true(again.n > 1);
+    assert_true(again.n < 101);
+    assert_int_equal(again.seqs[again.n - 1], 101);
+    for (size_t i = 1; i < again.n; i++)
+        assert_int_equal(again.seqs[i], again.seqs[i - 1] + 1);
+
+    tale_session_quit(away);
+    tale_session_quit(here);
+    assert_int_equal(tale_sessions_held_bytes(f->host.sessions), 0);
+}
+
+static void
+a_broadcast_is_one_body_with_each_players_seq_in_front(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
+    tale_session_t *sa = new_session(f, NULL), *sb = new_session(f, NULL);
+    tale_session_attach(sa, &rec_io, a, 0);
+    tale_session_attach(sb, &rec_io, b, 0);
+    tale_session_input(sb, "look", 4, 0); /* b's seqs run one ahead of a's */
+    size_t held = tale_sessions_held_bytes(f->host.sessions);
+    char text[801], want[1024];
+    memset(text, 'x', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    void *both[] = {sa, sb};
+    fake_world_broadcast(f->host.world, both, 2, json_pack("{s:s, s:s, s:[]}", "type", "text", "text", text, "special"));
+    /* held once for both (two copies would be over 1600 bytes) */
+    assert_true(tale_sessions_held_bytes(f->host.sessions) - held < 1200);
+    for (int i = 0; i < 200 && !(a->n == 2 && b->n == 3); i++)
+        h2o_evloop_run(f->host.loop, 10);
+    snprintf(want, sizeof(want), "{\"seq\":2,\"type\":\"text\",\"text\":\"%s\",\"special\":[]}", text);
+    assert_string_equal(a->last, want);
+    snprintf(want, sizeof(want), "{\"seq\":3,\"type\":\"text\",\"text\":\"%s\",\"special\":[]}", text);
+    assert_string_equal(b->last, want);
+    /* an empty object still makes valid JSON */
+    fake_world_broadcast(f->host.world, both, 1, json_object());
+    for (int i = 0; i < 200 && a->n < 3; i++)
+        h2o_evloop_run(f->host.loop, 10);
+    assert_string_equal(a->last, "{\"seq\":3}");
+}
+
+static void
+a_players_own_answer_comes_at_once_after_what_it_was_waiting_behind(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
+    tale_session_t *sa = new_session(f, NULL), *sb = new_session(f, NULL);
+    tale_session_attach(sa, &rec_io, a, 0);
+    tale_session_attach(sb, &rec_io, b, 0);
+    tale_session_input(sa, "yell hello", 10, 0);
+    assert_non_null(strstr(a->last, "you yell")); /* a's own answer: at once */
+    assert_int_equal(b->n, 1);                    /* b's copy waits for a delivery turn */
+    tale_session_input(sb, "look", 4, 0);         /* ...or for b's own command */
+    assert_int_equal(b->n, 3);
+    assert_int_equal(b->seqs[1], 2);
+    assert_int_equal(b->seqs[2], 3);
+    assert_non_null(strstr(b->last, "you said look"));
+    h2o_evloop_run(f->host.loop, 0);
+    assert_int_equal(b->n, 3); /* nothing delivered twice */
+    assert_int_equal(tale_sessions_queued(f->host.sessions), 0);
+}
+
+static void
+a_broadcast_to_a_crowd_is_delivered_over_several_turns(void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 1500 };
+    f->cfg.limits.max_sessions = N;
+    static count_conn_t conns[N];
+    static tale_session_t *seats[N];
+    memset(conns, 0, sizeof(conns));
+    for (int i = 0; i < N; i++) {
+        seats[i] = new_session(f, NULL);
+        tale_session_attach(seats[i], &count_io, &conns[i], 0);
+    }
+    tale_session_input(seats[0], "yell everyone", 13, 0);
+    assert_int_equal(tale_sessions_queued(f->host.sessions), N - 1);
+    size_t turns = 0;
+    while (tale_sessions_queued(f->host.sessions) > 0 && turns < 100) {
+        h2o_evloop_run(f->host.loop, 10);
+        turns++;
+        if (turns == 1) {
+            size_t after_one = 0;
+            for (int i = 1; i < N; i++)
+                after_one += conns[i].n == 2;
+            assert_true(after_one > 0);
+            assert_true(after_one < N - 1); /* one turn did not take all of it */
+        }
+    }
+    assert_true(turns > 1);
+    /* everyone else got the welcome and the yell, in order, once */
+    for (int i = 1; i < N; i++) {
+        assert_int_equal(conns[i].n, 2);
+        assert_int_equal(conns[i].last_seq, 2);
+        assert_false(conns[i].gap);
+    }
+}
+
+/* The attached list is ordered by last input: the first to attach, if it
+ * keeps typing, is not the one closed; the quiet one behind it is. */
+static void
+seat_idle_closes_the_quiet_player_not_the_one_who_attached_first(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.tick_ms = 10;
+    f->cfg.limits.seat_idle_ms = 150;
+    f->cfg.limits.input_rate = 0;
+    tale_sessions_start_tick(f->host.sessions);
+    rec_conn_t *busy = &f->conns[0], *quiet = &f->conns[1];
+    tale_session_t *sb = new_session(f, NULL), *sq = new_session(f, NULL);
+    tale_session_attach(sb, &rec_io, busy, 0);
+    tale_session_attach(sq, &rec_io, quiet, 0);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        h2o_evloop_run(f->host.loop, 10);
+        tale_session_input(sb, "look", 4, 0);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (quiet->closed_code == 0 && t.tv_sec - t0.tv_sec < 3);
+    assert_int_equal(quiet->closed_code, TALE_CLOSE_IDLE);
+    assert_int_equal(busy->closed_code, 0);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 1); /* MUD: the seat went with it */
+}
+
 int
 main(void)
 {
@@ -533,6 +806,13 @@ main(void)
         cmocka_unit_test_setup_teardown(input_over_max_input_is_refused_with_a_message, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(input_with_a_nul_byte_is_refused_not_cut_short, setup_mud, teardown),
         cmocka_unit_test(cookie_parser_finds_the_named_cookie_among_others),
+        cmocka_unit_test_setup_teardown(the_token_table_finds_thousands_of_sessions_and_forgets_removed_ones, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(a_player_lingers_then_fades_away_and_the_cookie_is_dead, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(total_backlog_cuts_the_disconnected_first_and_keeps_each_newest_frame, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(a_broadcast_is_one_body_with_each_players_seq_in_front, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(a_players_own_answer_comes_at_once_after_what_it_was_waiting_behind, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(a_broadcast_to_a_crowd_is_delivered_over_several_turns, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(seat_idle_closes_the_quiet_player_not_the_one_who_attached_first, setup_mud, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
