@@ -149,6 +149,7 @@ typedef struct bench_mud_opts {
     double rate;    /* their commands per second: the host's input_rate */
     double bystander_s, join_cap_s;
     double reap_min_s, reap_s; /* mud-leave waits at least / at most this long for the reaping */
+    double rss_cap_mib;        /* no more joins or yells once the host's RSS passes this (0: no cap) */
     int smoke;
 } bench_mud_opts_t;
 /* Run mud-join, mud-rss, mud-yell, mud-all, mud-bystander and mud-leave in

@@ -859,7 +859,8 @@ usage(FILE *f)
                "  --mud-window S      mud-bystander's yelling time (default 10)\n"
                "  --mud-join-cap S    mud-join's time cap (default 120)\n"
                "  --mud-reap-min S    mud-leave waits at least this long (the host's linger or session_idle, plus a\n"
-               "                      second; default 3) and --mud-reap S at most (default 30)\n");
+               "                      second; default 3) and --mud-reap S at most (default 30)\n"
+               "  --mud-rss-cap MIB   no more joins or yells once the host's RSS passes this (default 6144; 0: none)\n");
 }
 
 int
@@ -878,21 +879,41 @@ main(int argc, char **argv)
         run.r[i].unit = "cmd/s";
     }
     run.r[R_TCP].unit = run.r[R_TCP2].unit = "rt/s";
-    static const struct option lo[] = {{"port", 1, 0, 'p'},         {"pid", 1, 0, 'P'},
-                                       {"json", 1, 0, 'j'},         {"host-bin", 1, 0, 'b'},
-                                       {"config", 1, 0, 'c'},       {"cmd", 1, 0, 'C'},
-                                       {"rtt-count", 1, 0, 'r'},    {"pipeline-count", 1, 0, 'l'},
-                                       {"window", 1, 0, 'w'},       {"churn-count", 1, 0, 'n'},
-                                       {"starts", 1, 0, 's'},       {"duration", 1, 0, 'd'},
-                                       {"idle", 1, 0, 'i'},         {"reap-wait", 1, 0, 'R'},
-                                       {"only", 1, 0, 'o'},         {"smoke", 0, 0, 'S'},
-                                       {"help", 0, 0, 'h'},         {"mud", 1, 0, 'M'},
-                                       {"mud-wave", 1, 0, 'W'},     {"mud-yellers", 1, 0, 'Y'},
-                                       {"mud-rate", 1, 0, 'T'},     {"mud-window", 1, 0, 'B'},
-                                       {"mud-join-cap", 1, 0, 'J'}, {"mud-reap-min", 1, 0, 'm'},
-                                       {"mud-reap", 1, 0, 'E'},     {0, 0, 0, 0}};
-    bench_mud_opts_t mud = {
-        .wave = 100, .yellers = 1000, .rate = 20, .bystander_s = 10, .join_cap_s = 120, .reap_min_s = 3, .reap_s = 30};
+    static const struct option lo[] = {{"port", 1, 0, 'p'},
+                                       {"pid", 1, 0, 'P'},
+                                       {"json", 1, 0, 'j'},
+                                       {"host-bin", 1, 0, 'b'},
+                                       {"config", 1, 0, 'c'},
+                                       {"cmd", 1, 0, 'C'},
+                                       {"rtt-count", 1, 0, 'r'},
+                                       {"pipeline-count", 1, 0, 'l'},
+                                       {"window", 1, 0, 'w'},
+                                       {"churn-count", 1, 0, 'n'},
+                                       {"starts", 1, 0, 's'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"idle", 1, 0, 'i'},
+                                       {"reap-wait", 1, 0, 'R'},
+                                       {"only", 1, 0, 'o'},
+                                       {"smoke", 0, 0, 'S'},
+                                       {"help", 0, 0, 'h'},
+                                       {"mud", 1, 0, 'M'},
+                                       {"mud-wave", 1, 0, 'W'},
+                                       {"mud-yellers", 1, 0, 'Y'},
+                                       {"mud-rate", 1, 0, 'T'},
+                                       {"mud-window", 1, 0, 'B'},
+                                       {"mud-join-cap", 1, 0, 'J'},
+                                       {"mud-reap-min", 1, 0, 'm'},
+                                       {"mud-reap", 1, 0, 'E'},
+                                       {"mud-rss-cap", 1, 0, 'X'},
+                                       {0, 0, 0, 0}};
+    bench_mud_opts_t mud = {.wave = 100,
+                            .yellers = 1000,
+                            .rate = 20,
+                            .bystander_s = 10,
+                            .join_cap_s = 120,
+                            .reap_min_s = 3,
+                            .reap_s = 30,
+                            .rss_cap_mib = 6144};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
     for (int i = 1; i < argc; i++)
@@ -980,6 +1001,9 @@ main(int argc, char **argv)
             break;
         case 'E':
             mud.reap_s = atof(optarg);
+            break;
+        case 'X':
+            mud.rss_cap_mib = atof(optarg);
             break;
         case 'h':
             usage(stdout);

@@ -65,7 +65,31 @@ static struct mud {
     uint64_t *by_sent, *by_lat;
     size_t by_cap, by_n_sent;
     char error[256]; /* the first failure, for the report */
+    uint64_t t_rss;  /* when host_over last read the host's RSS */
+    long rss_peak;
+    int over; /* the host's RSS passed o->rss_cap_mib: the load stops there */
 } M;
+
+/* Has the host's RSS passed the cap?  Read at most every 250 ms.  The cap
+ * keeps a host whose memory grows with the load from taking the machine
+ * (shared with other work) into swap or the OOM killer. */
+static int
+host_over(void)
+{
+    uint64_t now = bench_now_ns();
+    if (!M.over && now - M.t_rss >= 250 * MS) {
+        M.t_rss = now;
+        long rss = bench_proc_rss_kib(M.o->pid);
+        if (rss > M.rss_peak)
+            M.rss_peak = rss;
+        if (M.o->rss_cap_mib > 0 && rss > (long)(M.o->rss_cap_mib * 1024)) {
+            M.over = 1;
+            fprintf(stderr, "tale-bench: the host's RSS is %ld MiB, over the cap of %.0f MiB: no more load\n", rss / 1024,
+                    M.o->rss_cap_mib);
+        }
+    }
+    return M.over;
+}
 
 static void
 note_error(const player_t *p, const char *what)
@@ -319,6 +343,7 @@ on_readable(mconn_t *c)
 static void
 turn(int ms)
 {
+    host_over();
     struct epoll_event ev[512];
     int n = epoll_wait(M.ep, ev, 512, ms);
     for (int i = 0; i < n; i++) {
@@ -415,6 +440,10 @@ sc_join(void)
             stop = "the join time cap";
             break;
         }
+        if (host_over()) {
+            stop = "the host's RSS cap";
+            break;
+        }
         size_t first = M.started, k = M.n - first < o->wave ? M.n - first : o->wave;
         for (size_t i = first; i < first + k; i++)
             player_start(&M.pl[i], i % 10 == 9 ? K_SSE : K_WS);
@@ -433,6 +462,7 @@ sc_join(void)
                 break;
             }
             turn(5);
+            host_over();
         }
         size_t bad = 0;
         for (size_t i = first; i < first + k; i++)
@@ -635,7 +665,7 @@ sc_bystander(void)
         base[j] = yell[j]->answers;
     }
     size_t yells = 0, skipped = 0, refused0 = M.refused;
-    while (bench_now_ns() < end) {
+    while (bench_now_ns() < end && !host_over()) {
         uint64_t now = bench_now_ns();
         for (size_t j = 0; j < k; j++)
             if (next[j] <= now) {
@@ -653,6 +683,7 @@ sc_bystander(void)
         }
         turn(1);
     }
+    double window = (double)(bench_now_ns() - t0) / 1e9;
     /* Grace: the answers already asked for, at most JOIN_WAIT more. */
     uint64_t grace = bench_now_ns() + JOIN_WAIT;
     while (by->answers < M.by_n_sent && bench_now_ns() < grace && live(by))
@@ -665,15 +696,17 @@ sc_bystander(void)
     for (size_t j = 0; j < k; j++)
         yell_answers += yell[j]->answers - base[j];
     M.bystander = NULL;
+    if (M.over)
+        printf("mud-bystander  the yelling stopped early: the host's RSS passed %.0f MiB\n", o->rss_cap_mib);
     bench_stats_t st;
     json_t *lat = stats_json(M.by_lat, M.by_n_sent, &st);
     printf("mud-bystander  %zu yellers at %.0f/s for %.1f s: %zu yells sent (%zu not: a POST pending), %zu answered, %zu refused "
            "(slow down); bystander look: %zu of %zu answered, median %.1f ms, p99 %.1f ms%s\n",
-           k, o->rate, o->bystander_s, yells, skipped, yell_answers, M.refused - refused0, answered, M.by_n_sent,
-           st.median_us / 1000, st.p99_us / 1000, timed_out ? " (unanswered looks counted at the time they were given up)" : "");
+           k, o->rate, window, yells, skipped, yell_answers, M.refused - refused0, answered, M.by_n_sent, st.median_us / 1000,
+           st.p99_us / 1000, timed_out ? " (unanswered looks counted at the time they were given up)" : "");
     json_t *j =
         json_pack("{s:b,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", answered > 0, "players", (json_int_t)n, "yellers",
-                  (json_int_t)k, "rate", o->rate, "window_s", o->bystander_s, "yells_sent", (json_int_t)yells, "yells_skipped",
+                  (json_int_t)k, "rate", o->rate, "window_s", window, "yells_sent", (json_int_t)yells, "yells_skipped",
                   (json_int_t)skipped, "yells_answered", (json_int_t)yell_answers, "refused", (json_int_t)(M.refused - refused0),
                   "looks", (json_int_t)M.by_n_sent, "looks_timed_out", (json_int_t)timed_out, "look", lat);
     free(M.by_sent);
@@ -761,6 +794,9 @@ bench_mud_run(const bench_mud_opts_t *o)
     json_object_foreach(sc, key, v) ok = ok && json_is_true(json_object_get(v, "ok"));
     json_t *root = json_pack("{s:s,s:I,s:I,s:b,s:o}", "tool", "tale-bench", "players", (json_int_t)M.n, "nproc",
                              (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "smoke", o->smoke, "mud", sc);
+    json_object_set_new(root, "host_rss_peak_kib", json_integer(M.rss_peak));
+    if (M.over)
+        json_object_set_new(root, "stopped_by_rss_cap_mib", json_real(o->rss_cap_mib));
     if (M.error[0]) {
         json_object_set_new(root, "first_error", json_string(M.error));
         printf("first failure: %s (%zu players failed in all)\n", M.error, M.failed);
