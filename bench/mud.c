@@ -111,13 +111,16 @@ conn_close(mconn_t *c)
 
 /* Free a player's clients and close its sockets (a client owns its socket). */
 static void
-player_drop(player_t *p)
+player_drop(player_t *p, int abort)
 {
     if (p->ws || p->es)
         p->c.fd = -1;
     if (p->h)
         p->post.fd = -1;
-    bench_ws_close(p->ws);
+    if (abort)
+        bench_ws_abort(p->ws);
+    else
+        bench_ws_close(p->ws);
     bench_sse_close(p->es);
     bench_http_close(p->h);
     p->ws = NULL;
@@ -136,9 +139,7 @@ player_fail(player_t *p, const char *why)
     note_error(p, why);
     p->failed = 1;
     M.failed++;
-    if (p->ws)
-        bench_ws_abort(p->ws);
-    player_drop(p);
+    player_drop(p, 1);
 }
 
 static int
@@ -730,8 +731,8 @@ sc_leave(long rss0, long fds0)
         if (p->failed)
             continue;
         n += live(p);
-        player_drop(p); /* a WebSocket says goodbye with a close frame, as a closing page does */
-        p->failed = 1;  /* gone: no more events for it */
+        player_drop(p, 0); /* a WebSocket says goodbye with a close frame, as a closing page does */
+        p->failed = 1;     /* gone: no more events for it */
     }
     /* Wait at least the reaping delay, then until the fds are back, RSS
      * stops falling, or the cap. */

@@ -156,11 +156,12 @@ start_host() {
     echo "run.sh: tale-host pid $host_pid on port $port ($HOST, $mode mode)" >&2
 }
 
-# stop_host LOG: SIGTERM, wait up to 8 s (then SIGKILL); a status other than 0 fails the run.
+# stop_host LOG [SECONDS]: SIGTERM, wait up to SECONDS (default 8, then
+# SIGKILL); a status other than 0 fails the run.
 stop_host() {
     local rc=0
     kill -TERM "$host_pid"
-    for _ in $(seq 1 80); do # up to 8 s
+    for _ in $(seq 1 $((${2:-8} * 10))); do
         kill -0 "$host_pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -191,15 +192,25 @@ mud_run() {
         echo "run.sh: FAIL: tale-bench --mud $n exited $rc (a MUD scenario reported no numbers)" >&2
         fail=1
     fi
-    stop_host "$tmp/mud-host.log"
+    # A host that still holds a crowd ends each seat on the way out: today that
+    # is O(players) per seat, so it gets a minute.
+    stop_host "$tmp/mud-host.log" 60
     [ $smoke = 1 ] || cp "$tmp/mud-host.log" "${json%.json}-host.log"
     if [ $crosscheck = 1 ]; then
         start_host "$tmp/mud.yaml" "$tmp/mud-host.log"
+        local fds0
+        fds0=$(ls "/proc/$host_pid/fd" | wc -l)
         if ! node "$SRC/bench/mud-crosscheck.js" --port "$port" --players "$n" --json "${json%.json}-node.json"; then
             echo "run.sh: FAIL: mud-crosscheck.js at $n players" >&2
             fail=1
         fi
-        stop_host "$tmp/mud-host.log"
+        # Its players are gone: let the host see the closes and reap the seats (as mud-leave does) before SIGTERM.
+        for _ in $(seq 1 120); do # up to 30 s
+            [ "$(ls "/proc/$host_pid/fd" | wc -l)" -le "$fds0" ] && break
+            sleep 0.25
+        done
+        sleep 4
+        stop_host "$tmp/mud-host.log" 60
     fi
 }
 
