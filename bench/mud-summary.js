@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // mud-summary.js - the MUD-scale runs side by side: one row per figure, one
 // column per player count, and how much each figure grew from the smallest
-// run to the largest against how much the crowd grew (a flat cost per player
-// means per-player figures stay put and totals grow like the crowd).
+// run to the largest against how much the crowd that joined grew (a flat cost
+// per player means per-player figures stay put and totals grow like the crowd).
 //
 //   node bench/mud-summary.js tale-bench-mud-1000.json tale-bench-mud-5000.json ...
 //   node bench/mud-summary.js --check FILE...   (run.sh --smoke: every scenario reported figures)
@@ -70,8 +70,13 @@ const fmt = (v, unit) => {
 };
 const first = runs[0],
   last = runs[runs.length - 1];
-const crowd = last.players / first.players;
-console.log(`\n| figure | ${runs.map((r) => r.players.toLocaleString("en-US") + " players").join(" | ")} | grew (crowd x${crowd.toFixed(0)}) | target at 10,000 |`);
+// The crowd that joined, not the one asked for: a host that stops taking
+// seats leaves the larger runs with fewer players than their name says.
+const joined = (r) => r.mud["mud-join"].joined || 1;
+const crowd = joined(last) / joined(first);
+console.log(
+  `\n| figure | ${runs.map((r) => r.players.toLocaleString("en-US") + " asked").join(" | ")} | grew (crowd joined x${crowd.toFixed(2)}) | target at 10,000 |`,
+);
 console.log(`|---|${runs.map(() => "---").join("|")}|---|---|`);
 for (const [label, fn, unit, target] of rows) {
   const vals = runs.map((r) => pick(fn, r.mud));

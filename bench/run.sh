@@ -186,7 +186,7 @@ mud_run() {
     echo "run.sh: MUD at $n players; closed players are reaped by limits.$reap_key (2 s)" >&2
     start_host "$tmp/mud.yaml" "$tmp/mud-host.log"
     local margs=(--port "$port" --pid "$host_pid" --mud "$n" --json "$json" --mud-reap-min 5)
-    [ $smoke = 1 ] && margs+=(--smoke --mud-wave 25 --mud-window 1 --mud-reap 10)
+    [ $smoke = 1 ] && margs+=(--smoke --mud-wave 25 --mud-window 1 --mud-reap-min 3 --mud-reap 6)
     "$BENCH" "${margs[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
     if [ "$rc" != 0 ]; then
         echo "run.sh: FAIL: tale-bench --mud $n exited $rc (a MUD scenario reported no numbers)" >&2
