@@ -126,7 +126,7 @@ write_config() {
     # (input_rate, linger) gets the config without it.
     local key
     for key in input_rate linger; do
-        if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log" && grep -q "$key" "$tmp/check.log"; then
+        if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log" && grep -q "unknown key '$key'" "$tmp/check.log"; then
             sed -i "/^  $key: /d" "$file"
         fi
     done
