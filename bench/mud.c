@@ -463,7 +463,6 @@ sc_join(void)
                 break;
             }
             turn(5);
-            host_over();
         }
         size_t bad = 0;
         for (size_t i = first; i < first + k; i++)
@@ -559,7 +558,11 @@ sc_yell(void)
     char cmd[96];
     snprintf(cmd, sizeof(cmd), "yell %s", M.marker);
     uint64_t t0 = bench_now_ns(), end = t0 + PHASE_WAIT;
-    send_cmd(y, cmd);
+    if (send_cmd(y, cmd) != 0) {
+        printf("mud-yell       FAILED: the yell could not be sent\n");
+        M.marker_len = 0;
+        return json_pack("{s:b,s:s}", "ok", 0, "error", "the yell could not be sent");
+    }
     while (M.marked < n && bench_now_ns() < end && count_live() > M.marked)
         turn(5);
     uint64_t *s = calloc(M.started + 1, sizeof(*s));
