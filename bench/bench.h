@@ -20,6 +20,9 @@ uint64_t bench_now_ns(void);
 /* ---- sockets ---- */
 /* Connect to 127.0.0.1:port with TCP_NODELAY; the socket is non-blocking.  -1 on error. */
 int bench_connect(uint16_t port);
+/* The same without waiting: the connect may still be in progress (poll for
+ * POLLOUT, then SO_ERROR).  -1 on error. */
+int bench_connect_start(uint16_t port);
 /* Write all of buf before the deadline (poll for POLLOUT).  0 or -1. */
 int bench_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns);
 /* Wait until fd is readable or the deadline passes: 1 readable, 0 timeout, -1 error. */
@@ -40,6 +43,9 @@ void bench_buf_consume(bench_buf_t *b, size_t n);
 /* The value of header `name` in a response head ("\r\nname:", any case),
  * without surrounding blanks, into out.  0, or -1 when it is absent. */
 int bench_http_header(const char *head, const char *name, char *out, size_t outlen);
+
+/* The body of POST /tale/input: cmd=<urlencoded command>; its length. */
+int bench_form_body(const char *cmd, char *out, size_t outlen);
 
 /* ---- statistics over latency samples (ns) ---- */
 typedef struct bench_stats {
@@ -66,6 +72,17 @@ typedef void (*bench_ws_msg_cb)(void *ud, const char *msg, size_t len);
  * client.  cookie may be NULL.  On failure NULL with a reason in err. */
 bench_ws_t *bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns,
                           char *err, size_t errlen);
+/* The pieces of bench_ws_open for an event loop of the caller's own: the
+ * upgrade request (its length, or -1) with the Sec-WebSocket-Accept to expect
+ * (29 bytes and more); then, with the whole answer head read (and whatever
+ * came after it), the client on that socket.  On failure NULL with a reason
+ * in err; the socket stays the caller's. */
+int bench_ws_request(uint16_t port, const char *path, const char *cookie, char *req, size_t reqlen, char *expect, size_t expectlen);
+bench_ws_t *bench_ws_adopt(int fd, char *head, size_t hl, const char *expect, const char *cookie, bench_ws_msg_cb cb, void *ud,
+                           char *err, size_t errlen);
+/* One recv (after the bytes that came with the answer head) without waiting,
+ * dispatching messages: 1 read, 0 nothing yet, -1 failed or closed. */
+int bench_ws_read(bench_ws_t *ws);
 /* Queue one masked text message and write it out. 0 or -1. */
 int bench_ws_send_text(bench_ws_t *ws, const char *msg, size_t len, uint64_t deadline_ns);
 /* Read whatever arrives before the deadline (at least one poll), dispatching
@@ -76,6 +93,8 @@ int bench_ws_pump(bench_ws_t *ws, uint64_t deadline_ns);
 const char *bench_ws_cookie(const bench_ws_t *ws);
 /* Send a close frame (1000) and close the socket without waiting for the echo. */
 void bench_ws_close(bench_ws_t *ws);
+/* Close the socket and free the client with no close frame. */
+void bench_ws_abort(bench_ws_t *ws);
 int bench_ws_fd(const bench_ws_t *ws);
 
 /* ---- SSE stream + POST client (HTTP/1.1, keep-alive) ---- */
@@ -85,6 +104,11 @@ typedef void (*bench_sse_event_cb)(void *ud, const char *event, const char *data
 
 bench_sse_t *bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err,
                             size_t errlen);
+/* For an event loop of the caller's own: the GET request (its length, or -1),
+ * then the client on a socket whose answer head (and maybe more) is in got.
+ * On failure NULL with a reason in err; the socket stays the caller's. */
+int bench_sse_request(uint16_t port, const char *path, char *req, size_t reqlen);
+bench_sse_t *bench_sse_adopt(int fd, const char *got, size_t len, bench_sse_event_cb cb, void *ud, char *err, size_t errlen);
 const char *bench_sse_cookie(const bench_sse_t *s);
 int bench_sse_fd(const bench_sse_t *s);
 /* Read what the stream has (one read); 1 read, 0 nothing, -1 closed/error. */
@@ -94,6 +118,8 @@ void bench_sse_close(bench_sse_t *s);
 /* A kept-alive connection for POSTs: send a request, read its response later. */
 typedef struct bench_http bench_http_t;
 bench_http_t *bench_http_open(uint16_t port, char *err, size_t errlen);
+/* A client on a socket the caller connected (the connect complete). */
+bench_http_t *bench_http_adopt(int fd, uint16_t port);
 int bench_http_fd(const bench_http_t *h);
 /* Send "POST path" with a form body and the cookie. 0 or -1. */
 int bench_http_post(bench_http_t *h, const char *path, const char *cookie, const char *body, size_t len, uint64_t deadline_ns);
@@ -111,6 +137,25 @@ int bench_place(pid_t host, int client_cpu, int server_cpu);
 void bench_place_restore(void);
 /* Pin the calling process to one CPU.  0 or -1. */
 int bench_pin_self(int cpu);
+
+/* ---- the MUD-scale scenarios (mud.c) ---- */
+typedef struct bench_mud_opts {
+    uint16_t port;
+    pid_t pid;
+    const char *json_path;
+    size_t players; /* new seats, every tenth over SSE */
+    size_t wave;    /* joins started together */
+    size_t yellers; /* mud-bystander's yelling players (at most a tenth of the crowd) */
+    double rate;    /* their commands per second: the host's input_rate */
+    double bystander_s, join_cap_s;
+    double reap_min_s, reap_s; /* mud-leave waits at least / at most this long for the reaping */
+    double rss_cap_mib;        /* no more joins or yells once the host's RSS passes this (0: no cap) */
+    int smoke;
+} bench_mud_opts_t;
+/* Run mud-join, mud-rss, mud-yell, mud-all, mud-bystander and mud-leave in
+ * that order on one crowd; a table on stdout, JSON to o->json_path.  0 when
+ * every scenario reported numbers. */
+int bench_mud_run(const bench_mud_opts_t *o);
 
 /* ---- /proc ---- */
 /* VmRSS in KiB, or -1. */

@@ -3,6 +3,7 @@
  * prints one table (ratios against a raw TCP ping-pong) plus a JSON file.
  *
  *   tale-bench --port P --pid PID [--host-bin BIN --config FILE] [--json FILE] [--smoke] ...
+ *   tale-bench --port P --pid PID --mud N [--json FILE] ...   (the MUD-scale scenarios, mud.c)
  *
  * Every scenario is bounded in count and in time (--duration per scenario),
  * so a slow or broken server shortens the run instead of hanging it.
@@ -288,27 +289,6 @@ sse_command(bench_sse_t *es, bench_http_t *h, player_t *p, const char *body, siz
     return 0;
 }
 
-/* The body of POST /tale/input: cmd=<urlencoded>. */
-static int
-form_body(const char *cmd, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = (size_t)snprintf(out, outlen, "cmd=");
-    for (const unsigned char *c = (const unsigned char *)cmd; *c && o + 4 < outlen; c++) {
-        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-_.~", *c))
-            out[o++] = (char)*c;
-        else if (*c == ' ')
-            out[o++] = '+';
-        else {
-            out[o++] = '%';
-            out[o++] = hex[*c >> 4];
-            out[o++] = hex[*c & 15];
-        }
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
 /* One latency scenario's open connection(s): tcp-ref, rtt-ws or rtt-sse. */
 typedef struct lat {
     int kind;       /* R_TCP, R_RTT_WS, R_RTT_SSE */
@@ -372,7 +352,7 @@ lat_open(run_t *run, lat_t *l, result_t *r, const char *msg, size_t len)
     if ((l->es = bench_sse_open(run->o.port, "/tale/eventsource", on_sse_event, &l->p, deadline, err, errlen)) == NULL ||
         (l->h = bench_http_open(run->o.port, err, errlen)) == NULL)
         return -1;
-    l->bl = form_body(run->o.cmd, l->body, sizeof(l->body));
+    l->bl = bench_form_body(run->o.cmd, l->body, sizeof(l->body));
     /* Welcome text first: read until it came and the stream went quiet. */
     while (bench_now_ns() < deadline) {
         uint64_t until = l->p.texts ? l->p.t_frame + 50000000ull : deadline;
@@ -870,7 +850,17 @@ usage(FILE *f)
                "                      churn-ws); the rest report \"not run\"\n"
                "tcp-ref, rtt-ws and rtt-sse run twice, the host pinned: client and server on one CPU, then on\n"
                "two CPUs (rows .../2cpu), each set against its own tcp-ref (docs/BENCHMARKS.md, Placement).\n"
-               "  --smoke             tiny counts: does every scenario work and report\n");
+               "  --smoke             tiny counts: does every scenario work and report\n"
+               "  --mud N             instead: the MUD-scale scenarios with N new seats (every tenth over SSE),\n"
+               "                      mud-join, mud-rss, mud-yell, mud-all, mud-bystander, mud-leave (docs/BENCHMARKS.md)\n"
+               "  --mud-wave N        joins started together (default 100)\n"
+               "  --mud-yellers N     mud-bystander's yellers (default 1000, at most a tenth of the players)\n"
+               "  --mud-rate R        their commands per second: the host's input_rate (default 20)\n"
+               "  --mud-window S      mud-bystander's yelling time (default 10)\n"
+               "  --mud-join-cap S    mud-join's time cap (default 120)\n"
+               "  --mud-reap-min S    mud-leave waits at least this long (the host's linger or session_idle, plus a\n"
+               "                      second; default 3) and --mud-reap S at most (default 30)\n"
+               "  --mud-rss-cap MIB   no more joins or yells once the host's RSS passes this (default 6144; 0: none)\n");
 }
 
 int
@@ -889,15 +879,41 @@ main(int argc, char **argv)
         run.r[i].unit = "cmd/s";
     }
     run.r[R_TCP].unit = run.r[R_TCP2].unit = "rt/s";
-    static const struct option lo[] = {{"port", 1, 0, 'p'},      {"pid", 1, 0, 'P'},
-                                       {"json", 1, 0, 'j'},      {"host-bin", 1, 0, 'b'},
-                                       {"config", 1, 0, 'c'},    {"cmd", 1, 0, 'C'},
-                                       {"rtt-count", 1, 0, 'r'}, {"pipeline-count", 1, 0, 'l'},
-                                       {"window", 1, 0, 'w'},    {"churn-count", 1, 0, 'n'},
-                                       {"starts", 1, 0, 's'},    {"duration", 1, 0, 'd'},
-                                       {"idle", 1, 0, 'i'},      {"reap-wait", 1, 0, 'R'},
-                                       {"only", 1, 0, 'o'},      {"smoke", 0, 0, 'S'},
-                                       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+    static const struct option lo[] = {{"port", 1, 0, 'p'},
+                                       {"pid", 1, 0, 'P'},
+                                       {"json", 1, 0, 'j'},
+                                       {"host-bin", 1, 0, 'b'},
+                                       {"config", 1, 0, 'c'},
+                                       {"cmd", 1, 0, 'C'},
+                                       {"rtt-count", 1, 0, 'r'},
+                                       {"pipeline-count", 1, 0, 'l'},
+                                       {"window", 1, 0, 'w'},
+                                       {"churn-count", 1, 0, 'n'},
+                                       {"starts", 1, 0, 's'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"idle", 1, 0, 'i'},
+                                       {"reap-wait", 1, 0, 'R'},
+                                       {"only", 1, 0, 'o'},
+                                       {"smoke", 0, 0, 'S'},
+                                       {"help", 0, 0, 'h'},
+                                       {"mud", 1, 0, 'M'},
+                                       {"mud-wave", 1, 0, 'W'},
+                                       {"mud-yellers", 1, 0, 'Y'},
+                                       {"mud-rate", 1, 0, 'T'},
+                                       {"mud-window", 1, 0, 'B'},
+                                       {"mud-join-cap", 1, 0, 'J'},
+                                       {"mud-reap-min", 1, 0, 'm'},
+                                       {"mud-reap", 1, 0, 'E'},
+                                       {"mud-rss-cap", 1, 0, 'X'},
+                                       {0, 0, 0, 0}};
+    bench_mud_opts_t mud = {.wave = 100,
+                            .yellers = 1000,
+                            .rate = 20,
+                            .bystander_s = 10,
+                            .join_cap_s = 120,
+                            .reap_min_s = 3,
+                            .reap_s = 30,
+                            .rss_cap_mib = 6144};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
     for (int i = 1; i < argc; i++)
@@ -962,6 +978,33 @@ main(int argc, char **argv)
             break;
         case 'S':
             break;
+        case 'M':
+            mud.players = strtoul(optarg, NULL, 10);
+            break;
+        case 'W':
+            mud.wave = strtoul(optarg, NULL, 10);
+            break;
+        case 'Y':
+            mud.yellers = strtoul(optarg, NULL, 10);
+            break;
+        case 'T':
+            mud.rate = atof(optarg);
+            break;
+        case 'B':
+            mud.bystander_s = atof(optarg);
+            break;
+        case 'J':
+            mud.join_cap_s = atof(optarg);
+            break;
+        case 'm':
+            mud.reap_min_s = atof(optarg);
+            break;
+        case 'E':
+            mud.reap_s = atof(optarg);
+            break;
+        case 'X':
+            mud.rss_cap_mib = atof(optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -976,6 +1019,17 @@ main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (mud.players > 0) {
+        if (mud.wave == 0 || mud.rate <= 0 || mud.bystander_s <= 0 || mud.join_cap_s <= 0 || mud.reap_s <= 0) {
+            usage(stderr);
+            return 2;
+        }
+        mud.port = run.o.port;
+        mud.pid = run.o.pid;
+        mud.json_path = run.o.json_path;
+        mud.smoke = smoke;
+        return bench_mud_run(&mud);
+    }
 
     /* The browser's message shape: {"cmd":"..."}. */
     json_t *m = json_pack("{s:s}", "cmd", run.o.cmd);

@@ -2,6 +2,7 @@
 # run.sh - benchmark a fresh tale-host with tale-bench: one table on stdout and a JSON file.
 #
 #   bench/run.sh [--smoke] [BUILD_DIR] [-- extra tale-bench options]
+#   bench/run.sh --mud [N,...] [--crosscheck] [BUILD_DIR] [-- extra tale-bench options]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -10,18 +11,34 @@
 # The host gets a generated config (MUD mode, port 0, the bundled story); we
 # learn its port from "listening on http://127.0.0.1:PORT" on its stderr,
 # run every scenario, stop it with SIGTERM and require exit status 0.
-# --smoke: tiny counts, then assert every scenario reported numbers (never timings).
+# --smoke: tiny counts, then assert every scenario reported numbers (never
+# timings); it ends with a MUD pass of 50 players against a fresh host.
+# --mud: only the MUD-scale scenarios, at each player count (default
+# 1000,5000,10000), each against a fresh host sized for it: JSON per count in
+# BUILD_DIR/tale-bench-mud-N.json, then a table of how each figure grows.
+# --crosscheck adds, per count, bench/mud-crosscheck.js (node `ws`, not our
+# client) against another fresh host: BUILD_DIR/tale-bench-mud-N-node.json.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 smoke=0
+mud=
+crosscheck=0
 build=${TALE_BUILD:-}
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) smoke=1 ;;
+    --mud)
+        mud=1000,5000,10000
+        if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)*$ ]]; then
+            mud=$2
+            shift
+        fi
+        ;;
+    --crosscheck) crosscheck=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
@@ -48,7 +65,7 @@ trap cleanup EXIT
 if [ $smoke = 1 ]; then churn=20; else churn=2000; fi
 # MUD mode: every churn connection gets its own seat (IF mode would hand the one
 # seat over and replay its whole held backlog each time).  Detached seats are
-# reaped after linger, so the footprint after churn can return to its start.
+# reaped after session_idle, so the footprint after churn can return to its start.
 mode=${TALE_BENCH_MODE:-mud}
 case "$mode" in
 mud) ;;
@@ -61,91 +78,167 @@ if)
     ;;
 *) echo "run.sh: TALE_BENCH_MODE must be mud" >&2; exit 2 ;;
 esac
-cat >"$tmp/tale.yaml" <<EOF
-mode: $mode
-story: $SRC/conf/stories/lighthouse
-data_dir: $tmp/var
-autosave: false
-tick: 1s
-log_level: info
-listeners:
-  - host: 127.0.0.1
-    port: 0
-limits:
-  max_sessions: $((churn + 64))
-  linger: 2s
-  input_rate: 0
-  # every client is on 127.0.0.1: the per-address limits would count them as one
-  max_sessions_per_address: 0
-  new_sessions_per_minute: 0
-  max_connections_per_address: 0
-plugins:
-  - name: static
-    module: static
-    config:
-      web_root: $SRC/web
-  - name: ws
-    module: ws
-    config:
-      path: /tale/ws
-  - name: sse
-    module: sse
-EOF
 
-# input_rate: 0 lifts the per-session flood limit (default 20 commands/s, burst
-# 40): we measure how fast the transports go, and the limiter would drop most
-# of our commands.  A host that predates the key gets the config without it.
-if ! "$HOST" --check-config "$tmp/tale.yaml" >/dev/null 2>"$tmp/check.log"; then
-    if grep -q input_rate "$tmp/check.log"; then
-        sed -i '/^  input_rate: 0$/d' "$tmp/tale.yaml"
-    else
+# write_config FILE SESSIONS [PLAYERS]: the host's config.  With PLAYERS (the
+# MUD-scale runs): room for that many seats and connections (an SSE player
+# holds two), the default input_rate (mud-bystander's yellers yell at it) and
+# a 2 s linger if the host knows the key.
+write_config() {
+    local file=$1 sessions=$2 players=${3:-}
+    {
+        echo "mode: $mode"
+        echo "story: $SRC/conf/stories/lighthouse"
+        echo "data_dir: $tmp/var"
+        echo "autosave: false"
+        echo "tick: 1s"
+        echo "log_level: info"
+        echo "listeners:"
+        echo "  - host: 127.0.0.1"
+        echo "    port: 0"
+        echo "limits:"
+        echo "  max_sessions: $sessions"
+        echo "  session_idle: 2s"
+        if [ -n "$players" ]; then
+            echo "  max_connections: $((players + players / 10 + 64))"
+            echo "  linger: 2s"
+        else
+            echo "  input_rate: 0"
+        fi
+        echo "  # every client is on 127.0.0.1: the per-address limits would count them as one"
+        echo "  max_sessions_per_address: 0"
+        echo "  new_sessions_per_minute: 0"
+        echo "  max_connections_per_address: 0"
+        echo "plugins:"
+        echo "  - name: static"
+        echo "    module: static"
+        echo "    config:"
+        echo "      web_root: $SRC/web"
+        echo "  - name: ws"
+        echo "    module: ws"
+        echo "    config:"
+        echo "      path: /tale/ws"
+        echo "  - name: sse"
+        echo "    module: sse"
+    } >"$file"
+    # input_rate: 0 lifts the per-session flood limit (default 20 commands/s,
+    # burst 40): the transport scenarios measure how fast the transports go, and
+    # the limiter would drop most of their commands.  A host that predates a key
+    # (input_rate, linger) gets the config without it.
+    local key
+    for key in input_rate linger; do
+        if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log" && grep -q "unknown key '$key'" "$tmp/check.log"; then
+            sed -i "/^  $key: /d" "$file"
+        fi
+    done
+    if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log"; then
         echo "run.sh: the generated config is refused:" >&2
         cat "$tmp/check.log" >&2
         exit 1
     fi
+}
+
+# start_host CONFIG LOG: start tale-host; sets host_pid and port.
+start_host() {
+    "$HOST" --config "$1" 2>"$2" >/dev/null &
+    host_pid=$!
+    port=
+    for _ in $(seq 1 100); do # up to 10 s
+        port=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$2" | sed 's/.*://' || true)
+        [ -n "$port" ] && break
+        kill -0 "$host_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        echo "run.sh: tale-host did not start listening:" >&2
+        cat "$2" >&2
+        exit 1
+    fi
+    echo "run.sh: tale-host pid $host_pid on port $port ($HOST, $mode mode)" >&2
+}
+
+# stop_host LOG [SECONDS]: SIGTERM, wait up to SECONDS (default 8, then
+# SIGKILL); a status other than 0 fails the run.
+stop_host() {
+    local rc=0
+    kill -TERM "$host_pid"
+    for _ in $(seq 1 $((${2:-8} * 10))); do
+        kill -0 "$host_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$host_pid" 2>/dev/null && kill -KILL "$host_pid"
+    wait "$host_pid" || rc=$?
+    host_pid=
+    echo "run.sh: tale-host exited with status $rc after SIGTERM" >&2
+    if [ "$rc" != 0 ]; then
+        echo "run.sh: FAIL: tale-host exited $rc, not 0" >&2
+        tail -20 "$1" >&2
+        fail=1
+    fi
+}
+
+# mud_run N JSON: the MUD-scale scenarios at N players against a fresh host.
+mud_run() {
+    local n=$1 json=$2 rc=0 reap_key=session_idle
+    write_config "$tmp/mud.yaml" $((n + 64)) "$n"
+    grep -q '^  linger: ' "$tmp/mud.yaml" && reap_key=linger
+    # mud-leave waits at least the 2 s, a tick (1 s) for the reaping, the host's
+    # malloc_trim 250 ms after the closes, and margin: 5 s.
+    echo "run.sh: MUD at $n players; closed players are reaped by limits.$reap_key (2 s)" >&2
+    start_host "$tmp/mud.yaml" "$tmp/mud-host.log"
+    local margs=(--port "$port" --pid "$host_pid" --mud "$n" --json "$json" --mud-reap-min 5)
+    [ $smoke = 1 ] && margs+=(--smoke --mud-wave 25 --mud-window 1 --mud-reap-min 3 --mud-reap 6)
+    "$BENCH" "${margs[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "run.sh: FAIL: tale-bench --mud $n exited $rc (a MUD scenario reported no numbers)" >&2
+        fail=1
+    fi
+    # A host that still holds a crowd ends each seat on the way out: today that
+    # is O(players) per seat, so it gets a minute.
+    stop_host "$tmp/mud-host.log" 60
+    [ $smoke = 1 ] || cp "$tmp/mud-host.log" "${json%.json}-host.log"
+    if [ $crosscheck = 1 ]; then
+        start_host "$tmp/mud.yaml" "$tmp/mud-host.log"
+        local fds0
+        fds0=$(ls "/proc/$host_pid/fd" | wc -l)
+        if ! node "$SRC/bench/mud-crosscheck.js" --port "$port" --players "$n" --json "${json%.json}-node.json"; then
+            echo "run.sh: FAIL: mud-crosscheck.js at $n players" >&2
+            fail=1
+        fi
+        # Its players are gone: let the host see the closes and reap the seats (as mud-leave does) before SIGTERM.
+        for _ in $(seq 1 120); do # up to 30 s
+            [ "$(ls "/proc/$host_pid/fd" | wc -l)" -le "$fds0" ] && break
+            sleep 0.25
+        done
+        sleep 4
+        stop_host "$tmp/mud-host.log" 60
+    fi
+}
+
+fail=0
+if [ -n "$mud" ]; then
+    jsons=()
+    for n in ${mud//,/ }; do
+        mud_run "$n" "$build/tale-bench-mud-$n.json"
+        jsons+=("$build/tale-bench-mud-$n.json")
+    done
+    node "$SRC/bench/mud-summary.js" "${jsons[@]}" || fail=1
+    exit $fail
 fi
 
-"$HOST" --config "$tmp/tale.yaml" 2>"$tmp/host.log" >/dev/null &
-host_pid=$!
-port=
-for _ in $(seq 1 100); do # up to 10 s
-    port=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$tmp/host.log" | sed 's/.*://' || true)
-    [ -n "$port" ] && break
-    kill -0 "$host_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "run.sh: tale-host did not start listening:" >&2
-    cat "$tmp/host.log" >&2
-    exit 1
-fi
-echo "run.sh: tale-host pid $host_pid on port $port ($HOST, $mode mode)" >&2
+write_config "$tmp/tale.yaml" $((churn + 64))
+start_host "$tmp/tale.yaml" "$tmp/host.log"
 
 args=(--port "$port" --pid "$host_pid" --host-bin "$HOST" --config "$tmp/tale.yaml" --json "$JSON")
 if [ $smoke = 1 ]; then args+=(--smoke --reap-wait 3.5); else args+=(--reap-wait 4); fi
 bench_rc=0
 "$BENCH" "${args[@]}" ${extra[@]+"${extra[@]}"} || bench_rc=$?
 
-kill -TERM "$host_pid"
-for _ in $(seq 1 80); do # up to 8 s
-    kill -0 "$host_pid" 2>/dev/null || break
-    sleep 0.1
-done
-host_rc=0
-wait "$host_pid" || host_rc=$?
-host_pid=
-echo "run.sh: tale-host exited with status $host_rc after SIGTERM" >&2
+stop_host "$tmp/host.log"
 if [ $smoke = 0 ]; then
     cp "$tmp/host.log" "${JSON%.json}-host.log"
     echo "run.sh: JSON written to $JSON, the host's log to ${JSON%.json}-host.log" >&2
 fi
 
-fail=0
-if [ "$host_rc" != 0 ]; then
-    echo "run.sh: FAIL: tale-host exited $host_rc, not 0" >&2
-    tail -20 "$tmp/host.log" >&2
-    fail=1
-fi
 if [ $smoke = 1 ]; then
     # Every scenario must have reported numbers; how fast they were is never asserted here.
     node -e '
@@ -168,6 +261,9 @@ if (!(r.answer_bytes > 0)) bad.push("no answer frame size measured");
 if (bad.length) { console.error("run.sh: FAIL:\n  " + bad.join("\n  ")); process.exit(1); }
 console.error("run.sh: smoke ok: every scenario reported numbers");
 ' "$JSON" || fail=1
+    # The MUD scenarios on a crowd of 50: each must report its figures (never judged).
+    mud_run 50 "$tmp/tale-bench-mud.json"
+    node "$SRC/bench/mud-summary.js" --check "$tmp/tale-bench-mud.json" || fail=1
 fi
 if [ "$bench_rc" != 0 ]; then
     echo "run.sh: FAIL: tale-bench exited $bench_rc (a scenario failed)" >&2

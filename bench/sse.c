@@ -122,41 +122,84 @@ dechunk(bench_sse_t *s)
     return 0;
 }
 
-bench_sse_t *
-bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err, size_t errlen)
+int
+bench_sse_request(uint16_t port, const char *path, char *req, size_t reqlen)
 {
-    bench_sse_t *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return NULL;
-    s->cb = cb;
-    s->ud = ud;
-    s->chunk_left = -1;
-    if ((s->fd = bench_connect(port)) < 0) {
-        snprintf(err, errlen, "connect: %s", strerror(errno));
-        free(s);
-        return NULL;
-    }
-    char req[512];
-    int rl = snprintf(req, sizeof(req),
+    int rl = snprintf(req, reqlen,
                       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nOrigin: http://127.0.0.1:%u\r\nAccept: text/event-stream\r\n"
                       "Cache-Control: no-cache\r\n\r\n",
                       path, port, port);
-    if (bench_write_all(s->fd, req, (size_t)rl, deadline_ns) != 0) {
+    return rl > 0 && (size_t)rl < reqlen ? rl : -1;
+}
+
+bench_sse_t *
+bench_sse_adopt(int fd, const char *got, size_t len, bench_sse_event_cb cb, void *ud, char *err, size_t errlen)
+{
+    const char *eoh = memmem(got, len, "\r\n\r\n", 4);
+    if (eoh == NULL || len > BUF_MAX) {
+        snprintf(err, errlen, "incomplete stream answer");
+        return NULL;
+    }
+    bench_sse_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->fd = fd;
+    s->cb = cb;
+    s->ud = ud;
+    s->chunk_left = -1;
+    size_t hl = (size_t)(eoh - got) + 4;
+    char *head = strndup(got, hl - 2);
+    if (head == NULL || strncmp(head, "HTTP/1.1 200", 12) != 0) {
+        snprintf(err, errlen, "stream refused: %.*s", head ? (int)strcspn(head, "\r\n") : 0, head ? head : "");
+        free(head);
+        goto err;
+    }
+    char v[512];
+    if (bench_http_header(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked"))
+        s->chunked = 1;
+    if (bench_http_header(head, "Set-Cookie", v, sizeof(v)) == 0)
+        snprintf(s->cookie, sizeof(s->cookie), "%.*s", (int)strcspn(v, ";"), v);
+    free(head);
+    if (bench_buf_append(&s->raw, got + hl, len - hl, BUF_MAX) != 0 || dechunk(s) != 0) {
+        snprintf(err, errlen, "stream ended at once");
+        goto err;
+    }
+    parse_events(s);
+    return s;
+err:
+    s->fd = -1; /* the caller keeps its socket */
+    bench_sse_close(s);
+    return NULL;
+}
+
+bench_sse_t *
+bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud, uint64_t deadline_ns, char *err, size_t errlen)
+{
+    int fd = bench_connect(port);
+    if (fd < 0) {
+        snprintf(err, errlen, "connect: %s", strerror(errno));
+        return NULL;
+    }
+    char req[512];
+    int rl = bench_sse_request(port, path, req, sizeof(req));
+    bench_buf_t got = {0};
+    if (rl < 0 || bench_write_all(fd, req, (size_t)rl, deadline_ns) != 0) {
         snprintf(err, errlen, "write stream request: %s", strerror(errno));
         goto err;
     }
-    char *eoh = NULL;
-    while (eoh == NULL) {
-        if (s->raw.len > HEAD_MAX) {
+    while (got.len == 0 || memmem(got.p, got.len, "\r\n\r\n", 4) == NULL) {
+        if (got.len > HEAD_MAX) {
             snprintf(err, errlen, "stream answer header too large");
             goto err;
         }
-        if (bench_wait_readable(s->fd, deadline_ns) <= 0) {
+        if (bench_wait_readable(fd, deadline_ns) <= 0) {
             snprintf(err, errlen, "no stream answer before the deadline");
             goto err;
         }
         char tmp[4096];
-        ssize_t r = recv(s->fd, tmp, sizeof(tmp), 0);
+        ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
         if (r == 0) {
             snprintf(err, errlen, "connection closed before the stream answer");
             goto err;
@@ -167,31 +210,20 @@ bench_sse_open(uint16_t port, const char *path, bench_sse_event_cb cb, void *ud,
             snprintf(err, errlen, "read stream answer: %s", strerror(errno));
             goto err;
         }
-        bench_buf_append(&s->raw, tmp, (size_t)r, BUF_MAX);
-        eoh = memmem(s->raw.p, s->raw.len, "\r\n\r\n", 4);
+        if (bench_buf_append(&got, tmp, (size_t)r, BUF_MAX) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto err;
+        }
     }
-    size_t hl = (size_t)(eoh - s->raw.p) + 4;
-    char *head = strndup(s->raw.p, hl - 2);
-    if (strncmp(head, "HTTP/1.1 200", 12) != 0) {
-        snprintf(err, errlen, "stream refused: %.*s", (int)strcspn(head, "\r\n"), head);
-        free(head);
-        goto err;
-    }
-    char v[512];
-    if (bench_http_header(head, "Transfer-Encoding", v, sizeof(v)) == 0 && strcasestr(v, "chunked"))
-        s->chunked = 1;
-    if (bench_http_header(head, "Set-Cookie", v, sizeof(v)) == 0)
-        snprintf(s->cookie, sizeof(s->cookie), "%.*s", (int)strcspn(v, ";"), v);
-    free(head);
-    bench_buf_consume(&s->raw, hl);
-    if (dechunk(s) != 0) {
-        snprintf(err, errlen, "stream ended at once");
-        goto err;
-    }
-    parse_events(s);
-    return s;
+    bench_sse_t *s = bench_sse_adopt(fd, got.p, got.len, cb, ud, err, errlen);
+    free(got.p);
+    if (s != NULL)
+        return s;
+    close(fd);
+    return NULL;
 err:
-    bench_sse_close(s);
+    free(got.p);
+    close(fd);
     return NULL;
 }
 
@@ -227,7 +259,8 @@ bench_sse_close(bench_sse_t *s)
 {
     if (s == NULL)
         return;
-    close(s->fd);
+    if (s->fd >= 0)
+        close(s->fd);
     free(s->raw.p);
     free(s->body.p);
     free(s->data.p);
@@ -241,6 +274,17 @@ struct bench_http {
     uint16_t port;
     bench_buf_t in;
 };
+
+bench_http_t *
+bench_http_adopt(int fd, uint16_t port)
+{
+    bench_http_t *h = calloc(1, sizeof(*h));
+    if (h != NULL) {
+        h->fd = fd;
+        h->port = port;
+    }
+    return h;
+}
 
 bench_http_t *
 bench_http_open(uint16_t port, char *err, size_t errlen)

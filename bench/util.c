@@ -37,7 +37,7 @@ poll_ms_until(uint64_t deadline_ns)
 }
 
 int
-bench_connect(uint16_t port)
+bench_connect_start(uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -47,9 +47,20 @@ bench_connect(uint16_t port)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS) {
+        int e = errno;
         close(fd);
+        errno = e;
         return -1;
     }
+    return fd;
+}
+
+int
+bench_connect(uint16_t port)
+{
+    int fd = bench_connect_start(port);
+    if (fd < 0)
+        return -1;
     /* Loopback connects complete at once or within one poll; wait up to 5 s. */
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     if (poll(&p, 1, 5000) != 1) {
@@ -260,6 +271,26 @@ bench_proc_cpu_ticks(pid_t pid)
 }
 
 /* ---- buffers and HTTP heads ---- */
+
+int
+bench_form_body(const char *cmd, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = (size_t)snprintf(out, outlen, "cmd=");
+    for (const unsigned char *c = (const unsigned char *)cmd; *c && o + 4 < outlen; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-_.~", *c))
+            out[o++] = (char)*c;
+        else if (*c == ' ')
+            out[o++] = '+';
+        else {
+            out[o++] = '%';
+            out[o++] = hex[*c >> 4];
+            out[o++] = hex[*c & 15];
+        }
+    }
+    out[o] = '\0';
+    return (int)o;
+}
 
 int
 bench_buf_append(bench_buf_t *b, const void *d, size_t n, size_t max)

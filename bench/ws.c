@@ -38,13 +38,12 @@ struct bench_ws {
     uint8_t ctl[125]; /* a control frame's payload (never fragmented, at most 125 bytes) */
     size_t ctl_len;
     /* Bytes that arrived with the 101 answer, after its header: wslay reads them first. */
-    char pre[WS_HEAD_MAX];
+    char *pre;
     size_t pre_len, pre_off;
     bench_ws_msg_cb cb;
     void *ud;
     int failed;
     uint64_t rng; /* xorshift state for masks: a benchmark needs unpredictable enough, not secret */
-    uint64_t deadline_ns;
     char cookie[256];
     /* wslay hands a frame over in pieces (header, then payload): gather them
      * and write once, as a browser does, so a frame is one TCP segment. */
@@ -223,92 +222,67 @@ fail(char *err, size_t errlen, const char *what)
     snprintf(err, errlen, "%s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
 }
 
-bench_ws_t *
-bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns, char *err,
-              size_t errlen)
+int
+bench_ws_request(uint16_t port, const char *path, const char *cookie, char *req, size_t reqlen, char *expect, size_t expectlen)
 {
-    bench_ws_t *ws = calloc(1, sizeof(*ws));
-    if (ws == NULL)
-        return NULL;
-    ws->cb = cb;
-    ws->ud = ud;
-    ws->deadline_ns = deadline_ns;
-    errno = 0;
-    if ((ws->fd = bench_connect(port)) < 0) {
-        fail(err, errlen, "connect");
-        free(ws);
-        return NULL;
-    }
-
     uint8_t raw[16];
-    if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
-        fail(err, errlen, "getrandom");
-        goto err;
-    }
-    memcpy(&ws->rng, raw, sizeof(ws->rng));
-    ws->rng |= 1; /* xorshift must not start at 0 */
-    char key[32], expect[64];
+    if (getrandom(raw, sizeof(raw), 0) != sizeof(raw) || expectlen < 29)
+        return -1;
+    char key[32];
     EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
     char cat[128];
     snprintf(cat, sizeof(cat), "%s%s", key, WS_GUID);
     unsigned char sha[SHA_DIGEST_LENGTH];
     SHA1((const unsigned char *)cat, strlen(cat), sha);
     EVP_EncodeBlock((unsigned char *)expect, sha, sizeof(sha));
-
-    char req[1024];
-    int rl = snprintf(req, sizeof(req),
+    int rl = snprintf(req, reqlen,
                       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nOrigin: http://127.0.0.1:%u\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
                       path, port, port, key, cookie && *cookie ? "Cookie: " : "", cookie && *cookie ? cookie : "",
                       cookie && *cookie ? "\r\n" : "");
-    if (rl <= 0 || (size_t)rl >= sizeof(req) || bench_write_all(ws->fd, req, (size_t)rl, deadline_ns) != 0) {
-        fail(err, errlen, "write upgrade request");
-        goto err;
-    }
+    return rl > 0 && (size_t)rl < reqlen ? rl : -1;
+}
 
-    /* Read until the end of the response header; whatever follows is WebSocket data. */
-    char head[WS_HEAD_MAX + 1];
-    size_t hl = 0;
-    char *eoh = NULL;
-    while (eoh == NULL) {
-        if (hl == WS_HEAD_MAX) {
-            snprintf(err, errlen, "upgrade answer header over %d bytes", WS_HEAD_MAX);
-            goto err;
-        }
-        int w = bench_wait_readable(ws->fd, deadline_ns);
-        if (w <= 0) {
-            snprintf(err, errlen, "no upgrade answer before the deadline");
-            goto err;
-        }
-        ssize_t r = recv(ws->fd, head + hl, WS_HEAD_MAX - hl, 0);
-        if (r == 0) {
-            snprintf(err, errlen, "connection closed during the upgrade");
-            goto err;
-        }
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            fail(err, errlen, "read upgrade answer");
-            goto err;
-        }
-        hl += (size_t)r;
-        head[hl] = '\0';
-        eoh = memmem(head, hl, "\r\n\r\n", 4);
+bench_ws_t *
+bench_ws_adopt(int fd, char *head, size_t hl, const char *expect, const char *cookie, bench_ws_msg_cb cb, void *ud, char *err,
+               size_t errlen)
+{
+    char *eoh = memmem(head, hl, "\r\n\r\n", 4);
+    if (eoh == NULL || hl > WS_HEAD_MAX) {
+        snprintf(err, errlen, "incomplete upgrade answer");
+        return NULL;
     }
     size_t hdr_len = (size_t)(eoh - head) + 4;
-    memcpy(ws->pre, head + hdr_len, hl - hdr_len);
-    ws->pre_len = hl - hdr_len;
     eoh[2] = '\0'; /* keep the last header's \r\n for bench_http_header */
-
     if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
         snprintf(err, errlen, "upgrade refused: %.*s", (int)strcspn(head, "\r\n"), head);
-        goto err;
+        return NULL;
     }
     char accept[128], setc[512];
     if (bench_http_header(head, "Sec-WebSocket-Accept", accept, sizeof(accept)) != 0 || strcmp(accept, expect) != 0) {
         snprintf(err, errlen, "bad Sec-WebSocket-Accept (want %s)", expect);
-        goto err;
+        return NULL;
     }
+    bench_ws_t *ws = calloc(1, sizeof(*ws));
+    if (ws == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ws->fd = fd;
+    ws->cb = cb;
+    ws->ud = ud;
+    /* Whatever followed the header is WebSocket data: wslay reads it first. */
+    ws->pre_len = hl - hdr_len;
+    if (ws->pre_len > 0 && (ws->pre = malloc(ws->pre_len)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        free(ws);
+        return NULL;
+    }
+    if (ws->pre_len > 0)
+        memcpy(ws->pre, head + hdr_len, ws->pre_len);
+    if (getrandom(&ws->rng, sizeof(ws->rng), 0) != sizeof(ws->rng))
+        ws->rng = (uint64_t)bench_now_ns();
+    ws->rng |= 1; /* xorshift must not start at 0 */
     if (bench_http_header(head, "Set-Cookie", setc, sizeof(setc)) == 0)
         cookie_pair(setc, ws->cookie, sizeof(ws->cookie));
     else if (cookie)
@@ -327,8 +301,60 @@ bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_
     }
     return ws;
 err:
-    close(ws->fd);
+    free(ws->pre);
     free(ws);
+    return NULL;
+}
+
+bench_ws_t *
+bench_ws_open(uint16_t port, const char *path, const char *cookie, bench_ws_msg_cb cb, void *ud, uint64_t deadline_ns, char *err,
+              size_t errlen)
+{
+    errno = 0;
+    int fd = bench_connect(port);
+    if (fd < 0) {
+        fail(err, errlen, "connect");
+        return NULL;
+    }
+    char req[1024], expect[64];
+    int rl = bench_ws_request(port, path, cookie, req, sizeof(req), expect, sizeof(expect));
+    if (rl < 0 || bench_write_all(fd, req, (size_t)rl, deadline_ns) != 0) {
+        fail(err, errlen, "write upgrade request");
+        goto err;
+    }
+
+    /* Read until the end of the response header; whatever follows is WebSocket data. */
+    char head[WS_HEAD_MAX + 1];
+    size_t hl = 0;
+    while (memmem(head, hl, "\r\n\r\n", 4) == NULL) {
+        if (hl == WS_HEAD_MAX) {
+            snprintf(err, errlen, "upgrade answer header over %d bytes", WS_HEAD_MAX);
+            goto err;
+        }
+        int w = bench_wait_readable(fd, deadline_ns);
+        if (w <= 0) {
+            snprintf(err, errlen, "no upgrade answer before the deadline");
+            goto err;
+        }
+        ssize_t r = recv(fd, head + hl, WS_HEAD_MAX - hl, 0);
+        if (r == 0) {
+            snprintf(err, errlen, "connection closed during the upgrade");
+            goto err;
+        }
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            fail(err, errlen, "read upgrade answer");
+            goto err;
+        }
+        hl += (size_t)r;
+        head[hl] = '\0';
+    }
+    bench_ws_t *ws = bench_ws_adopt(fd, head, hl, expect, cookie, cb, ud, err, errlen);
+    if (ws != NULL)
+        return ws;
+err:
+    close(fd);
     return NULL;
 }
 
@@ -355,11 +381,19 @@ bench_ws_pump(bench_ws_t *ws, uint64_t deadline_ns)
         if (w == 0)
             return 0;
     }
+    return bench_ws_read(ws);
+}
+
+int
+bench_ws_read(bench_ws_t *ws)
+{
+    if (ws->failed)
+        return -1;
     ws->did_recv = 0;
     if (read_frames(ws) != 0)
         return -1;
     /* pongs are queued: flush them. */
-    if (ws_flush(ws, deadline_ns > bench_now_ns() ? deadline_ns : bench_now_ns() + 1000000000ull) != 0)
+    if (ws_flush(ws, bench_now_ns() + 1000000000ull) != 0)
         return -1;
     return 1;
 }
@@ -377,6 +411,14 @@ bench_ws_fd(const bench_ws_t *ws)
 }
 
 void
+bench_ws_abort(bench_ws_t *ws)
+{
+    if (ws != NULL)
+        ws->failed = 1;
+    bench_ws_close(ws);
+}
+
+void
 bench_ws_close(bench_ws_t *ws)
 {
     if (ws == NULL)
@@ -390,5 +432,6 @@ bench_ws_close(bench_ws_t *ws)
     close(ws->fd);
     free(ws->msg.p);
     free(ws->out.p);
+    free(ws->pre);
     free(ws);
 }
