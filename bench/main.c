@@ -858,7 +858,7 @@ usage(FILE *f)
                "  --mud-rate R        their commands per second: the host's input_rate (default 20)\n"
                "  --mud-window S      mud-bystander's yelling time (default 10)\n"
                "  --mud-join-cap S    mud-join's time cap (default 120)\n"
-               "  --mud-reap-min S    mud-leave waits at least this long (the host's linger or session_idle, plus a\n"
+               "  --mud-reap-min S    mud-leave waits at least this long (the host's limits.linger, plus a\n"
                "                      second; default 3) and --mud-reap S at most (default 30)\n"
                "  --mud-rss-cap MIB   no more joins or yells once the host's RSS passes this (default 6144; 0: none)\n");
 }

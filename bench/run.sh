@@ -65,7 +65,7 @@ trap cleanup EXIT
 if [ $smoke = 1 ]; then churn=20; else churn=2000; fi
 # MUD mode: every churn connection gets its own seat (IF mode would hand the one
 # seat over and replay its whole held backlog each time).  Detached seats are
-# reaped after session_idle, so the footprint after churn can return to its start.
+# reaped after limits.linger, so the footprint after churn can return to its start.
 mode=${TALE_BENCH_MODE:-mud}
 case "$mode" in
 mud) ;;
@@ -82,7 +82,7 @@ esac
 # write_config FILE SESSIONS [PLAYERS]: the host's config.  With PLAYERS (the
 # MUD-scale runs): room for that many seats and connections (an SSE player
 # holds two), the default input_rate (mud-bystander's yellers yell at it) and
-# a 2 s linger if the host knows the key.
+# a 2 s linger.
 write_config() {
     local file=$1 sessions=$2 players=${3:-}
     {
@@ -97,10 +97,9 @@ write_config() {
         echo "    port: 0"
         echo "limits:"
         echo "  max_sessions: $sessions"
-        echo "  session_idle: 2s"
+        echo "  linger: 2s"
         if [ -n "$players" ]; then
             echo "  max_connections: $((players + players / 10 + 64))"
-            echo "  linger: 2s"
         else
             echo "  input_rate: 0"
         fi
@@ -122,14 +121,7 @@ write_config() {
     } >"$file"
     # input_rate: 0 lifts the per-session flood limit (default 20 commands/s,
     # burst 40): the transport scenarios measure how fast the transports go, and
-    # the limiter would drop most of their commands.  A host that predates a key
-    # (input_rate, linger) gets the config without it.
-    local key
-    for key in input_rate linger; do
-        if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log" && grep -q "unknown key '$key'" "$tmp/check.log"; then
-            sed -i "/^  $key: /d" "$file"
-        fi
-    done
+    # the limiter would drop most of their commands.
     if ! "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log"; then
         echo "run.sh: the generated config is refused:" >&2
         cat "$tmp/check.log" >&2
@@ -178,12 +170,11 @@ stop_host() {
 
 # mud_run N JSON: the MUD-scale scenarios at N players against a fresh host.
 mud_run() {
-    local n=$1 json=$2 rc=0 reap_key=session_idle
+    local n=$1 json=$2 rc=0
     write_config "$tmp/mud.yaml" $((n + 64)) "$n"
-    grep -q '^  linger: ' "$tmp/mud.yaml" && reap_key=linger
     # mud-leave waits at least the 2 s, a tick (1 s) for the reaping, the host's
     # malloc_trim 250 ms after the closes, and margin: 5 s.
-    echo "run.sh: MUD at $n players; closed players are reaped by limits.$reap_key (2 s)" >&2
+    echo "run.sh: MUD at $n players; closed players are reaped by limits.linger (2 s)" >&2
     start_host "$tmp/mud.yaml" "$tmp/mud-host.log"
     local margs=(--port "$port" --pid "$host_pid" --mud "$n" --json "$json" --mud-reap-min 5)
     [ $smoke = 1 ] && margs+=(--smoke --mud-wave 25 --mud-window 1 --mud-reap-min 3 --mud-reap 6)
