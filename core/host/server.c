@@ -5,6 +5,7 @@
 #include "host.h"
 #include "log.h"
 #include "peers.h"
+#include "session.h"
 #include <tale/alloc.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,14 +49,46 @@ tale_server_init(tale_host_t *h)
 
 /* ---- accept -------------------------------------------------------------- */
 
-/* A connection that queued a lot (a client that never read, a big replay)
- * frees many small blocks; glibc keeps them mapped, so the process would stay
- * at its high-water mark.  250 ms after connections close, hand the free
- * pages back.  One-shot: no wake-ups while nothing happens. */
+/* ---- giving memory back ------------------------------------------------
+ * glibc keeps what a crowd freed (its connections, then its sessions when
+ * they are reaped, seconds later) mapped, so the process would stay at its
+ * high-water mark after everyone left.  malloc_trim(0) hands the free pages
+ * back but walks the whole heap, so it runs from a timer, never on a close,
+ * and only when the load (connections + sessions) has fallen by more than
+ * half since its peak: a crowd leaving, not churn. */
+
+#define TRIM_CHECK_MS 2000
+
+static size_t
+trim_load(tale_host_t *h)
+{
+    return h->n_conns + (h->sessions != NULL ? tale_sessions_count(h->sessions) : 0);
+}
+
+/* Keep trim_peak current where the load grows (accept); sessions grow with
+ * connections, and the timer samples them too. */
+static void
+trim_note_load(tale_host_t *h)
+{
+    size_t load = trim_load(h);
+    if (load > h->trim_peak)
+        h->trim_peak = load;
+}
+
 static void
 on_trim(h2o_timeout_entry_t *entry)
 {
-    malloc_trim(0);
+    tale_host_t *h = H2O_STRUCT_FROM_MEMBER(tale_host_t, trim_entry, entry);
+    size_t load = trim_load(h);
+    if (load > h->trim_peak)
+        h->trim_peak = load;
+    if (h->trim_peak - load > h->trim_peak / 2) {
+        int released = malloc_trim(0);
+        tale_debug("server", "connections and sessions fell from %zu to %zu: malloc_trim %s", h->trim_peak, load,
+                   released ? "gave memory back" : "found nothing to give back");
+        h->trim_peak = load;
+    }
+    h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 /* The host's record of one accepted connection, kept in the socket's
@@ -153,8 +186,6 @@ on_conn_closed(void *data)
         addr_release(h, c->addr);
     free(c);
     h->n_conns--;
-    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
-        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 void
@@ -334,6 +365,7 @@ on_accept(h2o_socket_t *listener, const char *err)
         c->accepted_at = h2o_now(h->loop);
         h2o_linklist_insert(&h->unanswered, &c->unanswered);
         h->n_conns++;
+        trim_note_load(h);
         sock->on_close.cb = on_conn_closed;
         sock->on_close.data = c;
         h2o_accept(&l->accept_ctx, sock);
@@ -424,8 +456,8 @@ open_listener(tale_host_t *h, tale_listener_t *l)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
         actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
-    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http",
-             ss.ss_family == AF_INET6 ? "[" : "", addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
+    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "",
+             addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
     l->fd = fd;
     return 0;
 }
@@ -505,8 +537,9 @@ tale_server_run(tale_host_t *h)
 {
     h2o_context_init(&h->ctx, h->loop, &h->globalconf);
     h->ctx_inited = 1;
-    h2o_timeout_init(h->loop, &h->trim_timeout, 250);
+    h2o_timeout_init(h->loop, &h->trim_timeout, TRIM_CHECK_MS);
     h->trim_entry.cb = on_trim;
+    h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
     h2o_linklist_init_anchor(&h->unanswered);
     h2o_timeout_init(h->loop, &h->accept_pause_timeout, ACCEPT_PAUSE_MS);
     h->accept_pause_entry.cb = on_accept_resume;
