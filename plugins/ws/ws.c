@@ -56,7 +56,6 @@
 #define WS_BACKLOG_HARD_MIN (4u << 20) /* the queue never grows past max(4 x max_backlog, this) */
 #define WS_REASON_MAX 123              /* a close frame's payload is at most 125 bytes, 2 of them the code */
 #define WS_GATHER_MAX (64u << 10)      /* bytes gathered for one write (a frame is never split to keep to it) */
-#define WS_KEEP_BUF (16u << 10)        /* a write buffer bigger than this is freed once written */
 
 typedef struct ws_plugin {
     tale_plugin_t *self;
@@ -291,12 +290,7 @@ on_write_complete(h2o_socket_t *sock, const char *err)
         return;
     }
     c->out.len = 0;
-    if (c->out.cap > WS_KEEP_BUF) { /* one big burst must not pin its buffer for the connection's life */
-        free(c->out.base);
-        c->out.base = NULL;
-        c->out.cap = 0;
-    }
-    proceed(c);
+    proceed(c); /* frees the buffer if nothing more was gathered */
 }
 
 static ssize_t
@@ -401,6 +395,12 @@ proceed(ws_conn_t *c)
     if (c->out.len != 0 && !h2o_socket_is_writing(c->sock)) {
         h2o_iovec_t buf = h2o_iovec_init(c->out.base, c->out.len);
         h2o_socket_write(c->sock, &buf, 1, on_write_complete);
+    } else if (c->out.len == 0 && c->out.base != NULL && !h2o_socket_is_writing(c->sock)) {
+        /* An idle player holds no write buffer: with thousands connected
+         * that is most of them, and the next frame costs one malloc. */
+        free(c->out.base);
+        c->out.base = NULL;
+        c->out.cap = 0;
     }
     if (wslay_event_want_read(c->wslay)) {
         h2o_socket_read_start(c->sock, on_recv);
