@@ -54,10 +54,14 @@ tale_server_init(tale_host_t *h)
  * they are reaped, seconds later) mapped, so the process would stay at its
  * high-water mark after everyone left.  malloc_trim(0) hands the free pages
  * back but walks the whole heap, so it runs from a timer, never on a close,
- * and only when the load (connections + sessions) has fallen by more than
- * half since its peak: a crowd leaving, not churn. */
+ * at most once every TRIM_MIN_INTERVAL_MS, and only after the load
+ * (connections + sessions) fell: by more than half since its peak (a crowd
+ * left), or leaving much free memory behind (one connection that queued
+ * megabytes for a client that never read). */
 
-#define TRIM_CHECK_MS 2000
+#define TRIM_CHECK_MS 500
+#define TRIM_MIN_INTERVAL_MS 2000
+#define TRIM_FREE_MIN (4u << 20) /* free heap worth a trim when it also exceeds the heap in use */
 
 static size_t
 trim_load(tale_host_t *h)
@@ -65,14 +69,26 @@ trim_load(tale_host_t *h)
     return h->n_conns + (h->sessions != NULL ? tale_sessions_count(h->sessions) : 0);
 }
 
-/* Keep trim_peak current where the load grows (accept); sessions grow with
+/* Keep the peak current where the load grows (accept); sessions grow with
  * connections, and the timer samples them too. */
 static void
 trim_note_load(tale_host_t *h)
 {
     size_t load = trim_load(h);
-    if (load > h->trim_peak)
-        h->trim_peak = load;
+    if (load > h->trim.peak)
+        h->trim.peak = load;
+}
+
+/* Why a trim is worth its cost now, or NULL. */
+static const char *
+trim_reason(tale_host_t *h, size_t load)
+{
+    if (h->trim.peak - load > h->trim.peak / 2)
+        return "connections and sessions fell by more than half";
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks >= TRIM_FREE_MIN && mi.fordblks > mi.uordblks)
+        return "the heap holds more free memory than memory in use";
+    return NULL;
 }
 
 static void
@@ -80,13 +96,22 @@ on_trim(h2o_timeout_entry_t *entry)
 {
     tale_host_t *h = H2O_STRUCT_FROM_MEMBER(tale_host_t, trim_entry, entry);
     size_t load = trim_load(h);
-    if (load > h->trim_peak)
-        h->trim_peak = load;
-    if (h->trim_peak - load > h->trim_peak / 2) {
-        int released = malloc_trim(0);
-        tale_debug("server", "connections and sessions fell from %zu to %zu: malloc_trim %s", h->trim_peak, load,
-                   released ? "gave memory back" : "found nothing to give back");
-        h->trim_peak = load;
+    uint64_t now = h2o_now(h->loop);
+    if (load > h->trim.peak)
+        h->trim.peak = load;
+    if (load < h->trim.last)
+        h->trim.pending = 1;
+    h->trim.last = load;
+    if (h->trim.pending && (h->trim.at == 0 || now - h->trim.at >= TRIM_MIN_INTERVAL_MS)) {
+        const char *why = trim_reason(h, load);
+        h->trim.pending = 0; /* nothing worth trimming until the load falls again */
+        if (why != NULL) {
+            int released = malloc_trim(0);
+            tale_debug("server", "%s (peak %zu, now %zu): malloc_trim %s", why, h->trim.peak, load,
+                       released ? "gave memory back" : "found nothing to give back");
+            h->trim.peak = load;
+            h->trim.at = now;
+        }
     }
     h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
