@@ -154,7 +154,7 @@ async function main() {
       let prev = { n: 0, rss: base };
       for (const target of o.steps) {
         await fill(target);
-        await sleep(1500); // let the last arrivals' frames reach everyone
+        await sleep(3000); // the last arrivals' frames reach everyone, and the ws plugin releases idle contexts (2 s)
         const rss = await rssAvg(pid);
         console.log(`n=${target} rss=${mib(rss)} per-player=${((rss - base) / target).toFixed(1)} KiB ` +
           `slope-since-n=${prev.n}=${((rss - prev.rss) / (target - prev.n)).toFixed(1)} KiB  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
