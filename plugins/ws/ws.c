@@ -382,7 +382,7 @@ ws_ctx(ws_conn_t *c)
  * context (ws_ctx()) is the same connection.  Called from the sweep, so a
  * player who is sent frames often keeps its context.
  */
-static void
+static int
 release_idle(ws_conn_t *c, uint64_t now)
 {
     if (c->wslay == NULL || c->closing || c->close_waiting || now - c->last_io < WS_IDLE_RELEASE_MS || c->out.len != 0 ||
@@ -391,9 +391,10 @@ release_idle(ws_conn_t *c, uint64_t now)
         wslay_event_get_queued_msg_count(c->wslay) != 0 || !wslay_event_get_read_enabled(c->wslay) ||
         !wslay_event_get_write_enabled(c->wslay) || wslay_event_get_close_received(c->wslay) ||
         wslay_event_get_close_sent(c->wslay))
-        return;
+        return 0;
     wslay_event_context_free(c->wslay);
     c->wslay = NULL;
+    return 1;
 }
 
 static void
@@ -576,6 +577,7 @@ on_sweep(h2o_timeout_entry_t *entry)
     ws_plugin_t *p = H2O_STRUCT_FROM_MEMBER(ws_plugin_t, sweep, entry);
     uint64_t now = now_ms(p);
     h2o_linklist_t *node, *next;
+    size_t released = 0;
     for (node = p->conns.next; node != &p->conns; node = next) {
         next = node->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, node);
@@ -599,9 +601,11 @@ on_sweep(h2o_timeout_entry_t *entry)
                 schedule_flush(c);
             c->last_ping = now;
         } else {
-            release_idle(c, now);
+            released += (size_t)release_idle(c, now);
         }
     }
+    if (released != 0)
+        p->host->log(p->self, TALE_LOG_DEBUG, "gave back the wslay context of %zu idle connection(s)", released);
     if (p->nconns != 0)
         h2o_timeout_link(p->ctx->loop, &p->ctx->hundred_ms_timeout, &p->sweep);
 }
