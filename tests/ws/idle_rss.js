@@ -45,6 +45,12 @@ function rssKiB(pid, field = 'VmRSS') {
   return Number(m[1]);
 }
 
+// utime + stime in clock ticks (100 a second)
+function cpuTicks(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
 function fdCount(pid) {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -140,8 +146,19 @@ async function main() {
     // The host notices an SSE client gone only on a write (the keepalive,
     // every keepalive / 2): wait for its sockets to close, at most 30 s.
     for (let t = 0; fdCount(pid) > baseFds && t < 300; t++) await sleep(100);
-    // then session_idle (1 s) on a 1 s tick reaps the seats, and the 2 s trim check runs
-    await sleep(5000);
+    // Then session_idle (1 s) on a 1 s tick reaps the seats.  Each departure
+    // is news to everyone left, so with thousands that keeps the host busy
+    // for a while: wait until it is idle (under 5 % of a core over a second,
+    // at most 120 s), then give the trim check (500 ms, at most one trim
+    // per 2 s) time to run.
+    await sleep(2500);
+    for (let i = 0, t = cpuTicks(pid); i < 120; i++) {
+      await sleep(1000);
+      const now = cpuTicks(pid);
+      if (now - t <= 5) break;
+      t = now;
+    }
+    await sleep(2500);
   };
   const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
   try {
