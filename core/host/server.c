@@ -481,8 +481,8 @@ open_listener(tale_host_t *h, tale_listener_t *l)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
         actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
-    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "",
-             addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
+    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http",
+             ss.ss_family == AF_INET6 ? "[" : "", addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
     l->fd = fd;
     return 0;
 }

@@ -358,12 +358,7 @@ static const struct wslay_event_callbacks wslay_callbacks = {
     .on_msg_recv_callback = wslay_msg_cb,
 };
 
-/*
- * Move the connection as far as it goes: read what arrived (answers queue
- * as it is read), gather what is queued, and write it in one go.  Ends the
- * connection once wslay wants neither to read nor to write (the close
- * handshake is done, or a callback shut it down).  May free c.
- */
+/* The connection's wslay context; made afresh after release_idle gave it back. */
 static wslay_event_context_ptr
 ws_ctx(ws_conn_t *c)
 {
@@ -397,6 +392,12 @@ release_idle(ws_conn_t *c, uint64_t now)
     return 1;
 }
 
+/*
+ * Move the connection as far as it goes: read what arrived (answers queue
+ * as it is read), gather what is queued, and write it in one go.  Ends the
+ * connection once wslay wants neither to read nor to write (the close
+ * handshake is done, or a callback shut it down).  May free c.
+ */
 static void
 proceed(ws_conn_t *c)
 {
