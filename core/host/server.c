@@ -42,6 +42,12 @@ tale_server_init(tale_host_t *h)
      * keep-alive requests) must each finish within it (docs/CONFIG.md). */
     h->globalconf.handshake_timeout = h->cfg->limits.header_timeout_ms;
     h->globalconf.http1.req_timeout = h->cfg->limits.header_timeout_ms;
+    /* A socket's input buffer starts at twice H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE
+     * (8 KiB), and an HTTP/1.1 request keeps its buffer until its response
+     * ends: an event stream's whole life.  4 KiB holds a browser's request
+     * (a bigger one grows the buffer); h2o reads 4 KiB at a time anyway.  Set
+     * before the first socket: h2o recycles these buffers by this size. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = 4096;
     h->hostconf = h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h->loop = h2o_evloop_create();
     return h->loop != NULL ? 0 : -1;
