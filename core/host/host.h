@@ -64,8 +64,13 @@ typedef struct tale_host {
     tale_listener_t *listeners;
     size_t n_listeners;
     size_t n_conns; /* accepted sockets still open */
-    h2o_timeout_t trim_timeout; /* one-shot: give freed memory back a second after connections close */
+    h2o_timeout_t trim_timeout; /* periodic: give freed memory back after a crowd left (server.c) */
     h2o_timeout_entry_t trim_entry;
+    struct {
+        size_t peak, last; /* connections + sessions: highest since the last trim, at the last check */
+        uint64_t at;       /* loop time of the last trim */
+        int pending;       /* the load fell since: a trim may be due */
+    } trim;
     /* Connection limits an idle flood cannot lock (server.c, issue #11). */
     h2o_linklist_t unanswered;          /* tale_conn_t never answered yet, oldest first (eviction candidates) */
     size_t n_evicting;                  /* connections shut down to make room, not closed yet */

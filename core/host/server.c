@@ -5,6 +5,7 @@
 #include "host.h"
 #include "log.h"
 #include "peers.h"
+#include "session.h"
 #include <tale/alloc.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +42,12 @@ tale_server_init(tale_host_t *h)
      * keep-alive requests) must each finish within it (docs/CONFIG.md). */
     h->globalconf.handshake_timeout = h->cfg->limits.header_timeout_ms;
     h->globalconf.http1.req_timeout = h->cfg->limits.header_timeout_ms;
+    /* A socket's input buffer starts at twice H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE
+     * (8 KiB), and an HTTP/1.1 request keeps its buffer until its response
+     * ends: an event stream's whole life.  4 KiB holds a browser's request
+     * (a bigger one grows the buffer); h2o reads 4 KiB at a time anyway.  Set
+     * before the first socket: h2o recycles these buffers by this size. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = 4096;
     h->hostconf = h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h->loop = h2o_evloop_create();
     return h->loop != NULL ? 0 : -1;
@@ -48,14 +55,71 @@ tale_server_init(tale_host_t *h)
 
 /* ---- accept -------------------------------------------------------------- */
 
-/* A connection that queued a lot (a client that never read, a big replay)
- * frees many small blocks; glibc keeps them mapped, so the process would stay
- * at its high-water mark.  250 ms after connections close, hand the free
- * pages back.  One-shot: no wake-ups while nothing happens. */
+/* ---- giving memory back ------------------------------------------------
+ * glibc keeps what a crowd freed (its connections, then its sessions when
+ * they are reaped, seconds later) mapped, so the process would stay at its
+ * high-water mark after everyone left.  malloc_trim(0) hands the free pages
+ * back but walks the whole heap, so it runs from a timer, never on a close,
+ * at most once every TRIM_MIN_INTERVAL_MS, and only after the load
+ * (connections + sessions) fell: by more than half since its peak (a crowd
+ * left), or leaving much free memory behind (one connection that queued
+ * megabytes for a client that never read). */
+
+#define TRIM_CHECK_MS 500
+#define TRIM_MIN_INTERVAL_MS 2000
+#define TRIM_FREE_MIN (4u << 20) /* free heap worth a trim when it also exceeds the heap in use */
+
+static size_t
+trim_load(tale_host_t *h)
+{
+    return h->n_conns + (h->sessions != NULL ? tale_sessions_count(h->sessions) : 0);
+}
+
+/* Keep the peak current where the load grows (accept); sessions grow with
+ * connections, and the timer samples them too. */
+static void
+trim_note_load(tale_host_t *h)
+{
+    size_t load = trim_load(h);
+    if (load > h->trim.peak)
+        h->trim.peak = load;
+}
+
+/* Why a trim is worth its cost now, or NULL. */
+static const char *
+trim_reason(tale_host_t *h, size_t load)
+{
+    if (h->trim.peak - load > h->trim.peak / 2)
+        return "connections and sessions fell by more than half";
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks >= TRIM_FREE_MIN && mi.fordblks > mi.uordblks)
+        return "the heap holds more free memory than memory in use";
+    return NULL;
+}
+
 static void
 on_trim(h2o_timeout_entry_t *entry)
 {
-    malloc_trim(0);
+    tale_host_t *h = H2O_STRUCT_FROM_MEMBER(tale_host_t, trim_entry, entry);
+    size_t load = trim_load(h);
+    uint64_t now = h2o_now(h->loop);
+    if (load > h->trim.peak)
+        h->trim.peak = load;
+    if (load < h->trim.last)
+        h->trim.pending = 1;
+    h->trim.last = load;
+    if (h->trim.pending && (h->trim.at == 0 || now - h->trim.at >= TRIM_MIN_INTERVAL_MS)) {
+        const char *why = trim_reason(h, load);
+        h->trim.pending = 0; /* nothing worth trimming until the load falls again */
+        if (why != NULL) {
+            int released = malloc_trim(0);
+            tale_debug("server", "%s (peak %zu, now %zu): malloc_trim %s", why, h->trim.peak, load,
+                       released ? "gave memory back" : "found nothing to give back");
+            h->trim.peak = load;
+            h->trim.at = now;
+        }
+    }
+    h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 /* The host's record of one accepted connection, kept in the socket's
@@ -153,8 +217,6 @@ on_conn_closed(void *data)
         addr_release(h, c->addr);
     free(c);
     h->n_conns--;
-    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
-        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
 }
 
 void
@@ -334,6 +396,7 @@ on_accept(h2o_socket_t *listener, const char *err)
         c->accepted_at = h2o_now(h->loop);
         h2o_linklist_insert(&h->unanswered, &c->unanswered);
         h->n_conns++;
+        trim_note_load(h);
         sock->on_close.cb = on_conn_closed;
         sock->on_close.data = c;
         h2o_accept(&l->accept_ctx, sock);
@@ -505,8 +568,9 @@ tale_server_run(tale_host_t *h)
 {
     h2o_context_init(&h->ctx, h->loop, &h->globalconf);
     h->ctx_inited = 1;
-    h2o_timeout_init(h->loop, &h->trim_timeout, 250);
+    h2o_timeout_init(h->loop, &h->trim_timeout, TRIM_CHECK_MS);
     h->trim_entry.cb = on_trim;
+    h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
     h2o_linklist_init_anchor(&h->unanswered);
     h2o_timeout_init(h->loop, &h->accept_pause_timeout, ACCEPT_PAUSE_MS);
     h->accept_pause_entry.cb = on_accept_resume;

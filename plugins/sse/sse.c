@@ -7,9 +7,9 @@
  *
  * The stream is a long-lived h2o generator.  h2o takes one h2o_send() per
  * proceed() callback, so frames from the host collect in `pending` while one
- * buffer (`inflight`) is on the wire; proceed() swaps them.  The two buffers
- * are reused for the life of the stream, so memory stays flat however many
- * frames go through.
+ * buffer (`inflight`) is on the wire; proceed() swaps them.  A buffer is
+ * freed once written, so an idle stream holds none, and a burst's memory
+ * goes with the burst.
  *
  *   plugins:
  *     - name: sse
@@ -38,7 +38,7 @@ enum { PATH_EVENTSOURCE, PATH_INPUT, PATH_TABCOMPLETE, PATH_COUNT };
 
 typedef struct sse_plugin sse_plugin_t;
 
-/* A growable byte buffer that is emptied and refilled, never shrunk. */
+/* A growable byte buffer, freed once h2o has written it. */
 typedef struct sse_buf {
     char *data;
     size_t len, cap;
@@ -186,7 +186,10 @@ on_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     sse_stream_t *st = (sse_stream_t *)g;
     st->sending = 0;
-    st->inflight.len = 0;
+    /* Written: an idle stream (most of a crowd's) keeps no buffer; the next
+     * frame allocates one sized for it. */
+    free(st->inflight.data);
+    st->inflight = (sse_buf_t){NULL, 0, 0};
     stream_flush(st);
 }
 

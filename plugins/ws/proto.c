@@ -105,6 +105,12 @@ ws_scan_init(ws_scan_t *s, uint64_t max_message)
     s->state = SCAN_B0;
 }
 
+int
+ws_scan_at_message_boundary(const ws_scan_t *s)
+{
+    return s->state == SCAN_B0 && !s->in_msg;
+}
+
 /* Refuse the stream for good; the caller passes on only the bytes before the deciding one. */
 static int
 scan_refuse(ws_scan_t *s, int code, const char *reason)

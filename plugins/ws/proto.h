@@ -73,4 +73,9 @@ void ws_scan_init(ws_scan_t *s, uint64_t max_message);
  * refused, every later call returns 0. */
 size_t ws_scan_feed(ws_scan_t *s, const uint8_t *data, size_t len);
 
+/* 1 when everything scanned so far ends a whole message: no frame is half
+ * passed on and no fragmented message is open, so a frame parser that has
+ * taken all of it holds no state worth keeping. */
+int ws_scan_at_message_boundary(const ws_scan_t *s);
+
 #endif

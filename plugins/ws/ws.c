@@ -56,7 +56,7 @@
 #define WS_BACKLOG_HARD_MIN (4u << 20) /* the queue never grows past max(4 x max_backlog, this) */
 #define WS_REASON_MAX 123              /* a close frame's payload is at most 125 bytes, 2 of them the code */
 #define WS_GATHER_MAX (64u << 10)      /* bytes gathered for one write (a frame is never split to keep to it) */
-#define WS_KEEP_BUF (16u << 10)        /* a write buffer bigger than this is freed once written */
+#define WS_IDLE_RELEASE_MS 2000        /* a connection quiet this long gives its wslay context back */
 
 typedef struct ws_plugin {
     tale_plugin_t *self;
@@ -77,6 +77,8 @@ typedef struct ws_plugin {
 typedef struct ws_conn {
     ws_plugin_t *p;     /* NULL once ws_destroy orphaned a connection still being upgraded */
     h2o_socket_t *sock; /* NULL until the 101 has been written */
+    /* NULL while idle (release_idle): wslay's context is some 8.5 KiB,
+     * most of a quiet player's cost.  Use ws_ctx(), which makes it again. */
     wslay_event_context_ptr wslay;
     tale_session_t *session; /* NULL once detached (by us or by the host) */
     h2o_linklist_t link;
@@ -86,6 +88,7 @@ typedef struct ws_conn {
         size_t len, cap;
     } out;            /* wslay's chunks for the next write; in flight while the socket is writing */
     uint64_t last_rx; /* loop time of the peer's last message (any opcode) */
+    uint64_t last_io; /* loop time of the last read or completed write */
     uint64_t last_ping;
     uint64_t close_deadline; /* while closing: drop the socket at this time */
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
@@ -114,6 +117,7 @@ static const char NO_CMD_MSG[] = "{\"type\":\"text\",\"text\":\"<p>Input not und
                                  "string.</p>\\n\",\"special\":[]}";
 
 static void proceed(ws_conn_t *c);
+static wslay_event_context_ptr ws_ctx(ws_conn_t *c);
 
 static uint64_t
 now_ms(ws_plugin_t *p)
@@ -150,7 +154,8 @@ conn_destroy(ws_conn_t *c)
         h2o_timeout_unlink(&c->flush);
     if (c->sock != NULL)
         h2o_socket_close(c->sock);
-    wslay_event_context_free(c->wslay);
+    if (c->wslay != NULL)
+        wslay_event_context_free(c->wslay);
     free(c->out.base);
     free(c);
 }
@@ -177,7 +182,7 @@ schedule_flush(ws_conn_t *c)
 static void
 queue_close_when_drained(ws_conn_t *c)
 {
-    if (!c->close_waiting || wslay_event_get_queued_msg_count(c->wslay) != 0)
+    if (!c->close_waiting || wslay_event_get_queued_msg_count(ws_ctx(c)) != 0)
         return;
     c->close_waiting = 0;
     /* fails only when a close is already queued or sent (e.g. wslay's own 1009); that one stands */
@@ -212,7 +217,7 @@ fail_connection(ws_conn_t *c, int code, const char *reason)
 {
     c->p->host->log(c->p->self, TALE_LOG_INFO, "closing a connection that broke the WebSocket protocol: %d %s", code, reason);
     detach_session(c);
-    wslay_event_shutdown_read(c->wslay);
+    wslay_event_shutdown_read(ws_ctx(c));
     begin_close(c, code, reason);
 }
 
@@ -228,7 +233,7 @@ close_stuck(ws_conn_t *c, size_t queued)
 static size_t
 backlog(ws_conn_t *c)
 {
-    return wslay_event_get_queued_msg_length(c->wslay) + c->out.len;
+    return (c->wslay != NULL ? wslay_event_get_queued_msg_length(c->wslay) : 0) + c->out.len;
 }
 
 /*
@@ -259,7 +264,7 @@ static int
 queue_text(ws_conn_t *c, const char *s, size_t len)
 {
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)s, len};
-    if (c->closing || wslay_event_queue_msg(c->wslay, &msg) != 0)
+    if (c->closing || wslay_event_queue_msg(ws_ctx(c), &msg) != 0)
         return -1;
     if (note_backlog(c) != 0) {
         close_stuck(c, backlog(c));
@@ -279,6 +284,7 @@ on_recv(h2o_socket_t *sock, const char *err)
         conn_destroy(c);
         return;
     }
+    c->last_io = now_ms(c->p);
     proceed(c);
 }
 
@@ -290,13 +296,9 @@ on_write_complete(h2o_socket_t *sock, const char *err)
         conn_destroy(c);
         return;
     }
+    c->last_io = now_ms(c->p);
     c->out.len = 0;
-    if (c->out.cap > WS_KEEP_BUF) { /* one big burst must not pin its buffer for the connection's life */
-        free(c->out.base);
-        c->out.base = NULL;
-        c->out.cap = 0;
-    }
-    proceed(c);
+    proceed(c); /* frees the buffer if nothing more was gathered */
 }
 
 static ssize_t
@@ -356,6 +358,40 @@ static const struct wslay_event_callbacks wslay_callbacks = {
     .on_msg_recv_callback = wslay_msg_cb,
 };
 
+/* The connection's wslay context; made afresh after release_idle gave it back. */
+static wslay_event_context_ptr
+ws_ctx(ws_conn_t *c)
+{
+    if (c->wslay == NULL) {
+        if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0)
+            tale_oom(sizeof(*c)); /* wslay fails here only when out of memory */
+        wslay_event_config_set_max_recv_msg_length(c->wslay, c->p->max_message);
+    }
+    return c->wslay;
+}
+
+/*
+ * Free the wslay context of a connection with nothing under way: nothing
+ * queued, written or read but not parsed, the peer's frames all whole, no
+ * close begun.  wslay then holds only its empty buffers, and a fresh
+ * context (ws_ctx()) is the same connection.  Called from the sweep, so a
+ * player who is sent frames often keeps its context.
+ */
+static int
+release_idle(ws_conn_t *c, uint64_t now)
+{
+    if (c->wslay == NULL || c->closing || c->close_waiting || now - c->last_io < WS_IDLE_RELEASE_MS || c->out.len != 0 ||
+        h2o_socket_is_writing(c->sock) || h2o_timeout_is_linked(&c->flush) || c->sock->input->size != 0 ||
+        !ws_scan_at_message_boundary(&c->scan) || c->scan.code != 0 || wslay_event_want_write(c->wslay) ||
+        wslay_event_get_queued_msg_count(c->wslay) != 0 || !wslay_event_get_read_enabled(c->wslay) ||
+        !wslay_event_get_write_enabled(c->wslay) || wslay_event_get_close_received(c->wslay) ||
+        wslay_event_get_close_sent(c->wslay))
+        return 0;
+    wslay_event_context_free(c->wslay);
+    c->wslay = NULL;
+    return 1;
+}
+
 /*
  * Move the connection as far as it goes: read what arrived (answers queue
  * as it is read), gather what is queued, and write it in one go.  Ends the
@@ -365,6 +401,7 @@ static const struct wslay_event_callbacks wslay_callbacks = {
 static void
 proceed(ws_conn_t *c)
 {
+    ws_ctx(c); /* input may have come to a connection that gave its context back */
     c->in_proceed = 1;
     for (;;) {
         int progress = 0;
@@ -401,6 +438,12 @@ proceed(ws_conn_t *c)
     if (c->out.len != 0 && !h2o_socket_is_writing(c->sock)) {
         h2o_iovec_t buf = h2o_iovec_init(c->out.base, c->out.len);
         h2o_socket_write(c->sock, &buf, 1, on_write_complete);
+    } else if (c->out.len == 0 && c->out.base != NULL && !h2o_socket_is_writing(c->sock)) {
+        /* An idle player holds no write buffer: with thousands connected
+         * that is most of them, and the next frame costs one malloc. */
+        free(c->out.base);
+        c->out.base = NULL;
+        c->out.cap = 0;
     }
     if (wslay_event_want_read(c->wslay)) {
         h2o_socket_read_start(c->sock, on_recv);
@@ -535,6 +578,7 @@ on_sweep(h2o_timeout_entry_t *entry)
     ws_plugin_t *p = H2O_STRUCT_FROM_MEMBER(ws_plugin_t, sweep, entry);
     uint64_t now = now_ms(p);
     h2o_linklist_t *node, *next;
+    size_t released = 0;
     for (node = p->conns.next; node != &p->conns; node = next) {
         next = node->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, node);
@@ -554,11 +598,15 @@ on_sweep(h2o_timeout_entry_t *entry)
             close_stuck(c, backlog(c));
         } else if (p->ping_ms != 0 && now - c->last_ping >= p->ping_ms) {
             struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-            if (wslay_event_queue_msg(c->wslay, &ping) == 0)
+            if (wslay_event_queue_msg(ws_ctx(c), &ping) == 0)
                 schedule_flush(c);
             c->last_ping = now;
+        } else {
+            released += (size_t)release_idle(c, now);
         }
     }
+    if (released != 0)
+        p->host->log(p->self, TALE_LOG_DEBUG, "gave back the wslay context of %zu idle connection(s)", released);
     if (p->nconns != 0)
         h2o_timeout_link(p->ctx->loop, &p->ctx->hundred_ms_timeout, &p->sweep);
 }
@@ -654,9 +702,6 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
     if (p->ctx == NULL)
         p->ctx = req->conn->ctx;
     ws_conn_t *c = tale_xcalloc(1, sizeof(*c));
-    if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0)
-        tale_oom(sizeof(*c)); /* wslay fails here only when out of memory */
-    wslay_event_config_set_max_recv_msg_length(c->wslay, p->max_message);
     ws_scan_init(&c->scan, p->max_message);
 
     if (set_cookie[0] != '\0') {
@@ -666,7 +711,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 
     c->p = p;
     c->flush.cb = on_flush;
-    c->last_rx = c->last_ping = now_ms(p);
+    c->last_rx = c->last_ping = c->last_io = now_ms(p);
     h2o_linklist_insert(&p->conns, &c->link);
     ++p->nconns;
     if (!h2o_timeout_is_linked(&p->sweep))

@@ -225,6 +225,49 @@ max_message_counts_fragments_and_resets_per_message(void **unused)
     assert_int_equal(s.code, 1009);
 }
 
+/* The ws plugin frees an idle connection's wslay context only at a message
+ * boundary: fed a byte at a time, the scanner reports one exactly where a
+ * frame that completes a message (or a control frame outside a message)
+ * ends, never inside a frame or between the fragments of a message, and
+ * never once it has refused the stream. */
+static void
+message_boundary_only_between_whole_messages(void **unused)
+{
+    size_t ends[8], len = 0;
+    int whole[8], n = 0;
+    ws_scan_t s;
+    ws_scan_init(&s, MAX_MESSAGE);
+    assert_true(ws_scan_at_message_boundary(&s));
+#define FRAME(b0, paylen, is_whole)                                                                                                \
+    do {                                                                                                                           \
+        len = put_frame(stream, len, (b0), (paylen), 0, (paylen), 0x81);                                                           \
+        ends[n] = len;                                                                                                             \
+        whole[n++] = (is_whole);                                                                                                   \
+    } while (0)
+    FRAME(0x01, 10, 0);  /* text, FIN clear: a message opens */
+    FRAME(0x89, 3, 0);   /* ping inside it: still open */
+    FRAME(0x80, 300, 1); /* last continuation: whole */
+    FRAME(0x89, 0, 1);   /* ping between messages */
+    FRAME(0x81, 200, 1); /* text in one frame */
+    FRAME(0x02, 70, 0);  /* binary, FIN clear */
+    FRAME(0x80, 0, 1);   /* empty last continuation */
+    FRAME(0x88, 2, 1);   /* close */
+#undef FRAME
+    int k = 0;
+    for (size_t off = 0; off < len; ++off) {
+        assert_int_equal(ws_scan_feed(&s, stream + off, 1), 1);
+        int at_end = k < n && off + 1 == ends[k];
+        if (ws_scan_at_message_boundary(&s) != (at_end && whole[k]))
+            fail_msg("after byte %zu: boundary %d, want %d", off + 1, ws_scan_at_message_boundary(&s), at_end && whole[k]);
+        if (at_end)
+            ++k;
+    }
+    put_frame(stream, 0, 0x91, 1, 0, 1, 0); /* RSV1 set: refused */
+    assert_int_equal(ws_scan_feed(&s, stream, 7), 0);
+    assert_int_not_equal(s.code, 0);
+    assert_false(ws_scan_at_message_boundary(&s));
+}
+
 int
 main(void)
 {
@@ -232,6 +275,7 @@ main(void)
         cmocka_unit_test(valid_stream_passes_whole_at_any_split),
         cmocka_unit_test(refused_headers_get_their_code_before_any_payload),
         cmocka_unit_test(max_message_counts_fragments_and_resets_per_message),
+        cmocka_unit_test(message_boundary_only_between_whole_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
