@@ -846,10 +846,8 @@ end_lingering(tale_sessions_t *ss, uint64_t now)
         return;
     tale_info("session", "%zu player%s faded away after limits.linger (%zu sessions left, %zu bytes held)", ended,
               ended == 1 ? "" : "s", ss->count, ss->held_total);
-    /* no connection closes here to make the server hand freed memory back
-     * (server.c's trim timer): the backlogs of a crowd that left go now */
-    if (h->trim_entry.cb != NULL && !h2o_timeout_is_linked(&h->trim_entry))
-        h2o_timeout_link(h->loop, &h->trim_timeout, &h->trim_entry);
+    /* server.c's trim timer sees the sessions go (they are part of its
+     * load) and hands the freed backlogs back to the system */
 }
 
 /* Connections whose player has sent nothing for limits.seat_idle are closed
