@@ -570,6 +570,25 @@ seat_free(tale_world_t *w, size_t slot)
     w->nplayers--;
 }
 
+/* The last player left: the per-player indexes go, so a world that once held
+ * a crowd of thousands does not keep their high-water mark (the next join
+ * makes them again, small). */
+static void
+players_shrink(tale_world_t *w)
+{
+    if (w->nplayers != 0)
+        return;
+    free(w->players);
+    free(w->seat_tree);
+    free(w->names);
+    free(w->scratch);
+    w->players = NULL;
+    w->seat_tree = NULL;
+    w->names = NULL;
+    w->scratch = NULL;
+    w->nplayers_cap = w->names_cap = w->scratch_cap = 0;
+}
+
 tale_player_t *
 eng_player_nth(const tale_world_t *w, size_t k)
 {
@@ -733,6 +752,7 @@ player_free(tale_player_t *p, int announce)
     eng_sb_free(&p->out);
     json_decref(p->special);
     free(p);
+    players_shrink(w);
 }
 
 int
