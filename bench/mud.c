@@ -748,8 +748,10 @@ sc_leave(long rss0, long fds0)
         fds = bench_proc_fds(o->pid);
         steady = rss == prev ? steady + 1 : 0;
         prev = rss;
-        if (bench_now_ns() >= min && fds <= fds0 && steady >= 4)
-            break; /* the fds are back and RSS has not moved for a second */
+        if (bench_now_ns() >= min && fds <= fds0 && steady >= 12)
+            break; /* the fds are back and RSS has not moved for 3 s (seats
+                    * whose close the host saw later fade, and are trimmed, up
+                    * to a linger and a trim interval after the others) */
     }
     double el = (double)(bench_now_ns() - t0) / 1e9;
     double rss_pct = rss0 > 0 ? 100.0 * (double)(rss - rss0) / (double)rss0 : 0;
