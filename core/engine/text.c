@@ -521,6 +521,8 @@ eng_out_special(tale_player_t *p, const char *special)
     json_array_append_new(p->special, json_string(special));
 }
 
+#define OUT_KEEP 512 /* bytes of output buffer a player keeps between frames */
+
 /* comma-separated list into a json string */
 static void
 list_add(eng_sbuf_t *b, const char *name)
@@ -584,6 +586,11 @@ eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
     eng_sb_free(&exits);
     if (key != NULL)
         json_object_set_new(f, key, value);
+    /* A short answer's buffer is kept for the next; a long one (the welcome,
+     * a description) is handed back, so an idle player -- a thousand IF
+     * instances waiting for their visitors -- holds no page of old output. */
+    if (p->out.cap > OUT_KEEP)
+        eng_sb_free(&p->out);
     p->out.len = 0;
     if (p->out.s)
         p->out.s[0] = 0;

@@ -628,7 +628,7 @@ name_add(tale_world_t *w, tale_player_t *p)
     if (w->nplayers > w->names_cap) {
         /* doubles at one player a bucket; rehashing walks the slots once */
         free(w->names);
-        w->names_cap = w->names_cap ? w->names_cap * 2 : 16;
+        w->names_cap = w->names_cap ? w->names_cap * 2 : 4;
         while (w->names_cap < w->nplayers)
             w->names_cap *= 2;
         w->names = tale_xcalloc(w->names_cap, sizeof(*w->names));

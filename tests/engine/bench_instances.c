@@ -144,6 +144,20 @@ main(int argc, char **argv)
     }
     printf("save size: %zu B mean\n", total / n);
     report_times("serialise", t_ser, n);
+    /* evicted and back, from bytes in memory: a fresh world, restore, join (its first frame) */
+    for (size_t i = 0; i < n; i++) {
+        unsigned long f0 = frames;
+        double t0 = now();
+        tale_world_t *w = tale_world_new(st, NULL);
+        if (tale_world_restore_bytes(w, saved[i], lens[i], err, sizeof err) != 0)
+            die("restore_bytes", err);
+        tale_player_t *p = tale_player_join(w, count_emit, NULL);
+        t_bytes[i] = now() - t0;
+        if (frames == f0 || p == NULL)
+            die("join", "no first frame");
+        in[i].w = w;
+    }
+    report_times("restore from bytes + join/first frame", t_bytes, n);
     /* the same from a file, as a host with the save on disk does (cached: the read, not the disk) */
     char dir[] = "/tmp/bench_instances.XXXXXX";
     if (mkdtemp(dir) == NULL)
