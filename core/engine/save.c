@@ -466,7 +466,7 @@ static char *
 read_save_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     char eb[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the loop */
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, errno == ENOENT ? "no saved game" : strerror_r(errno, eb, sizeof eb));
         return NULL;
