@@ -130,9 +130,10 @@ main(int argc, char **argv)
     printf("RSS growth: %.1f MiB for %zu instances (%zu B each)\n", (double)(r3 - r0) / (1 << 20), n, (r3 - r0) / n);
 
     double *t_ser = calloc(n, sizeof(double)), *t_bytes = calloc(n, sizeof(double)), *t_file = calloc(n, sizeof(double));
+    double *t_apply = calloc(n, sizeof(double));
     char **saved = calloc(n, sizeof(char *));
     size_t *lens = calloc(n, sizeof(size_t)), total = 0;
-    if (!t_ser || !t_bytes || !t_file || !saved || !lens)
+    if (!t_ser || !t_bytes || !t_file || !t_apply || !saved || !lens)
         die("calloc", "out of memory");
     for (size_t i = 0; i < n; i++) {
         double t0 = now();
@@ -149,8 +150,10 @@ main(int argc, char **argv)
         unsigned long f0 = frames;
         double t0 = now();
         tale_world_t *w = tale_world_new(st, NULL);
+        double t1 = now();
         if (tale_world_restore_bytes(w, saved[i], lens[i], err, sizeof err) != 0)
             die("restore_bytes", err);
+        t_apply[i] = now() - t1;
         tale_player_t *p = tale_player_join(w, count_emit, NULL);
         t_bytes[i] = now() - t0;
         if (frames == f0 || p == NULL)
@@ -158,6 +161,7 @@ main(int argc, char **argv)
         in[i].w = w;
     }
     report_times("restore from bytes + join/first frame", t_bytes, n);
+    report_times("  of which tale_world_restore_bytes", t_apply, n);
     /* the same from a file, as a host with the save on disk does (cached: the read, not the disk) */
     char dir[] = "/tmp/bench_instances.XXXXXX";
     if (mkdtemp(dir) == NULL)
@@ -188,6 +192,7 @@ main(int argc, char **argv)
     free(lens);
     free(t_ser);
     free(t_bytes);
+    free(t_apply);
     free(t_file);
     tale_story_free(st);
     return frames ? 0 : 1;
