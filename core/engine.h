@@ -116,6 +116,14 @@ void tale_world_set_now(tale_world_t *w, uint64_t ms);
 int tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen);
 /* path NULL: the newest bytes the save writer holds unwritten, if any, else the file. */
 int tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen);
+/* Restore from a save's bytes already in memory (len of them; no NUL needed):
+ * a host that reads its files itself or still holds the bytes it queued for
+ * writing.  As tale_world_restore: the save is checked whole against the
+ * story before anything changes; 0, or -1 with one line in err ("save data:
+ * ..."), the world untouched.  Into a fresh world of the story, then
+ * tale_player_join: the player resumes where the save left them, and the
+ * game clock where it stood. */
+int tale_world_restore_bytes(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen);
 
 /* The two halves of a save.  Serialise: the world's state as a new
  * NUL-terminated buffer (free() it; *len its length), never NULL (a failed

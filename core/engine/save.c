@@ -443,6 +443,11 @@ eng_player_apply_pending(tale_player_t *p)
         if (json_integer_value(json_object_get(o, "slot")) == p->slot) {
             player_from_json(w, o, p, err, sizeof err); /* checked when the save was read */
             json_array_remove(w->pending_players, i);
+            if (json_array_size(w->pending_players) == 0) {
+                /* the usual case (IF: the one player is back): hold nothing */
+                json_decref(w->pending_players);
+                w->pending_players = NULL;
+            }
             return;
         }
     }
@@ -454,36 +459,110 @@ eng_player_apply_pending(tale_player_t *p)
         goto out;                                                                                                                  \
     } while (0)
 
+/* The bytes of a save file, in one read: what json_load_file would do a byte
+ * at a time through stdio.  NULL with err when it cannot be read or is too
+ * large to be a save. */
+static char *
+read_save_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    char eb[128];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the loop */
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, errno == ENOENT ? "no saved game" : strerror_r(errno, eb, sizeof eb));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SAVE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: not a saved game (not a regular file, or too large)", path);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size, off = 0;
+    char *data = tale_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t n = read(fd, data + off, cap - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+            free(data);
+            close(fd);
+            return NULL;
+        }
+        off += (size_t)n;
+        if (n == 0 || off == cap)
+            break;
+    }
+    close(fd);
+    *len = off;
+    return data;
+}
+
+static int restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t errlen);
+
+/* Parse `len` bytes as a save and restore it; `label` names them in errors. */
+static int
+restore_bytes(tale_world_t *w, const char *data, size_t len, const char *label, char *err, size_t errlen)
+{
+    if (data == NULL || len == 0) {
+        snprintf(err, errlen, "%s: not a saved game (empty)", label);
+        return -1;
+    }
+    if (len > SAVE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: not a saved game (too large)", label);
+        return -1;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s: not a saved game (corrupt at line %d: %s)", label, je.line, je.text);
+        return -1;
+    }
+    int rc = restore_json(w, root, label, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+int
+tale_world_restore_bytes(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen)
+{
+    return restore_bytes(w, data, len, "save data", err, errlen);
+}
+
 int
 tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
 {
     char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
     if (!path)
         return -1;
+    /* A save the host's writer has not put on disk yet is newer than the
+     * file: restore that (an IF player who quits and comes straight back). */
+    size_t len = 0;
+    const char *unwritten = !path_in && w->writer.unwritten ? w->writer.unwritten(w->writer.ctx, &len) : NULL;
     int rc = -1;
-    json_t *root = NULL;
+    if (unwritten) {
+        rc = restore_bytes(w, unwritten, len, path, err, errlen);
+    } else {
+        char *data = read_save_file(path, &len, err, errlen);
+        if (data != NULL)
+            rc = restore_bytes(w, data, len, path, err, errlen);
+        free(data);
+    }
+    free(path);
+    return rc;
+}
+
+/* Check the whole save against the story, then apply it; errors name `path`
+ * (a file, or what the bytes are). */
+static int
+restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t errlen)
+{
+    int rc = -1;
     eng_place_t *places = NULL;
     unsigned char *flags = NULL;
     int *door_state = NULL, *npc_loc = NULL;
     char ebuf[256];
 
-    /* A save the host's writer has not put on disk yet is newer than the
-     * file: restore that (an IF player who quits and comes straight back). */
-    size_t ulen = 0;
-    const char *unwritten = !path_in && w->writer.unwritten ? w->writer.unwritten(w->writer.ctx, &ulen) : NULL;
-    json_error_t je;
-    if (unwritten) {
-        root = json_loadb(unwritten, ulen, JSON_REJECT_DUPLICATES, &je);
-    } else {
-        struct stat st;
-        if (stat(path, &st) < 0)
-            BAD("%s: %s", path, errno == ENOENT ? "no saved game" : strerror(errno));
-        if (!S_ISREG(st.st_mode) || st.st_size > SAVE_MAX_BYTES)
-            BAD("%s: not a saved game (not a regular file, or too large)", path);
-        root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    }
-    if (!root)
-        BAD("%s: not a saved game (corrupt at line %d: %s)", path, je.line, je.text);
     if (!json_is_object(root) || !json_is_string(json_object_get(root, "format")) ||
         strcmp(json_string_value(json_object_get(root, "format")), SAVE_FORMAT) != 0)
         BAD("%s: not a Tale Host saved game", path);
@@ -585,22 +664,23 @@ tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errle
     w->ticks = (long)json_integer_value(ticks);
     w->won = json_is_true(json_object_get(root, "won"));
     json_decref(w->pending_players);
-    w->pending_players = json_array();
+    w->pending_players = NULL;
     json_array_foreach(jplayers, i, v)
     {
         json_int_t slot = json_integer_value(json_object_get(v, "slot"));
-        if ((size_t)slot < w->nplayers_cap && w->players[slot])
+        if ((size_t)slot < w->nplayers_cap && w->players[slot]) {
             player_from_json(w, v, w->players[slot], ebuf, sizeof ebuf);
-        else
+        } else {
+            if (w->pending_players == NULL)
+                w->pending_players = json_array();
             json_array_append(w->pending_players, v);
+        }
     }
     rc = 0;
 out:
-    json_decref(root);
     free(places);
     free(flags);
     free(door_state);
     free(npc_loc);
-    free(path);
     return rc;
 }

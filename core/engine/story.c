@@ -995,6 +995,7 @@ tale_story_free(tale_story_t *w)
     for (size_t i = 0; i < w->nflags; i++)
         free(w->flag_names[i]);
     free(w->flag_names);
+    eng_story_html_free(w);
     free((char *)w->meta.resources_dir);
     free(w->dir);
     tale_yaml_free(&w->y);

@@ -1,8 +1,9 @@
 /*
  * story.h - the story as loaded (story.c): locations, exits and doors, items,
- * NPCs, flags' names, the goal.  Immutable once tale_story_load returns, so
- * any number of worlds may share one (each world's changing state is in
- * world.h); a world holds a reference (tale_story_ref / tale_story_free).
+ * NPCs, flags' names, the goal.  Immutable once tale_story_load returns (but
+ * for its cache of rendered text, below), so any number of worlds may share
+ * one (each world's changing state is in world.h); a world holds a reference
+ * (tale_story_ref / tale_story_free).
  *
  * Story strings point into the YAML document, which the story keeps alive for
  * its whole life: no copies, and every later error can still name a node.
@@ -153,6 +154,11 @@ struct tale_story {
     int goal_kind, goal_flag, goal_item;
     eng_place_t goal_at;
     const char *ending;
+    /* The one part that changes after loading: story text's HTML, rendered at
+     * its first showing in any world and shared by every world after (text.c,
+     * eng_out_story).  Filled on the one loop, so no lock. */
+    struct eng_story_html *html;
+    size_t html_cap, html_n, html_bytes;
 };
 
 /* The index of a flag by name, -1 when the story has none of that name. */

@@ -245,11 +245,13 @@ story_paragraph(tale_player_t *p, const char *s, size_t n)
 }
 
 /*
- * Story text rendered once.  What out_story writes depends on the text alone
- * (a <clear> tag also asks the client to clear its screen), and the texts it
- * is given belong to the loaded story, which does not change while the world
- * lives.  So the first showing renders a text and later ones copy the HTML: a
- * `look` would otherwise re-render its location's description every time.
+ * Story text rendered once per story.  What out_story writes depends on the
+ * text alone (a <clear> tag also asks the client to clear its screen), and the
+ * texts it is given belong to the loaded story, which does not change while
+ * any world of it lives.  So the first showing in any world renders a text and
+ * later ones, in that world or another, copy the HTML: a `look` would
+ * otherwise re-render its location's description every time, and each of a
+ * thousand worlds of one story (IF instances) would hold its own copies.
  * Entries are found by the text's address and kept only while the bytes there
  * are still the ones rendered (a caller may pass a buffer of its own, as the
  * render fuzz target does), in an open-addressing table that doubles at half
@@ -269,13 +271,13 @@ struct eng_story_html {
 };
 
 static struct eng_story_html *
-story_html_slot(tale_world_t *w, const char *text)
+story_html_slot(tale_story_t *st, const char *text)
 {
-    if (w->story_html_n * 2 >= w->story_html_cap) {
-        size_t cap = w->story_html_cap ? w->story_html_cap * 2 : 64;
+    if (st->html_n * 2 >= st->html_cap) {
+        size_t cap = st->html_cap ? st->html_cap * 2 : 64;
         struct eng_story_html *t = tale_xcalloc(cap, sizeof(*t));
-        for (size_t i = 0; i < w->story_html_cap; i++) {
-            struct eng_story_html *e = &w->story_html[i];
+        for (size_t i = 0; i < st->html_cap; i++) {
+            struct eng_story_html *e = &st->html[i];
             if (e->text == NULL)
                 continue;
             size_t j = ((uintptr_t)e->text >> 4) & (cap - 1);
@@ -283,26 +285,26 @@ story_html_slot(tale_world_t *w, const char *text)
                 j = (j + 1) & (cap - 1);
             t[j] = *e;
         }
-        free(w->story_html);
-        w->story_html = t;
-        w->story_html_cap = cap;
+        free(st->html);
+        st->html = t;
+        st->html_cap = cap;
     }
-    size_t j = ((uintptr_t)text >> 4) & (w->story_html_cap - 1);
-    while (w->story_html[j].text != NULL && w->story_html[j].text != text)
-        j = (j + 1) & (w->story_html_cap - 1);
-    return &w->story_html[j];
+    size_t j = ((uintptr_t)text >> 4) & (st->html_cap - 1);
+    while (st->html[j].text != NULL && st->html[j].text != text)
+        j = (j + 1) & (st->html_cap - 1);
+    return &st->html[j];
 }
 
 void
-eng_story_html_free(tale_world_t *w)
+eng_story_html_free(tale_story_t *st)
 {
-    for (size_t i = 0; i < w->story_html_cap; i++) {
-        free(w->story_html[i].src);
-        free(w->story_html[i].html);
+    for (size_t i = 0; i < st->html_cap; i++) {
+        free(st->html[i].src);
+        free(st->html[i].html);
     }
-    free(w->story_html);
-    w->story_html = NULL;
-    w->story_html_cap = w->story_html_n = w->story_html_bytes = 0;
+    free(st->html);
+    st->html = NULL;
+    st->html_cap = st->html_n = st->html_bytes = 0;
 }
 
 static void render_story(tale_player_t *p, const char *text, size_t n);
@@ -312,8 +314,9 @@ eng_out_story(tale_player_t *p, const char *text)
 {
     if (!text)
         return;
+    tale_story_t *st = p->w->st;
     size_t n = strlen(text);
-    struct eng_story_html *e = story_html_slot(p->w, text);
+    struct eng_story_html *e = story_html_slot(st, text);
     if (e->text == text && e->src_len == n && memcmp(e->src, text, n) == 0) {
         sb_add(&p->out, e->html, e->len);
         if (e->clear)
@@ -323,16 +326,15 @@ eng_out_story(tale_player_t *p, const char *text)
     size_t mark = p->out.len;
     render_story(p, text, n);
     size_t len = p->out.len - mark;
-    if ((e->text == NULL && p->w->story_html_n >= STORY_HTML_MAX) ||
-        p->w->story_html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
+    if ((e->text == NULL && st->html_n >= STORY_HTML_MAX) || st->html_bytes - e->src_len - e->len + n + len > STORY_HTML_BYTES)
         return; /* no room: rendered all the same */
     char *src = tale_xmalloc(n + 1), *html = tale_xmalloc(len + 1);
     memcpy(src, text, n + 1);
     memcpy(html, p->out.s ? p->out.s + mark : "", len);
     html[len] = '\0';
     if (e->text == NULL)
-        p->w->story_html_n++;
-    p->w->story_html_bytes += n + len - e->src_len - e->len;
+        st->html_n++;
+    st->html_bytes += n + len - e->src_len - e->len;
     free(e->src);
     free(e->html);
     *e = (struct eng_story_html){text, src, n, html, len, strstr(text, "<clear>") != NULL};
@@ -519,6 +521,8 @@ eng_out_special(tale_player_t *p, const char *special)
     json_array_append_new(p->special, json_string(special));
 }
 
+#define OUT_KEEP 512 /* bytes of output buffer a player keeps between frames */
+
 /* comma-separated list into a json string */
 static void
 list_add(eng_sbuf_t *b, const char *name)
@@ -582,6 +586,11 @@ eng_player_flush_with(tale_player_t *p, const char *key, json_t *value)
     eng_sb_free(&exits);
     if (key != NULL)
         json_object_set_new(f, key, value);
+    /* A short answer's buffer is kept for the next; a long one (the welcome,
+     * a description) is handed back, so an idle player -- a thousand IF
+     * instances waiting for their visitors -- holds no page of old output. */
+    if (p->out.cap > OUT_KEEP)
+        eng_sb_free(&p->out);
     p->out.len = 0;
     if (p->out.s)
         p->out.s[0] = 0;

@@ -51,7 +51,7 @@ void eng_player_flush(tale_player_t *p);
 /* The same, with one more field (takes `value`). */
 void eng_player_flush_with(tale_player_t *p, const char *key, json_t *value);
 
-/* The story-text cache of a world (freed with the world). */
-void eng_story_html_free(tale_world_t *w);
+/* The story's rendered-text cache (freed with the story). */
+void eng_story_html_free(tale_story_t *st);
 
 #endif

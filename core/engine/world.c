@@ -66,6 +66,8 @@ tale_world_free(tale_world_t *w)
     free(w->players);
     free(w->seat_tree);
     free(w->names);
+    for (size_t i = 0; i < w->nnews; i++)
+        free(w->rooms[w->news[i]].batch); /* news the tick never sent */
     free(w->rooms);
     free(w->news);
     free(w->scratch);
@@ -74,7 +76,6 @@ tale_world_free(tale_world_t *w)
     free(w->doors);
     free(w->flags);
     json_decref(w->pending_players);
-    eng_story_html_free(w);
     free(w->save_dir);
     tale_story_free(w->st);
     free(w);
@@ -439,23 +440,23 @@ eng_room_news(tale_player_t *p, int arrive, const char *fmt)
     size_t others = r->n - 1; /* p is in the room: arriving, after the move; leaving, before it */
     if (others == 0)
         return;
-    if (!r->dirty && others <= ENG_CROWD) {
+    if (!r->batch && others <= ENG_CROWD) {
         eng_tell_room(w, p->location, p, fmt, p->name);
         return;
     }
     /* crowded (or a summary already pending: later news joins it, in order) */
-    if (!r->dirty) {
-        r->dirty = 1;
+    if (!r->batch) {
+        r->batch = tale_xcalloc(1, sizeof(*r->batch));
         /* the one arriving, and everyone after, saw the room for themselves */
-        r->news_since = arrive ? p->arrived : w->arrivals + 1;
+        r->batch->news_since = arrive ? p->arrived : w->arrivals + 1;
         if (w->nnews == w->news_cap) {
             w->news_cap = w->news_cap ? w->news_cap * 2 : 16;
             w->news = tale_xrealloc(w->news, w->news_cap * sizeof(*w->news));
         }
         w->news[w->nnews++] = p->location;
     }
-    size_t *count = arrive ? &r->narrive : &r->nleave;
-    char(*names)[64] = arrive ? r->arrive : r->leave;
+    size_t *count = arrive ? &r->batch->narrive : &r->batch->nleave;
+    char(*names)[64] = arrive ? r->batch->arrive : r->batch->leave;
     if (*count < ENG_NEWS_NAMES)
         snprintf(names[*count], sizeof names[0], "%s", p->name);
     (*count)++;
@@ -467,13 +468,14 @@ flush_news(tale_world_t *w)
 {
     for (size_t i = 0; i < w->nnews; i++) {
         eng_room_t *r = &w->rooms[w->news[i]];
+        eng_room_batch_t *nb = r->batch;
         eng_sbuf_t b = {0};
-        news_line(&b, r->arrive, r->narrive, "arrives", "arrive");
-        news_line(&b, r->leave, r->nleave, "leaves", "leave");
-        tell_frame(w, w->news[i], NULL, r->news_since, &b);
+        news_line(&b, nb->arrive, nb->narrive, "arrives", "arrive");
+        news_line(&b, nb->leave, nb->nleave, "leaves", "leave");
+        tell_frame(w, w->news[i], NULL, nb->news_since, &b);
         eng_sb_free(&b);
-        r->dirty = 0;
-        r->narrive = r->nleave = 0;
+        free(nb);
+        r->batch = NULL;
     }
     w->nnews = 0;
 }
@@ -626,7 +628,7 @@ name_add(tale_world_t *w, tale_player_t *p)
     if (w->nplayers > w->names_cap) {
         /* doubles at one player a bucket; rehashing walks the slots once */
         free(w->names);
-        w->names_cap = w->names_cap ? w->names_cap * 2 : 16;
+        w->names_cap = w->names_cap ? w->names_cap * 2 : 4;
         while (w->names_cap < w->nplayers)
             w->names_cap *= 2;
         w->names = tale_xcalloc(w->names_cap, sizeof(*w->names));

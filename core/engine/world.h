@@ -61,14 +61,20 @@ struct tale_player {
 #define ENG_CROWD 20
 #define ENG_NEWS_NAMES 3 /* names a crowd's summary spells out per kind */
 
-typedef struct eng_room {
-    tale_player_t *head, *tail; /* oldest arrival first */
-    size_t n;
-    /* news waiting for the tick (crowded rooms only) */
-    int dirty;
+/* A crowded room's news waiting for the tick. */
+typedef struct eng_room_batch {
     uint64_t news_since; /* occupants who arrived at or after this hear nothing of the batch */
     size_t narrive, nleave;
     char arrive[ENG_NEWS_NAMES][64], leave[ENG_NEWS_NAMES][64];
+} eng_room_batch_t;
+
+typedef struct eng_room {
+    tale_player_t *head, *tail; /* oldest arrival first */
+    size_t n;
+    /* non-NULL while news waits for the tick: made by the first crowded news
+     * and freed by the tick, so the rooms of a world that never holds a crowd
+     * (an IF instance: one of a thousand) stay a few words each */
+    eng_room_batch_t *batch;
 } eng_room_t;
 
 struct tale_world {
@@ -95,7 +101,7 @@ struct tale_world {
     eng_room_t *rooms; /* per st->locs */
     int *news;         /* dirty rooms, flushed by the tick */
     size_t nnews, news_cap;
-    uint64_t arrivals;       /* counts every arrival anywhere (eng_room_t.news_since) */
+    uint64_t arrivals;       /* counts every arrival anywhere (eng_room_batch_t.news_since) */
     tale_player_t **scratch; /* a room's recipients, reused */
     size_t scratch_cap;
     /* time for rate limits: the host's monotonic clock (tale_world_set_now) */
@@ -107,9 +113,6 @@ struct tale_world {
     json_t *pending_players;     /* restored before anyone joined: applied on join */
     tale_broadcast_fn broadcast; /* the host's hook for one frame to many players; NULL: a copy each */
     void *broadcast_ctx;
-    /* out_story's HTML, rendered once per story text (text.c) */
-    struct eng_story_html *story_html;
-    size_t story_html_cap, story_html_n, story_html_bytes;
 };
 
 /* world.c */

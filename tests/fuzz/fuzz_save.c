@@ -3,7 +3,9 @@
  *
  * One world of the bundled story, with a player, lives across inputs and is
  * reset to the same start (a save taken after loading) before each.  Promises checked: a refusal is one error line
- * and leaves the world as it was (its save is byte-identical);
+ * and leaves the world as it was (its save is byte-identical); the same bytes
+ * restored from memory (tale_world_restore_bytes) get the same verdict and,
+ * when accepted, make the same world;
  * after an accepted save the game plays on (commands, a tick, a second
  * player picking up a saved seat), and saving then restoring the result is
  * accepted again (the reader accepts what the writer writes).
@@ -65,9 +67,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     /* every input starts from the same game, so a finding replays from its file alone */
     FUZZ_CHECK(tale_world_restore(world, start_path, err, sizeof err) == 0, "cannot restore the start: %s", err);
+    int bytes_rc = tale_world_restore_bytes(world, (const char *)data, size, err, sizeof err);
+    if (bytes_rc != 0)
+        fuzz_check_error_line(err);
+    size_t bytes_len;
+    char *bytes_world = tale_world_serialise(world, &bytes_len);
+    FUZZ_CHECK(tale_world_restore(world, start_path, err, sizeof err) == 0, "cannot restore the start: %s", err);
     fuzz_write_file(in_path, data, size);
     FUZZ_CHECK(tale_world_save(world, before_path, err, sizeof err) == 0, "cannot save: %s", err);
-    if (tale_world_restore(world, in_path, err, sizeof err) != 0) {
+    int file_rc = tale_world_restore(world, in_path, err, sizeof err);
+    FUZZ_CHECK((file_rc == 0) == (bytes_rc == 0), "restore from a file says %d, from memory %d", file_rc, bytes_rc);
+    size_t file_len;
+    char *file_world = tale_world_serialise(world, &file_len);
+    FUZZ_CHECK(file_len == bytes_len && memcmp(file_world, bytes_world, file_len) == 0,
+               "the same save restored from memory made another world");
+    free(file_world);
+    free(bytes_world);
+    if (file_rc != 0) {
         fuzz_check_error_line(err);
         /* refused whole: the world is exactly as before */
         FUZZ_CHECK(tale_world_save(world, out_path, err, sizeof err) == 0, "cannot save: %s", err);
