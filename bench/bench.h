@@ -157,6 +157,28 @@ typedef struct bench_mud_opts {
  * every scenario reported numbers. */
 int bench_mud_run(const bench_mud_opts_t *o);
 
+/* ---- the IF-instance scenarios (inst.c) ---- */
+typedef struct bench_inst_opts {
+    uint16_t port;
+    pid_t pid;
+    const char *json_path;
+    const char *page;     /* the page a new visitor GETs before its WebSocket */
+    const char *cmd;      /* the command each stored game plays before it closes */
+    const char *data_dir; /* the host's data_dir, to count what is stored there (NULL: not counted) */
+    size_t stored;        /* if-return: games created, each returning once */
+    size_t live;          /* the host's limits.max_live_worlds */
+    size_t visitors;      /* if-visitors: new visitors */
+    size_t wave;          /* visitors started together */
+    size_t restores;      /* if-restore: evicted games restored one at a time (at most live) */
+    double cap_s;         /* time cap of each pass of visitors */
+    double rss_cap_mib;   /* no more visitors once the host's RSS passes this (0: no cap) */
+    int smoke;
+} bench_inst_opts_t;
+/* Run if-rss, if-visitors, if-return and if-restore in that order on one
+ * host; a table on stdout, JSON to o->json_path.  0 when every scenario
+ * reported numbers, 3 when the host gives no game per visitor. */
+int bench_inst_run(const bench_inst_opts_t *o);
+
 /* ---- /proc ---- */
 /* VmRSS in KiB, or -1. */
 long bench_proc_rss_kib(pid_t pid);
