@@ -259,7 +259,7 @@ write_inst_config() {
 # inst_run STORED LIVE JSON: the IF-instance scenarios against a fresh host;
 # 3 when the host has no per-visitor instances.
 inst_run() {
-    local stored=$1 live=$2 json=$3 rc=0 wave=100
+    local stored=$1 live=$2 json=$3 rc=0 wave=100 mode="if, per_visitor" # mode: start_host's label
     [ $smoke = 1 ] && wave=10
     if ! write_inst_config "$tmp/inst.yaml" "$live" "$wave"; then
         echo "run.sh: feature missing: this tale-host refuses the per-visitor instances config (instances: per_visitor):" >&2
