@@ -180,6 +180,25 @@ typedef struct bench_inst_opts {
 int bench_inst_run(const bench_inst_opts_t *o);
 
 /* ---- /proc ---- */
+/* A cap on the host's RSS for the load scenarios: a host whose memory grows
+ * with the load must not take a shared machine into swap or the OOM killer. */
+typedef struct bench_rss_cap {
+    pid_t pid;
+    double cap_mib; /* 0: no cap */
+    uint64_t t_read;
+    long peak; /* the highest RSS read, KiB */
+    int over;  /* the cap was passed: the load stops there */
+} bench_rss_cap_t;
+/* Has the host's RSS passed the cap?  Read at most every 250 ms. */
+int bench_rss_over(bench_rss_cap_t *c);
+/* After a crowd closed: read the host's RSS and fds every 250 ms until, from
+ * min_ns on, the fds are back to fds0 and RSS has held still for 3 s (the
+ * host reaps and trims later than the closes), or until end_ns.  The last
+ * readings in *rss and *fds. */
+void bench_wait_settled(pid_t pid, long fds0, uint64_t min_ns, uint64_t end_ns, long *rss, long *fds);
+/* A non-blocking connect finished: 0, or its errno. */
+int bench_connect_result(int fd);
+
 /* VmRSS in KiB, or -1. */
 long bench_proc_rss_kib(pid_t pid);
 /* Open fds, or -1. */

@@ -50,11 +50,9 @@ static struct inst {
     int ep;
     visitor_t *v;
     size_t n, failed;
-    size_t new_cookie; /* returns answered with a cookie other than theirs: a new game, not theirs */
-    char error[256];   /* the first failure, for the report */
-    uint64_t t_rss;
-    long rss_peak;
-    int over;
+    size_t new_cookie;   /* returns answered with a cookie other than theirs: a new game, not theirs */
+    char error[256];     /* the first failure, for the report */
+    bench_rss_cap_t cap; /* o->rss_cap_mib on the host */
 } I;
 
 static void
@@ -64,25 +62,10 @@ note_error(const visitor_t *v, const char *what)
         snprintf(I.error, sizeof(I.error), "visitor %zu: %.200s", (size_t)(v - I.v) + 1, what);
 }
 
-/* Has the host's RSS passed the cap?  Read at most every 250 ms; the cap
- * keeps a host whose memory grows with the load from taking a shared
- * machine into swap. */
 static int
 host_over(void)
 {
-    uint64_t now = bench_now_ns();
-    if (!I.over && now - I.t_rss >= 250 * MS) {
-        I.t_rss = now;
-        long rss = bench_proc_rss_kib(I.o->pid);
-        if (rss > I.rss_peak)
-            I.rss_peak = rss;
-        if (I.o->rss_cap_mib > 0 && rss > (long)(I.o->rss_cap_mib * 1024)) {
-            I.over = 1;
-            fprintf(stderr, "tale-bench: the host's RSS is %ld MiB, over the cap of %.0f MiB: no more visitors\n", rss / 1024,
-                    I.o->rss_cap_mib);
-        }
-    }
-    return I.over;
+    return bench_rss_over(&I.cap);
 }
 
 /* Close the socket; a WebSocket says goodbye with a close frame unless it failed. */
@@ -192,11 +175,10 @@ advance(visitor_t *v)
 static void
 on_connected(visitor_t *v)
 {
-    int err = 0;
-    socklen_t sl = sizeof(err);
-    if (getsockopt(v->fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0 || err != 0) {
+    int err = bench_connect_result(v->fd);
+    if (err != 0) {
         char why[128];
-        snprintf(why, sizeof(why), "connect: %s", strerror(err ? err : errno));
+        snprintf(why, sizeof(why), "connect: %s", strerror(err));
         visitor_fail(v, why);
         return;
     }
@@ -513,18 +495,8 @@ sc_rss(size_t at, size_t n, long rss0, long fds0)
     /* The connections go; the instances stay live.  Wait until the fds are
      * back and RSS has held still for 3 s (the host trims freed memory
      * periodically), at most 30 s (smoke: 10 s). */
-    uint64_t end = bench_now_ns() + settle_cap();
-    long rss = rss_conn, fds = fds_conn, prev = -1;
-    int steady = 0;
-    while (bench_now_ns() < end) {
-        usleep(250000);
-        rss = bench_proc_rss_kib(I.o->pid);
-        fds = bench_proc_fds(I.o->pid);
-        steady = rss == prev ? steady + 1 : 0;
-        prev = rss;
-        if (fds <= fds0 && steady >= 12)
-            break;
-    }
+    long rss = rss_conn, fds = fds_conn;
+    bench_wait_settled(I.o->pid, fds0, 0, bench_now_ns() + settle_cap(), &rss, &fds);
     double per_conn = p.done ? (double)(rss_conn - rss0) / (double)p.done : 0;
     double per_live = p.done ? (double)(rss - rss0) / (double)p.done : 0;
     printf("if-rss         %zu of %zu games: RSS %ld KiB before, %ld KiB with them connected (%.1f KiB each), %ld KiB live with "
@@ -694,6 +666,7 @@ bench_inst_run(const bench_inst_opts_t *o)
 {
     memset(&I, 0, sizeof(I));
     I.o = o;
+    I.cap = (bench_rss_cap_t){.pid = o->pid, .cap_mib = o->rss_cap_mib};
     size_t warm = o->live / 50 < 20 ? (o->live / 50 > 2 ? o->live / 50 : 2) : 20;
     size_t restores = o->restores < o->live ? o->restores : o->live;
     if (restores > o->stored)
@@ -760,7 +733,7 @@ bench_inst_run(const bench_inst_opts_t *o)
                              (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "smoke", o->smoke);
     json_object_set_new(root, "targets", targets(sc, judged));
     json_object_set_new(root, "instances", sc);
-    json_object_set_new(root, "host_rss_peak_kib", json_integer(I.rss_peak));
+    json_object_set_new(root, "host_rss_peak_kib", json_integer(I.cap.peak));
     json_object_set_new(root, "failed_visitors", json_integer((json_int_t)I.failed));
     if (I.new_cookie)
         json_object_set_new(root, "returns_given_another_game", json_integer((json_int_t)I.new_cookie));
