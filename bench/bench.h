@@ -157,7 +157,48 @@ typedef struct bench_mud_opts {
  * every scenario reported numbers. */
 int bench_mud_run(const bench_mud_opts_t *o);
 
+/* ---- the IF-instance scenarios (inst.c) ---- */
+typedef struct bench_inst_opts {
+    uint16_t port;
+    pid_t pid;
+    const char *json_path;
+    const char *page;     /* the page a new visitor GETs before its WebSocket */
+    const char *cmd;      /* the command each stored game plays before it closes */
+    const char *data_dir; /* the host's data_dir, to count what is stored there (NULL: not counted) */
+    size_t stored;        /* if-return: games created, each returning once */
+    size_t live;          /* the host's limits.max_live_worlds */
+    size_t visitors;      /* if-visitors: new visitors */
+    size_t wave;          /* visitors started together */
+    size_t restores;      /* if-restore: evicted games restored one at a time (at most live) */
+    double cap_s;         /* time cap of each pass of visitors */
+    double rss_cap_mib;   /* no more visitors once the host's RSS passes this (0: no cap) */
+    int smoke;
+} bench_inst_opts_t;
+/* Run if-rss, if-visitors, if-return and if-restore in that order on one
+ * host; a table on stdout, JSON to o->json_path.  0 when every scenario
+ * reported numbers, 3 when the host gives no game per visitor. */
+int bench_inst_run(const bench_inst_opts_t *o);
+
 /* ---- /proc ---- */
+/* A cap on the host's RSS for the load scenarios: a host whose memory grows
+ * with the load must not take a shared machine into swap or the OOM killer. */
+typedef struct bench_rss_cap {
+    pid_t pid;
+    double cap_mib; /* 0: no cap */
+    uint64_t t_read;
+    long peak; /* the highest RSS read, KiB */
+    int over;  /* the cap was passed: the load stops there */
+} bench_rss_cap_t;
+/* Has the host's RSS passed the cap?  Read at most every 250 ms. */
+int bench_rss_over(bench_rss_cap_t *c);
+/* After a crowd closed: read the host's RSS and fds every 250 ms until, from
+ * min_ns on, the fds are back to fds0 and RSS has held still for 3 s (the
+ * host reaps and trims later than the closes), or until end_ns.  The last
+ * readings in *rss and *fds. */
+void bench_wait_settled(pid_t pid, long fds0, uint64_t min_ns, uint64_t end_ns, long *rss, long *fds);
+/* A non-blocking connect finished: 0, or its errno. */
+int bench_connect_result(int fd);
+
 /* VmRSS in KiB, or -1. */
 long bench_proc_rss_kib(pid_t pid);
 /* Open fds, or -1. */

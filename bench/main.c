@@ -4,6 +4,7 @@
  *
  *   tale-bench --port P --pid PID [--host-bin BIN --config FILE] [--json FILE] [--smoke] ...
  *   tale-bench --port P --pid PID --mud N [--json FILE] ...   (the MUD-scale scenarios, mud.c)
+ *   tale-bench --port P --pid PID --instances N [--json FILE] ...   (the IF-instance scenarios, inst.c)
  *
  * Every scenario is bounded in count and in time (--duration per scenario),
  * so a slow or broken server shortens the run instead of hanging it.
@@ -860,7 +861,17 @@ usage(FILE *f)
                "  --mud-join-cap S    mud-join's time cap (default 120)\n"
                "  --mud-reap-min S    mud-leave waits at least this long (the host's limits.linger, plus a\n"
                "                      second; default 3) and --mud-reap S at most (default 30)\n"
-               "  --mud-rss-cap MIB   no more joins or yells once the host's RSS passes this (default 6144; 0: none)\n");
+               "  --mud-rss-cap MIB   no more joins or yells once the host's RSS passes this (default 6144; 0: none)\n"
+               "  --instances N       instead: the IF-instance scenarios against a host with instances: per_visitor,\n"
+               "                      if-rss, if-visitors, if-return (N stored games), if-restore (docs/BENCHMARKS.md)\n"
+               "  --inst-live N       the host's limits.max_live_worlds (default 1000)\n"
+               "  --inst-visitors N   if-visitors' new visitors (default 5000)\n"
+               "  --inst-wave N       visitors started together (default 100)\n"
+               "  --inst-restores N   if-restore's restores, one at a time (default 1000, at most --inst-live)\n"
+               "  --inst-page PATH    the page a new visitor GETs first (default /tale/)\n"
+               "  --inst-data-dir DIR the host's data_dir: count the files stored there\n"
+               "  --inst-cap S        time cap of each pass of visitors (default 120)\n"
+               "  --smoke with --instances: 20 live, 50 visitors, waves of 10, 20 restores unless given\n");
 }
 
 int
@@ -905,6 +916,14 @@ main(int argc, char **argv)
                                        {"mud-reap-min", 1, 0, 'm'},
                                        {"mud-reap", 1, 0, 'E'},
                                        {"mud-rss-cap", 1, 0, 'X'},
+                                       {"instances", 1, 0, 1000},
+                                       {"inst-live", 1, 0, 1001},
+                                       {"inst-visitors", 1, 0, 1002},
+                                       {"inst-wave", 1, 0, 1003},
+                                       {"inst-restores", 1, 0, 1004},
+                                       {"inst-page", 1, 0, 1005},
+                                       {"inst-data-dir", 1, 0, 1006},
+                                       {"inst-cap", 1, 0, 1007},
                                        {0, 0, 0, 0}};
     bench_mud_opts_t mud = {.wave = 100,
                             .yellers = 1000,
@@ -914,6 +933,8 @@ main(int argc, char **argv)
                             .reap_min_s = 3,
                             .reap_s = 30,
                             .rss_cap_mib = 6144};
+    bench_inst_opts_t inst = {
+        .live = 1000, .visitors = 5000, .wave = 100, .restores = 1000, .page = "/tale/", .cap_s = 120, .rss_cap_mib = 6144};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
     for (int i = 1; i < argc; i++)
@@ -928,6 +949,10 @@ main(int argc, char **argv)
         run.o.starts = 2;
         run.o.duration_s = 5;
         run.o.idle_s = 1;
+        inst.live = 20;
+        inst.visitors = 50;
+        inst.wave = 10;
+        inst.restores = 20;
     }
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -1003,7 +1028,31 @@ main(int argc, char **argv)
             mud.reap_s = atof(optarg);
             break;
         case 'X':
-            mud.rss_cap_mib = atof(optarg);
+            mud.rss_cap_mib = inst.rss_cap_mib = atof(optarg);
+            break;
+        case 1000:
+            inst.stored = strtoul(optarg, NULL, 10);
+            break;
+        case 1001:
+            inst.live = strtoul(optarg, NULL, 10);
+            break;
+        case 1002:
+            inst.visitors = strtoul(optarg, NULL, 10);
+            break;
+        case 1003:
+            inst.wave = strtoul(optarg, NULL, 10);
+            break;
+        case 1004:
+            inst.restores = strtoul(optarg, NULL, 10);
+            break;
+        case 1005:
+            inst.page = optarg;
+            break;
+        case 1006:
+            inst.data_dir = optarg;
+            break;
+        case 1007:
+            inst.cap_s = atof(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -1029,6 +1078,18 @@ main(int argc, char **argv)
         mud.json_path = run.o.json_path;
         mud.smoke = smoke;
         return bench_mud_run(&mud);
+    }
+    if (inst.stored > 0) {
+        if (inst.live == 0 || inst.wave == 0 || inst.cap_s <= 0) {
+            usage(stderr);
+            return 2;
+        }
+        inst.port = run.o.port;
+        inst.pid = run.o.pid;
+        inst.json_path = run.o.json_path;
+        inst.cmd = run.o.cmd;
+        inst.smoke = smoke;
+        return bench_inst_run(&inst);
     }
 
     /* The browser's message shape: {"cmd":"..."}. */

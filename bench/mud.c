@@ -64,31 +64,14 @@ static struct mud {
     player_t *bystander;
     uint64_t *by_sent, *by_lat;
     size_t by_cap, by_n_sent;
-    char error[256]; /* the first failure, for the report */
-    uint64_t t_rss;  /* when host_over last read the host's RSS */
-    long rss_peak;
-    int over; /* the host's RSS passed o->rss_cap_mib: the load stops there */
+    char error[256];     /* the first failure, for the report */
+    bench_rss_cap_t cap; /* o->rss_cap_mib on the host */
 } M;
 
-/* Has the host's RSS passed the cap?  Read at most every 250 ms.  The cap
- * keeps a host whose memory grows with the load from taking the machine
- * (shared with other work) into swap or the OOM killer. */
 static int
 host_over(void)
 {
-    uint64_t now = bench_now_ns();
-    if (!M.over && now - M.t_rss >= 250 * MS) {
-        M.t_rss = now;
-        long rss = bench_proc_rss_kib(M.o->pid);
-        if (rss > M.rss_peak)
-            M.rss_peak = rss;
-        if (M.o->rss_cap_mib > 0 && rss > (long)(M.o->rss_cap_mib * 1024)) {
-            M.over = 1;
-            fprintf(stderr, "tale-bench: the host's RSS is %ld MiB, over the cap of %.0f MiB: no more load\n", rss / 1024,
-                    M.o->rss_cap_mib);
-        }
-    }
-    return M.over;
+    return bench_rss_over(&M.cap);
 }
 
 static void
@@ -240,11 +223,10 @@ static void
 on_connected(mconn_t *c)
 {
     player_t *p = c->pl;
-    int err = 0;
-    socklen_t sl = sizeof(err);
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0 || err != 0) {
+    int err = bench_connect_result(c->fd);
+    if (err != 0) {
         char why[128];
-        snprintf(why, sizeof(why), "connect: %s", strerror(err ? err : errno));
+        snprintf(why, sizeof(why), "connect: %s", strerror(err));
         player_fail(p, why);
         return;
     }
@@ -700,7 +682,7 @@ sc_bystander(void)
     for (size_t j = 0; j < k; j++)
         yell_answers += yell[j]->answers - base[j];
     M.bystander = NULL;
-    if (M.over)
+    if (M.cap.over)
         printf("mud-bystander  the yelling stopped early: the host's RSS passed %.0f MiB\n", o->rss_cap_mib);
     bench_stats_t st;
     json_t *lat = stats_json(M.by_lat, M.by_n_sent, &st);
@@ -740,19 +722,10 @@ sc_leave(long rss0, long fds0)
     /* Wait at least the reaping delay, then until the fds are back, RSS
      * stops falling, or the cap. */
     uint64_t t0 = bench_now_ns(), min = t0 + (uint64_t)(o->reap_min_s * 1e9), end = t0 + (uint64_t)(o->reap_s * 1e9);
-    long rss = rss_full, fds = fds_full, prev = -1;
-    int steady = 0;
-    while (bench_now_ns() < end) {
-        usleep(250000);
-        rss = bench_proc_rss_kib(o->pid);
-        fds = bench_proc_fds(o->pid);
-        steady = rss == prev ? steady + 1 : 0;
-        prev = rss;
-        if (bench_now_ns() >= min && fds <= fds0 && steady >= 12)
-            break; /* the fds are back and RSS has not moved for 3 s (seats
-                    * whose close the host saw later fade, and are trimmed, up
-                    * to a linger and a trim interval after the others) */
-    }
+    long rss = rss_full, fds = fds_full;
+    /* Seats whose close the host saw later fade, and are trimmed, up to a
+     * linger and a trim interval after the others. */
+    bench_wait_settled(o->pid, fds0, min, end, &rss, &fds);
     double el = (double)(bench_now_ns() - t0) / 1e9;
     double rss_pct = rss0 > 0 ? 100.0 * (double)(rss - rss0) / (double)rss0 : 0;
     double fds_pct = fds0 > 0 ? 100.0 * (double)(fds - fds0) / (double)fds0 : 0;
@@ -771,6 +744,7 @@ bench_mud_run(const bench_mud_opts_t *o)
 {
     memset(&M, 0, sizeof(M));
     M.o = o;
+    M.cap = (bench_rss_cap_t){.pid = o->pid, .cap_mib = o->rss_cap_mib};
     M.n = o->players;
     M.pl = calloc(M.n, sizeof(player_t));
     M.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -800,8 +774,8 @@ bench_mud_run(const bench_mud_opts_t *o)
     json_object_foreach(sc, key, v) ok = ok && json_is_true(json_object_get(v, "ok"));
     json_t *root = json_pack("{s:s,s:I,s:I,s:b,s:o}", "tool", "tale-bench", "players", (json_int_t)M.n, "nproc",
                              (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "smoke", o->smoke, "mud", sc);
-    json_object_set_new(root, "host_rss_peak_kib", json_integer(M.rss_peak));
-    if (M.over)
+    json_object_set_new(root, "host_rss_peak_kib", json_integer(M.cap.peak));
+    if (M.cap.over)
         json_object_set_new(root, "stopped_by_rss_cap_mib", json_real(o->rss_cap_mib));
     if (M.error[0]) {
         json_object_set_new(root, "first_error", json_string(M.error));

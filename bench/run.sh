@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--smoke] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --mud [N,...] [--crosscheck] [BUILD_DIR] [-- extra tale-bench options]
+#   bench/run.sh --instances [N[,LIVE]] [BUILD_DIR] [-- extra tale-bench options]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -18,11 +19,17 @@
 # BUILD_DIR/tale-bench-mud-N.json, then a table of how each figure grows.
 # --crosscheck adds, per count, bench/mud-crosscheck.js (node `ws`, not our
 # client) against another fresh host: BUILD_DIR/tale-bench-mud-N-node.json.
+# --instances: only the IF-instance scenarios (if-rss, if-visitors, if-return,
+# if-restore; default 10000 stored games, 1000 live) against a fresh host in
+# `mode: if` with `instances: per_visitor`: BUILD_DIR/tale-bench-instances.json.
+# A host whose --check-config refuses that config has no such instances: the
+# run says "feature missing" and exits 3; --smoke says so and skips them.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 smoke=0
 mud=
+instances=
 crosscheck=0
 build=${TALE_BUILD:-}
 extra=()
@@ -37,8 +44,15 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --crosscheck) crosscheck=1 ;;
+    --instances)
+        instances=10000,1000
+        if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)?$ ]]; then
+            instances=$2
+            shift
+        fi
+        ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
@@ -79,6 +93,36 @@ if)
 *) echo "run.sh: TALE_BENCH_MODE must be mud" >&2; exit 2 ;;
 esac
 
+# config_common: the keys every generated config shares: the bundled story,
+# one loopback listener on port 0, the per-address limits (the caller has
+# opened `limits:`) and the plugins.
+config_listener() {
+    echo "story: $SRC/conf/stories/lighthouse"
+    echo "data_dir: $tmp/var"
+    echo "tick: 1s"
+    echo "log_level: info"
+    echo "listeners:"
+    echo "  - host: 127.0.0.1"
+    echo "    port: 0"
+}
+config_common() {
+    echo "  # every client is on 127.0.0.1: the per-address limits would count them as one"
+    echo "  max_sessions_per_address: 0"
+    echo "  new_sessions_per_minute: 0"
+    echo "  max_connections_per_address: 0"
+    echo "plugins:"
+    echo "  - name: static"
+    echo "    module: static"
+    echo "    config:"
+    echo "      web_root: $SRC/web"
+    echo "  - name: ws"
+    echo "    module: ws"
+    echo "    config:"
+    echo "      path: /tale/ws"
+    echo "  - name: sse"
+    echo "    module: sse"
+}
+
 # write_config FILE SESSIONS [PLAYERS]: the host's config.  With PLAYERS (the
 # MUD-scale runs): room for that many seats and connections (an SSE player
 # holds two), the default input_rate (mud-bystander's yellers yell at it) and
@@ -87,14 +131,8 @@ write_config() {
     local file=$1 sessions=$2 players=${3:-}
     {
         echo "mode: $mode"
-        echo "story: $SRC/conf/stories/lighthouse"
-        echo "data_dir: $tmp/var"
+        config_listener
         echo "autosave: false"
-        echo "tick: 1s"
-        echo "log_level: info"
-        echo "listeners:"
-        echo "  - host: 127.0.0.1"
-        echo "    port: 0"
         echo "limits:"
         echo "  max_sessions: $sessions"
         echo "  linger: 2s"
@@ -103,21 +141,7 @@ write_config() {
         else
             echo "  input_rate: 0"
         fi
-        echo "  # every client is on 127.0.0.1: the per-address limits would count them as one"
-        echo "  max_sessions_per_address: 0"
-        echo "  new_sessions_per_minute: 0"
-        echo "  max_connections_per_address: 0"
-        echo "plugins:"
-        echo "  - name: static"
-        echo "    module: static"
-        echo "    config:"
-        echo "      web_root: $SRC/web"
-        echo "  - name: ws"
-        echo "    module: ws"
-        echo "    config:"
-        echo "      path: /tale/ws"
-        echo "  - name: sse"
-        echo "    module: sse"
+        config_common
     } >"$file"
     # input_rate: 0 lifts the per-session flood limit (default 20 commands/s,
     # burst 40): the transport scenarios measure how fast the transports go, and
@@ -211,7 +235,63 @@ mud_run() {
     fi
 }
 
+# write_inst_config FILE LIVE WAVE: per-visitor IF instances, at most LIVE
+# in memory (the rest evicted to data_dir), room for LIVE connected visitors
+# and two waves more.  0 if the host takes it; otherwise its first complaint
+# is in $tmp/check.log.
+write_inst_config() {
+    local file=$1 live=$2 wave=$3
+    {
+        echo "mode: if"
+        echo "instances: per_visitor"
+        config_listener
+        echo "limits:"
+        echo "  max_live_worlds: $live"
+        echo "  world_idle: 10m"
+        echo "  max_stored_worlds: 100000"
+        echo "  max_stored_bytes: 1g"
+        echo "  max_connections: $((live + 2 * wave + 64))"
+        config_common
+    } >"$file"
+    "$HOST" --check-config "$file" >/dev/null 2>"$tmp/check.log"
+}
+
+# inst_run STORED LIVE JSON: the IF-instance scenarios against a fresh host;
+# 3 when the host has no per-visitor instances.
+inst_run() {
+    local stored=$1 live=$2 json=$3 rc=0 wave=100 mode="if, per_visitor" # mode: start_host's label
+    [ $smoke = 1 ] && wave=10
+    if ! write_inst_config "$tmp/inst.yaml" "$live" "$wave"; then
+        echo "run.sh: feature missing: this tale-host refuses the per-visitor instances config (instances: per_visitor):" >&2
+        grep -m1 -i 'error' "$tmp/check.log" >&2 || head -1 "$tmp/check.log" >&2
+        return 3
+    fi
+    start_host "$tmp/inst.yaml" "$tmp/inst-host.log"
+    local iargs=(--port "$port" --pid "$host_pid" --instances "$stored" --inst-live "$live" --inst-data-dir "$tmp/var"
+        --json "$json")
+    [ $smoke = 1 ] && iargs+=(--smoke)
+    "$BENCH" "${iargs[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
+    if [ "$rc" = 3 ]; then
+        echo "run.sh: feature missing: the host took the config but gives no game per visitor (tale-bench above)" >&2
+    elif [ "$rc" != 0 ]; then
+        echo "run.sh: FAIL: tale-bench --instances $stored exited $rc (a scenario reported no numbers)" >&2
+        fail=1
+    fi
+    # Shutdown saves every live game: give it a minute.
+    stop_host "$tmp/inst-host.log" 60
+    [ $smoke = 1 ] || cp "$tmp/inst-host.log" "${json%.json}-host.log"
+    [ "$rc" = 3 ] && return 3
+    return 0
+}
+
 fail=0
+if [ -n "$instances" ]; then
+    irc=0
+    inst_run "${instances%%,*}" "$([[ $instances == *,* ]] && echo "${instances#*,}" || echo 1000)" \
+        "$build/tale-bench-instances.json" || irc=$?
+    [ "$irc" = 3 ] && exit 3
+    exit $fail
+fi
 if [ -n "$mud" ]; then
     jsons=()
     for n in ${mud//,/ }; do
@@ -261,6 +341,9 @@ console.error("run.sh: smoke ok: every scenario reported numbers");
     # The MUD scenarios on a crowd of 50: each must report its figures (never judged).
     mud_run 50 "$tmp/tale-bench-mud.json"
     node "$SRC/bench/mud-summary.js" --check "$tmp/tale-bench-mud.json" || fail=1
+    # The IF-instance scenarios on 50 games, 20 live, if this host has them.
+    inst_run 50 20 "$tmp/tale-bench-instances.json" ||
+        echo "run.sh: skip: the IF-instance smoke (this host has no per-visitor instances)" >&2
 fi
 if [ "$bench_rc" != 0 ]; then
     echo "run.sh: FAIL: tale-bench exited $bench_rc (a scenario failed)" >&2

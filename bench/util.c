@@ -56,6 +56,16 @@ bench_connect_start(uint16_t port)
 }
 
 int
+bench_connect_result(int fd)
+{
+    int err = 0;
+    socklen_t sl = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+        return errno;
+    return err;
+}
+
+int
 bench_connect(uint16_t port)
 {
     int fd = bench_connect_start(port);
@@ -67,9 +77,8 @@ bench_connect(uint16_t port)
         close(fd);
         return -1;
     }
-    int soerr = 0;
-    socklen_t sl = sizeof(soerr);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
+    int soerr = bench_connect_result(fd);
+    if (soerr != 0) {
         close(fd);
         errno = soerr;
         return -1;
@@ -249,6 +258,40 @@ bench_proc_fds(pid_t pid)
             n++;
     closedir(d);
     return n;
+}
+
+int
+bench_rss_over(bench_rss_cap_t *c)
+{
+    uint64_t now = bench_now_ns();
+    if (!c->over && now - c->t_read >= 250000000ull) {
+        c->t_read = now;
+        long rss = bench_proc_rss_kib(c->pid);
+        if (rss > c->peak)
+            c->peak = rss;
+        if (c->cap_mib > 0 && rss > (long)(c->cap_mib * 1024)) {
+            c->over = 1;
+            fprintf(stderr, "tale-bench: the host's RSS is %ld MiB, over the cap of %.0f MiB: no more load\n", rss / 1024,
+                    c->cap_mib);
+        }
+    }
+    return c->over;
+}
+
+void
+bench_wait_settled(pid_t pid, long fds0, uint64_t min_ns, uint64_t end_ns, long *rss, long *fds)
+{
+    long prev = -1;
+    int steady = 0;
+    while (bench_now_ns() < end_ns) {
+        usleep(250000);
+        *rss = bench_proc_rss_kib(pid);
+        *fds = bench_proc_fds(pid);
+        steady = *rss == prev ? steady + 1 : 0;
+        prev = *rss;
+        if (bench_now_ns() >= min_ns && *fds <= fds0 && steady >= 12)
+            break;
+    }
 }
 
 long long
