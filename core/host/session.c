@@ -950,8 +950,11 @@ static int
 instance_return(tale_sessions_t *ss, const char *tok, size_t len, const tale_addr_t *client, tale_session_t **out)
 {
     *out = NULL;
-    if (ss->instances == NULL || len != TOKEN_HEX || strspn(tok, "0123456789abcdef") < TOKEN_HEX)
+    if (ss->instances == NULL || len != TOKEN_HEX)
         return 0;
+    for (size_t i = 0; i < len; i++) /* only what new_token makes: the cookie's bytes are not NUL-terminated */
+        if (!((tok[i] >= '0' && tok[i] <= '9') || (tok[i] >= 'a' && tok[i] <= 'f')))
+            return 0;
     tale_inst_t *in = tale_instances_find(ss->instances, tok, len);
     if (in == NULL)
         return 0;
