@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "games_dir.h"
 #include "instances.h"
 #include "log.h"
 #include "saver.h"
@@ -41,29 +42,11 @@ setup(void **state)
     return 0;
 }
 
-static void
-remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (unlink(path) != 0)
-            remove_tree(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int
 teardown(void **state)
 {
     fixture_t *f = *state;
-    remove_tree(f->dir);
+    games_dir_remove(f->dir);
     free(f);
     return 0;
 }

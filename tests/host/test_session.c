@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "games_dir.h"
 #include "instances.h"
 #include "log.h"
 #include "peers.h"
@@ -129,32 +130,13 @@ setup_per_visitor(void **state)
     return 0;
 }
 
-/* rm -r of the two levels a data_dir of games has */
-static void
-remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (unlink(path) != 0)
-            remove_tree(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int
 teardown(void **state)
 {
     fixture_t *f = *state;
     tale_sessions_free(f->host.sessions, TALE_CLOSE_GOING_AWAY, "bye");
     if (f->data_dir[0] != '\0')
-        remove_tree(f->data_dir);
+        games_dir_remove(f->data_dir);
     tale_peers_free(f->host.peers);
     tale_world_free(f->host.world);
     h2o_evloop_destroy(f->host.loop);

@@ -14,23 +14,13 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startHost, SRC } = require('../lib/harness');
+const { startHost } = require('../lib/harness');
 const { connect } = require('../ws/client');
-const { sleep } = require('./lib');
+const { sleep, locationTitles, readSave } = require('./lib');
 
 const KILLS = Number(process.env.TALE_HOSTILE_INSTANCE_KILLS || 100);
 const VISITORS = 100;
 const WALK = ['north', 'east', 'west', 'north', 'south', 'south', 'look'];
-
-function locationTitles() {
-  const text = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/story.yaml'), 'utf8');
-  const locs = text.slice(text.indexOf('\nlocations:'));
-  const map = {};
-  const re = /\n {2}- id: (\S+)\n {4}title: ([^\n]+)/g;
-  let m;
-  while ((m = re.exec(locs)) !== null) map[m[1]] = m[2].trim();
-  return map;
-}
 
 function config(dataDir) {
   return [
@@ -57,20 +47,6 @@ function config(dataDir) {
 }
 
 const nameOf = (cookie) => crypto.createHash('sha256').update(cookie.split('=')[1]).digest('hex');
-
-// The stored game's location id, after checking the file is a whole save.
-function readSave(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  let save;
-  try {
-    save = JSON.parse(text);
-  } catch (e) {
-    assert.fail(`${file} is not a complete save (${e.message}): ${text.length} bytes, ends ${JSON.stringify(text.slice(-40))}`);
-  }
-  assert.strictEqual(save.format, 'tale-save');
-  assert.ok(Array.isArray(save.players) && save.players.length === 1, 'one player saved');
-  return save.players[0].location;
-}
 
 test(`per_visitor: kill -9 with ${VISITORS} games playing, ${KILLS} times: every stored game is complete and restores`, { timeout: 230000 }, async (t) => {
   const titles = locationTitles();
