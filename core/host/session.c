@@ -1586,7 +1586,12 @@ static void
 end_session(tale_session_t *s)
 {
     tale_sessions_t *ss = s->ss;
-    if (s->inst != NULL) {
+    if (s->pinned) {
+        /* the console's game ends as the one game of `single` does: saved for the next start */
+        save_instance(s);
+        tale_info("session", "the console's player quit; their game is saved");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.", TALE_DEPART_QUIT);
+    } else if (s->inst != NULL) {
         /* that visitor's game only: its file goes after any write queued for it */
         tale_inst_remove(ss->instances, s->inst);
         s->inst = NULL;

@@ -226,3 +226,42 @@ test('per_visitor over SSE: POST input and tab completion reach the visitor\'s o
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+// The console plugin in per_visitor: a game of its own, kept across restarts
+// (the console quits on EOF: a graceful shutdown, which saves it).
+function consoleRun(dataDir, lines) {
+  const { spawn } = require('child_process');
+  const { HOST_BIN, SRC } = require('../lib/harness');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-inst-console-'));
+  const file = path.join(dir, 'tale.yaml');
+  fs.writeFileSync(file, config(dataDir, { plugins: ['console'] }).replace(/\$\{SRC\}/g, SRC));
+  const proc = spawn(HOST_BIN, ['--config', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { err += d; });
+  proc.stdin.on('error', () => {});
+  proc.stdin.end(lines.map((l) => l + '\n').join(''));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no exit in 20 s:\n${err}`)); }, 20000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve({ code, out, err });
+    });
+  });
+}
+
+test('per_visitor: the console plays a game of its own, the same one after a restart', { timeout: 60000 }, async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-inst-'));
+  try {
+    let r = await consoleRun(dataDir, ['north', 'take knife']);
+    assert.strictEqual(r.code, 0, r.err.slice(-2000));
+    assert.match(r.out, /gutting knife/i);
+    r = await consoleRun(dataDir, ['inventory']);
+    assert.strictEqual(r.code, 0, r.err.slice(-2000));
+    assert.match(r.out, /You are carrying[^\n]*gutting knife/);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
