@@ -214,10 +214,10 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         .start_time = h->start_time,
         .mode = h->cfg->mode,
     };
-    tale_info("host", "story '%s' %s by %s (%s mode)", meta->name, meta->version, meta->author,
-              h->cfg->mode == TALE_MODE_MUD ? "MUD"
-              : per_visitor                 ? "IF, a game per visitor"
-                                            : "IF");
+    tale_info("host", "story '%s' %s by %s (%s)", meta->name, meta->version, meta->author,
+              h->cfg->mode == TALE_MODE_MUD ? "MUD mode"
+              : per_visitor                 ? "IF mode, a game per visitor"
+                                            : "IF mode");
 
     if (tale_server_init(h) != 0)
         return -1;
