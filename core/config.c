@@ -42,11 +42,18 @@
 /* Counts above this are typos, not capacity plans (and stay well inside int). */
 #define MAX_COUNT 1000000
 #define MAX_PLUGIN_NAME 64
+/* instances: per_visitor (issue #14) */
+#define DEFAULT_MAX_LIVE_WORLDS 1000
+#define DEFAULT_WORLD_IDLE_MS (10 * 60 * 1000)
+#define DEFAULT_WORLD_SAVE_MS (5 * 1000)
+#define DEFAULT_MAX_STORED_WORLDS 100000
+#define DEFAULT_MAX_STORED_BYTES (1024ULL * 1024 * 1024)
+#define MAX_STORED_COUNT 100000000
 
 static const char *const top_keys[] = {"mode",      "story",      "data_dir",      "autosave",        "tick",
                                        "log_level", "listeners",  "limits",        "plugin_path",     "plugin_permissions",
                                        "plugins",   "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies",
-                                       NULL};
+                                       "instances", NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 static const char *const limit_keys[] = {"max_request_body",
@@ -64,6 +71,11 @@ static const char *const limit_keys[] = {"max_request_body",
                                          "seat_idle",
                                          "max_connections_per_address",
                                          "header_timeout",
+                                         "max_live_worlds",
+                                         "world_idle",
+                                         "world_save",
+                                         "max_stored_worlds",
+                                         "max_stored_bytes",
                                          NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
@@ -408,6 +420,68 @@ parse_linger(struct parse *p, yaml_node_t *m)
     return 0;
 }
 
+/* instances (IF only): one game for the host, or one per visitor.  A
+ * per-visitor game exists only as long as it is saved, so that needs autosave
+ * and a data_dir written out (not the default folder beside the config):
+ * thousands of games should land where the operator chose. */
+static int
+parse_instances(struct parse *p, yaml_node_t *root)
+{
+    tale_config_t *c = p->c;
+    const char *v;
+    yaml_node_t *at = tale_yaml_get(p->y, root, "instances", NULL);
+    if (tale_yaml_string(p->y, root, "instances", 0, "single", &v, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(v, "single") == 0) {
+        c->instances = TALE_INSTANCES_SINGLE;
+    } else if (strcmp(v, "per_visitor") == 0) {
+        c->instances = TALE_INSTANCES_PER_VISITOR;
+    } else {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "expected 'single' or 'per_visitor' for 'instances', got '%s'", v);
+        return -1;
+    }
+    if (at != NULL && c->mode == TALE_MODE_MUD) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen,
+                       "'instances' is for 'mode: if' only: a MUD is one world shared by every player");
+        return -1;
+    }
+    if (c->instances != TALE_INSTANCES_PER_VISITOR)
+        return 0;
+    if (tale_yaml_get(p->y, root, "data_dir", NULL) == NULL) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen,
+                       "'instances: per_visitor' keeps every visitor's game on disk: set 'data_dir' to the folder for them");
+        return -1;
+    }
+    if (!c->autosave) {
+        tale_yaml_errf(p->y, tale_yaml_get(p->y, root, "autosave", NULL), p->err, p->errlen,
+                       "'instances: per_visitor' needs 'autosave: true': a visitor's game is kept only by saving it");
+        return -1;
+    }
+    return 0;
+}
+
+/* limits.max_live_worlds, world_idle, world_save, max_stored_worlds, max_stored_bytes. */
+static int
+parse_world_limits(struct parse *p, yaml_node_t *m)
+{
+    tale_config_t *c = p->c;
+    int64_t live, stored;
+    if (tale_yaml_int(p->y, m, "max_live_worlds", 0, DEFAULT_MAX_LIVE_WORLDS, 1, MAX_COUNT, &live, p->err, p->errlen) != 0 ||
+        tale_yaml_duration_ms(p->y, m, "world_idle", 0, DEFAULT_WORLD_IDLE_MS, &c->limits.world_idle_ms, p->err, p->errlen) != 0 ||
+        require_positive(p, m, "world_idle", c->limits.world_idle_ms, "a duration") != 0 ||
+        tale_yaml_duration_ms(p->y, m, "world_save", 0, DEFAULT_WORLD_SAVE_MS, &c->limits.world_save_ms, p->err, p->errlen) != 0 ||
+        require_positive(p, m, "world_save", c->limits.world_save_ms, "a duration") != 0 ||
+        tale_yaml_int(p->y, m, "max_stored_worlds", 0, DEFAULT_MAX_STORED_WORLDS, 1, MAX_STORED_COUNT, &stored, p->err,
+                      p->errlen) != 0 ||
+        tale_yaml_size(p->y, m, "max_stored_bytes", 0, DEFAULT_MAX_STORED_BYTES, &c->limits.max_stored_bytes, p->err, p->errlen) !=
+            0 ||
+        require_positive(p, m, "max_stored_bytes", c->limits.max_stored_bytes, "a size") != 0)
+        return -1;
+    c->limits.max_live_worlds = (uint64_t)live;
+    c->limits.max_stored_worlds = (uint64_t)stored;
+    return 0;
+}
+
 static int
 parse_limits(struct parse *p, yaml_node_t *root)
 {
@@ -426,8 +500,7 @@ parse_limits(struct parse *p, yaml_node_t *root)
             0 ||
         require_positive(p, m, "session_backlog", c->limits.session_backlog, "a size") != 0 ||
         tale_yaml_size(p->y, m, "max_input", 0, DEFAULT_MAX_INPUT, &c->limits.max_input, p->err, p->errlen) != 0 ||
-        require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 ||
-        parse_linger(p, m) != 0 ||
+        require_positive(p, m, "max_input", c->limits.max_input, "a size") != 0 || parse_linger(p, m) != 0 ||
         tale_yaml_size(p->y, m, "total_backlog", 0, DEFAULT_TOTAL_BACKLOG, &c->limits.total_backlog, p->err, p->errlen) != 0 ||
         require_positive(p, m, "total_backlog", c->limits.total_backlog, "a size") != 0 ||
         tale_yaml_int(p->y, m, "input_rate", 0, DEFAULT_INPUT_RATE, 0, MAX_COUNT, &rate, p->err, p->errlen) != 0 ||
@@ -446,6 +519,8 @@ parse_limits(struct parse *p, yaml_node_t *root)
     c->limits.input_burst = (uint64_t)burst;
     c->limits.max_connections = (uint64_t)conns;
     c->limits.max_sessions = (uint64_t)sessions;
+    if (parse_world_limits(p, m) != 0)
+        return -1;
     return parse_conn_limits(p, m);
 }
 
@@ -699,7 +774,8 @@ tale_config_load(const char *path, char *err, size_t errlen)
         tale_yaml_duration_ms(&c->yaml, root, "tick", 0, DEFAULT_TICK_MS, &c->tick_ms, err, errlen) != 0 ||
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
         parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
-        parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 || parse_plugins(&p, root) != 0)
+        parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 || parse_plugins(&p, root) != 0 ||
+        parse_instances(&p, root) != 0)
         goto fail;
     resolve_seat_claim(c);
     return c;

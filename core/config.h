@@ -15,12 +15,12 @@ typedef struct tale_conf_listener {
     uint16_t port;  /* 0 is allowed: pick a free port (tests) */
     char *tls_cert; /* both NULL: plain HTTP; paths resolved against the config dir */
     char *tls_key;
-    int http2;      /* offer h2 via ALPN on TLS listeners (default off: rapid-reset exposure) */
+    int http2; /* offer h2 via ALPN on TLS listeners (default off: rapid-reset exposure) */
     yaml_node_t *node;
 } tale_conf_listener_t;
 
 typedef struct tale_conf_plugin {
-    char *name;        /* unique */
+    char *name;   /* unique */
     char *module; /* as written: a bare name or a path; the loader finds the file (tale_plugin_find) */
     int enabled;
     yaml_node_t *config; /* the plugin's own subtree (a mapping), or NULL */
@@ -34,17 +34,24 @@ enum tale_seat_claim {
     TALE_SEAT_CLAIM_AUTO,    /* as written in the config: resolved to KEY or FIRST at load */
 };
 
+/* IF mode: one game for the host, or one per visitor (issue #14). */
+enum tale_instances_mode {
+    TALE_INSTANCES_SINGLE = 0,  /* one world, one seat (the seat rules above) */
+    TALE_INSTANCES_PER_VISITOR, /* each visitor's own world, named by their session cookie (core/host/instances.h) */
+};
+
 typedef struct tale_config {
-    char *file;  /* path as given */
-    char *dir;   /* absolute folder of the config file: relative paths resolve here */
+    char *file; /* path as given */
+    char *dir;  /* absolute folder of the config file: relative paths resolve here */
     tale_yaml_t yaml;
 
-    int mode;          /* enum tale_mode */
-    char *story;       /* absolute path of the story folder */
-    char *data_dir;    /* absolute path for saves (default: <config dir>/var) */
-    int autosave;      /* save on graceful shutdown, restore at start (default 1) */
-    uint64_t tick_ms;  /* game tick interval (default 1000) */
-    int log_level;     /* enum tale_log_level (default info) */
+    int mode;         /* enum tale_mode */
+    char *story;      /* absolute path of the story folder */
+    char *data_dir;   /* absolute path for saves (default: <config dir>/var) */
+    int autosave;     /* save on graceful shutdown, restore at start (default 1) */
+    int instances;    /* enum tale_instances_mode (default single; IF only) */
+    uint64_t tick_ms; /* game tick interval (default 1000) */
+    int log_level;    /* enum tale_log_level (default info) */
 
     tale_conf_listener_t *listeners;
     size_t n_listeners;
@@ -67,13 +74,19 @@ typedef struct tale_config {
         /* Connection limits that an idle flood cannot lock (issue #11, findings 3-4). */
         uint64_t max_connections_per_address; /* open connections from one client address (default 64; 0: off) */
         uint64_t header_timeout_ms;           /* TLS handshake and request headers must arrive within (default 10s) */
+        /* instances: per_visitor (issue #14) */
+        uint64_t max_live_worlds;   /* instances in memory at once (default 1000) */
+        uint64_t world_idle_ms;     /* a live instance without input or connection this long is saved and evicted (default 10m) */
+        uint64_t world_save_ms;     /* a changed live instance is saved within this long of its first change (default 5s) */
+        uint64_t max_stored_worlds; /* stored instances kept (default 100000) */
+        uint64_t max_stored_bytes;  /* their bytes (default 1g); over either cap the oldest saves go */
     } limits;
 
     /* Who may reach the game (docs/SECURITY.md, "Threat model"). */
-    int seat_claim;           /* enum tale_seat_claim: how the IF seat is taken */
-    char **allowed_hosts;     /* Host names answered besides IP literals and localhost ("*": any) */
+    int seat_claim;       /* enum tale_seat_claim: how the IF seat is taken */
+    char **allowed_hosts; /* Host names answered besides IP literals and localhost ("*": any) */
     size_t n_allowed_hosts;
-    char **allowed_origins;   /* Origins allowed besides the request's own ("*": any) */
+    char **allowed_origins; /* Origins allowed besides the request's own ("*": any) */
     size_t n_allowed_origins;
     tale_cidr_t *trusted_proxies; /* peers whose X-Forwarded-For / Forwarded name the client */
     size_t n_trusted_proxies;

@@ -107,6 +107,13 @@ saver_setup(tale_host_t *h)
     char err[512];
     if (h->cfg->mode != TALE_MODE_IF || h->cfg->data_dir == NULL)
         return 0;
+    if (h->world == NULL) { /* per_visitor: each instance queues its own file */
+        if ((h->saver = tale_saver_new(h->loop, NULL, NULL, NULL, err, sizeof(err))) == NULL) {
+            tale_error("host", "%s", err);
+            return -1;
+        }
+        return tale_sessions_use_instances(h->sessions, h->saver);
+    }
     char *path = tale_world_save_path(h->world, err, sizeof(err));
     if (path != NULL)
         h->saver = tale_saver_new(h->loop, path, on_save_written, h, err, sizeof(err));
@@ -186,12 +193,15 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         .save_dir = h->cfg->data_dir, .max_input = h->cfg->limits.max_input, .shared = h->cfg->mode == TALE_MODE_MUD};
     if (fit_fd_limit(h->cfg, check_only) != 0)
         return -1;
-    h->world = tale_world_load(h->cfg->story, &wopt, err, sizeof(err));
-    if (h->world == NULL) {
+    h->story = tale_story_load(h->cfg->story, err, sizeof(err));
+    if (h->story == NULL) {
         tale_error("story", "%s", err);
         return -1;
     }
-    const tale_story_meta_t *meta = tale_world_meta(h->world);
+    int per_visitor = h->cfg->mode == TALE_MODE_IF && h->cfg->instances == TALE_INSTANCES_PER_VISITOR;
+    if (!per_visitor)
+        h->world = tale_world_new(h->story, &wopt);
+    const tale_story_meta_t *meta = tale_story_meta(h->story);
     h->start_time = time(NULL);
     h->story_info = (tale_story_info_t){
         .size = sizeof(tale_story_info_t),
@@ -204,8 +214,10 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         .start_time = h->start_time,
         .mode = h->cfg->mode,
     };
-    tale_info("host", "story '%s' %s by %s (%s mode)", meta->name, meta->version, meta->author,
-              h->cfg->mode == TALE_MODE_IF ? "IF" : "MUD");
+    tale_info("host", "story '%s' %s by %s (%s)", meta->name, meta->version, meta->author,
+              h->cfg->mode == TALE_MODE_MUD ? "MUD mode"
+              : per_visitor                 ? "IF mode, a game per visitor"
+                                            : "IF mode");
 
     if (tale_server_init(h) != 0)
         return -1;
@@ -228,10 +240,14 @@ host_teardown(tale_host_t *h)
 {
     tale_server_dispose(h); /* listeners, plugins' stop, drain */
     if (h->saver != NULL) {
+        /* per_visitor: every live game goes to the worker's queue first */
+        if (h->world == NULL && h->sessions != NULL)
+            tale_sessions_autosave(h->sessions);
         /* every queued save reaches the disk before the shutdown save,
          * which then runs synchronously: the loop has stopped */
         tale_saver_finish(h->saver);
-        tale_world_set_save_writer(h->world, NULL);
+        if (h->world != NULL)
+            tale_world_set_save_writer(h->world, NULL);
     }
     if (h->sessions != NULL)
         tale_sessions_free(h->sessions, TALE_CLOSE_GOING_AWAY, "The server is shutting down.");
@@ -246,6 +262,7 @@ host_teardown(tale_host_t *h)
     h->peers = NULL;
     if (h->world != NULL)
         tale_world_free(h->world);
+    tale_story_free(h->story);
     if (h->cfg != NULL)
         tale_config_free(h->cfg);
 }
@@ -254,9 +271,12 @@ int
 main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},  {"check-config", required_argument, NULL, 't'},
-        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", required_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
     int check_only = 0, level = -1, c;

@@ -24,7 +24,7 @@ struct tale_plugin {
     void *state;
     int inited, started;
     char err[1024]; /* init()'s error buffer; the config getters write here too */
-    void **allocs; /* what config getters handed out (lists, resolved paths); freed at unload */
+    void **allocs;  /* what config getters handed out (lists, resolved paths); freed at unload */
     size_t n_allocs;
 };
 
@@ -63,7 +63,7 @@ typedef struct tale_host {
 
     tale_listener_t *listeners;
     size_t n_listeners;
-    size_t n_conns; /* accepted sockets still open */
+    size_t n_conns;             /* accepted sockets still open */
     h2o_timeout_t trim_timeout; /* periodic: give freed memory back after a crowd left (server.c) */
     h2o_timeout_entry_t trim_entry;
     struct {
@@ -78,11 +78,12 @@ typedef struct tale_host {
     int accept_paused;                  /* listeners stopped for a moment after EMFILE/ENFILE */
     h2o_timeout_t accept_pause_timeout; /* one-shot: resume accepting */
     h2o_timeout_entry_t accept_pause_entry;
-    uint64_t fd_refused;              /* connections refused in the current out-of-descriptors episode */
-    uint64_t addr_refused;            /* connections refused at max_connections_per_address since the last warning */
-    uint64_t addr_warned_at;          /* loop time (ms) of that warning; at most one a minute */
+    uint64_t fd_refused;     /* connections refused in the current out-of-descriptors episode */
+    uint64_t addr_refused;   /* connections refused at max_connections_per_address since the last warning */
+    uint64_t addr_warned_at; /* loop time (ms) of that warning; at most one a minute */
 
-    tale_world_t *world;
+    tale_story_t *story;      /* parsed once, shared read-only by every world */
+    tale_world_t *world;      /* the one world; NULL with instances: per_visitor (each session owns one) */
     struct tale_saver *saver; /* IF mode with a data_dir: writes saves off the loop */
     tale_sessions_t *sessions;
     tale_peers_t *peers; /* per-client-address counters (peers.h) */
@@ -116,7 +117,7 @@ void tale_plugins_unload(tale_host_t *h);
 /* server.c */
 int tale_server_init(tale_host_t *h); /* globalconf + loop (no sockets) */
 int tale_server_listen(tale_host_t *h);
-int tale_server_run(tale_host_t *h); /* until SIGINT/SIGTERM or tale_host_request_stop */
+int tale_server_run(tale_host_t *h);      /* until SIGINT/SIGTERM or tale_host_request_stop */
 void tale_server_dispose(tale_host_t *h); /* close listeners, stop plugins, drain */
 void tale_server_free(tale_host_t *h);    /* after plugins' destroy: context, loop, globalconf */
 void tale_host_request_stop(tale_host_t *h, const char *why);

@@ -3,16 +3,25 @@
  * so that a player's `save` never fsyncs on the loop (DESIGN.md, "One event
  * loop": the one small, bounded worker the host may own).
  *
- * Data flow: loop --submit(bytes)--> pending job --worker--> atomic write
+ * Data flow: loop --submit(bytes)--> job queue --worker--> atomic write
  * (tale_save_write_atomic) --result list + eventfd--> loop --cb--> engine.
  * A job owns its own copy of the bytes; the loop keeps another copy
  * (`latest`) for restores that must not read an older file.  Only the mutex
- * guards what both threads touch: `pending`, `stopping` and the result list.
+ * guards what both threads touch: the queue, `stopping` and the result list.
+ *
+ * Two kinds of job share the one FIFO queue.  The default file's (IF
+ * `single`: tale_saver_submit) is at most one not yet started: a newer save
+ * replaces its bytes.  Queued jobs (per-visitor instances: tale_saver_queue)
+ * name their own path and are written in order, so a removal queued after a
+ * write of the same folder always wins, and two writes of one file land
+ * newest last.
  */
 #include "saver.h"
 #include "engine.h"
 #include <tale/alloc.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,10 +33,13 @@
 
 /* One save on its way to disk; after the write it carries the result back. */
 typedef struct save_job {
-    struct save_job *next; /* in the result list */
+    struct save_job *next; /* in the queue, then in the result list */
     uint64_t ticket;
-    char *bytes; /* the job's own copy; freed by the worker once written */
+    char *path;  /* tale_saver_queue's own path; NULL: the saver's default file */
+    char *bytes; /* the job's own copy; freed by the worker once written; NULL with path: remove the folder */
     size_t len;
+    tale_saver_done_cb cb; /* tale_saver_queue's; NULL: the saver's own */
+    void *data;
     int ok;
     char err[256];
 } save_job_t;
@@ -49,7 +61,8 @@ struct tale_saver {
     /* shared with the worker, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    save_job_t *pending; /* at most one; a newer submit replaces it */
+    save_job_t *queue, **queue_tail; /* oldest first */
+    save_job_t *pending;             /* the default file's job in the queue, not started: a newer submit replaces its bytes */
     int stopping;
     save_job_t *results, **results_tail;
 };
@@ -59,29 +72,78 @@ free_job(save_job_t *j)
 {
     if (j != NULL) {
         free(j->bytes);
+        free(j->path);
         free(j);
     }
 }
 
-/* The worker: take the pending job, write it, post the result; until asked
- * to stop with nothing left pending.  At most one write at a time. */
+int
+tale_saver_remove_folder(const char *path, char *err, size_t errlen)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* a save folder holds its file and the temp files a kill left behind */
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "%s/%s: %s", path, e->d_name, strerror(errno));
+            closedir(d);
+            return -1;
+        }
+    }
+    closedir(d);
+    if (rmdir(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The worker's part of one job: a write (its folder made first) or a removal. */
+static void
+run_job(tale_saver_t *sv, save_job_t *j)
+{
+    if (j->path == NULL) {
+        j->ok = tale_save_write_atomic(sv->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
+    } else if (j->bytes == NULL) {
+        j->ok = tale_saver_remove_folder(j->path, j->err, sizeof(j->err)) == 0;
+    } else {
+        char *dcopy = tale_xstrdup(j->path);
+        mkdir(dirname(dcopy), 0750);
+        free(dcopy);
+        j->ok = tale_save_write_atomic(j->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
+    }
+    free(j->bytes);
+    j->bytes = NULL;
+}
+
+/* The worker: take the oldest job, run it, post the result; until asked
+ * to stop with nothing left queued.  At most one write at a time. */
 static void *
 worker_main(void *arg)
 {
     tale_saver_t *sv = arg;
     pthread_mutex_lock(&sv->mu);
     for (;;) {
-        while (sv->pending == NULL && !sv->stopping)
+        while (sv->queue == NULL && !sv->stopping)
             pthread_cond_wait(&sv->cv, &sv->mu);
-        save_job_t *j = sv->pending;
+        save_job_t *j = sv->queue;
         if (j == NULL)
             break;
-        sv->pending = NULL;
+        if ((sv->queue = j->next) == NULL)
+            sv->queue_tail = &sv->queue;
+        if (sv->pending == j)
+            sv->pending = NULL;
         pthread_mutex_unlock(&sv->mu);
 
-        j->ok = tale_save_write_atomic(sv->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
-        free(j->bytes);
-        j->bytes = NULL;
+        run_job(sv, j);
 
         pthread_mutex_lock(&sv->mu);
         j->next = NULL;
@@ -108,6 +170,12 @@ deliver_results(tale_saver_t *sv)
     pthread_mutex_unlock(&sv->mu);
     while (r != NULL) {
         save_job_t *next = r->next;
+        if (r->cb != NULL) {
+            r->cb(r->data, r->ticket, r->ok, r->ok ? NULL : r->err);
+            free_job(r);
+            r = next;
+            continue;
+        }
         if (r->ticket >= sv->latest_ticket && sv->latest != NULL) {
             free(sv->latest); /* what the file holds now */
             sv->latest = NULL;
@@ -138,18 +206,21 @@ tale_saver_t *
 tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void *data, char *err, size_t errlen)
 {
     tale_saver_t *sv = tale_xcalloc(1, sizeof(*sv));
-    sv->path = tale_xstrdup(path);
+    sv->path = path != NULL ? tale_xstrdup(path) : NULL;
     sv->efd = -1;
     sv->cb = cb;
     sv->data = data;
     sv->results_tail = &sv->results;
+    sv->queue_tail = &sv->queue;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_cond_init(&sv->cv, NULL);
 
     /* the first save may come before the folder exists */
-    char *dcopy = tale_xstrdup(path);
-    mkdir(dirname(dcopy), 0750);
-    free(dcopy);
+    if (path != NULL) {
+        char *dcopy = tale_xstrdup(path);
+        mkdir(dirname(dcopy), 0750);
+        free(dcopy);
+    }
 
     sv->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (sv->efd < 0) {
@@ -186,24 +257,69 @@ tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, ch
         free(bytes);
         return -1;
     }
-    save_job_t *j = tale_xcalloc(1, sizeof(*j));
-    j->bytes = tale_xmalloc(len);
-    memcpy(j->bytes, bytes, len);
-    j->len = len;
-    j->ticket = ticket;
+    if (sv->path == NULL) {
+        snprintf(err, errlen, "this save worker has no default file");
+        free(bytes);
+        return -1;
+    }
+    char *copy = tale_xmalloc(len);
+    memcpy(copy, bytes, len);
 
     pthread_mutex_lock(&sv->mu);
-    save_job_t *replaced = sv->pending; /* not started: the newer bytes cover it */
-    sv->pending = j;
-    pthread_cond_signal(&sv->cv);
+    char *replaced = NULL;
+    if (sv->pending != NULL) { /* not started: the newer bytes cover it */
+        replaced = sv->pending->bytes;
+        sv->pending->bytes = copy;
+        sv->pending->len = len;
+        sv->pending->ticket = ticket;
+    } else {
+        save_job_t *j = tale_xcalloc(1, sizeof(*j));
+        j->bytes = copy;
+        j->len = len;
+        j->ticket = ticket;
+        *sv->queue_tail = j;
+        sv->queue_tail = &j->next;
+        sv->pending = j;
+        pthread_cond_signal(&sv->cv);
+    }
     pthread_mutex_unlock(&sv->mu);
-    free_job(replaced);
+    free(replaced);
 
     free(sv->latest);
     sv->latest = bytes;
     sv->latest_len = len;
     sv->latest_ticket = ticket;
     return 0;
+}
+
+int
+tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *bytes, size_t len, tale_saver_done_cb cb, void *data,
+                 char *err, size_t errlen)
+{
+    if (sv->finished) {
+        snprintf(err, errlen, "the server is shutting down");
+        free(bytes);
+        return -1;
+    }
+    save_job_t *j = tale_xcalloc(1, sizeof(*j));
+    j->path = tale_xstrdup(path);
+    j->bytes = bytes;
+    j->len = len;
+    j->ticket = ticket;
+    j->cb = cb;
+    j->data = data;
+    pthread_mutex_lock(&sv->mu);
+    *sv->queue_tail = j;
+    sv->queue_tail = &j->next;
+    pthread_cond_signal(&sv->cv);
+    pthread_mutex_unlock(&sv->mu);
+    return 0;
+}
+
+int
+tale_saver_finished(const tale_saver_t *sv)
+{
+    return sv->finished;
 }
 
 const char *
@@ -247,7 +363,11 @@ tale_saver_free(tale_saver_t *sv)
     tale_saver_finish(sv);
     if (sv->efd >= 0)
         close(sv->efd);
-    free_job(sv->pending);
+    while (sv->queue != NULL) { /* only when the worker never started */
+        save_job_t *j = sv->queue;
+        sv->queue = j->next;
+        free_job(j);
+    }
     pthread_mutex_destroy(&sv->mu);
     pthread_cond_destroy(&sv->cv);
     free(sv->path);

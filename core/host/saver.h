@@ -5,8 +5,10 @@
  *
  * The loop hands over a job's bytes (the job owns its copy; nothing is shared
  * while it is written) and hears back through an eventfd registered on the
- * loop.  Bounded: at most one write in flight and one pending; a newer save
- * replaces the pending one (latest wins, it holds the older one's state too).
+ * loop.  The default file (IF `single`): at most one write in flight and one
+ * pending; a newer save replaces the pending one (latest wins, it holds the
+ * older one's state too).  Per-visitor instances queue jobs of their own
+ * (a path each), run in the order queued.
  */
 #ifndef TALE_SAVER_H
 #define TALE_SAVER_H
@@ -21,12 +23,24 @@ typedef struct tale_saver tale_saver_t;
  * ticket with it: they were written or replaced).  err is NULL when ok. */
 typedef void (*tale_saver_done_cb)(void *data, uint64_t ticket, int ok, const char *err);
 
-/* Start the worker writing to `path` (its folder is created if missing).
- * NULL with err on failure. */
+/* Start the worker writing to `path` (its folder is created if missing;
+ * NULL: no default file, queued jobs only).  NULL with err on failure. */
 tale_saver_t *tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void *data, char *err, size_t errlen);
 /* Queue bytes for writing; takes ownership of `bytes` (malloc'd) in every
  * case.  0, or -1 with err (the saver has finished). */
 int tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, char *err, size_t errlen);
+/* Queue a job of its own: with `bytes` (malloc'd, owned by the saver in every
+ * case) an atomic write of them to `path` (its folder made first), with bytes
+ * NULL the removal of the folder `path` and the files in it.  Jobs run in the
+ * order queued; cb(data, ticket, ok, err) reports each on the loop.  0, or -1
+ * with err (the saver has finished: the caller writes synchronously). */
+int tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *bytes, size_t len, tale_saver_done_cb cb,
+                     void *data, char *err, size_t errlen);
+/* 1 once tale_saver_finish ran (no more jobs are taken). */
+int tale_saver_finished(const tale_saver_t *sv);
+/* Remove a save folder and the files in it (a missing one is fine): what a
+ * removal job runs, for callers writing synchronously.  0 or -1 with err. */
+int tale_saver_remove_folder(const char *path, char *err, size_t errlen);
 /* The newest submitted bytes not yet reported written (NULL: none); the
  * loop's own copy, valid until the next call into the saver. */
 const char *tale_saver_unwritten(tale_saver_t *sv, size_t *len);

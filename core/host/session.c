@@ -48,9 +48,23 @@
  * their connection went.  A tick looks at the heads only: limits.seat_idle
  * closes connected players idle too long, limits.linger ends MUD seats
  * whose connection went that long ago ("X fades away").
+ *
+ * Instances (`instances: per_visitor`, issue #14).  Each session owns a
+ * world of the shared story and an instances.h record named by its token.
+ * At most limits.max_live_worlds are live: making room for one more evicts
+ * the least recently used (a seat without a connection first, the one that
+ * left longest ago; else the connected one idle longest), and the tick
+ * evicts seats without a connection for limits.world_idle.  An eviction
+ * serialises the world on the loop (the bytes go to the save worker) and
+ * frees it; a world nobody ever typed into is not worth a file and is just
+ * dropped.  A cookie naming no live session but a stored instance restores
+ * it into a fresh world, under the same token.  Changed worlds are saved
+ * limits.world_save after their first change (a list in change order: the
+ * tick looks at its head, a batch at a time), on eviction and at shutdown.
  */
 #include "session.h"
 #include "access.h"
+#include "instances.h"
 #include "json_compact.h"
 #include "log.h"
 #include "peers.h"
@@ -65,6 +79,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TOKEN_BYTES 16 /* 128 bits from OpenSSL's RAND */
@@ -78,6 +93,13 @@
 /* Sessions the total-backlog cursor may cut per frame held. */
 #define TRIM_STEPS 16
 #define MIN_BUCKETS 64
+/* Per-visitor worlds a tick may save or evict: at most this many, and no
+ * more once SWEEP_NS has gone (the rest wait for the next tick). */
+#define SWEEP_WORLDS 256
+#define SWEEP_NS (4 * 1000 * 1000)
+/* The console's instance: a name no cookie can present (tokens are hex of
+ * TOKEN_HEX), so its game lasts across restarts and no visitor reaches it. */
+#define CONSOLE_INSTANCE "console"
 
 /* A frame's JSON without "seq", shared by everyone who holds it. */
 typedef struct frame_body {
@@ -113,7 +135,14 @@ struct tale_session {
     double tokens;
     uint64_t refilled_at, noticed_at;
     tale_peer_t *peer; /* the client address that created the seat (per-address limits); may be NULL */
-    uint8_t ending;    /* quit in progress: no new input */
+    /* per_visitor: the session's own world and its record; NULL otherwise (the host's world) */
+    tale_world_t *world;
+    tale_inst_t *inst;
+    h2o_linklist_t dirty_link; /* on ss->dirty while changed since its last save */
+    uint64_t dirty_since;
+    uint8_t changed; /* ever typed into: worth a file */
+    uint8_t pinned;  /* the console's: never evicted */
+    uint8_t ending;  /* quit in progress: no new input */
     char token[TOKEN_HEX + 1];
 };
 
@@ -147,9 +176,28 @@ struct tale_sessions {
     h2o_timeout_t tick;
     h2o_timeout_entry_t tick_entry;
     int tick_inited;
+    /* per_visitor */
+    tale_instances_t *instances; /* NULL: single (or the index could not be opened) */
+    h2o_linklist_t dirty;        /* sessions changed since their last save, first change first */
+    size_t n_live;
 };
 
 static void session_destroy(tale_session_t *s, int code, const char *reason, int depart);
+
+/* The per_visitor mode, where every visitor has a world of their own. */
+static int
+per_visitor(const tale_sessions_t *ss)
+{
+    const tale_config_t *cfg = ss->host->cfg;
+    return cfg->mode == TALE_MODE_IF && cfg->instances == TALE_INSTANCES_PER_VISITOR;
+}
+
+/* IF with one seat for the host (instances: single): the seat rules apply. */
+static int
+single_seat(const tale_sessions_t *ss)
+{
+    return ss->host->cfg->mode == TALE_MODE_IF && !per_visitor(ss);
+}
 
 static uint64_t
 now_ms(tale_sessions_t *ss)
@@ -641,22 +689,34 @@ timeline_touch(tale_session_t *s)
     h2o_linklist_insert(s->io != NULL ? &ss->attached : &ss->detached, &s->timeline);
 }
 
+/* A seat under `token` (NULL: a new one), on the table and the detached list. */
 static tale_session_t *
-session_create(tale_sessions_t *ss)
+session_new(tale_sessions_t *ss, const char *token)
 {
-    tale_host_t *h = ss->host;
     tale_session_t *s = tale_xcalloc(1, sizeof(*s));
-    if (new_token(s->token) != 0) {
+    if (token != NULL) {
+        memcpy(s->token, token, TOKEN_HEX);
+    } else if (new_token(s->token) != 0) {
         free(s);
         tale_error("session", "cannot create a session token");
         return NULL;
     }
     s->ss = ss;
-    s->tokens = (double)h->cfg->limits.input_burst;
+    s->tokens = (double)ss->host->cfg->limits.input_burst;
     s->refilled_at = now_ms(ss);
     ss->count++;
     hash_insert(ss, s);
     timeline_touch(s); /* detached, from now: a seat nobody attaches to goes after limits.linger */
+    return s;
+}
+
+static tale_session_t *
+session_create(tale_sessions_t *ss)
+{
+    tale_host_t *h = ss->host;
+    tale_session_t *s = session_new(ss, NULL);
+    if (s == NULL)
+        return NULL;
 
     /* IF mode picks up the saved game before the player appears. */
     if (h->cfg->mode == TALE_MODE_IF && h->cfg->autosave && h->cfg->data_dir != NULL) {
@@ -697,6 +757,15 @@ session_destroy(tale_session_t *s, int code, const char *reason, int depart)
         s->player = NULL;
         tale_player_depart(p, depart);
     }
+    if (s->world != NULL) {
+        if (s->inst != NULL)
+            tale_inst_set_owner(s->inst, NULL);
+        tale_world_free(s->world);
+        s->world = NULL;
+        ss->n_live--;
+    }
+    if (h2o_linklist_is_linked(&s->dirty_link))
+        h2o_linklist_unlink(&s->dirty_link);
     dequeue(s);
     timeline_unlink(s);
     while (s->head != NULL)
@@ -710,6 +779,303 @@ session_destroy(tale_session_t *s, int code, const char *reason, int depart)
     ss->count--;
     hash_remove(ss, s);
     free(s);
+}
+
+/* ---- per-visitor instances --------------------------------------------- */
+
+/* The engine's save writer for a per-visitor world: its bytes go to the
+ * instance's own file through the index (instances.h). */
+static int
+inst_submit(void *ctx, uint64_t ticket, char *data, size_t len, char *err, size_t errlen)
+{
+    tale_session_t *s = ctx;
+    return tale_inst_store(s->ss->instances, s->inst, ticket, data, len, err, errlen);
+}
+
+static const char *
+inst_unwritten(void *ctx, size_t *len)
+{
+    return tale_inst_unwritten(((tale_session_t *)ctx)->inst, len);
+}
+
+/* A write reached the disk: a player waiting on their `save` is told. */
+static void
+on_inst_saved(void *data, void *owner, uint64_t ticket, int ok, const char *err)
+{
+    (void)data;
+    tale_session_t *s = owner;
+    if (s != NULL && s->world != NULL)
+        tale_world_save_done(s->world, ticket, ok, err);
+}
+
+/* Save a live instance now: serialised here, written by the worker. */
+static int
+save_instance(tale_session_t *s)
+{
+    char err[512] = "";
+    if (h2o_linklist_is_linked(&s->dirty_link))
+        h2o_linklist_unlink(&s->dirty_link);
+    if (tale_world_checkpoint(s->world, NULL, err, sizeof(err)) < 0) {
+        tale_error("session", "saving a visitor's game failed: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+mark_dirty(tale_session_t *s)
+{
+    s->changed = 1;
+    if (h2o_linklist_is_linked(&s->dirty_link))
+        return;
+    s->dirty_since = now_ms(s->ss);
+    h2o_linklist_insert(&s->ss->dirty, &s->dirty_link);
+}
+
+/* Put a live instance away: saved (unless nobody ever typed into it and it
+ * has no file), then out of memory.  -1 when it could not be saved: it
+ * stays live rather than lose the game. */
+static int
+evict(tale_session_t *s, const char *why)
+{
+    tale_sessions_t *ss = s->ss;
+    tale_inst_t *in = s->inst;
+    if ((s->changed || tale_inst_stored(in)) && save_instance(s) != 0)
+        return -1;
+    tale_inst_set_last_seq(in, s->seq);
+    tale_debug("session", "a visitor's game put away (%s)", why);
+    session_destroy(s, TALE_CLOSE_GOING_AWAY, "This game was put away to make room; reload the page to continue it.",
+                    TALE_DEPART_QUIT);
+    if (!tale_inst_stored(in))
+        tale_inst_forget(ss->instances, in);
+    return 0;
+}
+
+/* The least recently used instance that may go: seats without a connection
+ * first (the one that left longest ago), then connected ones idle longest. */
+static tale_session_t *
+lru_victim(tale_sessions_t *ss)
+{
+    h2o_linklist_t *lists[] = {&ss->detached, &ss->attached};
+    for (size_t i = 0; i < 2; i++)
+        for (h2o_linklist_t *n = lists[i]->next; n != lists[i]; n = n->next) {
+            tale_session_t *s = from_timeline(n);
+            if (!s->pinned && !s->ending)
+                return s;
+        }
+    return NULL;
+}
+
+/* Room for one more live instance within limits.max_live_worlds. */
+static int
+make_room(tale_sessions_t *ss)
+{
+    uint64_t cap = ss->host->cfg->limits.max_live_worlds;
+    while (ss->n_live >= cap) {
+        tale_session_t *v = lru_victim(ss);
+        if (v == NULL || evict(v, "max_live_worlds") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A live instance for `in` (NULL: a new game) under `token` (NULL: a new
+ * one); a stored game is restored into a fresh world of the shared story
+ * before the player joins, so the first frame shows where they left off. */
+static tale_session_t *
+instance_open(tale_sessions_t *ss, const char *token, tale_inst_t *in)
+{
+    tale_host_t *h = ss->host;
+    if (ss->instances == NULL || make_room(ss) != 0) {
+        tale_warn("session", "no room for another game: max_live_worlds (%llu) reached and none could be put away",
+                  (unsigned long long)h->cfg->limits.max_live_worlds);
+        return NULL;
+    }
+    tale_session_t *s = session_new(ss, token);
+    if (s == NULL)
+        return NULL;
+    s->inst = in != NULL ? in : tale_instances_add(ss->instances, s->token, TOKEN_HEX);
+    tale_inst_set_owner(s->inst, s);
+    tale_world_options_t wopt = {.save_dir = tale_inst_dir(s->inst), .max_input = h->cfg->limits.max_input};
+    s->world = tale_world_new(h->story, &wopt);
+    ss->n_live++;
+    tale_world_set_broadcast(s->world, on_broadcast, ss);
+    tale_save_writer_t sw = {.submit = inst_submit, .unwritten = inst_unwritten, .ctx = s};
+    tale_world_set_save_writer(s->world, &sw);
+    if (tale_inst_stored(s->inst)) {
+        char err[512] = "";
+        if (tale_world_restore(s->world, NULL, err, sizeof(err)) == 0) {
+            s->changed = 1;
+            /* number on from the frames the client saw before the eviction
+             * (after a restart that is not known: the wall clock in ms is
+             * past any count a session reaches) */
+            uint64_t last = tale_inst_last_seq(s->inst);
+            s->seq = last != 0 ? last : (uint64_t)time(NULL) * 1000;
+        } else {
+            tale_error("session", "a visitor's stored game does not restore (%s); they start a new one", err);
+        }
+    }
+    s->player = tale_player_join(s->world, on_emit, s);
+    if (s->player == NULL) {
+        tale_error("session", "the engine refused a new player");
+        tale_inst_t *orphan = s->inst;
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "no player", TALE_DEPART_QUIT);
+        tale_inst_forget(ss->instances, orphan);
+        return NULL;
+    }
+    tale_debug("session", "%s game (%zu live)", in != NULL ? "a returning visitor's" : "a new", ss->n_live);
+    return s;
+}
+
+/* The console's own game: the same one across restarts, never evicted. */
+static tale_session_t *
+console_instance(tale_sessions_t *ss)
+{
+    if (ss->instances == NULL)
+        return NULL;
+    tale_inst_t *in = tale_instances_find(ss->instances, CONSOLE_INSTANCE, sizeof(CONSOLE_INSTANCE) - 1);
+    if (in == NULL)
+        in = tale_instances_add(ss->instances, CONSOLE_INSTANCE, sizeof(CONSOLE_INSTANCE) - 1);
+    tale_session_t *s = instance_open(ss, NULL, in);
+    if (s != NULL)
+        s->pinned = 1;
+    else if (!tale_inst_stored(in))
+        tale_inst_forget(ss->instances, in);
+    return s;
+}
+
+/* A cookie that names no live seat: its stored game, restored (0 with *out
+ * NULL when it names none; -1 when there is no room for it now). */
+static int
+instance_return(tale_sessions_t *ss, const char *tok, size_t len, const tale_addr_t *client, tale_session_t **out)
+{
+    *out = NULL;
+    if (ss->instances == NULL || len != TOKEN_HEX)
+        return 0;
+    for (size_t i = 0; i < len; i++) /* only what new_token makes: the cookie's bytes are not NUL-terminated */
+        if (!((tok[i] >= '0' && tok[i] <= '9') || (tok[i] >= 'a' && tok[i] <= 'f')))
+            return 0;
+    tale_inst_t *in = tale_instances_find(ss->instances, tok, len);
+    if (in == NULL)
+        return 0;
+    char token[TOKEN_HEX + 1];
+    memcpy(token, tok, TOKEN_HEX);
+    token[TOKEN_HEX] = '\0';
+    tale_session_t *s = instance_open(ss, token, in);
+    if (s == NULL)
+        return -1;
+    /* a returning visitor is not a new seat (no token taken), but counts as one */
+    if (client != NULL && client->family != 0 && (s->peer = tale_peers_get(ss->host->peers, client)) != NULL)
+        s->peer->seats++;
+    *out = s;
+    return 0;
+}
+
+/* The tick of every live world: O(live), evicted ones do not tick. */
+static void
+tick_instances(tale_sessions_t *ss)
+{
+    h2o_linklist_t *lists[] = {&ss->attached, &ss->detached};
+    for (size_t i = 0; i < 2; i++)
+        for (h2o_linklist_t *n = lists[i]->next; n != lists[i]; n = n->next)
+            tale_world_tick(from_timeline(n)->world);
+}
+
+static int
+sweep_over(const struct timespec *t0, int n)
+{
+    if (n >= SWEEP_WORLDS)
+        return 1;
+    if (n % 16 != 15)
+        return 0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000000000LL + (t.tv_nsec - t0->tv_nsec) > SWEEP_NS;
+}
+
+/* A batch of autosaves (changed limits.world_save ago) and idle evictions
+ * (no connection for limits.world_idle); what is left waits a tick. */
+static void
+sweep_instances(tale_sessions_t *ss, uint64_t now)
+{
+    const tale_config_t *cfg = ss->host->cfg;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int n = 0;
+    size_t saved = 0, evicted = 0;
+    while (!h2o_linklist_is_empty(&ss->dirty) && !sweep_over(&t0, n)) {
+        tale_session_t *s = H2O_STRUCT_FROM_MEMBER(tale_session_t, dirty_link, ss->dirty.next);
+        if (now - s->dirty_since < cfg->limits.world_save_ms)
+            break;
+        save_instance(s); /* off the list either way: a failure is logged, the next change retries */
+        saved++;
+        n++;
+    }
+    size_t skipped = 0;
+    while (!h2o_linklist_is_empty(&ss->detached) && !sweep_over(&t0, n) && skipped < ss->count) {
+        tale_session_t *s = from_timeline(ss->detached.next);
+        if (now - s->since < cfg->limits.world_idle_ms)
+            break;
+        if (s->pinned || evict(s, "world_idle") != 0) {
+            timeline_touch(s); /* to the tail: tried again a world_idle later */
+            skipped++;
+        } else {
+            evicted++;
+        }
+        n++;
+    }
+    if (saved != 0 || evicted != 0)
+        tale_debug("session", "tick: %zu game%s saved, %zu put away after world_idle (%zu live)", saved, saved == 1 ? "" : "s",
+                   evicted, ss->n_live);
+}
+
+/* Every live instance worth a file, saved now (shutdown: the worker drains
+ * the queue before the process exits). */
+static int
+save_all(tale_sessions_t *ss)
+{
+    int rc = 0;
+    size_t n = 0;
+    h2o_linklist_t *lists[] = {&ss->attached, &ss->detached};
+    for (size_t i = 0; i < 2; i++)
+        for (h2o_linklist_t *l = lists[i]->next; l != lists[i]; l = l->next) {
+            tale_session_t *s = from_timeline(l);
+            if (!s->changed)
+                continue;
+            if (!h2o_linklist_is_linked(&s->dirty_link) && tale_inst_stored(s->inst))
+                continue; /* saved since its last change */
+            rc |= save_instance(s);
+            n++;
+        }
+    if (n != 0)
+        tale_info("session", "saved %zu visitor game%s", n, n == 1 ? "" : "s");
+    return rc;
+}
+
+int
+tale_sessions_use_instances(tale_sessions_t *ss, struct tale_saver *sv)
+{
+    char err[512], *dir;
+    if (!per_visitor(ss))
+        return 0;
+    if (asprintf(&dir, "%s/worlds", ss->host->cfg->data_dir) < 0)
+        tale_oom(strlen(ss->host->cfg->data_dir) + 8);
+    mkdir(ss->host->cfg->data_dir, 0750);
+    const tale_config_t *cfg = ss->host->cfg;
+    ss->instances = tale_instances_new(dir, cfg->limits.max_stored_worlds, cfg->limits.max_stored_bytes, sv, on_inst_saved, ss, err,
+                                       sizeof(err));
+    free(dir);
+    if (ss->instances == NULL) {
+        tale_error("session", "cannot open the stored games: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+size_t
+tale_sessions_live_worlds(const tale_sessions_t *ss)
+{
+    return ss->n_live;
 }
 
 tale_sessions_t *
@@ -735,7 +1101,9 @@ tale_sessions_new(tale_host_t *h)
     } else {
         tale_warn("session", "no eventfd (%s): frames are delivered at once, without the per-turn budget", strerror(errno));
     }
-    tale_world_set_broadcast(h->world, on_broadcast, ss);
+    h2o_linklist_init_anchor(&ss->dirty);
+    if (h->world != NULL)
+        tale_world_set_broadcast(h->world, on_broadcast, ss);
     return ss;
 }
 
@@ -744,7 +1112,7 @@ tale_sessions_new(tale_host_t *h)
 static void
 announce_claim_key(tale_sessions_t *ss)
 {
-    if (ss->host->cfg->mode != TALE_MODE_IF)
+    if (!single_seat(ss))
         return;
     if (ss->claim_url != NULL)
         tale_info("session", "to take this game's seat, open %s/tale/?key=%s (a one-time key)", ss->claim_url, ss->claim_key);
@@ -770,6 +1138,8 @@ int
 tale_sessions_autosave(tale_sessions_t *ss)
 {
     tale_config_t *cfg = ss->host->cfg;
+    if (per_visitor(ss))
+        return save_all(ss);
     if (cfg->mode != TALE_MODE_IF || !cfg->autosave || ss->seat == NULL)
         return 0;
     char err[512] = "";
@@ -796,7 +1166,9 @@ tale_sessions_free(tale_sessions_t *ss, int code, const char *reason)
         session_destroy(from_timeline(ss->attached.next), code, reason, TALE_DEPART_QUIT);
     while (!h2o_linklist_is_empty(&ss->detached))
         session_destroy(from_timeline(ss->detached.next), code, reason, TALE_DEPART_QUIT);
-    tale_world_set_broadcast(ss->host->world, NULL, NULL);
+    if (ss->host->world != NULL)
+        tale_world_set_broadcast(ss->host->world, NULL, NULL);
+    tale_instances_free(ss->instances);
     if (ss->wake != NULL) {
         h2o_socket_read_stop(ss->wake);
         h2o_socket_close(ss->wake);
@@ -881,11 +1253,17 @@ on_tick(h2o_timeout_entry_t *entry)
 {
     tale_sessions_t *ss = H2O_STRUCT_FROM_MEMBER(tale_sessions_t, tick_entry, entry);
     tale_host_t *h = ss->host;
-    tale_world_tick(h->world);
     uint64_t now = now_ms(ss);
-    if (h->cfg->mode == TALE_MODE_MUD)
-        end_lingering(ss, now);
-    close_idle(ss, now);
+    if (per_visitor(ss)) {
+        tick_instances(ss);
+        close_idle(ss, now);
+        sweep_instances(ss, now);
+    } else {
+        tale_world_tick(h->world);
+        if (h->cfg->mode == TALE_MODE_MUD)
+            end_lingering(ss, now);
+        close_idle(ss, now);
+    }
     h2o_timeout_link(h->loop, &ss->tick, &ss->tick_entry);
 }
 
@@ -1017,7 +1395,13 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
 {
     const tale_config_t *cfg = ss->host->cfg;
     int peek = (rq->flags & TALE_SESSION_PEEK) != 0;
-    if (cfg->mode == TALE_MODE_IF) {
+    if (per_visitor(ss) && (rq->flags & TALE_SESSION_TRUSTED)) {
+        if (peek)
+            return 0;
+        *out = console_instance(ss);
+        return *out != NULL ? 0 : 503;
+    }
+    if (single_seat(ss)) {
         if (!(rq->flags & TALE_SESSION_TRUSTED)) {
             if (ss->seat != NULL) {
                 *error = "someone else is playing this game; its owner can take the seat back with the key printed on the "
@@ -1037,7 +1421,7 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
         return *out != NULL ? 0 : 503;
     }
 
-    if (ss->count >= cfg->limits.max_sessions) {
+    if (!per_visitor(ss) && ss->count >= cfg->limits.max_sessions) {
         log_refusal(ss, REFUSED_FULL, "refusing a new player: max_sessions (%llu) reached",
                     (unsigned long long)cfg->limits.max_sessions);
         *error = "no player seat is free";
@@ -1068,10 +1452,10 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
         tale_peers_release(ss->host->peers, peer);
         return 0;
     }
-    tale_session_t *s = session_create(ss);
+    tale_session_t *s = per_visitor(ss) ? instance_open(ss, NULL, NULL) : session_create(ss);
     if (s == NULL) {
         tale_peers_release(ss->host->peers, peer);
-        *error = "cannot create a seat";
+        *error = per_visitor(ss) ? "cannot start a game for you now; try again in a moment" : "cannot create a seat";
         return 503;
     }
     if (peer != NULL) {
@@ -1105,7 +1489,7 @@ tale_session_open(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t 
                          rq->forwarded, rq->forwarded_len);
 
     tale_session_t *s = NULL;
-    if (cfg->mode == TALE_MODE_IF && rq->claim_key != NULL && (rq->flags & TALE_SESSION_CREATE)) {
+    if (single_seat(ss) && rq->claim_key != NULL && (rq->flags & TALE_SESSION_CREATE)) {
         status = claim_seat(ss, rq, &s, error);
         if (status != 0 || (rq->flags & TALE_SESSION_PEEK))
             return status;
@@ -1113,6 +1497,17 @@ tale_session_open(tale_sessions_t *ss, const tale_request_t *rq, tale_session_t 
         size_t tlen = 0;
         const char *tok = tale_cookie_find(rq->cookie, rq->cookie_len, COOKIE_NAME, &tlen);
         s = tok != NULL ? find_by_token(ss, tok, tlen) : NULL;
+        if (s == NULL && tok != NULL && per_visitor(ss) && !(rq->flags & TALE_SESSION_PEEK)) {
+            /* the visitor's game was put away: it comes back under the same cookie */
+            if (instance_return(ss, tok, tlen, have_client ? &client : NULL, &s) != 0) {
+                *error = "cannot bring your game back now; try again in a moment";
+                return 503;
+            }
+            if (s != NULL) {
+                *out = s;
+                return 0;
+            }
+        }
         if (s != NULL || !(rq->flags & TALE_SESSION_CREATE)) {
             *out = s;
             return 0;
@@ -1191,7 +1586,18 @@ static void
 end_session(tale_session_t *s)
 {
     tale_sessions_t *ss = s->ss;
-    if (ss->host->cfg->mode == TALE_MODE_IF) {
+    if (s->pinned) {
+        /* the console's game ends as the one game of `single` does: saved for the next start */
+        save_instance(s);
+        tale_info("session", "the console's player quit; their game is saved");
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.", TALE_DEPART_QUIT);
+    } else if (s->inst != NULL) {
+        /* that visitor's game only: its file goes after any write queued for it */
+        tale_inst_remove(ss->instances, s->inst);
+        s->inst = NULL;
+        tale_info("session", "a visitor quit; their game is over (%zu live)", ss->n_live - 1);
+        session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.", TALE_DEPART_QUIT);
+    } else if (ss->host->cfg->mode == TALE_MODE_IF) {
         tale_sessions_autosave(ss);
         tale_info("session", "the player quit; the game is over");
         session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The game has ended.", TALE_DEPART_QUIT);
@@ -1265,6 +1671,8 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
     ss->answering = s;
     int rc = run_input(s, cmd, len, flags);
     ss->answering = outer;
+    if (s->world != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
+        mark_dirty(s);
     if (rc == TALE_CMD_QUIT) {
         s->ending = 1;
         end_session(s); /* flushes the goodbye before the close */

@@ -22,8 +22,16 @@ size_t tale_sessions_count(const tale_sessions_t *ss);
 size_t tale_sessions_held_bytes(const tale_sessions_t *ss);
 /* Sessions with frames waiting for a delivery turn. */
 size_t tale_sessions_queued(const tale_sessions_t *ss);
-/* Autosave now (IF mode, when enabled).  Returns 0 or -1 (logged). */
+/* Autosave now (IF mode, when enabled; per_visitor: every live game changed
+ * since its last save, through the worker).  Returns 0 or -1 (logged). */
 int tale_sessions_autosave(tale_sessions_t *ss);
+
+/* instances: per_visitor: open the index of stored games in data_dir/worlds,
+ * written through `sv` (the save worker; NULL: synchronously).  0 (also in
+ * other modes, doing nothing) or -1 after logging why. */
+int tale_sessions_use_instances(tale_sessions_t *ss, struct tale_saver *sv);
+/* per_visitor: instances in memory now. */
+size_t tale_sessions_live_worlds(const tale_sessions_t *ss);
 
 /* Print the IF seat's claim link (IF mode) under the first listener's URL. */
 void tale_sessions_announce(tale_sessions_t *ss, const char *base_url);

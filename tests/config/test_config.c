@@ -199,6 +199,35 @@ load_session_idle_alias(void **state)
     free(path);
 }
 
+/* instances: per_visitor and its limits; and their defaults elsewhere. */
+static void
+load_per_visitor(void **state)
+{
+    char *path = fmt("%s/valid/per-visitor.yaml", FIX), *s;
+    tale_config_t *c = load_ok(path);
+    assert_int_equal(c->mode, TALE_MODE_IF);
+    assert_int_equal(c->instances, TALE_INSTANCES_PER_VISITOR);
+    assert_string_equal(c->data_dir, s = fmt("%s/games", fixdir())), free(s);
+    assert_int_equal(c->limits.max_live_worlds, 3);
+    assert_int_equal(c->limits.world_idle_ms, 90 * 1000);
+    assert_int_equal(c->limits.world_save_ms, 250);
+    assert_int_equal(c->limits.max_stored_worlds, 500);
+    assert_int_equal(c->limits.max_stored_bytes, 2 * 1024 * 1024);
+    tale_config_free(c);
+    free(path);
+
+    path = fmt("%s/valid/minimal.yaml", FIX);
+    c = load_ok(path);
+    assert_int_equal(c->instances, TALE_INSTANCES_SINGLE);
+    assert_int_equal(c->limits.max_live_worlds, 1000);
+    assert_int_equal(c->limits.world_idle_ms, 10 * 60 * 1000);
+    assert_int_equal(c->limits.world_save_ms, 5 * 1000);
+    assert_int_equal(c->limits.max_stored_worlds, 100000);
+    assert_int_equal(c->limits.max_stored_bytes, 1024ULL * 1024 * 1024);
+    tale_config_free(c);
+    free(path);
+}
+
 /* The shipped conf/tale.yaml must load (its story ships beside it). */
 static void
 load_default_conf(void **state)
@@ -290,7 +319,7 @@ struct fault {
 static const struct fault faults[] = {
     {"unknown-key", 3, 1,
      "unknown key 'listners' (expected one of: mode, story, data_dir, autosave, tick, log_level, listeners, limits, "
-     "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies)"},
+     "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies, instances)"},
     {"unknown-plugin-key", 8, 5, "unknown key 'path' (expected one of: name, module, enabled, config)"},
     {"port-out-of-range", 7, 11, "expected an integer from 0 to 65535 for 'port', got '70000'"},
     {"duplicate-plugin-name", 9, 11, "duplicate plugin name 'ws' (first at line 7, column 11; expected a unique name)"},
@@ -318,6 +347,13 @@ static const struct fault faults[] = {
     {"linger-and-session-idle", 8, 3, "'session_idle' is the deprecated name of 'linger'; expected only 'linger', got both"},
     {"zero-header-timeout", 7, 19, "expected a duration greater than 0 for 'header_timeout', got '0s'"},
     {"count-out-of-range", 7, 20, "expected an integer from 1 to 1000000 for 'max_connections', got '0'"},
+    {"instances-in-mud", 3, 12, "'instances' is for 'mode: if' only: a MUD is one world shared by every player"},
+    {"bad-instances", 3, 12, "expected 'single' or 'per_visitor' for 'instances', got 'many'"},
+    {"per-visitor-without-data-dir", 3, 12,
+     "'instances: per_visitor' keeps every visitor's game on disk: set 'data_dir' to the folder for them"},
+    {"per-visitor-without-autosave", 5, 11,
+     "'instances: per_visitor' needs 'autosave: true': a visitor's game is kept only by saving it"},
+    {"zero-live-worlds", 9, 20, "expected an integer from 1 to 1000000 for 'max_live_worlds', got '0'"},
     {"bad-mode", 2, 7, "expected 'if' or 'mud' for 'mode', got 'adventure'"},
     {"bad-seat-claim", 3, 13, "expected 'auto', 'key' or 'first' for 'seat_claim', got 'anyone'"},
     {"bad-trusted-proxy", 5, 5,
@@ -411,6 +447,7 @@ main(int argc, char **argv)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(load_valid),
         cmocka_unit_test(load_minimal),
+        cmocka_unit_test(load_per_visitor),
         cmocka_unit_test(load_default_conf),
         cmocka_unit_test(load_session_idle_alias),
         cmocka_unit_test(plugin_path_scalar),

@@ -4,7 +4,9 @@
  * "quit" returns TALE_CMD_QUIT, "burst N" emits N frames, "yell X" tells
  * every other player in one frame (through the broadcast hook when the host
  * set one, else a copy each, as the engine does).  Everyone is in one room:
- * a player leaving or fading away is announced to the others.
+ * a player leaving or fading away is announced to the others.  Its one piece
+ * of state worth saving: "remember X" (per_visitor tests), which the welcome
+ * repeats and a save through the host's writer keeps.
  */
 #include "engine.h"
 #include <stdio.h>
@@ -18,6 +20,9 @@ struct tale_world {
     int joined;
     tale_broadcast_fn broadcast;
     void *bctx;
+    tale_save_writer_t writer;
+    char *save_dir;
+    char remembered[64];
 };
 
 struct tale_player {
@@ -33,9 +38,8 @@ int fake_restores;
 static void
 say(tale_player_t *p, const char *text)
 {
-    p->emit(p->ctx, json_pack("{s:s, s:s, s:[], s:i, s:s, s:s, s:s, s:s, s:s}", "type", "text", "text", text, "special",
-                              "turns", 0, "location", "The Jetty", "location_image", "jetty.svg", "npcs", "", "items", "",
-                              "exits", "north"));
+    p->emit(p->ctx, json_pack("{s:s, s:s, s:[], s:i, s:s, s:s, s:s, s:s, s:s}", "type", "text", "text", text, "special", "turns", 0,
+                              "location", "The Jetty", "location_image", "jetty.svg", "npcs", "", "items", "", "exits", "north"));
 }
 
 tale_world_t *
@@ -49,6 +53,9 @@ tale_world_load(const char *dir, const tale_world_options_t *opt, char *err, siz
 void
 tale_world_free(tale_world_t *w)
 {
+    if (w == NULL)
+        return;
+    free(w->save_dir);
     free(w);
 }
 
@@ -112,7 +119,13 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     if (w->players != NULL)
         w->players->prev = p;
     w->players = p;
-    say(p, "<p>welcome</p>\n");
+    if (w->remembered[0] != '\0') {
+        char text[128];
+        snprintf(text, sizeof(text), "<p>welcome back, remembering %s</p>\n", w->remembered);
+        say(p, text);
+    } else {
+        say(p, "<p>welcome</p>\n");
+    }
     return p;
 }
 
@@ -151,6 +164,11 @@ tale_player_command(tale_player_t *p, const char *line, size_t len)
         snprintf(buf, sizeof(buf), "<p>player %d yells: %.*s</p>\n", p->number, (int)len - 5, line + 5);
         tell_others(p->w, p, buf);
         say(p, "<p>you yell</p>\n");
+        return TALE_CMD_OK;
+    }
+    if (len > 9 && len < 9 + sizeof(p->w->remembered) && memcmp(line, "remember ", 9) == 0) {
+        snprintf(p->w->remembered, sizeof(p->w->remembered), "%.*s", (int)len - 9, line + 9);
+        say(p, "<p>noted</p>\n");
         return TALE_CMD_OK;
     }
     if (sscanf(line, "burst %d", &n) == 1) {
@@ -205,17 +223,83 @@ tale_world_save(tale_world_t *w, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* The session layer's autosave: as if written at once. */
+/* The session layer's autosave: as if written at once; through the host's
+ * writer (per_visitor) the state goes as {"remember": X}. */
 int
 tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t errlen)
 {
-    return tale_world_save(w, NULL, err, errlen);
+    if (w->writer.submit == NULL)
+        return tale_world_save(w, NULL, err, errlen);
+    json_t *j = json_pack("{s:s}", "remember", w->remembered);
+    char *data = json_dumps(j, 0);
+    json_decref(j);
+    static uint64_t tickets;
+    if (w->writer.submit(w->writer.ctx, ++tickets, data, strlen(data), err, errlen) != 0)
+        return -1;
+    if (ticket != NULL)
+        *ticket = tickets;
+    return 1;
 }
 
 int
 tale_world_restore(tale_world_t *w, const char *path, char *err, size_t errlen)
 {
     fake_restores++;
-    snprintf(err, errlen, "no saved game");
-    return -1;
+    size_t len = 0;
+    const char *unwritten = path == NULL && w->writer.unwritten != NULL ? w->writer.unwritten(w->writer.ctx, &len) : NULL;
+    json_t *j = NULL;
+    if (unwritten != NULL) {
+        j = json_loadb(unwritten, len, 0, NULL);
+    } else if (w->save_dir != NULL) {
+        char file[512];
+        snprintf(file, sizeof(file), "%s/world.save", path != NULL ? path : w->save_dir);
+        j = json_load_file(file, 0, NULL);
+    }
+    const char *r = json_string_value(json_object_get(j, "remember"));
+    if (r == NULL) {
+        json_decref(j);
+        snprintf(err, errlen, "no saved game");
+        return -1;
+    }
+    snprintf(w->remembered, sizeof(w->remembered), "%s", r);
+    json_decref(j);
+    return 0;
+}
+
+/* per_visitor needs these; the session tests run in the other modes, where
+ * the host's one world comes from tale_world_load. */
+tale_world_t *
+tale_world_new(tale_story_t *story, const tale_world_options_t *opt)
+{
+    tale_world_t *w = tale_world_load(NULL, opt, NULL, 0);
+    if (opt != NULL && opt->save_dir != NULL)
+        w->save_dir = strdup(opt->save_dir);
+    return w;
+}
+
+void
+tale_world_set_save_writer(tale_world_t *w, const tale_save_writer_t *sw)
+{
+    if (sw != NULL)
+        w->writer = *sw;
+    else
+        memset(&w->writer, 0, sizeof(w->writer));
+}
+
+void
+tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err)
+{
+}
+
+int
+tale_save_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fwrite(data, 1, len, f) != len) {
+        snprintf(err, errlen, "%s: cannot write", path);
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
 }

@@ -13,11 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "games_dir.h"
+#include "instances.h"
 #include "log.h"
 #include "peers.h"
 #include "session.h"
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* fake_engine.c: call the broadcast hook the host registered, as the engine does */
 void fake_world_broadcast(tale_world_t *w, void *const *ctxs, size_t n, json_t *frame);
@@ -56,6 +61,7 @@ typedef struct fixture {
     tale_config_t cfg;
     tale_host_t host;
     rec_conn_t conns[2];
+    char data_dir[64]; /* per_visitor: a temp folder, removed at teardown */
 } fixture_t;
 
 static int
@@ -93,11 +99,44 @@ setup_mud(void **state)
     return setup_mode(state, TALE_MODE_MUD);
 }
 
+/* per_visitor, two live worlds at most, writes synchronous (no save worker) */
+static int
+setup_per_visitor(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->cfg.mode = TALE_MODE_IF;
+    f->cfg.instances = TALE_INSTANCES_PER_VISITOR;
+    f->cfg.autosave = 1;
+    f->cfg.tick_ms = 1000;
+    f->cfg.limits.session_backlog = 4096;
+    f->cfg.limits.max_sessions = 1; /* a MUD limit: per_visitor ignores it */
+    f->cfg.limits.total_backlog = 1 << 20;
+    f->cfg.limits.max_input = 64;
+    f->cfg.limits.input_burst = 5;
+    f->cfg.limits.max_live_worlds = 2;
+    f->cfg.limits.world_idle_ms = 60000;
+    f->cfg.limits.world_save_ms = 5000;
+    f->cfg.limits.max_stored_worlds = 100;
+    f->cfg.limits.max_stored_bytes = 1 << 20;
+    strcpy(f->data_dir, "/tmp/tale-session-test-XXXXXX");
+    assert_non_null(mkdtemp(f->data_dir));
+    f->cfg.data_dir = f->data_dir;
+    f->host.cfg = &f->cfg;
+    f->host.peers = tale_peers_new();
+    f->host.loop = h2o_evloop_create();
+    f->host.sessions = tale_sessions_new(&f->host);
+    assert_int_equal(tale_sessions_use_instances(f->host.sessions, NULL), 0);
+    *state = f;
+    return 0;
+}
+
 static int
 teardown(void **state)
 {
     fixture_t *f = *state;
     tale_sessions_free(f->host.sessions, TALE_CLOSE_GOING_AWAY, "bye");
+    if (f->data_dir[0] != '\0')
+        games_dir_remove(f->data_dir);
     tale_peers_free(f->host.peers);
     tale_world_free(f->host.world);
     h2o_evloop_destroy(f->host.loop);
@@ -781,6 +820,173 @@ seat_idle_closes_the_quiet_player_not_the_one_who_attached_first(void **state)
     assert_int_equal(tale_sessions_count(f->host.sessions), 1); /* MUD: the seat went with it */
 }
 
+/* ---- per_visitor ---- */
+
+static tale_session_t *
+with_cookie(fixture_t *f, const char *cookie, unsigned flags)
+{
+    return tale_session_get(f->host.sessions, cookie, strlen(cookie), flags, NULL);
+}
+
+static void
+say_(tale_session_t *s, const char *cmd)
+{
+    tale_session_input(s, cmd, strlen(cmd), 0);
+}
+
+/* Does the data_dir hold `token` in any name, or a game file for it? */
+static int
+name_holds(const char *dir, const char *token)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int found = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        found |= strstr(e->d_name, token) != NULL;
+        char sub[512];
+        snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            found |= name_holds(sub, token);
+    }
+    closedir(d);
+    return found;
+}
+
+static int
+game_file_exists(fixture_t *f, const char *cookie)
+{
+    const char *token = strchr(cookie, '=') + 1;
+    char name[TALE_INST_NAME + 1], path[512];
+    tale_inst_name_of(token, strlen(token), name);
+    snprintf(path, sizeof(path), "%s/worlds/%s/world.save", f->data_dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void
+each_visitor_gets_a_world_of_their_own(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128], cb[128];
+    tale_session_t *a = new_session(f, ca), *b = new_session(f, cb);
+    assert_ptr_not_equal(a, b);
+    assert_string_not_equal(ca, cb);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 2);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 2); /* max_sessions (1) is a MUD limit */
+    rec_conn_t *c = &f->conns[0];
+    assert_int_equal(tale_session_attach(b, &rec_io, c, 0), 0);
+    say_(a, "remember apples");
+    say_(a, "yell hello"); /* a's world has no one else in it */
+    assert_null(strstr(c->last, "yells"));
+    assert_ptr_equal(with_cookie(f, ca, 0), a);
+    assert_ptr_equal(with_cookie(f, cb, 0), b);
+}
+
+static void
+the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128], cb[128], cc[128];
+    tale_session_t *a = new_session(f, ca);
+    say_(a, "remember apples");
+    new_session(f, cb);
+    rec_conn_t *conn = &f->conns[0];
+    assert_int_equal(tale_session_attach(a, &rec_io, conn, 0), 0);
+    /* a is connected, b not: b goes first although a is older */
+    tale_session_t *c = new_session(f, cc);
+    assert_non_null(c);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 2);
+    assert_false(game_file_exists(f, cb)); /* nobody typed into b: no file, just dropped */
+    assert_null(with_cookie(f, cb, 0));
+    /* now a is the only one to go (c is newer... but unconnected): c goes first */
+    say_(c, "remember cherries");
+    tale_session_t *d = new_session(f, NULL);
+    assert_non_null(d);
+    assert_true(game_file_exists(f, cc));
+    assert_int_equal(conn->closed_code, 0); /* a, connected, stayed */
+    /* the visitor of c returns: restored from the file, the least recent goes (d, unconnected) */
+    tale_session_t *c2 = with_cookie(f, cc, 0);
+    assert_non_null(c2);
+    rec_conn_t *conn2 = &f->conns[1];
+    assert_int_equal(tale_session_attach(c2, &rec_io, conn2, 0), 0);
+    assert_non_null(strstr(conn2->last, "remembering cherries"));
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 2);
+    /* with both connected, the one idle longest (a) is closed and put away */
+    tale_session_t *e = new_session(f, NULL);
+    assert_non_null(e);
+    assert_int_equal(conn->closed_code, TALE_CLOSE_GOING_AWAY);
+    assert_true(game_file_exists(f, ca));
+    tale_session_t *a2 = with_cookie(f, ca, 0);
+    assert_non_null(a2);
+    assert_int_equal(tale_session_attach(a2, &rec_io, conn, 0), 0);
+    assert_non_null(strstr(conn->last, "remembering apples"));
+    /* no file or folder name shows a token */
+    assert_false(name_holds(f->data_dir, strchr(ca, '=') + 1));
+    assert_false(name_holds(f->data_dir, strchr(cc, '=') + 1));
+}
+
+static void
+a_peek_or_a_malformed_cookie_restores_nothing(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128];
+    tale_session_t *a = new_session(f, ca);
+    say_(a, "remember apples");
+    new_session(f, NULL);
+    new_session(f, NULL); /* a is put away */
+    assert_true(game_file_exists(f, ca));
+    assert_null(with_cookie(f, "tale_session=console", 0));
+    assert_null(with_cookie(f, "tale_session=ZZ", 0));
+    tale_request_t rq = {
+        .size = sizeof(rq), .cookie = ca, .cookie_len = strlen(ca), .flags = TALE_SESSION_CREATE | TALE_SESSION_PEEK};
+    tale_session_t *s = NULL;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, NULL), 0);
+    assert_null(s);
+    assert_non_null(with_cookie(f, ca, 0)); /* a real request does */
+}
+
+static void
+quit_ends_that_game_and_removes_its_file(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128], cb[128];
+    tale_session_t *a = new_session(f, ca), *b = new_session(f, cb);
+    say_(a, "remember apples");
+    say_(b, "remember bananas");
+    assert_int_equal(tale_sessions_autosave(f->host.sessions), 0);
+    assert_true(game_file_exists(f, ca));
+    assert_true(game_file_exists(f, cb));
+    rec_conn_t *c = &f->conns[0];
+    assert_int_equal(tale_session_attach(a, &rec_io, c, 0), 0);
+    say_(a, "quit");
+    assert_int_equal(c->closed_code, TALE_CLOSE_SESSION_ENDED);
+    assert_false(game_file_exists(f, ca));
+    assert_null(with_cookie(f, ca, 0));
+    assert_true(game_file_exists(f, cb));
+    assert_ptr_equal(with_cookie(f, cb, 0), b);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 1);
+}
+
+static void
+the_console_has_its_own_game_that_is_never_evicted(void **state)
+{
+    fixture_t *f = *state;
+    tale_request_t rq = {.size = sizeof(rq), .flags = TALE_SESSION_CREATE | TALE_SESSION_TRUSTED};
+    tale_session_t *console = NULL;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &console, NULL, NULL), 0);
+    assert_non_null(console);
+    rec_conn_t *c = &f->conns[0];
+    assert_int_equal(tale_session_attach(console, &rec_io, c, 0), 0);
+    say_(console, "remember the lamp");
+    for (int i = 0; i < 5; i++)
+        assert_non_null(new_session(f, NULL));
+    assert_int_equal(c->closed_code, 0);
+    say_(console, "look");
+    assert_non_null(strstr(c->last, "you said look"));
+}
+
 int
 main(void)
 {
@@ -813,6 +1019,12 @@ main(void)
         cmocka_unit_test_setup_teardown(a_players_own_answer_comes_at_once_after_what_it_was_waiting_behind, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(a_broadcast_to_a_crowd_is_delivered_over_several_turns, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(seat_idle_closes_the_quiet_player_not_the_one_who_attached_first, setup_mud, teardown),
+        cmocka_unit_test_setup_teardown(each_visitor_gets_a_world_of_their_own, setup_per_visitor, teardown),
+        cmocka_unit_test_setup_teardown(the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it, setup_per_visitor,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_peek_or_a_malformed_cookie_restores_nothing, setup_per_visitor, teardown),
+        cmocka_unit_test_setup_teardown(quit_ends_that_game_and_removes_its_file, setup_per_visitor, teardown),
+        cmocka_unit_test_setup_teardown(the_console_has_its_own_game_that_is_never_evicted, setup_per_visitor, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,21 +10,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const WebSocket = require('ws');
-const { startHost, SRC } = require('../lib/harness');
-const { sleep } = require('./lib');
+const { startHost } = require('../lib/harness');
+const { sleep, locationTitles, readSave } = require('./lib');
 
 const KILLS = Number(process.env.TALE_HOSTILE_KILLS || 200);
-
-// location id -> title, from the bundled story (each location's "- id:" then "title:")
-function locationTitles() {
-  const text = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/story.yaml'), 'utf8');
-  const locs = text.slice(text.indexOf('\nlocations:'));
-  const map = {};
-  const re = /\n {2}- id: (\S+)\n {4}title: ([^\n]+)/g;
-  let m;
-  while ((m = re.exec(locs)) !== null) map[m[1]] = m[2].trim();
-  return map;
-}
 
 function config(dataDir) {
   return [
@@ -44,21 +33,6 @@ function config(dataDir) {
     '    module: ws',
     '',
   ].join('\n');
-}
-
-// The saved player's location id, after checking the file is a whole save.
-function readSave(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  let save;
-  try {
-    save = JSON.parse(text);
-  } catch (e) {
-    assert.fail(`${file} is not a complete save (${e.message}): ${text.length} bytes, ends ${JSON.stringify(text.slice(-40))}`);
-  }
-  assert.strictEqual(save.format, 'tale-save');
-  assert.strictEqual(save.version, 1);
-  assert.ok(Array.isArray(save.players) && save.players.length === 1, 'one player saved');
-  return save.players[0].location;
 }
 
 const WALK = ['north', 'save', 'east', 'save', 'west', 'save', 'north', 'save', 'south', 'save', 'south', 'save'];

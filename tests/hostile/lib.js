@@ -10,7 +10,9 @@ const net = require('net');
 const fs = require('fs');
 const crypto = require('crypto');
 const assert = require('node:assert');
+const path = require('path');
 const WebSocket = require('ws');
+const { SRC } = require('../lib/harness');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -268,4 +270,30 @@ async function stopClean(host) {
   return r;
 }
 
-module.exports = { sleep, stopClean, rssKb, fdCount, underSanitizer, rawHttp, header, frame, closeFrame, parseFrames, wsRaw, bystander };
+// The bundled story's location id -> title (each location's "- id:" then "title:").
+function locationTitles() {
+  const text = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/story.yaml'), 'utf8');
+  const locs = text.slice(text.indexOf('\nlocations:'));
+  const map = {};
+  const re = /\n {2}- id: (\S+)\n {4}title: ([^\n]+)/g;
+  let m;
+  while ((m = re.exec(locs)) !== null) map[m[1]] = m[2].trim();
+  return map;
+}
+
+// A saved game's player location id, after checking the file is a whole save of one player.
+function readSave(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  let save;
+  try {
+    save = JSON.parse(text);
+  } catch (e) {
+    assert.fail(`${file} is not a complete save (${e.message}): ${text.length} bytes, ends ${JSON.stringify(text.slice(-40))}`);
+  }
+  assert.strictEqual(save.format, 'tale-save');
+  assert.strictEqual(save.version, 1);
+  assert.ok(Array.isArray(save.players) && save.players.length === 1, 'one player saved');
+  return save.players[0].location;
+}
+
+module.exports = { locationTitles, readSave, sleep, stopClean, rssKb, fdCount, underSanitizer, rawHttp, header, frame, closeFrame, parseFrames, wsRaw, bystander };
