@@ -56,7 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eng_out_story(player, text);
     size_t mark1 = player->out.len;
     eng_out_story(player, text);
-    FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 && memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0,
+    /* (out.s stays NULL while nothing was written: the engine frees a
+     * large output buffer after each frame) */
+    FUZZ_CHECK(player->out.len - mark1 == mark1 - mark0 &&
+                   (mark1 == mark0 || memcmp(player->out.s + mark0, player->out.s + mark1, mark1 - mark0) == 0),
                "a story text rendered differently the second time");
     eng_player_flush(player); /* emits through fuzz_emit, which checks the frame */
     free(text);
