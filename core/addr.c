@@ -52,7 +52,8 @@ tale_addr_parse(tale_addr_t *out, const char *s, size_t len)
         s++;
         len -= 2;
     }
-    if (len == 0 || len >= sizeof(buf))
+    /* a NUL inside would end the copy early: "[::\0junk]" is not "::" */
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
         return -1;
     memcpy(buf, s, len);
     buf[len] = '\0';

@@ -342,6 +342,19 @@ foreign_host_or_origin_is_refused_before_any_seat(void **state)
     rq.host_len = strlen(rq.host);
     assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 403);
     assert_non_null(strstr(error, "allowed_origins"));
+    /* a NUL inside an IP literal does not end it: "[::\0 2]" is a name, not "::" */
+    static const char nul_host[] = "[::\0"
+                                   "2]",
+                      nul_origin[] = "http://[::\0"
+                                     "2]";
+    rq.host = nul_host;
+    rq.host_len = sizeof(nul_host) - 1;
+    rq.origin = nul_origin;
+    rq.origin_len = sizeof(nul_origin) - 1;
+    assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 403);
+    assert_int_equal(tale_sessions_count(f->host.sessions), 0);
+    rq.host = "127.0.0.1:8180";
+    rq.host_len = strlen(rq.host);
     rq.origin = "http://127.0.0.1:8180";
     rq.origin_len = strlen(rq.origin);
     assert_int_equal(tale_session_open(f->host.sessions, &rq, &s, NULL, &error), 0);
