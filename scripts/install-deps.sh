@@ -7,10 +7,15 @@ PACKAGES=(
   build-essential cmake pkg-config clang
   libh2o-evloop-dev libwslay-dev libyaml-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev
   openssl curl ca-certificates valgrind
+  libsqlite3-dev libsodium-dev libsystemd-dev
 )
 # Test-only: real protocol clients (npm) and a browser.
 if [ "${TALE_SKIP_TEST_DEPS:-0}" != 1 ]; then
   PACKAGES+=(chromium strace) # strace: tests/hostile/save.test.js checks which thread fsyncs
+  # Real parts the integration tests start on loopback: a SQLite shell for
+  # integrity checks, a MUD client, reverse proxies, Prometheus and promtool,
+  # and systemd-analyze for the unit file.
+  PACKAGES+=(sqlite3 tintin++ nginx-light haproxy prometheus systemd)
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
   command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 fi
