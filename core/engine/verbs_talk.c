@@ -55,6 +55,39 @@ yell_allowed(tale_player_t *p)
     return 1;
 }
 
+/*
+ * Tells go to one player, so they need no world budget, but a player sending
+ * them is held to TELL_BURST within TELL_WINDOW_MS (game-design numbers: a
+ * conversation, not a flood).
+ */
+#define TELL_WINDOW_MS 3000u
+#define TELL_BURST 8u
+
+static int
+tell_allowed(tale_player_t *p)
+{
+    uint64_t now = eng_now_ms(p->w);
+    if (now >= p->tell_ok_at) {
+        p->tell_ok_at = now + TELL_WINDOW_MS;
+        p->tell_burst = 0;
+    }
+    if (p->tell_burst >= TELL_BURST)
+        return 0;
+    p->tell_burst++;
+    return 1;
+}
+
+/* Does the start of args (one to three words) name p itself? */
+static int
+names_self(const tale_player_t *p, const char *args)
+{
+    const char *rest;
+    if (eng_starts_word(args, "me", &rest) || eng_starts_word(args, "myself", &rest) || eng_starts_word(args, "self", &rest))
+        return 1;
+    size_t nl = strlen(p->name);
+    return strncasecmp(args, p->name, nl) == 0 && (args[nl] == ' ' || args[nl] == 0);
+}
+
 /* Quietly: does phrase name exactly one NPC here or player (anywhere if any)? */
 static int
 quiet_who(tale_player_t *p, const char *phrase, int anyplayer, eng_thing_t *out)
@@ -125,7 +158,16 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
         }
     }
     if (!nw) {
-        eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
+        if (!*args) {
+            eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
+        } else if (names_self(p, args)) {
+            eng_out_p(p, "You can't tell yourself anything. <dim>To speak aloud:</dim> say <it>text</it>");
+        } else {
+            char first[64];
+            size_t fl = strcspn(args, " ");
+            snprintf(first, sizeof first, "%.*s", (int)(fl < 63 ? fl : 63), eng_raw_after_words(p, 1));
+            eng_out_p(p, "Tell whom? There is no player called %s in the game, and no one of that name here.", first);
+        }
         return DONE_NOTIME;
     }
     const char *text = eng_raw_after_words(p, 1 + nw);
@@ -138,6 +180,10 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
         const char *rest;
         eng_npc_answer(p, who.idx, eng_starts_word(cut + 1, "about", &rest) ? eng_raw_after_words(p, 2 + nw) : text);
         return DONE_TIME;
+    }
+    if (!tell_allowed(p)) {
+        eng_out_p(p, "You are sending messages too fast; wait a moment.");
+        return DONE_NOTIME;
     }
     tale_player_t *o = w->players[who.idx];
     char who_to[96];
@@ -241,9 +287,9 @@ const eng_verb_t eng_verbs_talk[] = {
      .syntax = "ask <someone> about <subject>",
      .help = "Asks someone here about something."},
     {.name = "emote",
-     .aliases = {"me", NULL},
+     .aliases = {"me", ":", NULL},
      .fn = cmd_emote,
-     .syntax = "emote <action>",
+     .syntax = "emote <action>, or :<action>",
      .help = "Shows an action to everyone here: 'emote waves' shows 'Visitor waves'."},
     {.name = "yell",
      .aliases = {"shout", "scream", NULL},
