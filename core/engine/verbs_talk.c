@@ -77,15 +77,12 @@ tell_allowed(tale_player_t *p)
     return 1;
 }
 
-/* Does the start of args (one to three words) name p itself? */
+/* Does the phrase name p itself (its whole name, any case)? */
 static int
-names_self(const tale_player_t *p, const char *args)
+names_self(const tale_player_t *p, const char *phrase)
 {
-    const char *rest;
-    if (eng_starts_word(args, "me", &rest) || eng_starts_word(args, "myself", &rest) || eng_starts_word(args, "self", &rest))
-        return 1;
-    size_t nl = strlen(p->name);
-    return strncasecmp(args, p->name, nl) == 0 && (args[nl] == ' ' || args[nl] == 0);
+    return strcmp(phrase, "me") == 0 || strcmp(phrase, "myself") == 0 || strcmp(phrase, "self") == 0 ||
+           strcasecmp(phrase, p->name) == 0;
 }
 
 /* Quietly: does phrase name exactly one NPC here or player (anywhere if any)? */
@@ -138,10 +135,17 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
     char words[512];
     snprintf(words, sizeof words, "%s", args);
     eng_thing_t who;
-    int nw = 0;
+    int nw = 0, self = names_self(p, args);
     char *cut = NULL;
-    /* longest first: "tell tester 2 psst" is for Tester 2, not Tester */
-    for (int k = 3; k >= 1 && !nw; k--) {
+    /* a whole name and nothing to say */
+    const tale_player_t *whole = self ? NULL : eng_player_named(w, args);
+    if (whole != NULL) {
+        eng_out_p(p, "Tell %s what?", whole->name);
+        return DONE_NOTIME;
+    }
+    /* longest first: "tell tester 2 psst" is for Tester 2, not Tester; and
+     * one's own whole name is oneself, not another whose name holds it */
+    for (int k = 3; k >= 1 && !nw && !self; k--) {
         char *s = words;
         for (int i = 0; i < k && s; i++)
             s = strchr(s + (i ? 1 : 0), ' ');
@@ -149,7 +153,8 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
             continue; /* fewer than k+1 words: no text would be left */
         if (s)
             *s = 0;
-        int ok = quiet_who(p, words, 1, &who);
+        self = names_self(p, words);
+        int ok = !self && quiet_who(p, words, 1, &who);
         if (s)
             *s = ' ';
         if (ok) {
@@ -160,7 +165,7 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
     if (!nw) {
         if (!*args) {
             eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
-        } else if (names_self(p, args)) {
+        } else if (self) {
             eng_out_p(p, "You can't tell yourself anything. <dim>To speak aloud:</dim> say <it>text</it>");
         } else {
             char first[64];
