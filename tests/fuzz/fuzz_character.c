@@ -27,14 +27,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void
-play(tale_player_t *p, fuzz_frames_t *fr, const char *cmd)
-{
-    fr->text = 0;
-    tale_player_command(p, cmd, strlen(cmd));
-    FUZZ_CHECK(fr->text == 1, "'%s' after a character restore emitted %d text frames", cmd, fr->text);
-}
-
 static tale_player_t *
 join_named(tale_world_t *w, fuzz_frames_t *fr)
 {
@@ -71,10 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(before);
     FUZZ_CHECK(fr.text == 1, "an accepted character got %d text frames", fr.text);
-    play(p, &fr, "look");
-    play(p, &fr, "inventory");
-    play(p, &fr, "time");
-    play(p, &fr, "wait");
+    fuzz_play(p, &fr, "look", "a character restore");
+    fuzz_play(p, &fr, "inventory", "a character restore");
+    fuzz_play(p, &fr, "time", "a character restore");
+    fuzz_play(p, &fr, "wait", "a character restore");
     tale_world_tick(w);
     size_t len1, len2;
     char *saved = tale_player_state_serialise(p, &len1);
