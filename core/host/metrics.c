@@ -156,6 +156,8 @@ per_transport(writer_t *w, tale_host_t *h, const char *name, const char *type, c
 {
     family(w, name, type, help);
     for (size_t i = 0; i < h->n_plugins; i++) {
+        if (!h->plugins[i].metrics.transport)
+            continue;
         char t[160];
         label_value(h->plugins[i].conf->name, t, sizeof(t));
         uint64_t v = *(const uint64_t *)((const char *)&h->plugins[i].metrics + offset);

@@ -28,6 +28,7 @@ typedef struct tale_histogram {
 
 /* What one transport plugin carried; kept in its tale_plugin_t. */
 typedef struct tale_plugin_metrics {
+    int transport;      /* it has opened a seat: its series are written from then on */
     uint64_t connects;  /* connections attached to a session */
     uint64_t connected; /* attached now */
     uint64_t seats;     /* sessions whose latest opening came through this transport */

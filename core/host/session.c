@@ -1653,6 +1653,8 @@ tale_session_closed(tale_session_t *s, void *conn, int code)
 void
 tale_session_opened(tale_session_t *s, tale_plugin_t *via, const tale_request_t *rq)
 {
+    if (via != NULL)
+        via->metrics.transport = 1;
     if (s->via != via) {
         if (s->via != NULL)
             s->via->metrics.seats--;
