@@ -85,9 +85,9 @@ tale_metrics_start(tale_host_t *h)
     tale_metrics_t *m = &h->metrics;
     h2o_timeout_init(h->loop, &m->lag_timeout, LAG_INTERVAL_MS);
     m->lag_entry.cb = on_lag;
-    /* h2o measures the timeout from its cached loop time, which may be a
-     * little behind the clock: update it so the first sample is fair */
-    h2o_evloop_run(h->loop, 0);
+    /* h2o counts the timeout from its cached loop time, which may be behind
+     * the clock at start: the first sample can come early, and on_lag
+     * counts an early firing as no lag */
     clock_gettime(CLOCK_MONOTONIC, &m->lag_armed);
     h2o_timeout_link(h->loop, &m->lag_timeout, &m->lag_entry);
 }
