@@ -50,10 +50,11 @@
 #define DEFAULT_MAX_STORED_BYTES (1024ULL * 1024 * 1024)
 #define MAX_STORED_COUNT 100000000
 
-static const char *const top_keys[] = {"mode",      "story",      "data_dir",      "autosave",        "tick",
-                                       "log_level", "listeners",  "limits",        "plugin_path",     "plugin_permissions",
-                                       "plugins",   "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies",
-                                       "instances", NULL};
+static const char *const top_keys[] = {
+    "mode",          "story",           "data_dir",        "autosave",           "tick",       "log_level",
+    "listeners",     "limits",          "plugin_path",     "plugin_permissions", "plugins",    "seat_claim",
+    "allowed_hosts", "allowed_origins", "trusted_proxies", "instances",          "access_log", NULL};
+static const char *const access_log_keys[] = {"path", "format", NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 static const char *const limit_keys[] = {"max_request_body",
@@ -246,6 +247,33 @@ parse_story(struct parse *p, yaml_node_t *root)
                        show_path(raw, p->c->story, shown, sizeof(shown)), strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* access_log (issue #17): {path: FILE|stderr, format: combined|json}.  The
+ * file is opened when the host starts, not here: --check-config writes nothing. */
+static int
+parse_access_log(struct parse *p, yaml_node_t *root)
+{
+    yaml_node_t *m = tale_yaml_get(p->y, root, "access_log", NULL);
+    if (m == NULL)
+        return 0;
+    const char *path, *format;
+    if (tale_yaml_expect_map(p->y, m, "a mapping with 'path' and 'format' for 'access_log'", p->err, p->errlen) != 0 ||
+        tale_yaml_check_keys(p->y, m, access_log_keys, p->err, p->errlen) != 0 ||
+        get_nonempty(p, m, "path", 1, NULL, "a file or stderr", &path) != 0 ||
+        tale_yaml_string(p->y, m, "format", 0, "combined", &format, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(format, "combined") == 0) {
+        p->c->access_log_format = 0;
+    } else if (strcmp(format, "json") == 0) {
+        p->c->access_log_format = 1;
+    } else {
+        tale_yaml_errf(p->y, tale_yaml_get(p->y, m, "format", NULL), p->err, p->errlen,
+                       "expected combined or json for 'access_log.format', got '%s'", format);
+        return -1;
+    }
+    p->c->access_log = strcmp(path, "stderr") == 0 ? tale_xstrdup(path) : resolve_path(p->c->dir, path);
     return 0;
 }
 
@@ -775,7 +803,7 @@ tale_config_load(const char *path, char *err, size_t errlen)
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
         parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
         parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 || parse_plugins(&p, root) != 0 ||
-        parse_instances(&p, root) != 0)
+        parse_instances(&p, root) != 0 || parse_access_log(&p, root) != 0)
         goto fail;
     resolve_seat_claim(c);
     return c;
@@ -811,6 +839,7 @@ tale_config_free(tale_config_t *c)
         free(c->allowed_origins[i]);
     free(c->allowed_origins);
     free(c->trusted_proxies);
+    free(c->access_log);
     for (size_t i = 0; i < c->n_warnings; i++)
         free(c->warnings[i]);
     free(c->warnings);

@@ -91,6 +91,10 @@ typedef struct tale_config {
     tale_cidr_t *trusted_proxies; /* peers whose X-Forwarded-For / Forwarded name the client */
     size_t n_trusted_proxies;
 
+    /* access_log (issue #17): one line per HTTP request and per player connection's end */
+    char *access_log;      /* absolute path, or "stderr"; NULL: no access log */
+    int access_log_format; /* enum tale_accesslog_format: 0 combined, 1 json */
+
     char **plugin_path; /* absolute folders, searched in order by the loader */
     size_t n_plugin_path;
     /* plugin_permissions (issue #11, 7a): 0 `refuse` (default) a plugin file or

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "engine.h"
 #include "host.h"
+#include "accesslog.h"
 #include "log.h"
 #include "peers.h"
 #include "saver.h"
@@ -174,12 +175,22 @@ fit_fd_limit(const tale_config_t *cfg, int check_only)
     return 0;
 }
 
+/* SIGHUP/SIGUSR1, from the loop (server.c): logrotate has moved the access
+ * log away; start a new file at its path. */
+static void
+reopen_logs(tale_host_t *h)
+{
+    if (h->accesslog != NULL)
+        tale_accesslog_reopen(h->accesslog);
+}
+
 /* Everything from config to a listening server; -1 after logging why. */
 static int
 host_setup(tale_host_t *h, const char *config_path, const char *bindir, int check_only, int level)
 {
     char err[1024];
     h->bindir = bindir; /* the loader's own plugin folders are beside the binary */
+    h->on_reopen_signal = reopen_logs;
     h->cfg = tale_config_load(config_path, err, sizeof(err));
     if (h->cfg == NULL) {
         tale_error("config", "%s", err);
@@ -228,6 +239,11 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         return -1;
     if (check_only)
         return 0;
+    if (h->cfg->access_log != NULL &&
+        (h->accesslog = tale_accesslog_open(h->loop, h->cfg->access_log, h->cfg->access_log_format, err, sizeof(err))) == NULL) {
+        tale_error("host", "%s", err);
+        return -1;
+    }
     if (saver_setup(h) != 0 || tale_server_listen(h) != 0)
         return -1;
     tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
@@ -253,6 +269,9 @@ host_teardown(tale_host_t *h)
         tale_sessions_free(h->sessions, TALE_CLOSE_GOING_AWAY, "The server is shutting down.");
     h->sessions = NULL;
     tale_plugins_destroy(h);
+    /* after the sessions: their connections' last lines go in */
+    tale_accesslog_free(h->accesslog);
+    h->accesslog = NULL;
     tale_saver_free(h->saver);
     h->saver = NULL;
     if (h->loop != NULL)

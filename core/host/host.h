@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "metrics.h"
 #include <h2o.h>
 #include <tale/plugin.h>
 #include <time.h>
@@ -26,6 +27,7 @@ struct tale_plugin {
     char err[1024]; /* init()'s error buffer; the config getters write here too */
     void **allocs;  /* what config getters handed out (lists, resolved paths); freed at unload */
     size_t n_allocs;
+    tale_plugin_metrics_t metrics; /* what it carried as a transport (metrics.h) */
 };
 
 /* A path a plugin asked for; registered longest-first after every start(). */
@@ -89,7 +91,11 @@ typedef struct tale_host {
     tale_peers_t *peers; /* per-client-address counters (peers.h) */
     tale_story_info_t story_info;
 
+    tale_metrics_t metrics;           /* metrics.h */
+    struct tale_accesslog *accesslog; /* accesslog.h; NULL: no access log */
+
     h2o_socket_t *signal_sock;
+    void (*on_reopen_signal)(struct tale_host *h); /* SIGHUP/SIGUSR1, on the loop (main.c sets it) */
     int stop_requested;
     int exit_code;
     time_t start_time;
@@ -121,6 +127,7 @@ int tale_server_run(tale_host_t *h);      /* until SIGINT/SIGTERM or tale_host_r
 void tale_server_dispose(tale_host_t *h); /* close listeners, stop plugins, drain */
 void tale_server_free(tale_host_t *h);    /* after plugins' destroy: context, loop, globalconf */
 void tale_host_request_stop(tale_host_t *h, const char *why);
+
 /* A response starts on this connection (the host's filter on mounted paths):
  * it is no longer an eviction candidate.  Any socket is accepted; one the
  * host did not accept is ignored. */

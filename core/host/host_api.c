@@ -159,7 +159,10 @@ api_session_get(tale_plugin_t *self, const char *cookie, size_t len, unsigned fl
             set_cookie[0] = '\0';
         return NULL;
     }
-    return tale_session_get(self->host->sessions, cookie, len, flags, set_cookie);
+    tale_session_t *s = tale_session_get(self->host->sessions, cookie, len, flags, set_cookie);
+    if (s != NULL)
+        tale_session_opened(s, self, NULL);
+    return s;
 }
 
 /* A request struct from a plugin: at least as large as ABI 1.2's. */
@@ -187,7 +190,10 @@ api_session_open(tale_plugin_t *self, const tale_request_t *rq, tale_session_t *
         *error = "the game is not running";
         return 503;
     }
-    return tale_session_open(self->host->sessions, rq, out, set_cookie, error);
+    int status = tale_session_open(self->host->sessions, rq, out, set_cookie, error);
+    if (*out != NULL)
+        tale_session_opened(*out, self, rq);
+    return status;
 }
 
 static int
@@ -215,6 +221,12 @@ api_request_stop(tale_plugin_t *self, const char *why)
     char msg[256];
     snprintf(msg, sizeof(msg), "plugin '%s': %s", self->conf->name, why != NULL ? why : "asked to stop");
     tale_host_request_stop(self->host, msg);
+}
+
+static void
+api_metrics_write(tale_plugin_t *self, tale_metrics_out_cb out, void *ctx)
+{
+    tale_metrics_write(self->host, out, ctx);
 }
 
 const tale_host_api_t tale_host_api = {
@@ -245,4 +257,6 @@ const tale_host_api_t tale_host_api = {
     .request_stop = api_request_stop,
     .session_open = api_session_open,
     .request_check = api_request_check,
+    .session_closed = tale_session_closed,
+    .metrics_write = api_metrics_write,
 };

@@ -11,6 +11,7 @@
  * tries plugin_path, then the host's own folders beside its binary.
  */
 #include "host.h"
+#include "accesslog.h"
 #include "log.h"
 #include <tale/alloc.h>
 #include <dlfcn.h>
@@ -22,8 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void
-say_about(tale_plugin_t *pl, int level, const char *file, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void say_about(tale_plugin_t *pl, int level, const char *file, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* One log line at `level` about a plugin: its config location, name, file and
  * the reason.  refuse() is the error form; a warning uses the same shape. */
@@ -118,8 +118,8 @@ check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *
         return -1;
     }
     if (d->abi_major != TALE_ABI_MAJOR) {
-        refuse(pl, file, "built for plugin ABI %u.%u, this host speaks ABI %u.%u", d->abi_major, d->abi_minor,
-               TALE_ABI_MAJOR, TALE_ABI_MINOR);
+        refuse(pl, file, "built for plugin ABI %u.%u, this host speaks ABI %u.%u", d->abi_major, d->abi_minor, TALE_ABI_MAJOR,
+               TALE_ABI_MINOR);
         return -1;
     }
     /* A newer minor may have appended fields; we only need ours. */
@@ -339,6 +339,43 @@ on_setup_answered(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
     h2o_setup_next_ostream(req, slot);
 }
 
+/* The host's logger on every path: HTTP responses by status class for the
+ * metrics, and the access log's request lines.  The client is the address
+ * behind trusted proxies, as session.c sees it. */
+typedef struct host_logger {
+    h2o_logger_t super;
+    tale_host_t *host;
+} host_logger_t;
+
+static void
+on_log_access(h2o_logger_t *self, h2o_req_t *req)
+{
+    tale_host_t *h = ((host_logger_t *)self)->host;
+    int status = req->res.status;
+    h->metrics.http_by_class[status >= 100 && status < 600 ? status / 100 : 0]++;
+    if (h->accesslog == NULL)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    tale_addr_t peer = {0}, client = {0};
+    if (len != 0 && tale_addr_from_sockaddr(&peer, (struct sockaddr *)&ss, len) == 0) {
+        ssize_t x = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+        ssize_t f = h2o_find_header_by_str(&req->headers, H2O_STRLIT("forwarded"), -1);
+        tale_addr_client(&client, &peer, h->cfg->trusted_proxies, h->cfg->n_trusted_proxies,
+                         x >= 0 ? req->headers.entries[x].value.base : NULL, x >= 0 ? req->headers.entries[x].value.len : 0,
+                         f >= 0 ? req->headers.entries[f].value.base : NULL, f >= 0 ? req->headers.entries[f].value.len : 0);
+    }
+    tale_accesslog_request(h->accesslog, req, &client);
+}
+
+static void
+add_host_logger(tale_host_t *h, h2o_pathconf_t *pc)
+{
+    host_logger_t *l = (host_logger_t *)h2o_create_logger(pc, sizeof(*l));
+    l->super.log_access = on_log_access;
+    l->host = h;
+}
+
 int
 tale_plugins_register_mounts(tale_host_t *h)
 {
@@ -352,6 +389,7 @@ tale_plugins_register_mounts(tale_host_t *h)
         h2o_pathconf_t *pc = h2o_config_register_path(h->hostconf, m->path, 0);
         h2o_headers_register(pc, nosniff_cmds);
         h2o_create_filter(pc, sizeof(h2o_filter_t))->on_setup_ostream = on_setup_answered;
+        add_host_logger(h, pc);
         m->owner->err[0] = '\0';
         if (m->cb(m->owner, pc, m->data) != 0) {
             refuse(m->owner, m->owner->file, "mounting %s failed: %s", m->path,
@@ -360,6 +398,8 @@ tale_plugins_register_mounts(tale_host_t *h)
         }
         tale_debug("loader", "mounted %s for plugin '%s'", m->path, m->owner->conf->name);
     }
+    /* requests no mount answers (h2o's 404) are logged too */
+    add_host_logger(h, &h->hostconf->fallback_path);
     return 0;
 }
 

@@ -487,8 +487,8 @@ open_listener(tale_host_t *h, tale_listener_t *l)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
         actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
-    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http",
-             ss.ss_family == AF_INET6 ? "[" : "", addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
+    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "",
+             addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
     l->fd = fd;
     return 0;
 }
@@ -533,14 +533,22 @@ on_signal(h2o_socket_t *sock, const char *err)
      * name the signal in the log. */
     const char *name = "signal";
     struct signalfd_siginfo si;
-    if (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == (ssize_t)sizeof(si))
+    if (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "a signal";
+        if (si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
+            h2o_buffer_consume(&sock->input, sock->input->size);
+            if (h->on_reopen_signal != NULL)
+                h->on_reopen_signal(h);
+            return;
+        }
+    }
     h2o_buffer_consume(&sock->input, sock->input->size);
     tale_host_request_stop(h, name);
 }
 
-/* SIGINT/SIGTERM arrive as reads on a signalfd registered on the loop
- * (H2O-NOTES 6): no flags polled, no EINTR games. */
+/* SIGINT/SIGTERM (stop) and SIGHUP/SIGUSR1 (reopen the logs) arrive as
+ * reads on a signalfd registered on the loop (H2O-NOTES 6): no flags
+ * polled, no EINTR games, and the reopen runs on the loop. */
 static int
 setup_signals(tale_host_t *h)
 {
@@ -548,6 +556,8 @@ setup_signals(tale_host_t *h)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
         return -1;
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -579,6 +589,7 @@ tale_server_run(tale_host_t *h)
         tale_warn("server", "cannot open /dev/null for a spare descriptor: %s", strerror(errno));
     if (setup_signals(h) != 0)
         return -1;
+    tale_metrics_start(h);
     for (size_t i = 0; i < h->n_listeners; i++) {
         tale_listener_t *l = &h->listeners[i];
         l->accept_ctx.ctx = &h->ctx;
@@ -632,6 +643,7 @@ tale_server_dispose(tale_host_t *h)
 void
 tale_server_free(tale_host_t *h)
 {
+    tale_metrics_stop(h);
     if (h->trim_entry.cb != NULL) {
         if (h2o_timeout_is_linked(&h->trim_entry))
             h2o_timeout_unlink(&h->trim_entry);

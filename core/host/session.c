@@ -64,6 +64,7 @@
  */
 #include "session.h"
 #include "access.h"
+#include "accesslog.h"
 #include "instances.h"
 #include "json_compact.h"
 #include "log.h"
@@ -144,6 +145,12 @@ struct tale_session {
     uint8_t pinned;  /* the console's: never evicted */
     uint8_t ending;  /* quit in progress: no new input */
     char token[TOKEN_HEX + 1];
+    /* metrics and the access log (issue #17) */
+    tale_plugin_t *via;         /* the transport the seat was last opened through; NULL: unknown */
+    tale_plugin_t *conn_via;    /* the attached connection's transport (via, at attach) */
+    tale_addr_t client;         /* the address it was last opened from; family 0: unknown */
+    struct timespec conn_since; /* monotonic: when the connection attached */
+    uint64_t conn_frames, conn_bytes, conn_commands;
 };
 
 enum refusal { REFUSED_KEY, REFUSED_FULL, REFUSED_PER_ADDRESS, REFUSED_PER_MINUTE, REFUSAL_KINDS };
@@ -183,6 +190,7 @@ struct tale_sessions {
 };
 
 static void session_destroy(tale_session_t *s, int code, const char *reason, int depart);
+static void conn_end(tale_session_t *s, void *conn, int code);
 
 /* The per_visitor mode, where every visitor has a world of their own. */
 static int
@@ -270,8 +278,10 @@ drop_oldest(tale_session_t *s)
 static void
 trim_to(tale_session_t *s, size_t bytes)
 {
-    while (s->held_bytes > bytes && s->head != s->tail)
+    while (s->held_bytes > bytes && s->head != s->tail) {
         drop_oldest(s);
+        s->ss->host->metrics.backlog_dropped++;
+    }
 }
 
 /* The same for the total: frames not yet sent stay (they go within a turn
@@ -280,8 +290,10 @@ trim_to(tale_session_t *s, size_t bytes)
 static void
 trim_sent_to(tale_session_t *s, size_t bytes)
 {
-    while (s->held_bytes > bytes && s->head != s->tail && s->head != s->unsent)
+    while (s->held_bytes > bytes && s->head != s->tail && s->head != s->unsent) {
         drop_oldest(s);
+        s->ss->host->metrics.backlog_dropped++;
+    }
 }
 
 /* The session after `s` in the total-backlog cursor's round: the detached
@@ -371,8 +383,17 @@ send_frame(tale_session_t *s, const held_frame_t *f)
         free(buf);
     if (rc != 0) {
         tale_debug("session", "transport refused frame %llu; detaching", (unsigned long long)f->seq);
-        tale_session_detach(s, s->conn);
+        if (s->conn_via != NULL)
+            s->conn_via->metrics.refused++;
+        /* the transport closes it as a client that does not read (TALE_CLOSE_POLICY) */
+        conn_end(s, s->conn, TALE_CLOSE_POLICY);
         return -1;
+    }
+    s->conn_frames++;
+    s->conn_bytes += len;
+    if (s->conn_via != NULL) {
+        s->conn_via->metrics.frames_out++;
+        s->conn_via->metrics.bytes_out += len;
     }
     return 0;
 }
@@ -747,11 +768,12 @@ session_destroy(tale_session_t *s, int code, const char *reason, int depart)
         if (s->io != NULL) {
             const tale_player_io_t *io = s->io;
             void *conn = s->conn;
-            s->io = NULL;
-            s->conn = NULL;
+            conn_end(s, conn, code);
             io->close(conn, code, reason);
         }
     }
+    if (s->via != NULL)
+        s->via->metrics.seats--;
     if (s->player != NULL) {
         tale_player_t *p = s->player;
         s->player = NULL;
@@ -1240,7 +1262,7 @@ close_idle(tale_sessions_t *ss, uint64_t now)
         } else {
             const tale_player_io_t *io = s->io;
             void *conn = s->conn;
-            tale_session_detach(s, conn);
+            conn_end(s, conn, TALE_CLOSE_IDLE);
             io->close(conn, TALE_CLOSE_IDLE, "You were idle for too long.");
         }
     }
@@ -1351,7 +1373,7 @@ rotate_token(tale_session_t *s)
     if (s->io != NULL) {
         const tale_player_io_t *io = s->io;
         void *conn = s->conn;
-        tale_session_detach(s, conn);
+        conn_end(s, conn, TALE_CLOSE_TAKEN_OVER);
         io->close(conn, TALE_CLOSE_TAKEN_OVER, "The game's owner took the seat back with its key.");
     }
     return 0;
@@ -1547,10 +1569,18 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
         /* IF: one seat.  The newest connection wins; the old one is told why. */
         const tale_player_io_t *old = s->io;
         void *oldconn = s->conn;
-        s->io = NULL;
-        s->conn = NULL;
+        conn_end(s, oldconn, TALE_CLOSE_TAKEN_OVER);
         tale_info("session", "seat taken over by a new connection");
         old->close(oldconn, TALE_CLOSE_TAKEN_OVER, "This game was opened in another window.");
+    }
+    if (s->io == NULL) { /* a new connection, not the same one attaching again */
+        s->conn_via = s->via;
+        clock_gettime(CLOCK_MONOTONIC, &s->conn_since);
+        s->conn_frames = s->conn_bytes = s->conn_commands = 0;
+        if (s->conn_via != NULL) {
+            s->conn_via->metrics.connects++;
+            s->conn_via->metrics.connected++;
+        }
     }
     s->io = io;
     s->conn = conn;
@@ -1566,20 +1596,77 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
     s->unsent = s->head;
     while (s->unsent != NULL && s->unsent->seq <= resume_after)
         s->unsent = s->unsent->next;
+    if (resume_after != 0 && s->conn_via != NULL) {
+        s->conn_via->metrics.resumes++;
+        for (const held_frame_t *f = s->unsent; f != NULL; f = f->next)
+            s->conn_via->metrics.replayed++;
+    }
     flush(s);
     return 0;
 }
 
-void
-tale_session_detach(tale_session_t *s, void *conn)
+/* The attached connection `conn` ends with `code` (0: none known): count it,
+ * log it, and detach it. */
+static void
+conn_end(tale_session_t *s, void *conn, int code)
 {
     if (s == NULL || s->io == NULL || s->conn != conn)
         return;
+    tale_host_t *h = s->ss->host;
+    if (s->conn_via != NULL) {
+        s->conn_via->metrics.connected--;
+        tale_metrics_closed(&s->conn_via->metrics, code);
+    }
+    if (h->accesslog != NULL) {
+        double secs = tale_metrics_since(&s->conn_since);
+        tale_accesslog_conn_t c = {
+            .transport = s->conn_via != NULL ? s->conn_via->conf->name : "-",
+            .client = &s->client,
+            .duration_ms = (uint64_t)(secs * 1000),
+            .frames = s->conn_frames,
+            .bytes = s->conn_bytes,
+            .commands = s->conn_commands,
+            .code = code,
+        };
+        tale_accesslog_conn(h->accesslog, &c);
+    }
+    s->conn_via = NULL;
     s->io = NULL;
     s->conn = NULL;
     s->unsent = NULL;
     dequeue(s);
     timeline_touch(s); /* detached: limits.linger runs from now */
+}
+
+void
+tale_session_detach(tale_session_t *s, void *conn)
+{
+    conn_end(s, conn, 0);
+}
+
+void
+tale_session_closed(tale_session_t *s, void *conn, int code)
+{
+    conn_end(s, conn, code);
+}
+
+void
+tale_session_opened(tale_session_t *s, tale_plugin_t *via, const tale_request_t *rq)
+{
+    if (via != NULL)
+        via->metrics.transport = 1;
+    if (s->via != via) {
+        if (s->via != NULL)
+            s->via->metrics.seats--;
+        if (via != NULL)
+            via->metrics.seats++;
+        s->via = via;
+    }
+    const tale_config_t *cfg = s->ss->host->cfg;
+    tale_addr_t peer;
+    if (rq != NULL && rq->peer != NULL && tale_addr_from_sockaddr(&peer, rq->peer, (socklen_t)rq->peer_len) == 0)
+        tale_addr_client(&s->client, &peer, cfg->trusted_proxies, cfg->n_trusted_proxies, rq->forwarded_for, rq->forwarded_for_len,
+                         rq->forwarded, rq->forwarded_len);
 }
 
 static void
@@ -1625,6 +1712,7 @@ take_input_token(tale_session_t *s)
         s->tokens -= 1.0;
         return 1;
     }
+    s->ss->host->metrics.rate_limited++;
     if (s->noticed_at == 0 || now - s->noticed_at >= 1000) {
         s->noticed_at = now;
         emit_text(s, "You are typing faster than the game can follow; slow down a little.");
@@ -1669,7 +1757,14 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
     tale_sessions_t *ss = s->ss;
     tale_session_t *outer = ss->answering; /* commands do not nest, but a notice might come from inside one */
     ss->answering = s;
+    tale_plugin_t *via = s->io != NULL ? s->conn_via : s->via;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = run_input(s, cmd, len, flags);
+    tale_metrics_observe(&ss->host->metrics.command_seconds, tale_metrics_command_bounds, tale_metrics_since(&t0));
+    s->conn_commands++;
+    if (via != NULL)
+        via->metrics.commands++;
     ss->answering = outer;
     if (s->world != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
         mark_dirty(s);

@@ -46,6 +46,11 @@ tale_session_t *tale_session_get(tale_sessions_t *ss, const char *cookie, size_t
                                  char set_cookie[TALE_SET_COOKIE_MAX]);
 int tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, uint64_t resume_after);
 void tale_session_detach(tale_session_t *s, void *conn);
+/* host->session_closed (ABI 1.3): detach, noting the close code (0: none) for metrics and the access log. */
+void tale_session_closed(tale_session_t *s, void *conn, int code);
+/* A transport opened (or reopened) s for the request rq: the seat's transport
+ * and client address for metrics and the access log.  via and rq may be NULL. */
+void tale_session_opened(tale_session_t *s, tale_plugin_t *via, const tale_request_t *rq);
 void tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags);
 char *tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len);
 void tale_session_quit(tale_session_t *s);

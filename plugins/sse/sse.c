@@ -110,9 +110,11 @@ buf_appends(sse_buf_t *b, const char *s)
 
 /* ---- the stream ------------------------------------------------------------ */
 
-/* Let go of everything outside the request: session, timer, list.  Idempotent. */
+/* Let go of everything outside the request: session, timer, list.  Idempotent.
+ * An event stream has no close codes: its end counts as code 0 ("none") in
+ * the host's metrics and access log, unless the server ends it (`code`). */
 static void
-stream_release(sse_stream_t *st)
+stream_release_code(sse_stream_t *st, int code)
 {
     sse_plugin_t *p = st->plugin;
     if (p == NULL)
@@ -120,7 +122,10 @@ stream_release(sse_stream_t *st)
     if (st->session != NULL) {
         tale_session_t *s = st->session;
         st->session = NULL;
-        p->host->session_detach(s, st);
+        if (TALE_HOST_HAS(p->host, session_closed))
+            p->host->session_closed(s, st, code);
+        else
+            p->host->session_detach(s, st);
     }
     if (h2o_timeout_is_linked(&st->keepalive))
         h2o_timeout_unlink(&st->keepalive);
@@ -135,6 +140,12 @@ stream_release(sse_stream_t *st)
         st->listed = 0;
         p->nstreams--;
     }
+}
+
+static void
+stream_release(sse_stream_t *st)
+{
+    stream_release_code(st, 0);
 }
 
 /*
@@ -715,7 +726,7 @@ sse_stop(tale_plugin_t *self, void *state)
     size_t n = p->nstreams;
     for (sse_stream_t *st = p->streams, *next; st != NULL; st = next) {
         next = st->next;
-        stream_release(st);
+        stream_release_code(st, TALE_CLOSE_GOING_AWAY);
         if (!st->ending)
             append_close_event(st, TALE_CLOSE_GOING_AWAY, "The server is shutting down.");
         stream_end(st);

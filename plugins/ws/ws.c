@@ -127,13 +127,18 @@ now_ms(ws_plugin_t *p)
 
 /* ---- connection lifetime ---- */
 
+/* `code` is how the connection ends, for the host's metrics and access log
+ * (a host before ABI 1.3 just detaches). */
 static void
-detach_session(ws_conn_t *c)
+detach_session(ws_conn_t *c, int code)
 {
     if (c->session != NULL) {
         tale_session_t *s = c->session;
         c->session = NULL;
-        c->p->host->session_detach(s, c);
+        if (TALE_HOST_HAS(c->p->host, session_closed))
+            c->p->host->session_closed(s, c, code);
+        else
+            c->p->host->session_detach(s, c);
     }
 }
 
@@ -144,7 +149,7 @@ conn_destroy(ws_conn_t *c)
 {
     ws_plugin_t *p = c->p;
     if (p != NULL) {
-        detach_session(c);
+        detach_session(c, TALE_CLOSE_ABNORMAL);
         h2o_linklist_unlink(&c->link);
         --p->nconns;
         if (p->nconns == 0 && h2o_timeout_is_linked(&p->sweep))
@@ -216,7 +221,7 @@ static void
 fail_connection(ws_conn_t *c, int code, const char *reason)
 {
     c->p->host->log(c->p->self, TALE_LOG_INFO, "closing a connection that broke the WebSocket protocol: %d %s", code, reason);
-    detach_session(c);
+    detach_session(c, code);
     wslay_event_shutdown_read(ws_ctx(c));
     begin_close(c, code, reason);
 }
@@ -481,7 +486,7 @@ proceed(ws_conn_t *c)
                  * close then); the scanner refuses all of those first.  Write what is
                  * queued and close, as for a failed connection. */
                 c->p->host->log(c->p->self, TALE_LOG_WARN, "wslay refused the input; closing the connection");
-                detach_session(c);
+                detach_session(c, WSLAY_CODE_PROTOCOL_ERROR);
                 if (!c->closing) {
                     c->closing = 1;
                     c->close_deadline = now_ms(c->p) + WS_CLOSE_GRACE_MS;
@@ -569,7 +574,7 @@ static void
 send_notice(ws_conn_t *c, const char *json, size_t len)
 {
     if (queue_text(c, json, len) != 0)
-        detach_session(c);
+        detach_session(c, TALE_CLOSE_POLICY);
 }
 
 /* One text message from the browser: {"cmd":…[,"autocomplete":1]} or a plain command. */
@@ -603,12 +608,12 @@ on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
         handle_text(c, arg->msg, arg->msg_length);
         break;
     case WSLAY_BINARY_FRAME:
-        detach_session(c);
+        detach_session(c, WSLAY_CODE_UNSUPPORTED_DATA);
         begin_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not accepted");
         break;
     case WSLAY_CONNECTION_CLOSE:
         /* wslay answers the close itself; the session stays resumable */
-        detach_session(c);
+        detach_session(c, wslay_event_get_status_code_received(c->wslay));
         if (!c->closing) {
             c->closing = 1;
             c->close_deadline = c->last_rx + WS_CLOSE_GRACE_MS;
@@ -622,7 +627,7 @@ on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
         if (note_backlog(c) != 0) {
             c->p->host->log(c->p->self, TALE_LOG_WARN, "closing a connection that does not read (it only pings): %zu bytes queued",
                             backlog(c));
-            detach_session(c);
+            detach_session(c, TALE_CLOSE_POLICY);
             wslay_event_shutdown_read(c->wslay);
             wslay_event_shutdown_write(c->wslay);
         }
@@ -654,7 +659,7 @@ on_sweep(h2o_timeout_entry_t *entry)
         } else if (c->over_since != 0 && backlog(c) <= p->max_backlog) {
             c->over_since = 0; /* it caught up */
         } else if (c->over_since != 0 && now - c->over_since >= WS_BACKLOG_GRACE_MS) {
-            detach_session(c); /* the session keeps its frames for a resume */
+            detach_session(c, TALE_CLOSE_POLICY); /* the session keeps its frames for a resume */
             close_stuck(c, backlog(c));
         } else if (p->ping_ms != 0 && now - c->last_ping >= p->ping_ms) {
             struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
@@ -882,7 +887,7 @@ ws_stop(tale_plugin_t *self, void *state)
     p->stopping = 1;
     for (h2o_linklist_t *node = p->conns.next; node != &p->conns; node = node->next) {
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, node);
-        detach_session(c);
+        detach_session(c, TALE_CLOSE_GOING_AWAY);
         begin_close(c, TALE_CLOSE_GOING_AWAY, "the server is shutting down");
     }
 }
@@ -903,7 +908,7 @@ ws_destroy(tale_plugin_t *self, void *state)
         } else {
             /* h2o still owns the half-done upgrade and will call on_upgraded:
              * forget our side only, and let that call free the rest */
-            detach_session(c);
+            detach_session(c, TALE_CLOSE_GOING_AWAY);
             h2o_linklist_unlink(&c->link);
             --p->nconns;
             if (h2o_timeout_is_linked(&c->flush))

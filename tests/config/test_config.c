@@ -319,7 +319,10 @@ struct fault {
 static const struct fault faults[] = {
     {"unknown-key", 3, 1,
      "unknown key 'listners' (expected one of: mode, story, data_dir, autosave, tick, log_level, listeners, limits, "
-     "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies, instances)"},
+     "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies, instances, "
+     "access_log)"},
+    {"bad-access-log-format", 4, 11, "expected combined or json for 'access_log.format', got 'apache'"},
+    {"access-log-without-path", 3, 3, "missing key 'path' (expected a file or stderr)"},
     {"unknown-plugin-key", 8, 5, "unknown key 'path' (expected one of: name, module, enabled, config)"},
     {"port-out-of-range", 7, 11, "expected an integer from 0 to 65535 for 'port', got '70000'"},
     {"duplicate-plugin-name", 9, 11, "duplicate plugin name 'ws' (first at line 7, column 11; expected a unique name)"},

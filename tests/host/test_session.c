@@ -178,6 +178,46 @@ frames_are_stamped_with_consecutive_seqs(void **state)
     assert_int_equal(tale_session_last_seq(s), 3);
 }
 
+/* Issue #17: what a transport carried lands on its plugin's counters. */
+static void
+transport_counters_follow_the_connection(void **state)
+{
+    fixture_t *f = *state;
+    rec_conn_t *a = &f->conns[0], *b = &f->conns[1];
+    tale_conf_plugin_t conf_ws = {.name = "ws"}, conf_sse = {.name = "sse"};
+    tale_plugin_t ws = {.host = &f->host, .conf = &conf_ws}, sse = {.host = &f->host, .conf = &conf_sse};
+    tale_session_t *s = new_session(f, NULL);
+    tale_session_opened(s, &ws, NULL);
+    assert_int_equal(ws.metrics.seats, 1);
+    tale_session_attach(s, &rec_io, a, 0);
+    tale_session_input(s, "look", 4, 0);
+    assert_int_equal(ws.metrics.connects, 1);
+    assert_int_equal(ws.metrics.connected, 1);
+    assert_int_equal(ws.metrics.commands, 1);
+    assert_int_equal(ws.metrics.frames_out, a->n);
+    assert_true(ws.metrics.bytes_out > 0);
+    assert_int_equal(f->host.metrics.command_seconds.count, 1);
+    tale_session_closed(s, a, 1000);
+    assert_int_equal(ws.metrics.connected, 0);
+    assert_int_equal(ws.metrics.n_closes, 1);
+    assert_int_equal(ws.metrics.closes[0].code, 1000);
+    tale_session_closed(s, a, 1000); /* no longer attached: counted once */
+    assert_int_equal(ws.metrics.closes[0].n, 1);
+    /* the seat comes back over another transport, resuming after the first frame */
+    tale_session_input(s, "wait", 4, 0);
+    tale_session_opened(s, &sse, NULL);
+    assert_int_equal(ws.metrics.seats, 0);
+    assert_int_equal(sse.metrics.seats, 1);
+    tale_session_attach(s, &rec_io, b, 1);
+    assert_int_equal(sse.metrics.resumes, 1);
+    assert_int_equal(sse.metrics.replayed, b->n);
+    assert_int_equal(sse.metrics.frames_out, b->n);
+    tale_session_quit(s); /* the host closes it: the code is the host's */
+    assert_int_equal(sse.metrics.closes[0].code, b->closed_code);
+    assert_int_equal(sse.metrics.seats, 0);
+    assert_int_equal(sse.metrics.connected, 0);
+}
+
 static void
 resume_replays_exactly_the_frames_after_the_given_seq(void **state)
 {
@@ -1007,6 +1047,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(frames_are_stamped_with_consecutive_seqs, setup_if, teardown),
         cmocka_unit_test_setup_teardown(resume_replays_exactly_the_frames_after_the_given_seq, setup_if, teardown),
+        cmocka_unit_test_setup_teardown(transport_counters_follow_the_connection, setup_mud, teardown),
         cmocka_unit_test_setup_teardown(backlog_is_bounded_in_bytes_and_keeps_the_newest, setup_if, teardown),
         cmocka_unit_test_setup_teardown(a_second_connection_takes_over_the_seat_and_the_first_is_told, setup_if, teardown),
         cmocka_unit_test_setup_teardown(if_seat_goes_only_to_its_token, setup_if, teardown),

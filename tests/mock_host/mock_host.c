@@ -401,6 +401,27 @@ api_session_detach(tale_session_t *s, void *conn)
 }
 
 static void
+api_session_closed(tale_session_t *s, void *conn, int code)
+{
+    mock_session_t *ms = (mock_session_t *)(void *)s;
+    if (ms->conn == conn && ms->io != NULL)
+        ms->last_close_code = code;
+    api_session_detach(s, conn);
+}
+
+/* The mock's only series: what a test can check a plugin passes through. */
+static void
+api_metrics_write(tale_plugin_t *self, tale_metrics_out_cb out, void *ctx)
+{
+    mock_host_t *m = FROM_SELF(self);
+    char line[128];
+    int n = snprintf(line, sizeof(line),
+                     "# HELP mock_attaches_total Attaches.\n# TYPE mock_attaches_total counter\nmock_attaches_total %d\n",
+                     m->session.attach_count);
+    out(ctx, line, (size_t)n);
+}
+
+static void
 api_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
 {
     mock_session_t *ms = (mock_session_t *)(void *)s;
@@ -479,6 +500,8 @@ mock_host_new(void)
         .request_stop = api_request_stop,
         .session_open = api_session_open,
         .request_check = api_request_check,
+        .session_closed = api_session_closed,
+        .metrics_write = api_metrics_write,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};

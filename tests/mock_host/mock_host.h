@@ -59,7 +59,8 @@ typedef struct mock_session {
     void *conn;
     uint64_t last_resume_after;
     int attach_count, detach_count, quit_count, get_count, send_failures;
-    int closes_sent; /* io->close calls made by the mock (take-over) */
+    int last_close_code; /* the code of the last session_closed (ABI 1.3) */
+    int closes_sent;     /* io->close calls made by the mock (take-over) */
     unsigned last_flags; /* flags of the last session_open (ABI 1.2) */
     mock_frame_t frames[MOCK_MAX_FRAMES];
     size_t nframes;

@@ -238,6 +238,7 @@ stop_ends_every_stream_and_detaches(void **state)
     mock_host_stop(m, 0);
     assert_null(m->session.io);
     assert_int_equal(m->session.detach_count, 1);
+    assert_int_equal(m->session.last_close_code, TALE_CLOSE_GOING_AWAY);
     mock_read_until(m, fd, buf, sizeof(buf), "0\r\n\r\n", 1000);
     assert_non_null(strstr(buf, "event: close\ndata: {\"code\":1001,"));
     assert_non_null(strstr(buf, "0\r\n\r\n"));
@@ -257,10 +258,12 @@ client_disconnect_detaches_the_session(void **state)
     char buf[4096];
     int fd = open_stream(m, "", buf, sizeof(buf));
     assert_non_null(m->session.io);
+    m->session.last_close_code = -1;
     close(fd);
     /* over HTTP/1.1 the next keepalive write notices */
     assert_true(mock_host_run_until(m, is_detached, NULL, 2000));
     assert_int_equal(m->session.detach_count, 1);
+    assert_int_equal(m->session.last_close_code, 0); /* an event stream has no close code */
     mock_host_free(m);
 }
 

@@ -544,6 +544,7 @@ binary_message_closes_1003(void **unused)
     assert_int_equal(ws_read(m, fd, msg, 2000), 0);
     assert_int_equal(close_code(msg), 1003);
     assert_int_equal(m->session.detach_count, 1);
+    assert_int_equal(m->session.last_close_code, 1003); /* session_closed (ABI 1.3) tells the host */
     ws_send(fd, 8, "\x03\xeb", 2);
     assert_int_equal(ws_read(m, fd, msg, 2000), -1); /* the server closes the socket */
     free(msg);
@@ -687,6 +688,7 @@ silent_peer_is_dropped_after_idle_timeout(void **unused)
     assert_true(pings >= 2);
     assert_true(mock_host_log_has(m, "dropping a connection silent for"));
     assert_int_equal(m->session.detach_count, 1);
+    assert_int_equal(m->session.last_close_code, TALE_CLOSE_ABNORMAL);
     free(msg);
     close(fd);
     mock_host_free(m);
@@ -738,6 +740,7 @@ client_that_does_not_read_is_closed_1008(void **unused)
     assert_true(mock_host_log_has(m, "closing a connection that does not read"));
     assert_null(m->session.io); /* detached: the session stays for a resume */
     assert_int_equal(m->session.detach_count, 1);
+    assert_int_equal(m->session.last_close_code, TALE_CLOSE_POLICY);
     /* The close frame cannot get through a full socket: after the close grace
      * the server drops the socket with its write still pending. */
     mock_host_run(m, 2300);

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define TALE_ABI_MAJOR 1
-#define TALE_ABI_MINOR 2
+#define TALE_ABI_MINOR 3
 
 /* The one symbol a plugin exports. */
 #define TALE_PLUGIN_ENTRY tale_plugin_entry
@@ -78,6 +78,8 @@ typedef struct tale_frame {
 #define TALE_CLOSE_TAKEN_OVER 4001    /* another connection took this seat */
 #define TALE_CLOSE_SESSION_ENDED 4002 /* the player quit or the game ended */
 #define TALE_CLOSE_IDLE 4003          /* ABI 1.2: the player sent nothing for limits.seat_idle */
+#define TALE_CLOSE_NORMAL 1000        /* ABI 1.3, for session_closed(): the client closed normally */
+#define TALE_CLOSE_ABNORMAL 1006      /* ABI 1.3, for session_closed(): the connection dropped without a close */
 
 /*
  * The player-IO vtable: what a transport hands the host when it attaches a
@@ -153,6 +155,9 @@ typedef struct tale_request {
 /* Called by the host when it registers a mounted path (sorted longest first,
  * so the most specific prefix wins).  Attach an h2o handler to pathconf. */
 typedef int (*tale_mount_cb)(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data);
+
+/* ABI 1.3: receives the metrics exposition a piece at a time (see metrics_write). */
+typedef void (*tale_metrics_out_cb)(void *ctx, const char *text, size_t len);
 
 /*
  * The host API table.  Valid from init() until destroy() returns.
@@ -235,6 +240,17 @@ typedef struct tale_host_api {
     /* The Host and Origin checks alone, for endpoints that change state
      * without a seat.  0, or 403 with *error set. */
     int (*request_check)(tale_plugin_t *self, const tale_request_t *rq, const char **error);
+
+    /* ABI 1.3: metrics */
+    /* ---- check TALE_HOST_HAS(host, session_closed) / (host, metrics_write) first ---- */
+    /* session_detach, saying how the connection ended: the close code the
+     * client sent or was sent (TALE_CLOSE_*; 0 when the transport has no codes,
+     * as an event stream).  It goes to the disconnect counters and the access
+     * log line of the connection; session_detach counts as code 0. */
+    void (*session_closed)(tale_session_t *s, void *conn, int code);
+    /* The host's metrics in the Prometheus text exposition format 0.0.4,
+     * handed to `out` a few lines at a time before this returns. */
+    void (*metrics_write)(tale_plugin_t *self, tale_metrics_out_cb out, void *ctx);
 } tale_host_api_t;
 
 /* Whether the host's API table has `field` (a call appended in a later minor):
