@@ -7,6 +7,7 @@
 #include "log.h"
 #include "access.h"
 #include "session.h"
+#include "conf_table.h"
 #include <tale/alloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -110,12 +111,10 @@ api_conf_check_keys(tale_plugin_t *self, const char *const *known)
     return tale_yaml_check_keys(YAML(self), SUBTREE(self), known, self->err, sizeof(self->err));
 }
 
-/* A size or duration past a row's bounds (max > 0): located at the value. */
+/* A size or duration past a row's bounds: located at the value. */
 static int
 out_of_bounds(tale_plugin_t *self, const tale_conf_row_t *r, uint64_t v)
 {
-    if (r->max <= 0 || (v >= (uint64_t)(r->min > 0 ? r->min : 0) && v <= (uint64_t)r->max))
-        return 0;
     const char *unit = r->type == TALE_CONF_SIZE ? " bytes" : " ms";
     tale_yaml_errf(YAML(self), tale_yaml_get(YAML(self), SUBTREE(self), r->key, NULL), self->err, sizeof(self->err),
                    "expected '%s' from %" PRId64 "%s to %" PRId64 "%s, got %" PRIu64 "%s", r->key, r->min, unit, r->max, unit, v,
@@ -123,79 +122,10 @@ out_of_bounds(tale_plugin_t *self, const tale_conf_row_t *r, uint64_t v)
     return -1;
 }
 
-/* One row into its field.  The field's C type follows from the row's type
- * (plugin.h, enum tale_conf_type); memcpy since `out` is the plugin's struct
- * and the offset need not be aligned for us to know it. */
-static int
-read_row(tale_plugin_t *self, const tale_conf_row_t *r, char *field)
-{
-    switch (r->type) {
-    case TALE_CONF_STRING:
-    case TALE_CONF_PATH: {
-        const char *v;
-        if ((r->type == TALE_CONF_STRING ? api_conf_string : api_conf_path)(self, r->key, r->def_str, &v) != 0)
-            return -1;
-        memcpy(field, &v, sizeof(v));
-        return 0;
-    }
-    case TALE_CONF_BOOL: {
-        int v;
-        if (api_conf_bool(self, r->key, r->def != 0, &v) != 0)
-            return -1;
-        memcpy(field, &v, sizeof(v));
-        return 0;
-    }
-    case TALE_CONF_INT: {
-        int64_t v;
-        if (api_conf_int(self, r->key, r->def, r->min, r->max, &v) != 0)
-            return -1;
-        memcpy(field, &v, sizeof(v));
-        return 0;
-    }
-    case TALE_CONF_SIZE:
-    case TALE_CONF_DURATION_MS: {
-        uint64_t v;
-        if ((r->type == TALE_CONF_SIZE ? api_conf_size : api_conf_duration_ms)(self, r->key, (uint64_t)r->def, &v) != 0 ||
-            out_of_bounds(self, r, v) != 0)
-            return -1;
-        memcpy(field, &v, sizeof(v));
-        return 0;
-    }
-    case TALE_CONF_STRING_LIST: {
-        const char *const *v;
-        size_t n;
-        if (api_conf_string_list(self, r->key, &v, &n) != 0)
-            return -1;
-        memcpy(field, &v, sizeof(v));
-        return 0;
-    }
-    }
-    snprintf(self->err, sizeof(self->err), "config table row '%s' has an unknown type %d (a plugin bug)",
-             r->key != NULL ? r->key : "(null)", r->type);
-    return -1;
-}
-
 static int
 api_conf_table(tale_plugin_t *self, const tale_conf_row_t *rows, size_t n, void *out)
 {
-    if (rows == NULL || out == NULL) {
-        snprintf(self->err, sizeof(self->err), "conf_table called without rows or output struct (a plugin bug)");
-        return -1;
-    }
-    const char **known = tale_xcalloc(n + 1, sizeof(*known));
-    for (size_t i = 0; i < n; i++) {
-        if (rows[i].key == NULL) {
-            free(known);
-            snprintf(self->err, sizeof(self->err), "config table row %zu has no key (a plugin bug)", i);
-            return -1;
-        }
-        known[i] = rows[i].key;
-    }
-    int rc = api_conf_check_keys(self, known);
-    free(known);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = read_row(self, &rows[i], (char *)out + rows[i].offset);
-    return rc;
+    return tale_conf_table_read(&tale_host_api, self, rows, n, out, out_of_bounds, self->err, sizeof(self->err));
 }
 
 static struct st_h2o_evloop_t *
