@@ -115,10 +115,11 @@ api_conf_check_keys(tale_plugin_t *self, const char *const *known)
 static int
 out_of_bounds(tale_plugin_t *self, const tale_conf_row_t *r, uint64_t v)
 {
-    const char *unit = r->type == TALE_CONF_SIZE ? " bytes" : " ms";
+    int size = r->type == TALE_CONF_SIZE;
+    const char *unit = size ? " bytes" : " ms";
     tale_yaml_errf(YAML(self), tale_yaml_get(YAML(self), SUBTREE(self), r->key, NULL), self->err, sizeof(self->err),
-                   "expected '%s' from %" PRId64 "%s to %" PRId64 "%s, got %" PRIu64 "%s", r->key, r->min, unit, r->max, unit, v,
-                   unit);
+                   "expected %s from %" PRId64 "%s to %" PRId64 "%s for '%s', got %" PRIu64 "%s", size ? "a size" : "a duration",
+                   r->min, unit, r->max, unit, r->key, v, unit);
     return -1;
 }
 

@@ -178,6 +178,30 @@ test('a config error inside a plugin\'s own settings is located at the key', () 
   assert.equal(Number(m[2]), keyLine);
 });
 
+test('a config table row\'s bounds are checked by the host and located at the value', () => {
+  const r = checkConfig([{ name: 'events', module: 'sse', config: { keepalive: '5ms' } }]);
+  const valueLine = fs.readFileSync(r.file, 'utf8').split('\n').indexOf('      keepalive: "5ms"') + 1;
+  const m = assertRefused(r, {
+    name: 'events', file: 'sse',
+    reason: /init failed: (.+):(\d+):\d+: expected a duration from 10 ms to 3600000 ms for 'keepalive', got 5 ms$/,
+  });
+  assert.equal(m[1], r.file);
+  assert.equal(Number(m[2]), valueLine);
+});
+
+test('a config table refuses a key no row names, listing the keys it has', () => {
+  const r = checkConfig([{ name: 'raw', module: fixture('rawsock.so'), config: { hold: true, holdd: true } }]);
+  assertRefused(r, {
+    name: 'raw', file: fixture('rawsock.so'),
+    reason: /init failed: .+:\d+:\d+: unknown key 'holdd' \(expected one of: port, port_file, goodbye, hold\)/,
+  });
+});
+
+test('a config table row of the wrong type is located at the value', () => {
+  const r = checkConfig([{ name: 'raw', module: fixture('rawsock.so'), config: { port: 70000 } }]);
+  assertRefused(r, { name: 'raw', file: fixture('rawsock.so'), reason: /init failed: .+:\d+:\d+: expected an integer from 0 to 65535 for 'port', got '70000'/ });
+});
+
 // Each tag's calls, in the order they were recorded.
 function readLifecycle(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
