@@ -190,12 +190,17 @@ check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *
             refuse(pl, file, "built against a different h2o build (h2o has no stable ABI): %s", why);
             return -1;
         }
-    } else {
+    } else if (d->abi_minor < 3) {
         /* 1.0-1.2 descriptors have no signature: the h2o version is all we can
          * check.  Loaded, as the versioning promise says older minors are. */
         say_about(pl, TALE_LOG_WARN, file,
                   "built for plugin ABI %u.%u, which records no build signature: only the h2o version was checked; "
                   "rebuild it against this SDK to have its h2o build checked too",
+                  d->abi_major, d->abi_minor);
+    } else {
+        say_about(pl, TALE_LOG_WARN, file,
+                  "its ABI %u.%u descriptor has no build signature (not filled with TALE_PLUGIN_DESC_HEADER?): only "
+                  "the h2o version was checked",
                   d->abi_major, d->abi_minor);
     }
     if (d->init == NULL || d->start == NULL || d->stop == NULL || d->destroy == NULL) {
