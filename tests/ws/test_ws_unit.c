@@ -812,6 +812,11 @@ host_api_1_3_is_needed_and_other_majors_are_refused(void **unused)
     mock_host_free(m);
 
     m = mock_host_new();
+    m->api.conf_table = NULL; /* in the table but not provided: TALE_HOST_HAS says no */
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
+    mock_host_free(m);
+
+    m = mock_host_new();
     m->api.abi_major = TALE_ABI_MAJOR + 1;
     assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
     assert_non_null(strstr(m->err, "host API"));
