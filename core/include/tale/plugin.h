@@ -189,34 +189,16 @@ typedef struct tale_conf_row {
 /* Rows, one per key:  static const tale_conf_row_t rows[] = {
  *     TALE_CONF_ROW_STRING("path", struct my_conf, path, "/echo"),
  *     TALE_CONF_ROW_INT("max_line", struct my_conf, max_line, 4096, 64, 1 << 20), };  */
-#define TALE_CONF_ROW_STRING(key, st, field, def)                                                                                  \
-    {                                                                                                                              \
-        key, TALE_CONF_STRING, def, 0, 0, 0, offsetof(st, field)                                                                   \
-    }
-#define TALE_CONF_ROW_PATH(key, st, field, def)                                                                                    \
-    {                                                                                                                              \
-        key, TALE_CONF_PATH, def, 0, 0, 0, offsetof(st, field)                                                                     \
-    }
-#define TALE_CONF_ROW_BOOL(key, st, field, def)                                                                                    \
-    {                                                                                                                              \
-        key, TALE_CONF_BOOL, NULL, def, 0, 1, offsetof(st, field)                                                                  \
-    }
-#define TALE_CONF_ROW_INT(key, st, field, def, min, max)                                                                           \
-    {                                                                                                                              \
-        key, TALE_CONF_INT, NULL, def, min, max, offsetof(st, field)                                                               \
-    }
-#define TALE_CONF_ROW_SIZE(key, st, field, def, min, max)                                                                          \
-    {                                                                                                                              \
-        key, TALE_CONF_SIZE, NULL, def, min, max, offsetof(st, field)                                                              \
-    }
-#define TALE_CONF_ROW_DURATION(key, st, field, def, min, max)                                                                      \
-    {                                                                                                                              \
-        key, TALE_CONF_DURATION_MS, NULL, def, min, max, offsetof(st, field)                                                       \
-    }
-#define TALE_CONF_ROW_LIST(key, st, field)                                                                                         \
-    {                                                                                                                              \
-        key, TALE_CONF_STRING_LIST, NULL, 0, 0, 0, offsetof(st, field)                                                             \
-    }
+/* One row macro a line, so the macros read as the table they build. */
+/* clang-format off */
+#define TALE_CONF_ROW_STRING(key, st, field, def) {key, TALE_CONF_STRING, def, 0, 0, 0, offsetof(st, field)}
+#define TALE_CONF_ROW_PATH(key, st, field, def) {key, TALE_CONF_PATH, def, 0, 0, 0, offsetof(st, field)}
+#define TALE_CONF_ROW_BOOL(key, st, field, def) {key, TALE_CONF_BOOL, NULL, def, 0, 1, offsetof(st, field)}
+#define TALE_CONF_ROW_INT(key, st, field, def, min, max) {key, TALE_CONF_INT, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_SIZE(key, st, field, def, min, max) {key, TALE_CONF_SIZE, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_DURATION(key, st, field, def, min, max) {key, TALE_CONF_DURATION_MS, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_LIST(key, st, field) {key, TALE_CONF_STRING_LIST, NULL, 0, 0, 0, offsetof(st, field)}
+/* clang-format on */
 
 /*
  * The host API table.  Valid from init() until destroy() returns.
