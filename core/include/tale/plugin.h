@@ -377,11 +377,16 @@ TALE_EXPORT const tale_plugin_desc_t *TALE_PLUGIN_ENTRY(void);
  *   TALE_EXPORT const tale_plugin_desc_t *TALE_PLUGIN_ENTRY(void) { return &desc; }
  * In C, designators may come in any order and a positional initializer
  * continues after the last one: `build` is named first so that the
- * positional fields still start after h2o_version.  (C++ forbids that; a C++
- * plugin fills the descriptor field by field.) */
+ * positional fields still start after h2o_version.  C++ forbids that mix, so
+ * there the macro fills the version fields only; set `build` to
+ * &tale_build_signature yourself or the host warns that it cannot check. */
+#ifdef __cplusplus
+#define TALE_PLUGIN_DESC_HEADER TALE_ABI_MAJOR, TALE_ABI_MINOR, sizeof(tale_plugin_desc_t), H2O_VERSION
+#else
 #define TALE_PLUGIN_DESC_HEADER                                                                                                    \
     .build = &tale_build_signature, .abi_major = TALE_ABI_MAJOR, .abi_minor = TALE_ABI_MINOR, .size = sizeof(tale_plugin_desc_t),  \
     .h2o_version = H2O_VERSION
+#endif
 
 #ifdef __cplusplus
 }
