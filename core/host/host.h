@@ -117,6 +117,8 @@ int tale_plugins_start(tale_host_t *h);
 /* Register collected mounts on the hostconf, longest path first. */
 int tale_plugins_register_mounts(tale_host_t *h);
 void tale_plugins_stop(tale_host_t *h);
+/* The connections plugins still have closing (their desc->drain, ABI 1.3). */
+unsigned tale_plugins_draining(tale_host_t *h);
 void tale_plugins_destroy(tale_host_t *h);
 void tale_plugins_unload(tale_host_t *h);
 

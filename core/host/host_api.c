@@ -7,7 +7,9 @@
 #include "log.h"
 #include "access.h"
 #include "session.h"
+#include "conf_table.h"
 #include <tale/alloc.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +109,24 @@ api_conf_check_keys(tale_plugin_t *self, const char *const *known)
     if (SUBTREE(self) == NULL)
         return 0;
     return tale_yaml_check_keys(YAML(self), SUBTREE(self), known, self->err, sizeof(self->err));
+}
+
+/* A size or duration past a row's bounds: located at the value. */
+static int
+out_of_bounds(tale_plugin_t *self, const tale_conf_row_t *r, uint64_t v)
+{
+    int size = r->type == TALE_CONF_SIZE;
+    const char *unit = size ? " bytes" : " ms";
+    tale_yaml_errf(YAML(self), tale_yaml_get(YAML(self), SUBTREE(self), r->key, NULL), self->err, sizeof(self->err),
+                   "expected %s from %" PRId64 "%s to %" PRId64 "%s for '%s', got %" PRIu64 "%s", size ? "a size" : "a duration",
+                   r->min, unit, r->max, unit, r->key, v, unit);
+    return -1;
+}
+
+static int
+api_conf_table(tale_plugin_t *self, const tale_conf_row_t *rows, size_t n, void *out)
+{
+    return tale_conf_table_read(&tale_host_api, self, rows, n, out, out_of_bounds, self->err, sizeof(self->err));
 }
 
 static struct st_h2o_evloop_t *
@@ -259,4 +279,5 @@ const tale_host_api_t tale_host_api = {
     .request_check = api_request_check,
     .session_closed = tale_session_closed,
     .metrics_write = api_metrics_write,
+    .conf_table = api_conf_table,
 };

@@ -109,6 +109,51 @@ check_permissions(tale_plugin_t *pl, const char *file)
     return -1;
 }
 
+/* Whether the descriptor, `size` bytes as the plugin was compiled, reaches
+ * past `end` (an offsetof + sizeof of a field). */
+#define DESC_HAS(d, field) ((d)->size >= offsetof(tale_plugin_desc_t, field) + sizeof((d)->field))
+
+/* The fields of a build signature, for naming what differs. */
+static const struct {
+    const char *name;
+    size_t offset;
+} build_fields[] = {
+    {"H2O_USE_LIBUV", offsetof(tale_build_t, h2o_use_libuv)},
+    {"OpenSSL major", offsetof(tale_build_t, openssl_major)},
+    {"sizeof(h2o_req_t)", offsetof(tale_build_t, req)},
+    {"sizeof(h2o_conn_t)", offsetof(tale_build_t, conn)},
+    {"sizeof(h2o_socket_t)", offsetof(tale_build_t, socket)},
+    {"sizeof(h2o_context_t)", offsetof(tale_build_t, context)},
+    {"sizeof(h2o_pathconf_t)", offsetof(tale_build_t, pathconf)},
+    {"sizeof(h2o_handler_t)", offsetof(tale_build_t, handler)},
+    {"sizeof(h2o_evloop_t)", offsetof(tale_build_t, evloop)},
+    {"sizeof(h2o_timeout_t)", offsetof(tale_build_t, timeout)},
+    {"sizeof(h2o_timeout_entry_t)", offsetof(tale_build_t, timeout_entry)},
+};
+
+/* Compare a plugin's build signature with the host's own (the one plugin.h
+ * defines in this file).  0 when they match; else -1 with every difference
+ * in `why`, "name plugin X, host Y; ...". */
+static int
+build_differs(const tale_build_t *b, char *why, size_t len)
+{
+    why[0] = '\0';
+    if (b->magic != TALE_BUILD_MAGIC || b->size < sizeof(tale_build_t)) {
+        snprintf(why, len, "its build signature is unreadable (magic %08x, %u bytes)", (unsigned)b->magic, (unsigned)b->size);
+        return -1;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(build_fields) / sizeof(build_fields[0]); i++) {
+        uint32_t theirs, ours;
+        memcpy(&theirs, (const char *)b + build_fields[i].offset, sizeof(theirs));
+        memcpy(&ours, (const char *)&tale_build_signature + build_fields[i].offset, sizeof(ours));
+        if (theirs != ours && used + 1 < len)
+            used += snprintf(why + used, len - used, "%s%s plugin %u, host %u", used > 0 ? "; " : "", build_fields[i].name,
+                             (unsigned)theirs, (unsigned)ours);
+    }
+    return used > 0 ? -1 : 0;
+}
+
 /* Check a descriptor against what this host speaks. */
 static int
 check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *d)
@@ -122,8 +167,16 @@ check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *
                TALE_ABI_MINOR);
         return -1;
     }
-    /* A newer minor may have appended fields; we only need ours. */
-    if (d->size < offsetof(tale_plugin_desc_t, destroy) + sizeof(d->destroy)) {
+    /* A newer minor may call host functions (or rely on behaviour) this host
+     * lacks, and would find out only when the call is NULL: refuse it now. */
+    if (d->abi_minor > TALE_ABI_MINOR) {
+        refuse(pl, file,
+               "built for plugin ABI %u.%u, newer than this host's ABI %u.%u; rebuild it against this host's SDK "
+               "or upgrade the host",
+               d->abi_major, d->abi_minor, TALE_ABI_MAJOR, TALE_ABI_MINOR);
+        return -1;
+    }
+    if (!DESC_HAS(d, destroy)) {
         refuse(pl, file, "descriptor is %zu bytes, smaller than ABI %u.0 requires", d->size, TALE_ABI_MAJOR);
         return -1;
     }
@@ -131,6 +184,25 @@ check_descriptor(tale_plugin_t *pl, const char *file, const tale_plugin_desc_t *
         refuse(pl, file, "built against h2o %s, this host uses h2o %s (h2o has no stable ABI)",
                d->h2o_version != NULL ? d->h2o_version : "(unknown)", H2O_VERSION);
         return -1;
+    }
+    if (d->abi_minor >= 3 && DESC_HAS(d, build) && d->build != NULL) {
+        char why[768];
+        if (build_differs(d->build, why, sizeof(why)) != 0) {
+            refuse(pl, file, "built against a different h2o build (h2o has no stable ABI): %s", why);
+            return -1;
+        }
+    } else if (d->abi_minor < 3) {
+        /* 1.0-1.2 descriptors have no signature: the h2o version is all we can
+         * check.  Loaded, as the versioning promise says older minors are. */
+        say_about(pl, TALE_LOG_WARN, file,
+                  "built for plugin ABI %u.%u, which records no build signature: only the h2o version was checked; "
+                  "rebuild it against this SDK to have its h2o build checked too",
+                  d->abi_major, d->abi_minor);
+    } else {
+        say_about(pl, TALE_LOG_WARN, file,
+                  "its ABI %u.%u descriptor has no build signature (not filled with TALE_PLUGIN_DESC_HEADER?): only "
+                  "the h2o version was checked",
+                  d->abi_major, d->abi_minor);
     }
     if (d->init == NULL || d->start == NULL || d->stop == NULL || d->destroy == NULL) {
         refuse(pl, file, "descriptor lacks a lifecycle callback (init, start, stop and destroy are required)");
@@ -414,6 +486,18 @@ tale_plugins_stop(tale_host_t *h)
             pl->started = 0;
         }
     }
+}
+
+unsigned
+tale_plugins_draining(tale_host_t *h)
+{
+    unsigned busy = 0;
+    for (size_t i = 0; i < h->n_plugins; i++) {
+        tale_plugin_t *pl = &h->plugins[i];
+        if (pl->inited && DESC_HAS(pl->desc, drain) && pl->desc->drain != NULL)
+            busy += pl->desc->drain(pl, pl->state);
+    }
+    return busy;
 }
 
 void

@@ -606,6 +606,8 @@ tale_server_run(tale_host_t *h)
     return 0;
 }
 
+static void drain_loop(tale_host_t *h);
+
 /* Close the listeners, let plugins close their players, drain. */
 static void
 drain(tale_host_t *h)
@@ -622,21 +624,36 @@ drain(tale_host_t *h)
     h->ctx.http1.req_timeout.timeout = 0;
     h2o_context_request_shutdown(&h->ctx);
     tale_plugins_stop(h);
+    drain_loop(h);
+}
 
+/* Run the loop after stop() whatever connections there are: what plugins
+ * queued in stop (a goodbye on a raw socket) is written and its callbacks
+ * run while their state exists, before any destroy.  Then until the host's
+ * own connections are closed and no plugin reports its own still closing. */
+static void
+drain_loop(tale_host_t *h)
+{
     uint64_t deadline = h2o_now(h->loop) + DRAIN_MS;
-    while (h->n_conns > 0 && h2o_now(h->loop) < deadline)
+    unsigned busy;
+    h2o_evloop_run(h->loop, 0);
+    while (((busy = tale_plugins_draining(h)) > 0 || h->n_conns > 0) && h2o_now(h->loop) < deadline)
         h2o_evloop_run(h->loop, 50);
-    if (h->n_conns > 0)
-        tale_warn("server", "%zu connection(s) still open after %d ms; closing anyway", h->n_conns, DRAIN_MS);
+    if (h->n_conns > 0 || busy > 0)
+        tale_warn("server", "%zu connection(s) and %u plugin connection(s) still open after %d ms; closing anyway", h->n_conns,
+                  busy, DRAIN_MS);
 }
 
 void
 tale_server_dispose(tale_host_t *h)
 {
-    if (h->ctx_inited)
+    if (h->ctx_inited) {
         drain(h);
-    else
+    } else {
         tale_plugins_stop(h);
+        if (h->loop != NULL)
+            drain_loop(h);
+    }
 }
 
 /* Free what server_init and run created; plugins' destroy comes first. */

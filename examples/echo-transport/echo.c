@@ -192,22 +192,32 @@ on_mount(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* Every config key, its type, default and bounds, and where it goes: the host
+ * reads them all in one call and refuses a key that is not here. */
+typedef struct echo_conf {
+    const char *path;
+} echo_conf_t;
+
+static const tale_conf_row_t echo_conf_rows[] = {
+    TALE_CONF_ROW_STRING("path", echo_conf_t, path, "/echo"),
+};
+
 /* Read and check config; nothing may listen or mount yet. */
 static int
 echo_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    /* The getters write a located "file:line:column: ..." into err themselves. */
-    static const char *const known[] = {"path", NULL};
-    const char *path;
-    /* session_open (ABI 1.2) is the newest host call we make: refuse an older host. */
-    if (!TALE_HOST_HAS(host, session_open)) {
-        snprintf(err, errlen, "needs a host with plugin ABI 1.2 (this one speaks %u.%u)", host->abi_major, host->abi_minor);
+    /* conf_table (ABI 1.3) is the newest host call we make: refuse an older host. */
+    if (!TALE_HOST_HAS(host, conf_table)) {
+        snprintf(err, errlen, "needs a host with plugin ABI 1.3 (this one speaks %u.%u)", host->abi_major, host->abi_minor);
         return -1;
     }
-    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "path", "/echo", &path) != 0)
+    echo_conf_t conf;
+    /* The host writes a located "file:line:column: ..." into err itself. */
+    if (host->conf_table(self, echo_conf_rows, sizeof(echo_conf_rows) / sizeof(echo_conf_rows[0]), &conf) != 0)
         return -1;
-    if (path[0] != '/') {
-        snprintf(err, errlen, "path must start with '/', got \"%s\"", path);
+    const char *path = conf.path;
+    if (path == NULL || path[0] != '/') {
+        snprintf(err, errlen, "path must start with '/', got \"%s\"", path != NULL ? path : "");
         return -1;
     }
     echo_t *echo = calloc(1, sizeof(*echo));

@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
@@ -560,14 +559,9 @@ begin_session(console_t *c)
     c->started = 1;
     const char *why = "the game has no free session";
     c->session = NULL;
-    if (TALE_HOST_HAS(c->host, session_open)) {
-        /* The player sits at the host's own terminal: trusted with the IF seat. */
-        tale_request_t rq = {.size = sizeof(rq), .flags = TALE_SESSION_CREATE | TALE_SESSION_TRUSTED};
-        c->host->session_open(c->self, &rq, &c->session, NULL, &why);
-    } else {
-        char set_cookie[TALE_SET_COOKIE_MAX];
-        c->session = c->host->session_get(c->self, NULL, 0, TALE_SESSION_CREATE, set_cookie);
-    }
+    /* The player sits at the host's own terminal: trusted with the IF seat. */
+    tale_request_t rq = {.size = sizeof(rq), .flags = TALE_SESSION_CREATE | TALE_SESSION_TRUSTED};
+    c->host->session_open(c->self, &rq, &c->session, NULL, &why);
     if (c->session == NULL) {
         c->host->log(c->self, TALE_LOG_ERROR, "no seat to play in (%s)", why != NULL ? why : "refused");
         stop_reading(c);
@@ -588,16 +582,11 @@ begin_session(console_t *c)
         request_kick(c);
 }
 
-/* The player is gone for good: ask the host to shut down gracefully.  A host
- * older than ABI 1.1 has no request_stop; SIGTERM reaches its signalfd and
- * does the same. */
+/* The player is gone for good: ask the host to shut down gracefully. */
 static void
 end_process(console_t *c, const char *why)
 {
-    if (c->host->size > offsetof(tale_host_api_t, request_stop) && c->host->request_stop != NULL)
-        c->host->request_stop(c->self, why);
-    else
-        kill(getpid(), SIGTERM);
+    c->host->request_stop(c->self, why);
 }
 
 static void
@@ -729,16 +718,31 @@ open_stdout(console_t *c)
 
 /* ---- lifecycle ---- */
 
+/* The plugin's config keys (docs/CONFIG.md, "console"). */
+typedef struct console_conf {
+    const char *prompt;
+    uint64_t max_backlog, drain_ms;
+} console_conf_t;
+
+static const tale_conf_row_t console_conf_rows[] = {
+    TALE_CONF_ROW_STRING("prompt", console_conf_t, prompt, "> "),
+    TALE_CONF_ROW_SIZE("max_backlog", console_conf_t, max_backlog, 1024 * 1024, 0, 0),
+    TALE_CONF_ROW_DURATION("drain_timeout", console_conf_t, drain_ms, 2000, 0, 0),
+};
+
 static int
 console_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"prompt", "max_backlog", "drain_timeout", NULL};
-    const char *prompt;
-    uint64_t max_backlog, drain_ms;
-    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "prompt", "> ", &prompt) != 0 ||
-        host->conf_size(self, "max_backlog", 1024 * 1024, &max_backlog) != 0 ||
-        host->conf_duration_ms(self, "drain_timeout", 2000, &drain_ms) != 0)
+    /* conf_table (ABI 1.3) is the newest call we make. */
+    if (!TALE_HOST_HAS(host, conf_table)) {
+        snprintf(err, errlen, "the host's API %u.%u is older than the 1.3 this plugin needs", host->abi_major, host->abi_minor);
         return -1;
+    }
+    console_conf_t cf;
+    if (host->conf_table(self, console_conf_rows, sizeof(console_conf_rows) / sizeof(console_conf_rows[0]), &cf) != 0)
+        return -1;
+    const char *prompt = cf.prompt;
+    uint64_t max_backlog = cf.max_backlog, drain_ms = cf.drain_ms;
     if (max_backlog < 4096) {
         snprintf(err, errlen, "max_backlog must be at least 4k");
         return -1;

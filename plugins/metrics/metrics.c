@@ -111,31 +111,44 @@ free_state(metrics_plugin_t *p)
     free(p);
 }
 
+typedef struct metrics_conf {
+    const char *path;
+    const char *const *allow; /* NULL-terminated; NULL when not set */
+} metrics_conf_t;
+
+static const tale_conf_row_t metrics_conf_rows[] = {
+    TALE_CONF_ROW_STRING("path", metrics_conf_t, path, DEFAULT_PATH),
+    TALE_CONF_ROW_LIST("allow", metrics_conf_t, allow),
+};
+
 static int
 metrics_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"path", "allow", NULL};
-    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, metrics_write)) {
+    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, metrics_write) ||
+        !TALE_HOST_HAS(host, conf_table)) {
         snprintf(err, errlen, "this host has no metrics (plugin ABI %d.3 or later needed)", TALE_ABI_MAJOR);
         return -1;
     }
     metrics_plugin_t *p = tale_xcalloc(1, sizeof(*p));
     p->self = self;
     p->host = host;
-    const char *const *allow = NULL;
-    size_t n = 0;
-    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "path", DEFAULT_PATH, &p->path) != 0 ||
-        host->conf_string_list(self, "allow", &allow, &n) != 0) {
+    metrics_conf_t c = {0};
+    if (host->conf_table(self, metrics_conf_rows, sizeof(metrics_conf_rows) / sizeof(metrics_conf_rows[0]), &c) != 0) {
         free_state(p);
         return -1; /* the host wrote the located error */
     }
+    p->path = c.path;
+    const char *const *allow = c.allow;
+    size_t n = 0;
+    while (allow != NULL && allow[n] != NULL)
+        n++;
     if (p->path[0] != '/' || p->path[1] == '\0' || p->path[strlen(p->path) - 1] == '/') {
         snprintf(err, errlen, "metrics: 'path' must start with '/' and not end with one, got '%s'", p->path);
         free_state(p);
         return -1;
     }
     static const char *const loopback[] = {"127.0.0.0/8", "::1", NULL};
-    if (allow == NULL) {
+    if (n == 0) {
         allow = loopback;
         n = 2;
     }

@@ -638,8 +638,22 @@ on_mount(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-static const char *const known_keys[] = {"eventsource_path", "input_path", "tabcomplete_path", "keepalive", "max_body",
-                                         "max_backlog",      NULL};
+/* The plugin's config keys (docs/CONFIG.md, "sse"). */
+typedef struct sse_conf {
+    const char *paths[PATH_COUNT]; /* eventsource, input, tabcomplete */
+    uint64_t keepalive_ms, max_body, max_backlog;
+} sse_conf_t;
+
+static const char *const path_keys[PATH_COUNT] = {"eventsource_path", "input_path", "tabcomplete_path"};
+
+static const tale_conf_row_t sse_conf_rows[] = {
+    TALE_CONF_ROW_STRING("eventsource_path", sse_conf_t, paths[0], "/tale/eventsource"),
+    TALE_CONF_ROW_STRING("input_path", sse_conf_t, paths[1], "/tale/input"),
+    TALE_CONF_ROW_STRING("tabcomplete_path", sse_conf_t, paths[2], "/tale/tabcomplete"),
+    TALE_CONF_ROW_DURATION("keepalive", sse_conf_t, keepalive_ms, 15000, 10, 3600 * 1000),
+    TALE_CONF_ROW_SIZE("max_body", sse_conf_t, max_body, 64 * 1024, 16, 16 * 1024 * 1024),
+    TALE_CONF_ROW_SIZE("max_backlog", sse_conf_t, max_backlog, 1024 * 1024, 4096, INT64_MAX),
+};
 
 static void
 plugin_free(sse_plugin_t *p)
@@ -652,45 +666,28 @@ plugin_free(sse_plugin_t *p)
 static int
 sse_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const path_keys[PATH_COUNT] = {"eventsource_path", "input_path", "tabcomplete_path"};
-    static const char *const path_defaults[PATH_COUNT] = {"/tale/eventsource", "/tale/input", "/tale/tabcomplete"};
-    /* session_open (ABI 1.2) is the newest call we make. */
-    if (!TALE_HOST_HAS(host, session_open)) {
-        snprintf(err, errlen, "the host's API %u.%u is older than the 1.2 this plugin needs", host->abi_major, host->abi_minor);
+    /* conf_table (ABI 1.3) is the newest call we make. */
+    if (!TALE_HOST_HAS(host, conf_table)) {
+        snprintf(err, errlen, "the host's API %u.%u is older than the 1.3 this plugin needs", host->abi_major, host->abi_minor);
         return -1;
     }
     sse_plugin_t *p = tale_xcalloc(1, sizeof(*p));
     p->self = self;
     p->host = host;
-    if (host->conf_check_keys(self, known_keys) != 0)
+    sse_conf_t c;
+    if (host->conf_table(self, sse_conf_rows, sizeof(sse_conf_rows) / sizeof(sse_conf_rows[0]), &c) != 0)
         goto fail;
     for (int i = 0; i < PATH_COUNT; i++) {
-        const char *v = NULL;
-        if (host->conf_string(self, path_keys[i], path_defaults[i], &v) != 0)
-            goto fail;
-        if (v == NULL || v[0] != '/') {
+        if (c.paths[i] == NULL || c.paths[i][0] != '/') {
             snprintf(err, errlen, "%s must be a path starting with '/'", path_keys[i]);
             goto fail;
         }
-        p->paths[i] = tale_xstrdup(v);
+        p->paths[i] = tale_xstrdup(c.paths[i]);
         p->mounts[i] = (sse_mount_t){p, i};
     }
-    if (host->conf_duration_ms(self, "keepalive", 15000, &p->keepalive_ms) != 0 ||
-        host->conf_size(self, "max_body", 64 * 1024, &p->max_body) != 0 ||
-        host->conf_size(self, "max_backlog", 1024 * 1024, &p->max_backlog) != 0)
-        goto fail;
-    if (p->keepalive_ms < 10 || p->keepalive_ms > 3600 * 1000) {
-        snprintf(err, errlen, "keepalive must be between 10ms and 1h");
-        goto fail;
-    }
-    if (p->max_body < 16 || p->max_body > 16 * 1024 * 1024) {
-        snprintf(err, errlen, "max_body must be between 16 and 16m");
-        goto fail;
-    }
-    if (p->max_backlog < 4096) {
-        snprintf(err, errlen, "max_backlog must be at least 4k");
-        goto fail;
-    }
+    p->keepalive_ms = c.keepalive_ms;
+    p->max_body = c.max_body;
+    p->max_backlog = c.max_backlog;
     *state = p;
     return 0;
 fail:

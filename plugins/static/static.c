@@ -593,28 +593,44 @@ free_state(struct static_plugin *sp)
     free(sp);
 }
 
+/* The plugin's config keys (docs/CONFIG.md, "static"). */
+typedef struct static_conf {
+    const char *web_root, *csp, *cache_control;
+    int gzip;
+    int64_t gzip_level;
+    uint64_t gzip_min_size;
+    int64_t max_ranges;
+} static_conf_t;
+
+static const tale_conf_row_t static_conf_rows[] = {
+    TALE_CONF_ROW_PATH("web_root", static_conf_t, web_root, "../web"),
+    TALE_CONF_ROW_STRING("csp", static_conf_t, csp, DEFAULT_CSP),
+    TALE_CONF_ROW_STRING("cache_control", static_conf_t, cache_control, "no-cache"),
+    TALE_CONF_ROW_BOOL("gzip", static_conf_t, gzip, 1),
+    TALE_CONF_ROW_INT("gzip_level", static_conf_t, gzip_level, 6, 1, 9),
+    TALE_CONF_ROW_SIZE("gzip_min_size", static_conf_t, gzip_min_size, 256, 0, 0),
+    TALE_CONF_ROW_INT("max_ranges", static_conf_t, max_ranges, DEFAULT_MAX_RANGES, 0, ST_RANGE_LIMIT),
+};
+
 static int
 static_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"web_root",   "csp",           "cache_control", "gzip",
-                                        "gzip_level", "gzip_min_size", "max_ranges",    NULL};
-    struct static_plugin *sp = tale_xcalloc(1, sizeof(*sp));
-    const char *web_root, *csp, *cache_control;
-    sp->self = self;
-    sp->host = host;
-    /* session_open (ABI 1.2) is the newest call we make. */
-    if (!TALE_HOST_HAS(host, request_check)) {
-        snprintf(err, errlen, "the host's API %u.%u is older than the 1.2 this plugin needs", host->abi_major, host->abi_minor);
-        free(sp);
+    /* conf_table (ABI 1.3) is the newest call we make. */
+    if (!TALE_HOST_HAS(host, conf_table)) {
+        snprintf(err, errlen, "the host's API %u.%u is older than the 1.3 this plugin needs", host->abi_major, host->abi_minor);
         return -1;
     }
-    if (host->conf_check_keys(self, known) != 0 || host->conf_path(self, "web_root", "../web", &web_root) != 0 ||
-        host->conf_string(self, "csp", DEFAULT_CSP, &csp) != 0 ||
-        host->conf_string(self, "cache_control", "no-cache", &cache_control) != 0 ||
-        host->conf_bool(self, "gzip", 1, &sp->gzip) != 0 || host->conf_int(self, "gzip_level", 6, 1, 9, &sp->gzip_level) != 0 ||
-        host->conf_size(self, "gzip_min_size", 256, &sp->gzip_min_size) != 0 ||
-        host->conf_int(self, "max_ranges", DEFAULT_MAX_RANGES, 0, ST_RANGE_LIMIT, &sp->max_ranges) != 0)
+    struct static_plugin *sp = tale_xcalloc(1, sizeof(*sp));
+    static_conf_t c;
+    sp->self = self;
+    sp->host = host;
+    if (host->conf_table(self, static_conf_rows, sizeof(static_conf_rows) / sizeof(static_conf_rows[0]), &c) != 0)
         goto err; /* the host wrote the located error into err */
+    const char *web_root = c.web_root, *csp = c.csp, *cache_control = c.cache_control;
+    sp->gzip = c.gzip;
+    sp->gzip_level = c.gzip_level;
+    sp->gzip_min_size = c.gzip_min_size;
+    sp->max_ranges = c.max_ranges;
     if (strpbrk(csp, "\r\n") != NULL || strpbrk(cache_control, "\r\n") != NULL) {
         snprintf(err, errlen, "csp and cache_control must be single-line header values");
         goto err;

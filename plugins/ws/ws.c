@@ -815,15 +815,29 @@ on_mount(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data)
 
 static void ws_destroy(tale_plugin_t *self, void *state);
 
+/* The plugin's config keys (docs/CONFIG.md, "ws"). */
+typedef struct ws_conf {
+    const char *path;
+    uint64_t max_message, max_backlog, ping_ms, idle_ms;
+    const char *const *origins; /* moved to the top level: refused when given */
+} ws_conf_t;
+
+static const tale_conf_row_t ws_conf_rows[] = {
+    TALE_CONF_ROW_STRING("path", ws_conf_t, path, "/tale/ws"),
+    TALE_CONF_ROW_SIZE("max_message", ws_conf_t, max_message, 64 * 1024, 0, 0),
+    TALE_CONF_ROW_SIZE("max_backlog", ws_conf_t, max_backlog, 1024 * 1024, 0, 0),
+    TALE_CONF_ROW_DURATION("ping_interval", ws_conf_t, ping_ms, 30000, 0, 0),
+    TALE_CONF_ROW_DURATION("idle_timeout", ws_conf_t, idle_ms, 75000, 0, 0),
+    TALE_CONF_ROW_LIST("allowed_origins", ws_conf_t, origins),
+};
+
 static int
 ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    static const char *const known[] = {"path",         "max_message",     "max_backlog", "ping_interval",
-                                        "idle_timeout", "allowed_origins", NULL};
-    /* session_open (ABI 1.2) is the newest call we make. */
-    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, session_open)) {
-        snprintf(err, errlen, "ws: host API %u.x is not the one this plugin was built for (%d.%d)",
-                 host != NULL ? host->abi_major : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
+    /* conf_table (ABI 1.3) is the newest call we make. */
+    if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, conf_table)) {
+        snprintf(err, errlen, "ws: host API %u.%u is not the one this plugin was built for (%d.%d)",
+                 host != NULL ? host->abi_major : 0, host != NULL ? host->abi_minor : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
         return -1;
     }
     ws_plugin_t *p = tale_xcalloc(1, sizeof(*p));
@@ -832,18 +846,16 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
     h2o_linklist_init_anchor(&p->conns);
     p->sweep.cb = on_sweep;
 
-    const char *path;
-    const char *const *origins;
-    size_t norigins;
-    /* the getters write a located message into err themselves */
-    if (host->conf_check_keys(self, known) != 0 || host->conf_string(self, "path", "/tale/ws", &path) != 0 ||
-        host->conf_size(self, "max_message", 64 * 1024, &p->max_message) != 0 ||
-        host->conf_size(self, "max_backlog", 1024 * 1024, &p->max_backlog) != 0 ||
-        host->conf_duration_ms(self, "ping_interval", 30000, &p->ping_ms) != 0 ||
-        host->conf_duration_ms(self, "idle_timeout", 75000, &p->idle_ms) != 0 ||
-        host->conf_string_list(self, "allowed_origins", &origins, &norigins) != 0)
+    ws_conf_t c;
+    /* the host writes a located message into err itself */
+    if (host->conf_table(self, ws_conf_rows, sizeof(ws_conf_rows) / sizeof(ws_conf_rows[0]), &c) != 0)
         goto fail;
-    if (norigins != 0) {
+    const char *path = c.path;
+    p->max_message = c.max_message;
+    p->max_backlog = c.max_backlog;
+    p->ping_ms = c.ping_ms;
+    p->idle_ms = c.idle_ms;
+    if (c.origins != NULL) {
         snprintf(err, errlen, "ws: allowed_origins moved to the top level of the config, where it applies to every transport");
         goto fail;
     }

@@ -113,6 +113,47 @@ test('a plugin built against another h2o version is refused', () => {
   assert.notEqual(m[1], '1.7.3');
 });
 
+test('a plugin built for a newer minor than the host\'s is refused', () => {
+  const r = checkConfig([{ name: 'newer', module: fixture('abi_minor_next.so') }]);
+  const m = assertRefused(r, {
+    name: 'newer', file: fixture('abi_minor_next.so'),
+    reason: /built for plugin ABI (\d+)\.(\d+), newer than this host's ABI (\d+)\.(\d+); rebuild it/,
+  });
+  assert.equal(m[1], m[3]);
+  assert.equal(Number(m[2]), Number(m[4]) + 4);
+});
+
+test('a plugin built against another h2o build of the same version is refused, naming each difference', () => {
+  const r = checkConfig([{ name: 'otherh2o', module: fixture('build_wrong.so') }]);
+  const m = assertRefused(r, {
+    name: 'otherh2o', file: fixture('build_wrong.so'),
+    reason: /built against a different h2o build \(h2o has no stable ABI\): H2O_USE_LIBUV plugin 1, host 0; sizeof\(h2o_socket_t\) plugin (\d+), host (\d+)$/,
+  });
+  assert.equal(Number(m[1]), Number(m[2]) + 8);
+});
+
+test('a plugin compiled against the ABI 1.1 header loads with a warning and works', async () => {
+  const file = fixture('abi11.so');
+  const { text } = configText([{ name: 'old', module: file, config: { path: '/old', status: 203 } }]);
+  const host = await startHost({ config: text });
+  tempDirs.push(host.dir);
+  let stopped = false;
+  try {
+    const warn = host.stderr().split('\n').filter((l) => /^\S+\s+warn\s/.test(l) && l.includes(file));
+    assert.equal(warn.length, 1, host.stderr());
+    assert.match(warn[0], /'old'.*built for plugin ABI 1\.1, which records no build signature/);
+    assert.match(host.stderr(), /abi11 plugin ready on \/old/);
+    const res = await fetch(`${host.url}/old/x`);
+    assert.equal(res.status, 203);
+    assert.match(await res.text(), /^abi11 story=\S.* host=1\.\d+ request_stop=yes\n$/);
+    const r = await host.stop();
+    stopped = true;
+    assert.equal(r.code, 0, host.stderr());
+  } finally {
+    if (!stopped) await host.stop('SIGKILL');
+  }
+});
+
 test('an init failure is refused with the plugin\'s own message', () => {
   const r = checkConfig([{ name: 'frob', module: fixture('init_error.so') }]);
   assertRefused(r, { name: 'frob', file: fixture('init_error.so'), reason: /init failed: cannot open the frobnicator/ });
@@ -135,6 +176,30 @@ test('a config error inside a plugin\'s own settings is located at the key', () 
   const m = assertRefused(r, { name: 'life', file: fixture('lifecycle.so'), reason: /init failed: (.+):(\d+):\d+: unknown key 'colour'/ });
   assert.equal(m[1], r.file);
   assert.equal(Number(m[2]), keyLine);
+});
+
+test('a config table row\'s bounds are checked by the host and located at the value', () => {
+  const r = checkConfig([{ name: 'events', module: 'sse', config: { keepalive: '5ms' } }]);
+  const valueLine = fs.readFileSync(r.file, 'utf8').split('\n').indexOf('      keepalive: "5ms"') + 1;
+  const m = assertRefused(r, {
+    name: 'events', file: 'sse',
+    reason: /init failed: (.+):(\d+):\d+: expected a duration from 10 ms to 3600000 ms for 'keepalive', got 5 ms$/,
+  });
+  assert.equal(m[1], r.file);
+  assert.equal(Number(m[2]), valueLine);
+});
+
+test('a config table refuses a key no row names, listing the keys it has', () => {
+  const r = checkConfig([{ name: 'raw', module: fixture('rawsock.so'), config: { hold: true, holdd: true } }]);
+  assertRefused(r, {
+    name: 'raw', file: fixture('rawsock.so'),
+    reason: /init failed: .+:\d+:\d+: unknown key 'holdd' \(expected one of: port, port_file, goodbye, hold\)/,
+  });
+});
+
+test('a config table row of the wrong type is located at the value', () => {
+  const r = checkConfig([{ name: 'raw', module: fixture('rawsock.so'), config: { port: 70000 } }]);
+  assertRefused(r, { name: 'raw', file: fixture('rawsock.so'), reason: /init failed: .+:\d+:\d+: expected an integer from 0 to 65535 for 'port', got '70000'/ });
 });
 
 // Each tag's calls, in the order they were recorded.

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "mock_host.h"
+#include "conf_table.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -259,6 +260,19 @@ api_conf_check_keys(tale_plugin_t *self, const char *const *known)
     return 0;
 }
 
+static int
+conf_out_of_bounds(tale_plugin_t *self, const tale_conf_row_t *row, uint64_t v)
+{
+    return conf_error(FROM_SELF(self), row->key, "out of range");
+}
+
+static int
+api_conf_table(tale_plugin_t *self, const tale_conf_row_t *rows, size_t n, void *out)
+{
+    mock_host_t *m = FROM_SELF(self);
+    return tale_conf_table_read(&m->api, self, rows, n, out, conf_out_of_bounds, m->err, sizeof(m->err));
+}
+
 /* ---- server ---- */
 
 static struct st_h2o_evloop_t *
@@ -502,6 +516,7 @@ mock_host_new(void)
         .request_check = api_request_check,
         .session_closed = api_session_closed,
         .metrics_write = api_metrics_write,
+        .conf_table = api_conf_table,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};

@@ -73,8 +73,11 @@ done
 work=$tmp/echo-transport
 cp -r "$src/examples/echo-transport" "$work"
 rm -f "$work/echo.so"
-step "make -C $work (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
-make -C "$work" CC="${CC:-cc}" CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror" >"$tmp/make.log" 2>&1 || {
+# As the example's README says: PKG_CONFIG_PATH on make's command line, not
+# in the environment (before make 4.4 $(shell) does not see it otherwise).
+step "make -C $work PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
+env -u PKG_CONFIG_PATH make -C "$work" PKG_CONFIG_PATH="$PKG_CONFIG_PATH" CC="${CC:-cc}" \
+    CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror" >"$tmp/make.log" 2>&1 || {
     cat "$tmp/make.log" >&2
     fail "building the example against the installed SDK failed"
 }
@@ -114,7 +117,7 @@ step "tale-host --check-config with echo.so"
 }
 
 step "make install puts echo.so in the SDK's plugin folder, where a bare module name finds it"
-make -C "$work" install >"$tmp/make-install.log" 2>&1 || {
+env -u PKG_CONFIG_PATH make -C "$work" PKG_CONFIG_PATH="$PKG_CONFIG_PATH" install >"$tmp/make-install.log" 2>&1 || {
     cat "$tmp/make-install.log" >&2
     fail "make install failed"
 }

@@ -801,15 +801,21 @@ queue_past_the_hard_cap_closes_at_once(void **unused)
 }
 
 static void
-host_api_1_2_is_needed_and_other_majors_are_refused(void **unused)
+host_api_1_3_is_needed_and_other_majors_are_refused(void **unused)
 {
     mock_host_t *m = mock_host_new();
-    m->api.size = offsetof(tale_host_api_t, request_check) + sizeof(m->api.request_check); /* a 1.2 host */
+    m->api.size = offsetof(tale_host_api_t, conf_table) + sizeof(m->api.conf_table); /* a 1.3 host */
     assert_int_equal(mock_host_init(m, tale_plugin_entry()), 0);
     mock_host_free(m);
 
     m = mock_host_new();
-    m->api.size = offsetof(tale_host_api_t, request_stop) + sizeof(m->api.request_stop); /* a 1.1 host: no session_open */
+    m->api.size = offsetof(tale_host_api_t, request_check) + sizeof(m->api.request_check); /* a 1.2 host: no conf_table */
+    assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
+    assert_non_null(strstr(m->err, "is not the one this plugin was built for"));
+    mock_host_free(m);
+
+    m = mock_host_new();
+    m->api.conf_table = NULL; /* in the table but not provided: TALE_HOST_HAS says no */
     assert_int_equal(mock_host_init(m, tale_plugin_entry()), -1);
     mock_host_free(m);
 
@@ -878,7 +884,7 @@ main(void)
         cmocka_unit_test(client_that_does_not_read_is_closed_1008),
         cmocka_unit_test(a_burst_over_max_backlog_to_a_reading_client_is_fine),
         cmocka_unit_test(queue_past_the_hard_cap_closes_at_once),
-        cmocka_unit_test(host_api_1_2_is_needed_and_other_majors_are_refused),
+        cmocka_unit_test(host_api_1_3_is_needed_and_other_majors_are_refused),
         cmocka_unit_test(destroy_closes_connections_left_after_the_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

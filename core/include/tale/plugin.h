@@ -13,19 +13,25 @@
  *  - TALE_ABI_MINOR grows when fields are appended to the end of a struct.
  *    Every struct carries its own `size`; readers check it before touching a
  *    field that a newer minor added.
+ *  - A plugin built for a newer minor than the host's is refused: it may
+ *    call what this host lacks.  An older minor loads.
  *  - h2o structs are not a stable ABI, so the descriptor records the h2o
- *    version the plugin was compiled against and the host refuses a mismatch.
+ *    version the plugin was compiled against and, since ABI 1.3, a build
+ *    signature (H2O_USE_LIBUV, OpenSSL major, sizes of the h2o structs a
+ *    plugin touches); the host refuses any mismatch.
  *
- * This header includes nothing of the host's internals.  Plugins that serve
- * HTTP include <h2o.h> themselves (with H2O_USE_LIBUV=0, which the
- * tale-plugin pkg-config file sets).
+ * This header includes nothing of the host's internals, but it includes
+ * <h2o.h> (with H2O_USE_LIBUV=0, which the tale-plugin pkg-config file sets)
+ * so that the build signature measures the h2o the plugin is compiled with.
  */
 #ifndef TALE_PLUGIN_H
 #define TALE_PLUGIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <h2o.h>
 #include <h2o/version.h>
+#include <openssl/opensslv.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,7 +103,9 @@ typedef struct tale_player_io {
      * has already detached `conn` when it calls this: the transport must not
      * touch the session afterwards (calling detach again is a harmless no-op). */
     void (*close)(void *conn, int code, const char *reason);
-    /* Optional (may be NULL): bytes queued for this connection but not yet written. */
+    /* Optional (may be NULL): bytes queued for this connection but not yet
+     * written.  Reserved: the host does not call it yet; a transport bounds
+     * its own backlog and returns -1 from send() past the bound. */
     size_t (*backlog)(void *conn);
 } tale_player_io_t;
 
@@ -160,6 +168,44 @@ typedef int (*tale_mount_cb)(tale_plugin_t *self, struct st_h2o_pathconf_t *path
 typedef void (*tale_metrics_out_cb)(void *ctx, const char *text, size_t len);
 
 /*
+ * ABI 1.3: a plugin's config keys as one table, read by host->conf_table():
+ * each row names a key, its type, its default and bounds, and where in the
+ * plugin's own struct the value goes.  Keys not in the table are refused.
+ */
+enum tale_conf_type {
+    TALE_CONF_STRING = 1,  /* const char *       (def_str; NULL allowed) */
+    TALE_CONF_BOOL,        /* int, 0 or 1         (def) */
+    TALE_CONF_INT,         /* int64_t             (def, min, max) */
+    TALE_CONF_SIZE,        /* uint64_t: 512, 64k, 1m, 2g (def; min, max when max > 0) */
+    TALE_CONF_DURATION_MS, /* uint64_t: 250ms, 15s, 2m, 1h; bare = seconds (def; min, max when max > 0) */
+    TALE_CONF_PATH,        /* const char *, resolved against the config file's folder (def_str) */
+    TALE_CONF_STRING_LIST, /* const char *const *, NULL-terminated, host-owned; a scalar is a list of one */
+};
+
+typedef struct tale_conf_row {
+    const char *key;
+    int type;            /* enum tale_conf_type */
+    const char *def_str; /* STRING, PATH */
+    int64_t def;         /* BOOL, INT, SIZE, DURATION_MS */
+    int64_t min, max;
+    size_t offset; /* offsetof(<your struct>, <field>) */
+} tale_conf_row_t;
+
+/* Rows, one per key:  static const tale_conf_row_t rows[] = {
+ *     TALE_CONF_ROW_STRING("path", struct my_conf, path, "/echo"),
+ *     TALE_CONF_ROW_INT("max_line", struct my_conf, max_line, 4096, 64, 1 << 20), };  */
+/* One row macro a line, so the macros read as the table they build. */
+/* clang-format off */
+#define TALE_CONF_ROW_STRING(key, st, field, def) {key, TALE_CONF_STRING, def, 0, 0, 0, offsetof(st, field)}
+#define TALE_CONF_ROW_PATH(key, st, field, def) {key, TALE_CONF_PATH, def, 0, 0, 0, offsetof(st, field)}
+#define TALE_CONF_ROW_BOOL(key, st, field, def) {key, TALE_CONF_BOOL, NULL, def, 0, 1, offsetof(st, field)}
+#define TALE_CONF_ROW_INT(key, st, field, def, min, max) {key, TALE_CONF_INT, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_SIZE(key, st, field, def, min, max) {key, TALE_CONF_SIZE, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_DURATION(key, st, field, def, min, max) {key, TALE_CONF_DURATION_MS, NULL, def, min, max, offsetof(st, field)}
+#define TALE_CONF_ROW_LIST(key, st, field) {key, TALE_CONF_STRING_LIST, NULL, 0, 0, 0, offsetof(st, field)}
+/* clang-format on */
+
+/*
  * The host API table.  Valid from init() until destroy() returns.
  */
 typedef struct tale_host_api {
@@ -190,7 +236,8 @@ typedef struct tale_host_api {
 
     /* ---- the server ---- */
     struct st_h2o_evloop_t *(*loop)(tale_plugin_t *self);
-    /* The shared h2o context; NULL until every plugin has started. */
+    /* The shared h2o context; NULL until every plugin has started.  Reserved:
+     * no plugin needs it today (HTTP plugins get theirs from the request). */
     struct st_h2o_context_t *(*context)(tale_plugin_t *self);
     /* Ask for `path` on the shared listeners (only from start()).  Fails with a
      * message in the error buffer if another plugin already mounted it. */
@@ -222,12 +269,12 @@ typedef struct tale_host_api {
 
     void (*free)(void *p);
 
-    /* ---- ABI 1.1: check host->size > offsetof(tale_host_api_t, request_stop) first ---- */
+    /* ---- ABI 1.1: check TALE_HOST_HAS(host, request_stop) first ---- */
     /* Ask the host to shut down gracefully (as on SIGTERM), e.g. when a
      * console player leaves; `why` goes to the log. */
     void (*request_stop)(tale_plugin_t *self, const char *why);
 
-    /* ---- ABI 1.2: check host->size > offsetof(tale_host_api_t, session_open) first ---- */
+    /* ---- ABI 1.2: check TALE_HOST_HAS(host, session_open) first ---- */
     /* Check a request and find (or, with TALE_SESSION_CREATE, create) its seat:
      * the one place where every transport's Host and Origin checks, per-address
      * limits and the seat rules of docs/PROTOCOL.md ("Sessions") are applied.
@@ -251,15 +298,55 @@ typedef struct tale_host_api {
     /* The host's metrics in the Prometheus text exposition format 0.0.4,
      * handed to `out` a few lines at a time before this returns. */
     void (*metrics_write)(tale_plugin_t *self, tale_metrics_out_cb out, void *ctx);
+
+    /* ABI 1.3: config table */
+    /* Read every row's key from the plugin's subtree into `out` (the struct
+     * the rows' offsets point into), defaults for missing keys, and refuse a
+     * key no row names.  0, or -1 with a located error in init()'s buffer. */
+    int (*conf_table)(tale_plugin_t *self, const tale_conf_row_t *rows, size_t n, void *out);
 } tale_host_api_t;
 
-/* Whether the host's API table has `field` (a call appended in a later minor):
+/* Whether the host's API table has `field` (a call appended in a later minor;
+ * Redis's RMAPI_FUNC_SUPPORTED is the model).  Use it, not offsetof by hand:
  *   if (!TALE_HOST_HAS(host, session_open)) { refuse, or do without }      */
-#define TALE_HOST_HAS(api, field) ((api)->size >= offsetof(tale_host_api_t, field) + sizeof((api)->field))
+#define TALE_HOST_HAS(api, field) ((api)->size >= offsetof(tale_host_api_t, field) + sizeof((api)->field) && (api)->field != NULL)
+
+/*
+ * ABI 1.3: the build signature (nginx's module signature is the model).  The
+ * h2o version alone does not pin h2o's struct layouts: the same release built
+ * with libuv, against another OpenSSL, or patched, lays them out differently.
+ * TALE_PLUGIN_DESC_HEADER points the descriptor at the signature of the
+ * headers the plugin was compiled with; the host compares it with its own and
+ * refuses any difference, naming it.
+ */
+#define TALE_BUILD_MAGIC 0x54424c44u /* "TBLD" */
+typedef struct tale_build {
+    uint32_t magic; /* TALE_BUILD_MAGIC */
+    uint32_t size;  /* sizeof(tale_build_t): fields may be appended */
+    uint32_t h2o_use_libuv, openssl_major;
+    /* sizeof of the h2o structs plugins embed or reach into */
+    uint32_t req, conn, socket, context, pathconf, handler, evloop, timeout, timeout_entry;
+} tale_build_t;
+
+#define TALE_BUILD_INIT                                                                                                            \
+    {                                                                                                                              \
+        TALE_BUILD_MAGIC, sizeof(tale_build_t), H2O_USE_LIBUV, (uint32_t)(OPENSSL_VERSION_NUMBER >> 28), sizeof(h2o_req_t),        \
+            sizeof(h2o_conn_t), sizeof(h2o_socket_t), sizeof(h2o_context_t), sizeof(h2o_pathconf_t), sizeof(h2o_handler_t),        \
+            sizeof(struct st_h2o_evloop_t), sizeof(h2o_timeout_t), sizeof(h2o_timeout_entry_t)                                     \
+    }
+
+/* One per translation unit; the descriptor's points at the plugin's own. */
+static const tale_build_t tale_build_signature
+#if defined(__GNUC__)
+    __attribute__((unused))
+#endif
+    = TALE_BUILD_INIT;
 
 /*
  * The descriptor a plugin's entry symbol returns.  `state` is the plugin's own
- * pointer, set by init() and passed back on every later call.
+ * pointer, set by init() and passed back on every later call.  Every callback
+ * runs on the host's one thread; see docs/PLUGINS.md ("Lifecycle") for the
+ * loop state each one runs in.
  */
 typedef struct tale_plugin_desc {
     uint16_t abi_major, abi_minor; /* TALE_ABI_MAJOR, TALE_ABI_MINOR */
@@ -267,17 +354,31 @@ typedef struct tale_plugin_desc {
     const char *h2o_version;       /* H2O_VERSION */
     const char *name;
     const char *version;
-    /* Read config, allocate state.  On failure write a reason to err and return -1. */
+    /* Before the loop runs.  Read config, allocate state.  On failure write a
+     * reason to err and return -1. */
     int (*init)(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen);
-    /* Mount paths, create timers.  On failure write a reason to err and return -1. */
+    /* Before the loop runs.  Mount paths, create timers, open sockets.  On
+     * failure write a reason to err and return -1. */
     int (*start)(tale_plugin_t *self, void *state, char *err, size_t errlen);
-    /* Stop accepting; close players politely.  The loop keeps running for up
-     * to a few seconds afterwards so closes can drain. */
+    /* From the loop's last turn, listeners closed: stop accepting, say goodbye
+     * to your players (queue writes), start closing.  The loop then keeps
+     * running (the drain) until the host's connections are closed and every
+     * plugin's drain() says 0, or 3 seconds pass. */
     void (*stop)(tale_plugin_t *self, void *state);
-    /* Free everything: unlink and dispose your timers (h2o asserts otherwise),
-     * free state.  Runs after the drain, while the loop still exists; the
-     * context is disposed and the .so closed only after every destroy. */
+    /* After the drain; the loop still exists but no longer runs.  Free
+     * everything: close what is still open, unlink and dispose your timers
+     * (h2o asserts otherwise), free state.  The context is disposed and the
+     * .so closed only after every destroy. */
     void (*destroy)(tale_plugin_t *self, void *state);
+
+    /* ---- ABI 1.3 ---- */
+    const tale_build_t *build; /* &tale_build_signature, set by TALE_PLUGIN_DESC_HEADER */
+    /* Optional (may be NULL): called between loop turns of the drain; return
+     * how many of the plugin's own connections (ones the host did not
+     * accept, e.g. raw sockets) are still closing.  The drain ends when every
+     * plugin returns 0 and the host's connections are gone, or after 3
+     * seconds, whichever is first. */
+    unsigned (*drain)(tale_plugin_t *self, void *state);
 } tale_plugin_desc_t;
 
 typedef const tale_plugin_desc_t *(*tale_plugin_entry_fn)(void);
@@ -285,11 +386,23 @@ typedef const tale_plugin_desc_t *(*tale_plugin_entry_fn)(void);
 /* Every plugin defines this, and exports nothing else. */
 TALE_EXPORT const tale_plugin_desc_t *TALE_PLUGIN_ENTRY(void);
 
-/* Fill the version fields of a descriptor:
- *   static const tale_plugin_desc_t desc = { TALE_PLUGIN_DESC_HEADER, "name", "1.0", init, start, stop, destroy };
+/* Fill the version fields and the build signature of a descriptor; the
+ * fields after it follow in order, and ABI 1.3 ones are named:
+ *   static const tale_plugin_desc_t desc = {
+ *       TALE_PLUGIN_DESC_HEADER, "name", "1.0", init, start, stop, destroy, .drain = my_drain};
  *   TALE_EXPORT const tale_plugin_desc_t *TALE_PLUGIN_ENTRY(void) { return &desc; }
- */
+ * In C, designators may come in any order and a positional initializer
+ * continues after the last one: `build` is named first so that the
+ * positional fields still start after h2o_version.  C++ forbids that mix, so
+ * there the macro fills the version fields only; set `build` to
+ * &tale_build_signature yourself or the host warns that it cannot check. */
+#ifdef __cplusplus
 #define TALE_PLUGIN_DESC_HEADER TALE_ABI_MAJOR, TALE_ABI_MINOR, sizeof(tale_plugin_desc_t), H2O_VERSION
+#else
+#define TALE_PLUGIN_DESC_HEADER                                                                                                    \
+    .build = &tale_build_signature, .abi_major = TALE_ABI_MAJOR, .abi_minor = TALE_ABI_MINOR, .size = sizeof(tale_plugin_desc_t),  \
+    .h2o_version = H2O_VERSION
+#endif
 
 #ifdef __cplusplus
 }
