@@ -18,6 +18,8 @@
  */
 #include "saver.h"
 #include "engine.h"
+#include "log.h"
+#include <tale/plugin.h>
 #include <tale/alloc.h>
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +65,9 @@ struct tale_saver {
     pthread_cond_t cv;
     save_job_t *queue, **queue_tail; /* oldest first */
     save_job_t *pending;             /* the default file's job in the queue, not started: a newer submit replaces its bytes */
+    size_t queued_bytes;             /* tale_saver_queue's writes not started */
+    size_t queue_limit;
+    int full_logged; /* the loop's: "queue full" logged, not since drained below the bound */
     int stopping;
     save_job_t *results, **results_tail;
 };
@@ -141,6 +146,8 @@ worker_main(void *arg)
             sv->queue_tail = &sv->queue;
         if (sv->pending == j)
             sv->pending = NULL;
+        if (j->path != NULL && j->bytes != NULL)
+            sv->queued_bytes -= j->len;
         pthread_mutex_unlock(&sv->mu);
 
         run_job(sv, j);
@@ -212,6 +219,7 @@ tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void
     sv->data = data;
     sv->results_tail = &sv->results;
     sv->queue_tail = &sv->queue;
+    sv->queue_limit = TALE_SAVER_QUEUE_BYTES;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_cond_init(&sv->cv, NULL);
 
@@ -292,14 +300,47 @@ tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, ch
     return 0;
 }
 
+/* A write of `path` for cb/data that the worker has not started (under mu). */
+static save_job_t *
+queued_write(tale_saver_t *sv, const char *path, tale_saver_done_cb cb, void *data)
+{
+    for (save_job_t *j = sv->queue; j != NULL; j = j->next)
+        if (j->cb == cb && j->data == data && j->bytes != NULL && j->path != NULL && strcmp(j->path, path) == 0)
+            return j;
+    return NULL;
+}
+
 int
 tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *bytes, size_t len, tale_saver_done_cb cb, void *data,
-                 char *err, size_t errlen)
+                 int coalesce, char *err, size_t errlen)
 {
     if (sv->finished) {
         snprintf(err, errlen, "the server is shutting down");
         free(bytes);
-        return -1;
+        return TALE_SAVER_FINISHED;
+    }
+    pthread_mutex_lock(&sv->mu);
+    save_job_t *older = coalesce && bytes != NULL ? queued_write(sv, path, cb, data) : NULL;
+    if (older != NULL) {
+        /* the newer bytes hold the older state too: one write instead of two */
+        char *replaced = older->bytes;
+        sv->queued_bytes += len - older->len;
+        older->bytes = bytes;
+        older->len = len;
+        older->ticket = ticket;
+        pthread_mutex_unlock(&sv->mu);
+        free(replaced);
+        return TALE_SAVER_REPLACED;
+    }
+    if (bytes != NULL && sv->queued_bytes != 0 && sv->queued_bytes + len > sv->queue_limit) {
+        pthread_mutex_unlock(&sv->mu);
+        free(bytes);
+        snprintf(err, errlen, "the save queue is full (%zu bytes waiting for the disk)", sv->queued_bytes);
+        if (!sv->full_logged) {
+            sv->full_logged = 1;
+            tale_warn("saver", "%s: games stay in memory until it drains", err);
+        }
+        return TALE_SAVER_FULL;
     }
     save_job_t *j = tale_xcalloc(1, sizeof(*j));
     j->path = tale_xstrdup(path);
@@ -308,12 +349,30 @@ tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *byte
     j->ticket = ticket;
     j->cb = cb;
     j->data = data;
-    pthread_mutex_lock(&sv->mu);
+    if (bytes != NULL)
+        sv->queued_bytes += len;
+    if (sv->queued_bytes <= sv->queue_limit / 2)
+        sv->full_logged = 0; /* drained well below the bound: a new episode logs again */
     *sv->queue_tail = j;
     sv->queue_tail = &j->next;
     pthread_cond_signal(&sv->cv);
     pthread_mutex_unlock(&sv->mu);
-    return 0;
+    return TALE_SAVER_QUEUED;
+}
+
+void
+tale_saver_set_queue_limit(tale_saver_t *sv, size_t bytes)
+{
+    sv->queue_limit = bytes;
+}
+
+size_t
+tale_saver_queued_bytes(tale_saver_t *sv)
+{
+    pthread_mutex_lock(&sv->mu);
+    size_t n = sv->queued_bytes;
+    pthread_mutex_unlock(&sv->mu);
+    return n;
 }
 
 int

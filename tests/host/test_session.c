@@ -878,6 +878,15 @@ game_file_exists(fixture_t *f, const char *cookie)
     return access(path, F_OK) == 0;
 }
 
+/* Let the loop's clock move on: what follows happens in a later loop turn
+ * (a game opened in the current turn is the last the LRU would pick). */
+static void
+next_turn(fixture_t *f)
+{
+    usleep(2000);
+    h2o_evloop_run(f->host.loop, 0);
+}
+
 static void
 each_visitor_gets_a_world_of_their_own(void **state)
 {
@@ -907,6 +916,7 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     new_session(f, cb);
     rec_conn_t *conn = &f->conns[0];
     assert_int_equal(tale_session_attach(a, &rec_io, conn, 0), 0);
+    next_turn(f);
     /* a is connected, b not: b goes first although a is older */
     tale_session_t *c = new_session(f, cc);
     assert_non_null(c);
@@ -915,11 +925,13 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     assert_null(with_cookie(f, cb, 0));
     /* now a is the only one to go (c is newer... but unconnected): c goes first */
     say_(c, "remember cherries");
+    next_turn(f);
     tale_session_t *d = new_session(f, NULL);
     assert_non_null(d);
     assert_true(game_file_exists(f, cc));
     assert_int_equal(conn->closed_code, 0); /* a, connected, stayed */
     /* the visitor of c returns: restored from the file, the least recent goes (d, unconnected) */
+    next_turn(f);
     tale_session_t *c2 = with_cookie(f, cc, 0);
     assert_non_null(c2);
     rec_conn_t *conn2 = &f->conns[1];
