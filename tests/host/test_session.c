@@ -60,7 +60,7 @@ static const tale_player_io_t rec_io = {sizeof(tale_player_io_t), rec_send, rec_
 typedef struct fixture {
     tale_config_t cfg;
     tale_host_t host;
-    rec_conn_t conns[2];
+    rec_conn_t conns[8];
     char data_dir[64]; /* per_visitor: a temp folder, removed at teardown */
 } fixture_t;
 
@@ -952,6 +952,77 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     assert_false(name_holds(f->data_dir, strchr(cc, '=') + 1));
 }
 
+/* Over max_live_worlds the eviction waits for the drain turn (the live
+ * count runs up to cap/8 over); it takes the least recently used game
+ * without a connection, never the ones just opened nor a connected one
+ * while another may go; at the soft cap an opening game makes room itself. */
+static void
+over_the_cap_the_drain_turn_puts_away_others_than_the_games_just_opened(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.limits.max_live_worlds = 16; /* a slack of 2 */
+    tale_session_t *g[16];
+    char cookies[16][128];
+    for (int i = 0; i < 16; i++) {
+        g[i] = new_session(f, cookies[i]);
+        say_(g[i], "remember plums");
+        assert_int_equal(tale_session_attach(g[i], &rec_io, &f->conns[i % 8], 0), 0);
+        if (i >= 8) /* the second half left: seats without a connection, oldest first */
+            tale_session_detach(g[i], &f->conns[i % 8]);
+    }
+    next_turn(f);
+    char c_new[2][128];
+    tale_session_t *fresh[2] = {new_session(f, c_new[0]), new_session(f, c_new[1])};
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18); /* nothing put away on the way */
+    for (int i = 0; i < 10 && tale_sessions_live_worlds(f->host.sessions) > 16; i++)
+        h2o_evloop_run(f->host.loop, 10);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 16);
+    /* the two that left longest ago went, saved; the new ones and the connected stay */
+    assert_true(game_file_exists(f, cookies[8]));
+    assert_true(game_file_exists(f, cookies[9]));
+    assert_ptr_equal(with_cookie(f, c_new[0], 0), fresh[0]);
+    assert_ptr_equal(with_cookie(f, c_new[1], 0), fresh[1]);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(f->conns[i].closed_code, 0);
+    assert_ptr_equal(with_cookie(f, cookies[10], 0), g[10]);
+    /* at the soft cap (18) the opening game makes room at once: still 18 */
+    new_session(f, NULL);
+    new_session(f, NULL);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18);
+    new_session(f, NULL);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(f->conns[i].closed_code, 0);
+}
+
+/* A game put away stays in memory (within the cache's budget) after its
+ * file is written: its visitor's return restores those bytes, the same
+ * state, without reading the file. */
+static void
+a_return_soon_after_eviction_restores_the_cached_save(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128];
+    tale_session_t *a = new_session(f, ca);
+    say_(a, "remember apples");
+    next_turn(f);
+    new_session(f, NULL);
+    new_session(f, NULL); /* a is put away */
+    assert_true(game_file_exists(f, ca));
+    /* the file goes: only the cache can bring the game back */
+    const char *token = strchr(ca, '=') + 1;
+    char name[TALE_INST_NAME + 1], path[512];
+    tale_inst_name_of(token, strlen(token), name);
+    snprintf(path, sizeof(path), "%s/worlds/%s/world.save", f->data_dir, name);
+    assert_int_equal(unlink(path), 0);
+    next_turn(f);
+    tale_session_t *back = with_cookie(f, ca, 0);
+    assert_non_null(back);
+    rec_conn_t *c = &f->conns[0];
+    assert_int_equal(tale_session_attach(back, &rec_io, c, 0), 0);
+    assert_non_null(strstr(c->last, "remembering apples"));
+}
+
 static void
 a_peek_or_a_malformed_cookie_restores_nothing(void **state)
 {
@@ -1050,6 +1121,9 @@ main(void)
         cmocka_unit_test_setup_teardown(a_peek_or_a_malformed_cookie_restores_nothing, setup_per_visitor, teardown),
         cmocka_unit_test_setup_teardown(quit_ends_that_game_and_removes_its_file, setup_per_visitor, teardown),
         cmocka_unit_test_setup_teardown(the_console_has_its_own_game_that_is_never_evicted, setup_per_visitor, teardown),
+        cmocka_unit_test_setup_teardown(over_the_cap_the_drain_turn_puts_away_others_than_the_games_just_opened, setup_per_visitor,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_return_soon_after_eviction_restores_the_cached_save, setup_per_visitor, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
