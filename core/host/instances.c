@@ -62,6 +62,7 @@ struct tale_instances {
     size_t n_stored;
     uint64_t stored_bytes;
     h2o_linklist_t cache; /* records whose written bytes are kept, oldest first */
+    int queue_full;       /* the last store was refused: the worker's queue is full */
     uint64_t cache_bytes, cache_budget;
     size_t n_cached;
 };
@@ -443,6 +444,12 @@ tale_inst_uncache(tale_inst_t *in)
         drop_bytes(in);
 }
 
+int
+tale_instances_queue_full(const tale_instances_t *ti)
+{
+    return ti->queue_full;
+}
+
 size_t
 tale_instances_cached_count(const tale_instances_t *ti)
 {
@@ -469,6 +476,7 @@ tale_inst_store(tale_instances_t *ti, tale_inst_t *in, uint64_t ticket, char *by
         memcpy(copy, bytes, len);
         /* with a write of this game still queued, the new bytes replace it */
         rc = tale_saver_queue(ti->sv, path, ticket, copy, len, on_job_done, in, in->jobs != 0, err, errlen);
+        ti->queue_full = rc == TALE_SAVER_FULL;
         if (rc >= 0) {
             in->jobs += rc == TALE_SAVER_QUEUED;
             drop_bytes(in);

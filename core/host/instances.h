@@ -87,6 +87,8 @@ void tale_inst_remove(tale_instances_t *ti, tale_inst_t *in);
  * first command): forget it. */
 void tale_inst_forget(tale_instances_t *ti, tale_inst_t *in);
 
+/* 1 when the last tale_inst_store was refused for a full save queue. */
+int tale_instances_queue_full(const tale_instances_t *ti);
 size_t tale_instances_stored_count(const tale_instances_t *ti);
 uint64_t tale_instances_stored_bytes(const tale_instances_t *ti);
 

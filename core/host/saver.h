@@ -48,7 +48,7 @@ int tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *
 /* Bytes of writes waiting in the queue at most (default
  * TALE_SAVER_QUEUE_BYTES; a single write larger than it is still taken into
  * an empty queue). */
-#define TALE_SAVER_QUEUE_BYTES (16u << 20)
+#define TALE_SAVER_QUEUE_BYTES (64u << 20)
 void tale_saver_set_queue_limit(tale_saver_t *sv, size_t bytes);
 /* Bytes of writes waiting in the queue now (not started). */
 size_t tale_saver_queued_bytes(tale_saver_t *sv);

@@ -824,15 +824,22 @@ on_inst_saved(void *data, void *owner, uint64_t ticket, int ok, const char *err)
         tale_world_save_done(s->world, ticket, ok, err);
 }
 
-/* Save a live instance now: serialised here, written by the worker. */
+/* Save a live instance now: serialised here, written by the worker.  A
+ * save the worker could not take (its queue full) leaves the game on the
+ * dirty list, at its tail: a later sweep, or the shutdown, tries again. */
 static int
 save_instance(tale_session_t *s)
 {
     char err[512] = "";
-    if (h2o_linklist_is_linked(&s->dirty_link))
+    int was_dirty = h2o_linklist_is_linked(&s->dirty_link);
+    if (was_dirty)
         h2o_linklist_unlink(&s->dirty_link);
     if (tale_world_checkpoint(s->world, NULL, err, sizeof(err)) < 0) {
-        tale_error("session", "saving a visitor's game failed: %s", err);
+        if (!tale_instances_queue_full(s->ss->instances))
+            tale_error("session", "saving a visitor's game failed: %s", err); /* a full queue is logged by the saver */
+        if (!was_dirty)
+            s->dirty_since = now_ms(s->ss);
+        h2o_linklist_insert(&s->ss->dirty, &s->dirty_link);
         return -1;
     }
     return 0;
@@ -1078,7 +1085,8 @@ sweep_instances(tale_sessions_t *ss, uint64_t now)
         tale_session_t *s = H2O_STRUCT_FROM_MEMBER(tale_session_t, dirty_link, ss->dirty.next);
         if (now - s->dirty_since < cfg->limits.world_save_ms)
             break;
-        save_instance(s); /* off the list either way: a failure is logged, the next change retries */
+        if (save_instance(s) != 0)
+            break; /* the save queue is full (or the disk fails): the rest wait a tick */
         saved++;
         n++;
     }
