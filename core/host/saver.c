@@ -44,7 +44,8 @@ typedef struct save_job {
     char *bytes; /* the job's own copy; freed by the worker once written; NULL with path: remove the folder */
     size_t len;
     tale_saver_done_cb cb; /* tale_saver_queue's; NULL: the saver's own */
-    char *tmp;             /* in a batch: the temp file written, renamed once the batch is synced */
+    char *tmp;             /* a per-visitor write: the spare file written, swapped in once synced */
+    int sync_alone;        /* written alone: synced by itself, not by the batch's syncfs */
     void *data;
     int ok;
     char err[256];
@@ -116,39 +117,39 @@ tale_saver_remove_folder(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* The worker's part of one job: a write (its folder made first) or a removal. */
+/* The worker's part of a job that is not a per-visitor write (run_batch):
+ * the default file's write, or a removal. */
 static void
 run_job(tale_saver_t *sv, save_job_t *j)
 {
-    if (j->path == NULL) {
+    if (j->path == NULL)
         j->ok = tale_save_write_atomic(sv->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
-    } else if (j->bytes == NULL) {
+    else
         j->ok = tale_saver_remove_folder(j->path, j->err, sizeof(j->err)) == 0;
-    } else {
-        char *dcopy = tale_xstrdup(j->path);
-        mkdir(dirname(dcopy), 0750);
-        free(dcopy);
-        j->ok = tale_save_write_atomic(j->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
-    }
     free(j->bytes);
     j->bytes = NULL;
 }
 
-/* A batch's first step for one write: its bytes in a temp file beside
- * `path` (its folder made first), not synced yet.  0, or -1 with j->err. */
+/* A batch's first step for one write: its bytes in the game's spare file
+ * beside `path` (its folder made first), written over in place and not
+ * synced yet.  The spare is the inode the previous publish swapped out, so a
+ * game saved again allocates and frees no inode or block (on ext4 with
+ * discard those cost the worker more than the write).  Its name matches
+ * the temp files a kill may leave (`world.save.tmp.*`): never read, and
+ * removed with the folder.  0, or -1 with j->err. */
 static int
-write_temp(save_job_t *j)
+write_spare(save_job_t *j)
 {
     char *dcopy = tale_xstrdup(j->path);
     mkdir(dirname(dcopy), 0750);
     free(dcopy);
-    if (asprintf(&j->tmp, "%s.tmp.XXXXXX", j->path) < 0)
+    if (asprintf(&j->tmp, "%s.tmp.spare", j->path) < 0)
         tale_oom(strlen(j->path) + 12);
-    int fd = mkstemp(j->tmp);
+    int fd = open(j->tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)
         goto fail;
     for (size_t off = 0; off < j->len;) {
-        ssize_t n = write(fd, j->bytes + off, j->len - off);
+        ssize_t n = pwrite(fd, j->bytes + off, j->len - off, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -156,6 +157,10 @@ write_temp(save_job_t *j)
             goto fail;
         }
         off += (size_t)n;
+    }
+    if (ftruncate(fd, (off_t)j->len) != 0 || (j->sync_alone && fdatasync(fd) != 0)) {
+        close(fd);
+        goto fail;
     }
     if (close(fd) == 0)
         return 0;
@@ -167,50 +172,72 @@ fail:
     return -1;
 }
 
-/* Writes of per-visitor games, several at once: every temp file written,
- * then one syncfs for all of them, then the renames, then one more syncfs
- * for the renames.  Each file appears only once its bytes are on disk (as
- * with tale_save_write_atomic), at two syncs a batch instead of two fsyncs
+/* The spare's bytes become the game's file in one step: swapped with the
+ * old file (which becomes the next spare), or renamed for a first save. */
+static int
+publish(save_job_t *j)
+{
+    if (renameat2(AT_FDCWD, j->tmp, AT_FDCWD, j->path, RENAME_EXCHANGE) == 0)
+        return 0;
+    if (errno != ENOENT && errno != EINVAL && errno != ENOSYS)
+        return -1;
+    return rename(j->tmp, j->path);
+}
+
+/* Fsync the folder of `path`: a publish lasts a crash. */
+static int
+sync_folder(const char *path)
+{
+    char *dcopy = tale_xstrdup(path);
+    int rc = -1, dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dcopy);
+    if (dfd >= 0) {
+        rc = fsync(dfd);
+        close(dfd);
+    }
+    return rc;
+}
+
+/* Writes of per-visitor games, several at once: every spare written, then
+ * one syncfs for all of them, then the swaps, then one more syncfs for
+ * those (one write alone: its own fdatasync and the folder's fsync, not the
+ * whole file system's).  Each file changes only once its new bytes are on
+ * disk, as with tale_save_write_atomic, at two syncs a batch instead of two
  * a file: the disk, not the worker, sets the pace. */
 static void
-run_batch(tale_saver_t *sv, save_job_t **jobs, size_t n)
+run_batch(save_job_t **jobs, size_t n)
 {
-    if (n == 1) {
-        run_job(sv, jobs[0]);
-        return;
-    }
     int sfd = -1;
+    jobs[0]->sync_alone = n == 1;
     for (size_t i = 0; i < n; i++) {
         save_job_t *j = jobs[i];
-        j->ok = write_temp(j) == 0;
-        if (j->ok && sfd < 0)
+        j->ok = write_spare(j) == 0;
+        if (j->ok && sfd < 0 && n > 1)
             sfd = open(j->tmp, O_RDONLY | O_CLOEXEC);
     }
-    int synced = sfd >= 0 && syncfs(sfd) == 0;
+    int synced = n == 1 || (sfd >= 0 && syncfs(sfd) == 0);
     int sync_errno = errno;
     for (size_t i = 0; i < n; i++) {
         save_job_t *j = jobs[i];
-        if (j->ok && synced && rename(j->tmp, j->path) != 0) {
-            j->ok = 0;
-            snprintf(j->err, sizeof(j->err), "%s: %s", j->path, strerror(errno));
-        } else if (j->ok && !synced) {
+        if (j->ok && !synced) {
             j->ok = 0;
             snprintf(j->err, sizeof(j->err), "%s: syncing to disk: %s", j->path, strerror(sync_errno));
+        } else if (j->ok && publish(j) != 0) {
+            j->ok = 0;
+            snprintf(j->err, sizeof(j->err), "%s: %s", j->path, strerror(errno));
         }
-        if (!j->ok && j->tmp != NULL)
-            unlink(j->tmp);
         free(j->bytes);
         j->bytes = NULL;
     }
-    if (sfd >= 0) {
-        if (synced && syncfs(sfd) != 0)
-            for (size_t i = 0; i < n; i++)
-                if (jobs[i]->ok) { /* renamed, but the rename may not last a crash: say so */
-                    jobs[i]->ok = 0;
-                    snprintf(jobs[i]->err, sizeof(jobs[i]->err), "%s: syncing the rename: %s", jobs[i]->path, strerror(errno));
-                }
+    int published = n == 1 ? (!jobs[0]->ok || sync_folder(jobs[0]->path) == 0) : (sfd < 0 || !synced || syncfs(sfd) == 0);
+    if (!published)
+        for (size_t i = 0; i < n; i++)
+            if (jobs[i]->ok) { /* in place, but it may not last a crash: say so */
+                jobs[i]->ok = 0;
+                snprintf(jobs[i]->err, sizeof(jobs[i]->err), "%s: syncing the new file: %s", jobs[i]->path, strerror(errno));
+            }
+    if (sfd >= 0)
         close(sfd);
-    }
 }
 
 /* A per-visitor write, which a batch may take. */
@@ -247,7 +274,10 @@ worker_main(void *arg)
         } while (n < SAVER_BATCH && batchable(batch[0]) && batchable(sv->queue));
         pthread_mutex_unlock(&sv->mu);
 
-        run_batch(sv, batch, n);
+        if (batchable(batch[0]))
+            run_batch(batch, n);
+        else
+            run_job(sv, batch[0]);
 
         pthread_mutex_lock(&sv->mu);
         for (size_t i = 0; i < n; i++) {

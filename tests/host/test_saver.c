@@ -212,6 +212,12 @@ the_queue_coalesces_writes_of_a_path_and_refuses_writes_over_its_bound(void **st
     assert_int_equal(tale_saver_queue(sv, p[2], 7, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_QUEUED);
     run_until(fx, 7);
     assert_non_null(slurp(p[2]));
+    /* a game saved again: the new bytes replace the file (the old inode is the spare now) */
+    assert_int_equal(tale_saver_queue(sv, p[0], 8, bytes("{\"again\":1}"), 11, on_done, &fx->r, 1, err, sizeof err),
+                     TALE_SAVER_QUEUED);
+    run_until(fx, 8);
+    assert_string_equal(slurp(p[0]), "{\"again\":1}");
+    assert_true(fx->r.all_ok);
     for (int i = 0; i < 3; i++)
         free(p[i]);
     tale_saver_free(sv);
