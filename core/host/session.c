@@ -855,15 +855,18 @@ mark_dirty(tale_session_t *s)
     h2o_linklist_insert(&s->ss->dirty, &s->dirty_link);
 }
 
-/* Put a live instance away: saved (unless nobody ever typed into it and it
- * has no file), then out of memory.  -1 when it could not be saved: it
- * stays live rather than lose the game. */
+/* Put a live instance away: saved when a command changed it since its last
+ * save or restore (nobody typed into it: no file; only ticked since: its
+ * clock and wandering NPCs resume from the save, which spares the loop a
+ * serialisation per eviction), then out of memory.  -1 when it could not be
+ * saved: it stays live rather than lose the game. */
 static int
 evict(tale_session_t *s, const char *why)
 {
     tale_sessions_t *ss = s->ss;
     tale_inst_t *in = s->inst;
-    if ((s->changed || tale_inst_stored(in)) && save_instance(s) != 0)
+    int unsaved = h2o_linklist_is_linked(&s->dirty_link) || (s->changed && !tale_inst_stored(in));
+    if (unsaved && save_instance(s) != 0)
         return -1;
     tale_inst_set_last_seq(in, s->seq);
     tale_debug("session", "a visitor's game put away (%s)", why);
