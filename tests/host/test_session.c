@@ -868,13 +868,21 @@ name_holds(const char *dir, const char *token)
     return found;
 }
 
+/* Where the game of a "tale_session=TOKEN" cookie is stored. */
+static void
+game_file_path(fixture_t *f, const char *cookie, char *path, size_t cap)
+{
+    const char *token = strchr(cookie, '=') + 1;
+    char name[TALE_INST_NAME + 1];
+    tale_inst_name_of(token, strlen(token), name);
+    snprintf(path, cap, "%s/worlds/%s/world.save", f->data_dir, name);
+}
+
 static int
 game_file_exists(fixture_t *f, const char *cookie)
 {
-    const char *token = strchr(cookie, '=') + 1;
-    char name[TALE_INST_NAME + 1], path[512];
-    tale_inst_name_of(token, strlen(token), name);
-    snprintf(path, sizeof(path), "%s/worlds/%s/world.save", f->data_dir, name);
+    char path[512];
+    game_file_path(f, cookie, path, sizeof(path));
     return access(path, F_OK) == 0;
 }
 
@@ -885,6 +893,16 @@ next_turn(fixture_t *f)
 {
     usleep(2000);
     h2o_evloop_run(f->host.loop, 0);
+}
+
+/* The visitor of `cookie` comes back on `conn`: their game, restored, says `what`. */
+static void
+comes_back_remembering(fixture_t *f, const char *cookie, rec_conn_t *conn, const char *what)
+{
+    tale_session_t *s = with_cookie(f, cookie, 0);
+    assert_non_null(s);
+    assert_int_equal(tale_session_attach(s, &rec_io, conn, 0), 0);
+    assert_non_null(strstr(conn->last, what));
 }
 
 static void
@@ -932,11 +950,7 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     assert_int_equal(conn->closed_code, 0); /* a, connected, stayed */
     /* the visitor of c returns: restored from the file, the least recent goes (d, unconnected) */
     next_turn(f);
-    tale_session_t *c2 = with_cookie(f, cc, 0);
-    assert_non_null(c2);
-    rec_conn_t *conn2 = &f->conns[1];
-    assert_int_equal(tale_session_attach(c2, &rec_io, conn2, 0), 0);
-    assert_non_null(strstr(conn2->last, "remembering cherries"));
+    comes_back_remembering(f, cc, &f->conns[1], "remembering cherries");
     assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 2);
     /* with both connected, the one idle longest (a) is closed and put away */
     tale_session_t *e = new_session(f, NULL);
@@ -995,6 +1009,19 @@ over_the_cap_the_drain_turn_puts_away_others_than_the_games_just_opened(void **s
         assert_int_equal(f->conns[i].closed_code, 0);
 }
 
+/* A game that remembers apples, put away (saved) by two newer ones (the
+ * fixture's cap is 2); its cookie in `cookie`. */
+static void
+put_away_a_game(fixture_t *f, char *cookie)
+{
+    tale_session_t *a = new_session(f, cookie);
+    say_(a, "remember apples");
+    next_turn(f);
+    new_session(f, NULL);
+    new_session(f, NULL);
+    assert_true(game_file_exists(f, cookie));
+}
+
 /* A game put away stays in memory (within the cache's budget) after its
  * file is written: its visitor's return restores those bytes, the same
  * state, without reading the file. */
@@ -1003,24 +1030,13 @@ a_return_soon_after_eviction_restores_the_cached_save(void **state)
 {
     fixture_t *f = *state;
     char ca[128];
-    tale_session_t *a = new_session(f, ca);
-    say_(a, "remember apples");
-    next_turn(f);
-    new_session(f, NULL);
-    new_session(f, NULL); /* a is put away */
-    assert_true(game_file_exists(f, ca));
+    put_away_a_game(f, ca);
     /* the file goes: only the cache can bring the game back */
-    const char *token = strchr(ca, '=') + 1;
-    char name[TALE_INST_NAME + 1], path[512];
-    tale_inst_name_of(token, strlen(token), name);
-    snprintf(path, sizeof(path), "%s/worlds/%s/world.save", f->data_dir, name);
+    char path[512];
+    game_file_path(f, ca, path, sizeof(path));
     assert_int_equal(unlink(path), 0);
     next_turn(f);
-    tale_session_t *back = with_cookie(f, ca, 0);
-    assert_non_null(back);
-    rec_conn_t *c = &f->conns[0];
-    assert_int_equal(tale_session_attach(back, &rec_io, c, 0), 0);
-    assert_non_null(strstr(c->last, "remembering apples"));
+    comes_back_remembering(f, ca, &f->conns[0], "remembering apples");
 }
 
 static void
@@ -1028,11 +1044,7 @@ a_peek_or_a_malformed_cookie_restores_nothing(void **state)
 {
     fixture_t *f = *state;
     char ca[128];
-    tale_session_t *a = new_session(f, ca);
-    say_(a, "remember apples");
-    new_session(f, NULL);
-    new_session(f, NULL); /* a is put away */
-    assert_true(game_file_exists(f, ca));
+    put_away_a_game(f, ca);
     assert_null(with_cookie(f, "tale_session=console", 0));
     assert_null(with_cookie(f, "tale_session=ZZ", 0));
     tale_request_t rq = {
