@@ -39,9 +39,10 @@ struct tale_inst {
     tale_inst_t *hnext;
     h2o_linklist_t stored; /* on ti->stored while a save exists, oldest save first */
     char *dir;
-    uint64_t bytes; /* the newest save's size: what the caps count */
-    char *unwritten;
+    uint64_t bytes;  /* the newest save's size: what the caps count */
+    char *unwritten; /* the newest bytes: queued, or kept in the cache once written */
     size_t unwritten_len;
+    h2o_linklist_t cached; /* on ti->cache while `unwritten` is on disk and kept, least recently put away first */
     uint64_t last_seq;
     uint32_t jobs; /* queued on the worker, not reported yet */
     uint8_t removed;
@@ -60,6 +61,10 @@ struct tale_instances {
     h2o_linklist_t stored;
     size_t n_stored;
     uint64_t stored_bytes;
+    h2o_linklist_t cache; /* records whose written bytes are kept, oldest first */
+    int queue_full;       /* the last store was refused: the worker's queue is full */
+    uint64_t cache_bytes, cache_budget;
+    size_t n_cached;
 };
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -127,10 +132,40 @@ record_new(tale_instances_t *ti, const char name[TALE_INST_NAME + 1])
     return in;
 }
 
+/* The record's bytes leave memory (off the cache if they were kept there). */
+static void
+drop_bytes(tale_inst_t *in)
+{
+    if (h2o_linklist_is_linked(&in->cached)) {
+        h2o_linklist_unlink(&in->cached);
+        in->ti->cache_bytes -= in->unwritten_len;
+        in->ti->n_cached--;
+    }
+    free(in->unwritten);
+    in->unwritten = NULL;
+    in->unwritten_len = 0;
+}
+
+/* Written bytes stay for a restore that need not read the file, within the
+ * budget: the least recently put away go first. */
+static void
+keep_cached(tale_instances_t *ti, tale_inst_t *in)
+{
+    if (in->unwritten == NULL || in->removed || in->unwritten_len > ti->cache_budget) {
+        drop_bytes(in);
+        return;
+    }
+    h2o_linklist_insert(&ti->cache, &in->cached);
+    ti->cache_bytes += in->unwritten_len;
+    ti->n_cached++;
+    while (ti->cache_bytes > ti->cache_budget)
+        drop_bytes(H2O_STRUCT_FROM_MEMBER(tale_inst_t, cached, ti->cache.next));
+}
+
 static void
 record_free(tale_inst_t *in)
 {
-    free(in->unwritten);
+    drop_bytes(in);
     free(in->dir);
     free(in);
 }
@@ -145,6 +180,7 @@ record_unlink(tale_instances_t *ti, tale_inst_t *in)
             break;
         }
     ti->n_records--;
+    drop_bytes(in);
     if (h2o_linklist_is_linked(&in->stored)) {
         h2o_linklist_unlink(&in->stored);
         ti->n_stored--;
@@ -158,12 +194,8 @@ on_job_done(void *data, uint64_t ticket, int ok, const char *err)
 {
     tale_inst_t *in = data;
     in->jobs--;
-    if (in->jobs == 0) {
-        /* every queued write is on disk (FIFO): the file holds the newest */
-        free(in->unwritten);
-        in->unwritten = NULL;
-        in->unwritten_len = 0;
-    }
+    if (in->jobs == 0) /* every queued write has run (FIFO): nothing on disk is newer than these bytes */
+        keep_cached(in->ti, in);
     if (in->removed) {
         if (!ok)
             tale_warn("instances", "removing a stored game: %s", err);
@@ -190,7 +222,8 @@ remove_folder(tale_instances_t *ti, tale_inst_t *in)
 {
     char err[512];
     record_unlink(ti, in);
-    if (use_worker(ti) && tale_saver_queue(ti->sv, in->dir, 0, NULL, 0, on_job_done, in, err, sizeof(err)) == 0) {
+    if (use_worker(ti) &&
+        tale_saver_queue(ti->sv, in->dir, 0, NULL, 0, on_job_done, in, 0, err, sizeof(err)) == TALE_SAVER_QUEUED) {
         in->jobs++;
         return;
     }
@@ -324,6 +357,7 @@ tale_instances_new(const char *dir, uint64_t max_stored, uint64_t max_bytes, tal
     ti->n_buckets = MIN_BUCKETS;
     ti->buckets = tale_xcalloc(ti->n_buckets, sizeof(*ti->buckets));
     h2o_linklist_init_anchor(&ti->stored);
+    h2o_linklist_init_anchor(&ti->cache);
     if (scan(ti, err, errlen) != 0) {
         tale_instances_free(ti);
         return NULL;
@@ -395,6 +429,33 @@ tale_inst_stored(const tale_inst_t *in)
     return h2o_linklist_is_linked((h2o_linklist_t *)&in->stored);
 }
 
+void
+tale_instances_set_cache(tale_instances_t *ti, uint64_t budget)
+{
+    ti->cache_budget = budget;
+    while (ti->cache_bytes > ti->cache_budget)
+        drop_bytes(H2O_STRUCT_FROM_MEMBER(tale_inst_t, cached, ti->cache.next));
+}
+
+void
+tale_inst_uncache(tale_inst_t *in)
+{
+    if (h2o_linklist_is_linked(&in->cached))
+        drop_bytes(in);
+}
+
+int
+tale_instances_queue_full(const tale_instances_t *ti)
+{
+    return ti->queue_full;
+}
+
+size_t
+tale_instances_cached_count(const tale_instances_t *ti)
+{
+    return ti->n_cached;
+}
+
 const char *
 tale_inst_unwritten(const tale_inst_t *in, size_t *len)
 {
@@ -413,9 +474,12 @@ tale_inst_store(tale_instances_t *ti, tale_inst_t *in, uint64_t ticket, char *by
     if (use_worker(ti)) {
         char *copy = tale_xmalloc(len);
         memcpy(copy, bytes, len);
-        if (tale_saver_queue(ti->sv, path, ticket, copy, len, on_job_done, in, err, errlen) == 0) {
-            in->jobs++;
-            free(in->unwritten);
+        /* with a write of this game still queued, the new bytes replace it */
+        rc = tale_saver_queue(ti->sv, path, ticket, copy, len, on_job_done, in, in->jobs != 0, err, errlen);
+        ti->queue_full = rc == TALE_SAVER_FULL;
+        if (rc >= 0) {
+            in->jobs += rc == TALE_SAVER_QUEUED;
+            drop_bytes(in);
             in->unwritten = bytes;
             in->unwritten_len = len;
             mark_stored(ti, in, len);
@@ -423,15 +487,28 @@ tale_inst_store(tale_instances_t *ti, tale_inst_t *in, uint64_t ticket, char *by
             apply_caps(ti);
             return 0;
         }
+        if (rc == TALE_SAVER_FULL) {
+            /* the caller keeps the game live and tries again later: a write
+             * here would hold the loop on the disk */
+            free(path);
+            free(bytes);
+            return -1;
+        }
     }
     /* no worker (or it has stopped): write here, before anything queued is
      * lost; only tests and the shutdown after the loop stopped come here */
     mkdir(in->dir, 0750);
     rc = tale_save_write_atomic(path, bytes, len, err, errlen);
     free(path);
-    free(bytes);
-    if (rc != 0)
+    if (rc != 0) {
+        free(bytes);
         return -1;
+    }
+    drop_bytes(in);
+    in->unwritten = bytes;
+    in->unwritten_len = len;
+    if (in->jobs == 0)
+        keep_cached(ti, in);
     mark_stored(ti, in, len);
     apply_caps(ti);
     return 0;

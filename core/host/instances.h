@@ -61,13 +61,24 @@ uint64_t tale_inst_last_seq(const tale_inst_t *in);
 void tale_inst_set_last_seq(tale_inst_t *in, uint64_t seq);
 /* 1 when a save of the instance exists (on disk or queued). */
 int tale_inst_stored(const tale_inst_t *in);
-/* The newest bytes queued and not yet on disk (NULL: none): what a restore
- * must read instead of the file.  Borrowed until the next call here. */
+/* The newest bytes in memory (NULL: none): queued and not yet on disk, which
+ * a restore must read instead of the file, or written and kept in the cache,
+ * which spare it the read.  Borrowed until the next call here. */
 const char *tale_inst_unwritten(const tale_inst_t *in, size_t *len);
+/* The cache of written saves: at most `budget` bytes of them stay in memory,
+ * the least recently put away dropped first (0, the default: none).  Only
+ * games not live are worth it: tale_inst_uncache drops a game's bytes once
+ * its world is back in memory (bytes still queued stay until written). */
+void tale_instances_set_cache(tale_instances_t *ti, uint64_t budget);
+void tale_inst_uncache(tale_inst_t *in);
+size_t tale_instances_cached_count(const tale_instances_t *ti);
 
 /* Store the instance's bytes (takes ownership of `bytes`): the newest are
  * kept for tale_inst_unwritten until on disk; then the stored caps are
- * applied (oldest save first, live instances skipped).  0, or -1 with err. */
+ * applied (oldest save first, live instances skipped).  A write of the same
+ * game still queued is replaced, not followed.  0, or -1 with err; -1 also
+ * when the save worker's queue is full (nothing written: keep the game live
+ * and try later). */
 int tale_inst_store(tale_instances_t *ti, tale_inst_t *in, uint64_t ticket, char *bytes, size_t len, char *err, size_t errlen);
 /* The instance's game is over: its record goes now, its folder is removed
  * after any write already queued for it. */
@@ -76,6 +87,8 @@ void tale_inst_remove(tale_instances_t *ti, tale_inst_t *in);
  * first command): forget it. */
 void tale_inst_forget(tale_instances_t *ti, tale_inst_t *in);
 
+/* 1 when the last tale_inst_store was refused for a full save queue. */
+int tale_instances_queue_full(const tale_instances_t *ti);
 size_t tale_instances_stored_count(const tale_instances_t *ti);
 uint64_t tale_instances_stored_bytes(const tale_instances_t *ti);
 

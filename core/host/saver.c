@@ -18,6 +18,8 @@
  */
 #include "saver.h"
 #include "engine.h"
+#include "log.h"
+#include <tale/plugin.h>
 #include <tale/alloc.h>
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +33,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Per-visitor writes the worker takes at once (run_batch). */
+#define SAVER_BATCH 256
+
 /* One save on its way to disk; after the write it carries the result back. */
 typedef struct save_job {
     struct save_job *next; /* in the queue, then in the result list */
@@ -39,6 +44,8 @@ typedef struct save_job {
     char *bytes; /* the job's own copy; freed by the worker once written; NULL with path: remove the folder */
     size_t len;
     tale_saver_done_cb cb; /* tale_saver_queue's; NULL: the saver's own */
+    char *tmp;             /* a per-visitor write: the spare file written, swapped in once synced */
+    int sync_alone;        /* written alone: synced by itself, not by the batch's syncfs */
     void *data;
     int ok;
     char err[256];
@@ -63,6 +70,9 @@ struct tale_saver {
     pthread_cond_t cv;
     save_job_t *queue, **queue_tail; /* oldest first */
     save_job_t *pending;             /* the default file's job in the queue, not started: a newer submit replaces its bytes */
+    size_t queued_bytes;             /* tale_saver_queue's writes not started */
+    size_t queue_limit;
+    int full_logged; /* the loop's: "queue full" logged, not since drained below the bound */
     int stopping;
     save_job_t *results, **results_tail;
 };
@@ -73,6 +83,7 @@ free_job(save_job_t *j)
     if (j != NULL) {
         free(j->bytes);
         free(j->path);
+        free(j->tmp);
         free(j);
     }
 }
@@ -106,53 +117,178 @@ tale_saver_remove_folder(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* The worker's part of one job: a write (its folder made first) or a removal. */
+/* The worker's part of a job that is not a per-visitor write (run_batch):
+ * the default file's write, or a removal. */
 static void
 run_job(tale_saver_t *sv, save_job_t *j)
 {
-    if (j->path == NULL) {
+    if (j->path == NULL)
         j->ok = tale_save_write_atomic(sv->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
-    } else if (j->bytes == NULL) {
+    else
         j->ok = tale_saver_remove_folder(j->path, j->err, sizeof(j->err)) == 0;
-    } else {
-        char *dcopy = tale_xstrdup(j->path);
-        mkdir(dirname(dcopy), 0750);
-        free(dcopy);
-        j->ok = tale_save_write_atomic(j->path, j->bytes, j->len, j->err, sizeof(j->err)) == 0;
-    }
     free(j->bytes);
     j->bytes = NULL;
 }
 
-/* The worker: take the oldest job, run it, post the result; until asked
- * to stop with nothing left queued.  At most one write at a time. */
+/* A batch's first step for one write: its bytes in the game's spare file
+ * beside `path` (its folder made first), written over in place and not
+ * synced yet.  The spare is the inode the previous publish swapped out, so a
+ * game saved again allocates and frees no inode or block (on ext4 with
+ * discard those cost the worker more than the write).  Its name matches
+ * the temp files a kill may leave (`world.save.tmp.*`): never read, and
+ * removed with the folder.  0, or -1 with j->err. */
+static int
+write_spare(save_job_t *j)
+{
+    char *dcopy = tale_xstrdup(j->path);
+    mkdir(dirname(dcopy), 0750);
+    free(dcopy);
+    if (asprintf(&j->tmp, "%s.tmp.spare", j->path) < 0)
+        tale_oom(strlen(j->path) + 12);
+    int fd = open(j->tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        goto fail;
+    for (size_t off = 0; off < j->len;) {
+        ssize_t n = pwrite(fd, j->bytes + off, j->len - off, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            goto fail;
+        }
+        off += (size_t)n;
+    }
+    if (ftruncate(fd, (off_t)j->len) != 0 || (j->sync_alone && fdatasync(fd) != 0)) {
+        close(fd);
+        goto fail;
+    }
+    if (close(fd) == 0)
+        return 0;
+fail:
+    snprintf(j->err, sizeof(j->err), "%s: %s", j->tmp, strerror(errno));
+    unlink(j->tmp);
+    free(j->tmp);
+    j->tmp = NULL;
+    return -1;
+}
+
+/* The spare's bytes become the game's file in one step: swapped with the
+ * old file (which becomes the next spare), or renamed for a first save. */
+static int
+publish(save_job_t *j)
+{
+    if (renameat2(AT_FDCWD, j->tmp, AT_FDCWD, j->path, RENAME_EXCHANGE) == 0)
+        return 0;
+    if (errno != ENOENT && errno != EINVAL && errno != ENOSYS)
+        return -1;
+    return rename(j->tmp, j->path);
+}
+
+/* Fsync the folder of `path`: a publish lasts a crash. */
+static int
+sync_folder(const char *path)
+{
+    char *dcopy = tale_xstrdup(path);
+    int rc = -1, dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dcopy);
+    if (dfd >= 0) {
+        rc = fsync(dfd);
+        close(dfd);
+    }
+    return rc;
+}
+
+/* Writes of per-visitor games, several at once: every spare written, then
+ * one syncfs for all of them, then the swaps, then one more syncfs for
+ * those (one write alone: its own fdatasync and the folder's fsync, not the
+ * whole file system's).  Each file changes only once its new bytes are on
+ * disk, as with tale_save_write_atomic, at two syncs a batch instead of two
+ * a file: the disk, not the worker, sets the pace. */
+static void
+run_batch(save_job_t **jobs, size_t n)
+{
+    int sfd = -1;
+    jobs[0]->sync_alone = n == 1;
+    for (size_t i = 0; i < n; i++) {
+        save_job_t *j = jobs[i];
+        j->ok = write_spare(j) == 0;
+        if (j->ok && sfd < 0 && n > 1)
+            sfd = open(j->tmp, O_RDONLY | O_CLOEXEC);
+    }
+    int synced = n == 1 || (sfd >= 0 && syncfs(sfd) == 0);
+    int sync_errno = errno;
+    for (size_t i = 0; i < n; i++) {
+        save_job_t *j = jobs[i];
+        if (j->ok && !synced) {
+            j->ok = 0;
+            snprintf(j->err, sizeof(j->err), "%s: syncing to disk: %s", j->path, strerror(sync_errno));
+        } else if (j->ok && publish(j) != 0) {
+            j->ok = 0;
+            snprintf(j->err, sizeof(j->err), "%s: %s", j->path, strerror(errno));
+        }
+        free(j->bytes);
+        j->bytes = NULL;
+    }
+    int published = n == 1 ? (!jobs[0]->ok || sync_folder(jobs[0]->path) == 0) : (sfd < 0 || !synced || syncfs(sfd) == 0);
+    if (!published)
+        for (size_t i = 0; i < n; i++)
+            if (jobs[i]->ok) { /* in place, but it may not last a crash: say so */
+                jobs[i]->ok = 0;
+                snprintf(jobs[i]->err, sizeof(jobs[i]->err), "%s: syncing the new file: %s", jobs[i]->path, strerror(errno));
+            }
+    if (sfd >= 0)
+        close(sfd);
+}
+
+/* A per-visitor write, which a batch may take. */
+static int
+batchable(const save_job_t *j)
+{
+    return j != NULL && j->path != NULL && j->bytes != NULL;
+}
+
+/* The worker: take the oldest job (with the per-visitor writes queued right
+ * after it, up to SAVER_BATCH), run it, post the results; until asked to
+ * stop with nothing left queued. */
 static void *
 worker_main(void *arg)
 {
     tale_saver_t *sv = arg;
+    save_job_t *batch[SAVER_BATCH];
     pthread_mutex_lock(&sv->mu);
     for (;;) {
         while (sv->queue == NULL && !sv->stopping)
             pthread_cond_wait(&sv->cv, &sv->mu);
-        save_job_t *j = sv->queue;
-        if (j == NULL)
+        if (sv->queue == NULL)
             break;
-        if ((sv->queue = j->next) == NULL)
-            sv->queue_tail = &sv->queue;
-        if (sv->pending == j)
-            sv->pending = NULL;
+        size_t n = 0;
+        do {
+            save_job_t *j = sv->queue;
+            if ((sv->queue = j->next) == NULL)
+                sv->queue_tail = &sv->queue;
+            if (sv->pending == j)
+                sv->pending = NULL;
+            if (batchable(j))
+                sv->queued_bytes -= j->len;
+            batch[n++] = j;
+        } while (n < SAVER_BATCH && batchable(batch[0]) && batchable(sv->queue));
         pthread_mutex_unlock(&sv->mu);
 
-        run_job(sv, j);
+        if (batchable(batch[0]))
+            run_batch(batch, n);
+        else
+            run_job(sv, batch[0]);
 
         pthread_mutex_lock(&sv->mu);
-        j->next = NULL;
-        *sv->results_tail = j;
-        sv->results_tail = &j->next;
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->next = NULL;
+            *sv->results_tail = batch[i];
+            sv->results_tail = &batch[i]->next;
+        }
         uint64_t one = 1;
         if (write(sv->efd, &one, sizeof(one)) < 0) {
-            /* the counter cannot overflow at one write per save; the loop
-             * still collects this result at its next wake-up or at finish */
+            /* the counter cannot overflow at one write per batch; the loop
+             * still collects these results at its next wake-up or at finish */
         }
     }
     pthread_mutex_unlock(&sv->mu);
@@ -212,6 +348,7 @@ tale_saver_new(h2o_evloop_t *loop, const char *path, tale_saver_done_cb cb, void
     sv->data = data;
     sv->results_tail = &sv->results;
     sv->queue_tail = &sv->queue;
+    sv->queue_limit = TALE_SAVER_QUEUE_BYTES;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_cond_init(&sv->cv, NULL);
 
@@ -292,14 +429,47 @@ tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len, ch
     return 0;
 }
 
+/* A write of `path` for cb/data that the worker has not started (under mu). */
+static save_job_t *
+queued_write(tale_saver_t *sv, const char *path, tale_saver_done_cb cb, void *data)
+{
+    for (save_job_t *j = sv->queue; j != NULL; j = j->next)
+        if (j->cb == cb && j->data == data && j->bytes != NULL && j->path != NULL && strcmp(j->path, path) == 0)
+            return j;
+    return NULL;
+}
+
 int
 tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *bytes, size_t len, tale_saver_done_cb cb, void *data,
-                 char *err, size_t errlen)
+                 int coalesce, char *err, size_t errlen)
 {
     if (sv->finished) {
         snprintf(err, errlen, "the server is shutting down");
         free(bytes);
-        return -1;
+        return TALE_SAVER_FINISHED;
+    }
+    pthread_mutex_lock(&sv->mu);
+    save_job_t *older = coalesce && bytes != NULL ? queued_write(sv, path, cb, data) : NULL;
+    if (older != NULL) {
+        /* the newer bytes hold the older state too: one write instead of two */
+        char *replaced = older->bytes;
+        sv->queued_bytes += len - older->len;
+        older->bytes = bytes;
+        older->len = len;
+        older->ticket = ticket;
+        pthread_mutex_unlock(&sv->mu);
+        free(replaced);
+        return TALE_SAVER_REPLACED;
+    }
+    if (bytes != NULL && sv->queued_bytes != 0 && sv->queued_bytes + len > sv->queue_limit) {
+        pthread_mutex_unlock(&sv->mu);
+        free(bytes);
+        snprintf(err, errlen, "the save queue is full (%zu bytes waiting for the disk)", sv->queued_bytes);
+        if (!sv->full_logged) {
+            sv->full_logged = 1;
+            tale_warn("saver", "%s: games stay in memory until it drains", err);
+        }
+        return TALE_SAVER_FULL;
     }
     save_job_t *j = tale_xcalloc(1, sizeof(*j));
     j->path = tale_xstrdup(path);
@@ -308,12 +478,30 @@ tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *byte
     j->ticket = ticket;
     j->cb = cb;
     j->data = data;
-    pthread_mutex_lock(&sv->mu);
+    if (bytes != NULL)
+        sv->queued_bytes += len;
+    if (sv->queued_bytes <= sv->queue_limit / 2)
+        sv->full_logged = 0; /* drained well below the bound: a new episode logs again */
     *sv->queue_tail = j;
     sv->queue_tail = &j->next;
     pthread_cond_signal(&sv->cv);
     pthread_mutex_unlock(&sv->mu);
-    return 0;
+    return TALE_SAVER_QUEUED;
+}
+
+void
+tale_saver_set_queue_limit(tale_saver_t *sv, size_t bytes)
+{
+    sv->queue_limit = bytes;
+}
+
+size_t
+tale_saver_queued_bytes(tale_saver_t *sv)
+{
+    pthread_mutex_lock(&sv->mu);
+    size_t n = sv->queued_bytes;
+    pthread_mutex_unlock(&sv->mu);
+    return n;
 }
 
 int

@@ -32,10 +32,26 @@ int tale_saver_submit(tale_saver_t *sv, uint64_t ticket, char *bytes, size_t len
 /* Queue a job of its own: with `bytes` (malloc'd, owned by the saver in every
  * case) an atomic write of them to `path` (its folder made first), with bytes
  * NULL the removal of the folder `path` and the files in it.  Jobs run in the
- * order queued; cb(data, ticket, ok, err) reports each on the loop.  0, or -1
- * with err (the saver has finished: the caller writes synchronously). */
+ * order queued; cb(data, ticket, ok, err) reports each on the loop.  With
+ * `coalesce`, a write of the same path and cb/data still waiting in the queue
+ * takes the new bytes and ticket instead (one report, for the newer ticket).
+ * Writes wait within a byte bound (tale_saver_set_queue_limit); removals
+ * carry no bytes and are always taken.  Returns: */
+enum {
+    TALE_SAVER_QUEUED = 0,    /* a new job: one report will come */
+    TALE_SAVER_REPLACED = 1,  /* merged into the queued job: its report covers this */
+    TALE_SAVER_FINISHED = -1, /* tale_saver_finish ran: the caller writes synchronously */
+    TALE_SAVER_FULL = -2,     /* the bound is reached: nothing queued, try later (logged once per episode) */
+};
 int tale_saver_queue(tale_saver_t *sv, const char *path, uint64_t ticket, char *bytes, size_t len, tale_saver_done_cb cb,
-                     void *data, char *err, size_t errlen);
+                     void *data, int coalesce, char *err, size_t errlen);
+/* Bytes of writes waiting in the queue at most (default
+ * TALE_SAVER_QUEUE_BYTES; a single write larger than it is still taken into
+ * an empty queue). */
+#define TALE_SAVER_QUEUE_BYTES (64u << 20)
+void tale_saver_set_queue_limit(tale_saver_t *sv, size_t bytes);
+/* Bytes of writes waiting in the queue now (not started). */
+size_t tale_saver_queued_bytes(tale_saver_t *sv);
 /* 1 once tale_saver_finish ran (no more jobs are taken). */
 int tale_saver_finished(const tale_saver_t *sv);
 /* Remove a save folder and the files in it (a missing one is fine): what a

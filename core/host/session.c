@@ -98,6 +98,18 @@
  * more once SWEEP_NS has gone (the rest wait for the next tick). */
 #define SWEEP_WORLDS 256
 #define SWEEP_NS (4 * 1000 * 1000)
+/* Over max_live_worlds, the drain turn puts away at most this many worlds
+ * (or stops after EVICT_NS), so a burst of returns is answered before the
+ * evictions it causes; the live count may run SOFT_CAP_DIV'th of the cap
+ * over meanwhile, beyond which an opening game makes room itself. */
+#define EVICT_WORLDS 16
+#define EVICT_NS (1000 * 1000)
+#define SOFT_CAP_DIV 8
+/* A game opened this recently whose visitor has not connected yet (the page
+ * is loading) is put away only when nothing else is left. */
+#define FRESH_MS 10000
+/* Bytes of put-away saves kept in memory per game max_live_worlds allows. */
+#define CACHE_PER_LIVE (16 * 1024)
 /* The console's instance: a name no cookie can present (tokens are hex of
  * TOKEN_HEX), so its game lasts across restarts and no visitor reaches it. */
 #define CONSOLE_INSTANCE "console"
@@ -143,6 +155,7 @@ struct tale_session {
     uint64_t dirty_since;
     uint8_t changed; /* ever typed into: worth a file */
     uint8_t pinned;  /* the console's: never evicted */
+    uint8_t fresh;   /* per_visitor: opened at `since` and never attached */
     uint8_t ending;  /* quit in progress: no new input */
     char token[TOKEN_HEX + 1];
     /* metrics and the access log (issue #17) */
@@ -191,6 +204,7 @@ struct tale_sessions {
 
 static void session_destroy(tale_session_t *s, int code, const char *reason, int depart);
 static void conn_end(tale_session_t *s, void *conn, int code);
+static void evict_over_cap(tale_sessions_t *ss);
 
 /* The per_visitor mode, where every visitor has a world of their own. */
 static int
@@ -435,6 +449,8 @@ on_wake(h2o_socket_t *sock, const char *err)
     }
     if (!h2o_linklist_is_empty(&ss->queue))
         wake_loop(ss);
+    else if (ss->instances != NULL && ss->n_live > ss->host->cfg->limits.max_live_worlds)
+        evict_over_cap(ss);
 }
 
 /* `f` was held for `s`: queue it for the attached connection. */
@@ -830,15 +846,22 @@ on_inst_saved(void *data, void *owner, uint64_t ticket, int ok, const char *err)
         tale_world_save_done(s->world, ticket, ok, err);
 }
 
-/* Save a live instance now: serialised here, written by the worker. */
+/* Save a live instance now: serialised here, written by the worker.  A
+ * save the worker could not take (its queue full) leaves the game on the
+ * dirty list, at its tail: a later sweep, or the shutdown, tries again. */
 static int
 save_instance(tale_session_t *s)
 {
     char err[512] = "";
-    if (h2o_linklist_is_linked(&s->dirty_link))
+    int was_dirty = h2o_linklist_is_linked(&s->dirty_link);
+    if (was_dirty)
         h2o_linklist_unlink(&s->dirty_link);
     if (tale_world_checkpoint(s->world, NULL, err, sizeof(err)) < 0) {
-        tale_error("session", "saving a visitor's game failed: %s", err);
+        if (!tale_instances_queue_full(s->ss->instances))
+            tale_error("session", "saving a visitor's game failed: %s", err); /* a full queue is logged by the saver */
+        if (!was_dirty)
+            s->dirty_since = now_ms(s->ss);
+        h2o_linklist_insert(&s->ss->dirty, &s->dirty_link);
         return -1;
     }
     return 0;
@@ -854,15 +877,18 @@ mark_dirty(tale_session_t *s)
     h2o_linklist_insert(&s->ss->dirty, &s->dirty_link);
 }
 
-/* Put a live instance away: saved (unless nobody ever typed into it and it
- * has no file), then out of memory.  -1 when it could not be saved: it
- * stays live rather than lose the game. */
+/* Put a live instance away: saved when a command changed it since its last
+ * save or restore (nobody typed into it: no file; only ticked since: its
+ * clock and wandering NPCs resume from the save, which spares the loop a
+ * serialisation per eviction), then out of memory.  -1 when it could not be
+ * saved: it stays live rather than lose the game. */
 static int
 evict(tale_session_t *s, const char *why)
 {
     tale_sessions_t *ss = s->ss;
     tale_inst_t *in = s->inst;
-    if ((s->changed || tale_inst_stored(in)) && save_instance(s) != 0)
+    int unsaved = h2o_linklist_is_linked(&s->dirty_link) || (s->changed && !tale_inst_stored(in));
+    if (unsaved && save_instance(s) != 0)
         return -1;
     tale_inst_set_last_seq(in, s->seq);
     tale_debug("session", "a visitor's game put away (%s)", why);
@@ -874,30 +900,83 @@ evict(tale_session_t *s, const char *why)
 }
 
 /* The least recently used instance that may go: seats without a connection
- * first (the one that left longest ago), then connected ones idle longest. */
+ * first (the one that left longest ago); then games opened for a visitor
+ * who has not connected yet (the page is loading: nothing typed, nothing
+ * lost); then connected ones idle longest; a game opened in this loop turn
+ * only when nothing else is left. */
 static tale_session_t *
 lru_victim(tale_sessions_t *ss)
 {
-    h2o_linklist_t *lists[] = {&ss->detached, &ss->attached};
-    for (size_t i = 0; i < 2; i++)
-        for (h2o_linklist_t *n = lists[i]->next; n != lists[i]; n = n->next) {
-            tale_session_t *s = from_timeline(n);
-            if (!s->pinned && !s->ending)
-                return s;
-        }
-    return NULL;
+    uint64_t now = now_ms(ss);
+    tale_session_t *young = NULL, *now_opened = NULL;
+    for (h2o_linklist_t *n = ss->detached.next; n != &ss->detached; n = n->next) {
+        tale_session_t *s = from_timeline(n);
+        if (s->pinned || s->ending)
+            continue;
+        if (!s->fresh || now - s->since >= FRESH_MS)
+            return s;
+        if (s->since != now && young == NULL)
+            young = s;
+        else if (s->since == now && now_opened == NULL)
+            now_opened = s;
+    }
+    if (young != NULL)
+        return young;
+    for (h2o_linklist_t *n = ss->attached.next; n != &ss->attached; n = n->next) {
+        tale_session_t *s = from_timeline(n);
+        if (!s->pinned && !s->ending)
+            return s;
+    }
+    return now_opened;
 }
 
-/* Room for one more live instance within limits.max_live_worlds. */
+/* Put away least recently used games until fewer than `limit` are live. */
 static int
-make_room(tale_sessions_t *ss)
+make_room(tale_sessions_t *ss, uint64_t limit)
 {
-    uint64_t cap = ss->host->cfg->limits.max_live_worlds;
-    while (ss->n_live >= cap) {
+    while (ss->n_live >= limit) {
         tale_session_t *v = lru_victim(ss);
         if (v == NULL || evict(v, "max_live_worlds") != 0)
             return -1;
     }
+    return 0;
+}
+
+/* The live count is over max_live_worlds: a bounded batch of evictions,
+ * run from the drain turn after the answers of the turn have gone out (and
+ * from the tick, which retries after a save the worker could not take). */
+static void
+evict_over_cap(tale_sessions_t *ss)
+{
+    uint64_t cap = ss->host->cfg->limits.max_live_worlds;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int n = 0; ss->n_live > cap; n++) {
+        if (n == EVICT_WORLDS)
+            goto more;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (n != 0 && (t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > EVICT_NS)
+            goto more;
+        tale_session_t *v = lru_victim(ss);
+        if (v == NULL || evict(v, "max_live_worlds") != 0)
+            return; /* nothing may go, or its save was refused: the tick tries again */
+    }
+    return;
+more:
+    wake_loop(ss);
+}
+
+/* Room for one more live instance: within max_live_worlds + a slack of
+ * cap / SOFT_CAP_DIV the eviction waits for the drain turn; at the soft cap
+ * (or without a drain turn) it happens here, before the new world. */
+static int
+room_for_one(tale_sessions_t *ss)
+{
+    uint64_t cap = ss->host->cfg->limits.max_live_worlds, slack = ss->wake != NULL ? cap / SOFT_CAP_DIV : 0;
+    if (make_room(ss, cap + slack) != 0)
+        return -1;
+    if (ss->n_live + 1 > cap)
+        wake_loop(ss);
     return 0;
 }
 
@@ -908,7 +987,7 @@ static tale_session_t *
 instance_open(tale_sessions_t *ss, const char *token, tale_inst_t *in)
 {
     tale_host_t *h = ss->host;
-    if (ss->instances == NULL || make_room(ss) != 0) {
+    if (ss->instances == NULL || room_for_one(ss) != 0) {
         tale_warn("session", "no room for another game: max_live_worlds (%llu) reached and none could be put away",
                   (unsigned long long)h->cfg->limits.max_live_worlds);
         return NULL;
@@ -918,6 +997,7 @@ instance_open(tale_sessions_t *ss, const char *token, tale_inst_t *in)
         return NULL;
     s->inst = in != NULL ? in : tale_instances_add(ss->instances, s->token, TOKEN_HEX);
     tale_inst_set_owner(s->inst, s);
+    s->fresh = 1;
     tale_world_options_t wopt = {.save_dir = tale_inst_dir(s->inst), .max_input = h->cfg->limits.max_input};
     s->world = tale_world_new(h->story, &wopt);
     ss->n_live++;
@@ -928,6 +1008,7 @@ instance_open(tale_sessions_t *ss, const char *token, tale_inst_t *in)
         char err[512] = "";
         if (tale_world_restore(s->world, NULL, err, sizeof(err)) == 0) {
             s->changed = 1;
+            tale_inst_uncache(s->inst); /* the world holds it now: the cache keeps games not live */
             /* number on from the frames the client saw before the eviction
              * (after a restart that is not known: the wall clock in ms is
              * past any count a session reaches) */
@@ -1029,7 +1110,8 @@ sweep_instances(tale_sessions_t *ss, uint64_t now)
         tale_session_t *s = H2O_STRUCT_FROM_MEMBER(tale_session_t, dirty_link, ss->dirty.next);
         if (now - s->dirty_since < cfg->limits.world_save_ms)
             break;
-        save_instance(s); /* off the list either way: a failure is logged, the next change retries */
+        if (save_instance(s) != 0)
+            break; /* the save queue is full (or the disk fails): the rest wait a tick */
         saved++;
         n++;
     }
@@ -1091,6 +1173,14 @@ tale_sessions_use_instances(tale_sessions_t *ss, struct tale_saver *sv)
         tale_error("session", "cannot open the stored games: %s", err);
         return -1;
     }
+    /* recently put-away saves stay in memory, so a visitor coming back soon
+     * restores without reading the file: about a save each for 3 times as
+     * many games as may be live (~5 KiB a save), never more than a quarter
+     * of the stored bytes */
+    uint64_t budget = cfg->limits.max_live_worlds * CACHE_PER_LIVE;
+    if (budget > cfg->limits.max_stored_bytes / 4)
+        budget = cfg->limits.max_stored_bytes / 4;
+    tale_instances_set_cache(ss->instances, budget);
     return 0;
 }
 
@@ -1280,6 +1370,8 @@ on_tick(h2o_timeout_entry_t *entry)
         tick_instances(ss);
         close_idle(ss, now);
         sweep_instances(ss, now);
+        if (ss->instances != NULL && ss->n_live > h->cfg->limits.max_live_worlds)
+            evict_over_cap(ss);
     } else {
         tale_world_tick(h->world);
         if (h->cfg->mode == TALE_MODE_MUD)
@@ -1584,6 +1676,7 @@ tale_session_attach(tale_session_t *s, const tale_player_io_t *io, void *conn, u
     }
     s->io = io;
     s->conn = conn;
+    s->fresh = 0;
     timeline_touch(s); /* attached, and its idle time starts now */
 
     /* A seq from the future means the client saw another run of the host:

@@ -286,6 +286,45 @@ through_the_worker_the_newest_bytes_stay_readable_until_written_and_removal_come
     h2o_evloop_destroy(loop);
 }
 
+/* Written saves stay in memory within the cache's byte budget, the least
+ * recently put away dropped first; a game back in memory leaves it. */
+static void
+written_saves_stay_cached_within_the_budget_least_recent_first_out(void **state)
+{
+    fixture_t *f = *state;
+    h2o_evloop_t *loop = h2o_evloop_create();
+    char err[256] = "";
+    tale_saver_t *sv = tale_saver_new(loop, NULL, NULL, NULL, err, sizeof(err));
+    assert_non_null(sv);
+    tale_instances_t *ti = open_index(f, 10, 1 << 20, sv);
+    tale_instances_set_cache(ti, 20); /* room for two saves of 7 bytes, not three */
+    tale_inst_t *a = stored_game(ti, 1, "{\"v\":1}");
+    tale_inst_t *b = stored_game(ti, 2, "{\"v\":2}");
+    assert_int_equal(tale_instances_cached_count(ti), 0); /* queued, not written yet: not cache */
+    for (int i = 0; i < 500 && tale_instances_cached_count(ti) < 2; i++)
+        h2o_evloop_run(loop, 10);
+    assert_int_equal(tale_instances_cached_count(ti), 2);
+    size_t len = 0;
+    assert_memory_equal(tale_inst_unwritten(a, &len), "{\"v\":1}", 7);
+    tale_inst_t *c = stored_game(ti, 3, "{\"v\":3}");
+    for (int i = 0; i < 500 && tale_inst_unwritten(a, NULL) != NULL; i++)
+        h2o_evloop_run(loop, 10);
+    assert_null(tale_inst_unwritten(a, NULL)); /* the oldest went for the newest */
+    assert_int_equal(tale_instances_cached_count(ti), 2);
+    assert_memory_equal(tale_inst_unwritten(b, &len), "{\"v\":2}", 7);
+    assert_memory_equal(tale_inst_unwritten(c, &len), "{\"v\":3}", 7);
+    tale_inst_uncache(b);
+    assert_null(tale_inst_unwritten(b, NULL));
+    assert_int_equal(tale_instances_cached_count(ti), 1);
+    tale_instances_set_cache(ti, 0);
+    assert_null(tale_inst_unwritten(c, NULL));
+    tale_saver_finish(sv);
+    tale_instances_free(ti);
+    tale_saver_free(sv);
+    h2o_evloop_run(loop, 0);
+    h2o_evloop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -296,6 +335,7 @@ main(void)
         cmocka_unit_test_setup_teardown(a_restart_finds_the_stored_games_and_removes_interrupted_first_saves, setup, teardown),
         cmocka_unit_test_setup_teardown(over_the_count_cap_the_oldest_saves_go_first_and_live_games_stay, setup, teardown),
         cmocka_unit_test_setup_teardown(over_the_byte_cap_the_oldest_saves_go_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(written_saves_stay_cached_within_the_budget_least_recent_first_out, setup, teardown),
         cmocka_unit_test_setup_teardown(through_the_worker_the_newest_bytes_stay_readable_until_written_and_removal_comes_last,
                                         setup, teardown),
     };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "saver.h"
@@ -160,6 +161,68 @@ a_failed_write_comes_back_as_an_error(void **state)
     tale_saver_free(sv);
 }
 
+/* The per-visitor queue: a newer write of a path still waiting replaces it
+ * (one write, one report, the newest bytes on disk); writes wait within a
+ * byte bound and are refused beyond it (nothing queued); removals are
+ * always taken.  A removal of a folder of many files keeps the worker busy
+ * while the writes are queued behind it. */
+static void
+the_queue_coalesces_writes_of_a_path_and_refuses_writes_over_its_bound(void **state)
+{
+    fixture_t *fx = *state;
+    char err[256], path[256];
+    tale_saver_t *sv = tale_saver_new(fx->loop, NULL, NULL, NULL, err, sizeof err);
+    assert_non_null(sv);
+    tale_saver_set_queue_limit(sv, 1000);
+    char busy[160];
+    snprintf(busy, sizeof busy, "%s/busy", fx->dir);
+    assert_int_equal(mkdir(busy, 0750), 0);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(path, sizeof path, "%s/%d", busy, i);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fclose(fp);
+    }
+    char *p[3];
+    for (int i = 0; i < 3; i++)
+        assert_true(asprintf(&p[i], "%s/g%d/world.save", fx->dir, i) > 0);
+    char big[401];
+    memset(big, 'x', 400);
+    big[400] = '\0';
+    assert_int_equal(tale_saver_queue(sv, busy, 1, NULL, 0, on_done, &fx->r, 0, err, sizeof err), TALE_SAVER_QUEUED);
+    assert_int_equal(tale_saver_queue(sv, p[0], 2, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_QUEUED);
+    big[0] = 'N'; /* the newer save of the same game */
+    assert_int_equal(tale_saver_queue(sv, p[0], 3, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_REPLACED);
+    assert_int_equal(tale_saver_queued_bytes(sv), 400);
+    assert_int_equal(tale_saver_queue(sv, p[1], 4, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_QUEUED);
+    assert_int_equal(tale_saver_queue(sv, p[2], 5, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_FULL);
+    assert_non_null(strstr(err, "queue is full"));
+    char gone[160];
+    snprintf(gone, sizeof gone, "%s/g1", fx->dir);
+    assert_int_equal(tale_saver_queue(sv, gone, 6, NULL, 0, on_done, &fx->r, 0, err, sizeof err), TALE_SAVER_QUEUED);
+    run_until(fx, 6);
+    assert_int_equal(fx->r.n, 4); /* the removal, one write of g0, g1's write and its removal */
+    assert_true(fx->r.all_ok);
+    const char *on_disk = slurp(p[0]);
+    assert_non_null(on_disk);
+    assert_int_equal(on_disk[0], 'N');
+    assert_null(slurp(p[2]));
+    assert_int_equal(tale_saver_queued_bytes(sv), 0);
+    /* drained: taken again */
+    assert_int_equal(tale_saver_queue(sv, p[2], 7, bytes(big), 400, on_done, &fx->r, 1, err, sizeof err), TALE_SAVER_QUEUED);
+    run_until(fx, 7);
+    assert_non_null(slurp(p[2]));
+    /* a game saved again: the new bytes replace the file (the old inode is the spare now) */
+    assert_int_equal(tale_saver_queue(sv, p[0], 8, bytes("{\"again\":1}"), 11, on_done, &fx->r, 1, err, sizeof err),
+                     TALE_SAVER_QUEUED);
+    run_until(fx, 8);
+    assert_string_equal(slurp(p[0]), "{\"again\":1}");
+    assert_true(fx->r.all_ok);
+    for (int i = 0; i < 3; i++)
+        free(p[i]);
+    tale_saver_free(sv);
+}
+
 int
 main(void)
 {
@@ -167,6 +230,7 @@ main(void)
         cmocka_unit_test_setup_teardown(a_burst_of_saves_ends_with_the_newest_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(finishing_writes_what_is_still_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_write_comes_back_as_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_queue_coalesces_writes_of_a_path_and_refuses_writes_over_its_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ static const tale_player_io_t rec_io = {sizeof(tale_player_io_t), rec_send, rec_
 typedef struct fixture {
     tale_config_t cfg;
     tale_host_t host;
-    rec_conn_t conns[2];
+    rec_conn_t conns[8];
     char data_dir[64]; /* per_visitor: a temp folder, removed at teardown */
 } fixture_t;
 
@@ -908,14 +908,41 @@ name_holds(const char *dir, const char *token)
     return found;
 }
 
+/* Where the game of a "tale_session=TOKEN" cookie is stored. */
+static void
+game_file_path(fixture_t *f, const char *cookie, char *path, size_t cap)
+{
+    const char *token = strchr(cookie, '=') + 1;
+    char name[TALE_INST_NAME + 1];
+    tale_inst_name_of(token, strlen(token), name);
+    snprintf(path, cap, "%s/worlds/%s/world.save", f->data_dir, name);
+}
+
 static int
 game_file_exists(fixture_t *f, const char *cookie)
 {
-    const char *token = strchr(cookie, '=') + 1;
-    char name[TALE_INST_NAME + 1], path[512];
-    tale_inst_name_of(token, strlen(token), name);
-    snprintf(path, sizeof(path), "%s/worlds/%s/world.save", f->data_dir, name);
+    char path[512];
+    game_file_path(f, cookie, path, sizeof(path));
     return access(path, F_OK) == 0;
+}
+
+/* Let the loop's clock move on: what follows happens in a later loop turn
+ * (a game opened in the current turn is the last the LRU would pick). */
+static void
+next_turn(fixture_t *f)
+{
+    usleep(2000);
+    h2o_evloop_run(f->host.loop, 0);
+}
+
+/* The visitor of `cookie` comes back on `conn`: their game, restored, says `what`. */
+static void
+comes_back_remembering(fixture_t *f, const char *cookie, rec_conn_t *conn, const char *what)
+{
+    tale_session_t *s = with_cookie(f, cookie, 0);
+    assert_non_null(s);
+    assert_int_equal(tale_session_attach(s, &rec_io, conn, 0), 0);
+    assert_non_null(strstr(conn->last, what));
 }
 
 static void
@@ -947,6 +974,7 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     new_session(f, cb);
     rec_conn_t *conn = &f->conns[0];
     assert_int_equal(tale_session_attach(a, &rec_io, conn, 0), 0);
+    next_turn(f);
     /* a is connected, b not: b goes first although a is older */
     tale_session_t *c = new_session(f, cc);
     assert_non_null(c);
@@ -955,16 +983,14 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     assert_null(with_cookie(f, cb, 0));
     /* now a is the only one to go (c is newer... but unconnected): c goes first */
     say_(c, "remember cherries");
+    next_turn(f);
     tale_session_t *d = new_session(f, NULL);
     assert_non_null(d);
     assert_true(game_file_exists(f, cc));
     assert_int_equal(conn->closed_code, 0); /* a, connected, stayed */
     /* the visitor of c returns: restored from the file, the least recent goes (d, unconnected) */
-    tale_session_t *c2 = with_cookie(f, cc, 0);
-    assert_non_null(c2);
-    rec_conn_t *conn2 = &f->conns[1];
-    assert_int_equal(tale_session_attach(c2, &rec_io, conn2, 0), 0);
-    assert_non_null(strstr(conn2->last, "remembering cherries"));
+    next_turn(f);
+    comes_back_remembering(f, cc, &f->conns[1], "remembering cherries");
     assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 2);
     /* with both connected, the one idle longest (a) is closed and put away */
     tale_session_t *e = new_session(f, NULL);
@@ -980,16 +1006,85 @@ the_least_recently_used_is_saved_and_evicted_and_its_cookie_restores_it(void **s
     assert_false(name_holds(f->data_dir, strchr(cc, '=') + 1));
 }
 
+/* Over max_live_worlds the eviction waits for the drain turn (the live
+ * count runs up to cap/8 over); it takes the least recently used game
+ * without a connection, never the ones just opened nor a connected one
+ * while another may go; at the soft cap an opening game makes room itself. */
+static void
+over_the_cap_the_drain_turn_puts_away_others_than_the_games_just_opened(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.limits.max_live_worlds = 16; /* a slack of 2 */
+    tale_session_t *g[16];
+    char cookies[16][128];
+    for (int i = 0; i < 16; i++) {
+        g[i] = new_session(f, cookies[i]);
+        say_(g[i], "remember plums");
+        assert_int_equal(tale_session_attach(g[i], &rec_io, &f->conns[i % 8], 0), 0);
+        if (i >= 8) /* the second half left: seats without a connection, oldest first */
+            tale_session_detach(g[i], &f->conns[i % 8]);
+    }
+    next_turn(f);
+    char c_new[2][128];
+    tale_session_t *fresh[2] = {new_session(f, c_new[0]), new_session(f, c_new[1])};
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18); /* nothing put away on the way */
+    for (int i = 0; i < 10 && tale_sessions_live_worlds(f->host.sessions) > 16; i++)
+        h2o_evloop_run(f->host.loop, 10);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 16);
+    /* the two that left longest ago went, saved; the new ones and the connected stay */
+    assert_true(game_file_exists(f, cookies[8]));
+    assert_true(game_file_exists(f, cookies[9]));
+    assert_ptr_equal(with_cookie(f, c_new[0], 0), fresh[0]);
+    assert_ptr_equal(with_cookie(f, c_new[1], 0), fresh[1]);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(f->conns[i].closed_code, 0);
+    assert_ptr_equal(with_cookie(f, cookies[10], 0), g[10]);
+    /* at the soft cap (18) the opening game makes room at once: still 18 */
+    new_session(f, NULL);
+    new_session(f, NULL);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18);
+    new_session(f, NULL);
+    assert_int_equal(tale_sessions_live_worlds(f->host.sessions), 18);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(f->conns[i].closed_code, 0);
+}
+
+/* A game that remembers apples, put away (saved) by two newer ones (the
+ * fixture's cap is 2); its cookie in `cookie`. */
+static void
+put_away_a_game(fixture_t *f, char *cookie)
+{
+    tale_session_t *a = new_session(f, cookie);
+    say_(a, "remember apples");
+    next_turn(f);
+    new_session(f, NULL);
+    new_session(f, NULL);
+    assert_true(game_file_exists(f, cookie));
+}
+
+/* A game put away stays in memory (within the cache's budget) after its
+ * file is written: its visitor's return restores those bytes, the same
+ * state, without reading the file. */
+static void
+a_return_soon_after_eviction_restores_the_cached_save(void **state)
+{
+    fixture_t *f = *state;
+    char ca[128];
+    put_away_a_game(f, ca);
+    /* the file goes: only the cache can bring the game back */
+    char path[512];
+    game_file_path(f, ca, path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+    next_turn(f);
+    comes_back_remembering(f, ca, &f->conns[0], "remembering apples");
+}
+
 static void
 a_peek_or_a_malformed_cookie_restores_nothing(void **state)
 {
     fixture_t *f = *state;
     char ca[128];
-    tale_session_t *a = new_session(f, ca);
-    say_(a, "remember apples");
-    new_session(f, NULL);
-    new_session(f, NULL); /* a is put away */
-    assert_true(game_file_exists(f, ca));
+    put_away_a_game(f, ca);
     assert_null(with_cookie(f, "tale_session=console", 0));
     assert_null(with_cookie(f, "tale_session=ZZ", 0));
     tale_request_t rq = {
@@ -1079,6 +1174,9 @@ main(void)
         cmocka_unit_test_setup_teardown(a_peek_or_a_malformed_cookie_restores_nothing, setup_per_visitor, teardown),
         cmocka_unit_test_setup_teardown(quit_ends_that_game_and_removes_its_file, setup_per_visitor, teardown),
         cmocka_unit_test_setup_teardown(the_console_has_its_own_game_that_is_never_evicted, setup_per_visitor, teardown),
+        cmocka_unit_test_setup_teardown(over_the_cap_the_drain_turn_puts_away_others_than_the_games_just_opened, setup_per_visitor,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_return_soon_after_eviction_restores_the_cached_save, setup_per_visitor, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
