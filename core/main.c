@@ -321,7 +321,7 @@ main(int argc, char **argv)
     if (level >= 0)
         tale_log_level = level;
 
-    tale_host_t host = {0};
+    tale_host_t host = {.log_level_pinned = level >= 0};
     int rc = host_setup(&host, config_path, bindir, check_only, level);
     if (rc == 0 && check_only) {
         printf("%s: OK (%zu plugin%s loaded)\n", config_path, host.n_plugins, host.n_plugins == 1 ? "" : "s");
