@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -520,9 +521,14 @@ tale_server_listen(tale_host_t *h)
 static void
 notify(const char *state)
 {
+    /* Once: a broken NOTIFY_SOCKET would otherwise log at every watchdog ping. */
+    static int warned;
     int rc = sd_notify(0, state);
-    if (rc < 0)
-        tale_warn("server", "sd_notify(%s): %s", state, strerror(-rc));
+    if (rc < 0 && !warned) {
+        tale_warn("server", "sd_notify(%s): %s (NOTIFY_SOCKET=%s); not logged again", state, strerror(-rc),
+                  getenv("NOTIFY_SOCKET") != NULL ? getenv("NOTIFY_SOCKET") : "");
+        warned = 1;
+    }
 }
 
 static void
