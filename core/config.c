@@ -850,3 +850,180 @@ tale_config_free(tale_config_t *c)
     tale_yaml_free(&c->yaml);
     free(c);
 }
+
+/* ---- reload ---------------------------------------------------------------
+ * What SIGHUP may change in a running host.  Everything the host copied into
+ * longer-lived state at start (sockets, plugins, the story, the worlds and
+ * their save files, timers) needs a restart; what is read from the config at
+ * each use changes in place. */
+
+static int
+str_differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* Two YAML subtrees hold the same data.  Key order counts: a reordered
+ * mapping reads as a change, which errs towards asking for a restart. */
+static int
+node_equal(yaml_document_t *da, yaml_node_t *a, yaml_document_t *db, yaml_node_t *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (a->type != b->type)
+        return 0;
+    if (a->type == YAML_SCALAR_NODE)
+        return a->data.scalar.length == b->data.scalar.length &&
+               memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0;
+    if (a->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *ia = a->data.sequence.items.start, *ib = b->data.sequence.items.start;
+        if (a->data.sequence.items.top - ia != b->data.sequence.items.top - ib)
+            return 0;
+        for (; ia < a->data.sequence.items.top; ia++, ib++)
+            if (!node_equal(da, yaml_document_get_node(da, *ia), db, yaml_document_get_node(db, *ib)))
+                return 0;
+        return 1;
+    }
+    if (a->type == YAML_MAPPING_NODE) {
+        yaml_node_pair_t *pa = a->data.mapping.pairs.start, *pb = b->data.mapping.pairs.start;
+        if (a->data.mapping.pairs.top - pa != b->data.mapping.pairs.top - pb)
+            return 0;
+        for (; pa < a->data.mapping.pairs.top; pa++, pb++)
+            if (!node_equal(da, yaml_document_get_node(da, pa->key), db, yaml_document_get_node(db, pb->key)) ||
+                !node_equal(da, yaml_document_get_node(da, pa->value), db, yaml_document_get_node(db, pb->value)))
+                return 0;
+        return 1;
+    }
+    return 1;
+}
+
+static int
+listeners_differ(const tale_config_t *a, const tale_config_t *b)
+{
+    if (a->n_listeners != b->n_listeners)
+        return 1;
+    for (size_t i = 0; i < a->n_listeners; i++) {
+        const tale_conf_listener_t *x = &a->listeners[i], *y = &b->listeners[i];
+        if (strcmp(x->host, y->host) != 0 || x->port != y->port || str_differs(x->tls_cert, y->tls_cert) ||
+            str_differs(x->tls_key, y->tls_key) || x->http2 != y->http2)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+plugins_differ(tale_config_t *a, tale_config_t *b)
+{
+    if (a->n_plugins != b->n_plugins || a->plugin_permissions_warn != b->plugin_permissions_warn ||
+        a->n_plugin_path != b->n_plugin_path)
+        return 1;
+    for (size_t i = 0; i < a->n_plugin_path; i++)
+        if (strcmp(a->plugin_path[i], b->plugin_path[i]) != 0)
+            return 1;
+    for (size_t i = 0; i < a->n_plugins; i++) {
+        const tale_conf_plugin_t *x = &a->plugins[i], *y = &b->plugins[i];
+        if (strcmp(x->name, y->name) != 0 || strcmp(x->module, y->module) != 0 || x->enabled != y->enabled ||
+            !node_equal(&a->yaml.doc, x->config, &b->yaml.doc, y->config))
+            return 1;
+    }
+    return 0;
+}
+
+static void
+note(char *out, size_t len, const char *name)
+{
+    size_t used = strlen(out);
+    snprintf(out + used, len - used, "%s%s", used > 0 ? ", " : "", name);
+}
+
+/* Swap a list between the two configs: the running one takes the fresh
+ * list, the fresh one (freed next) takes the old. */
+#define SWAP_LIST(a, b, field, count)                                                                                              \
+    do {                                                                                                                           \
+        __typeof__(a->field) t_ = a->field;                                                                                        \
+        size_t n_ = a->count;                                                                                                      \
+        a->field = b->field;                                                                                                       \
+        a->count = b->count;                                                                                                       \
+        b->field = t_;                                                                                                             \
+        b->count = n_;                                                                                                             \
+    } while (0)
+
+int
+tale_config_reload_apply(tale_config_t *run, tale_config_t *fresh, char *restart, size_t restart_len, int *changed)
+{
+    restart[0] = '\0';
+    *changed = 0;
+    if (fresh->mode != run->mode)
+        note(restart, restart_len, "mode");
+    if (strcmp(fresh->story, run->story) != 0)
+        note(restart, restart_len, "story");
+    if (str_differs(fresh->data_dir, run->data_dir))
+        note(restart, restart_len, "data_dir");
+    if (fresh->autosave != run->autosave)
+        note(restart, restart_len, "autosave");
+    if (fresh->instances != run->instances)
+        note(restart, restart_len, "instances");
+    if (fresh->tick_ms != run->tick_ms)
+        note(restart, restart_len, "tick");
+    if (fresh->seat_claim != run->seat_claim)
+        note(restart, restart_len, "seat_claim");
+    if (listeners_differ(run, fresh))
+        note(restart, restart_len, "listeners");
+    if (plugins_differ(run, fresh))
+        note(restart, restart_len, "plugins");
+    /* Copied at start: the descriptor limit, h2o's timeouts, each world's
+     * command buffer, the store's caps. */
+    if (fresh->limits.max_connections != run->limits.max_connections)
+        note(restart, restart_len, "limits.max_connections");
+    if (fresh->limits.header_timeout_ms != run->limits.header_timeout_ms)
+        note(restart, restart_len, "limits.header_timeout");
+    if (fresh->limits.max_input != run->limits.max_input)
+        note(restart, restart_len, "limits.max_input");
+    if (fresh->limits.max_stored_worlds != run->limits.max_stored_worlds)
+        note(restart, restart_len, "limits.max_stored_worlds");
+    if (fresh->limits.max_stored_bytes != run->limits.max_stored_bytes)
+        note(restart, restart_len, "limits.max_stored_bytes");
+
+    /* In place: whatever the host reads at each use.  The restart-only
+     * limits keep their running values. */
+    __typeof__(run->limits) limits = fresh->limits;
+    limits.max_connections = run->limits.max_connections;
+    limits.header_timeout_ms = run->limits.header_timeout_ms;
+    limits.max_input = run->limits.max_input;
+    limits.max_stored_worlds = run->limits.max_stored_worlds;
+    limits.max_stored_bytes = run->limits.max_stored_bytes;
+    if (memcmp(&limits, &run->limits, sizeof(limits)) != 0) {
+        run->limits = limits;
+        *changed = 1;
+    }
+    if (fresh->log_level != run->log_level) {
+        run->log_level = fresh->log_level;
+        *changed = 1;
+    }
+    int hosts = fresh->n_allowed_hosts != run->n_allowed_hosts, origins = fresh->n_allowed_origins != run->n_allowed_origins;
+    for (size_t i = 0; !hosts && i < run->n_allowed_hosts; i++)
+        hosts = strcmp(run->allowed_hosts[i], fresh->allowed_hosts[i]) != 0;
+    for (size_t i = 0; !origins && i < run->n_allowed_origins; i++)
+        origins = strcmp(run->allowed_origins[i], fresh->allowed_origins[i]) != 0;
+    int proxies = fresh->n_trusted_proxies != run->n_trusted_proxies ||
+                  (run->n_trusted_proxies > 0 && memcmp(run->trusted_proxies, fresh->trusted_proxies,
+                                                        run->n_trusted_proxies * sizeof(*run->trusted_proxies)) != 0);
+    if (hosts)
+        SWAP_LIST(run, fresh, allowed_hosts, n_allowed_hosts);
+    if (origins)
+        SWAP_LIST(run, fresh, allowed_origins, n_allowed_origins);
+    if (proxies)
+        SWAP_LIST(run, fresh, trusted_proxies, n_trusted_proxies);
+    *changed |= hosts || origins || proxies;
+    /* The access log's path and format: the host's reload hook reopens it. */
+    int same_log = (run->access_log == NULL) == (fresh->access_log == NULL) &&
+                   (run->access_log == NULL || strcmp(run->access_log, fresh->access_log) == 0);
+    if (!same_log || run->access_log_format != fresh->access_log_format) {
+        char *t = run->access_log;
+        run->access_log = fresh->access_log;
+        fresh->access_log = t;
+        run->access_log_format = fresh->access_log_format;
+        *changed = 1;
+    }
+    return restart[0] != '\0';
+}

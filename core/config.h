@@ -115,4 +115,12 @@ typedef struct tale_config {
 tale_config_t *tale_config_load(const char *path, char *err, size_t errlen);
 void tale_config_free(tale_config_t *c);
 
+/* Reload (SIGHUP): take from `fresh` what may change in a running host (log
+ * level, the limits read at each use, allowed hosts and origins, trusted
+ * proxies) into `run`; `fresh` is left to be freed and may hold run's old
+ * lists.  Settings that need a restart keep their running values and are
+ * named, comma-separated, in `restart`.  *changed is 1 when anything was
+ * taken.  Returns 1 when something needs a restart, else 0. */
+int tale_config_reload_apply(tale_config_t *run, tale_config_t *fresh, char *restart, size_t restart_len, int *changed);
+
 #endif

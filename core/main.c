@@ -175,13 +175,50 @@ fit_fd_limit(const tale_config_t *cfg, int check_only)
     return 0;
 }
 
-/* SIGHUP/SIGUSR1, from the loop (server.c): logrotate has moved the access
- * log away; start a new file at its path. */
+/* What the open access log was opened with, to see whether a reload changed it. */
+static struct {
+    char *path; /* NULL: none, or standard error */
+    int format;
+} log_opened;
+
 static void
-reopen_logs(tale_host_t *h)
+log_opened_note(const tale_config_t *cfg)
 {
+    free(log_opened.path);
+    log_opened.path = cfg->access_log != NULL ? tale_xstrdup(cfg->access_log) : NULL;
+    log_opened.format = cfg->access_log_format;
+}
+
+/* A reload hook (SIGHUP/SIGUSR1, run on the loop by server.c).  SIGUSR1, or a
+ * SIGHUP that left `access_log` as it was: logrotate has moved the file away,
+ * so start a new one at its path.  A SIGHUP that changed `access_log`: open the
+ * new one, and keep the old one if it cannot be opened. */
+static void
+reopen_logs(tale_host_t *h, int config_reread, void *data)
+{
+    (void)data;
+    const tale_config_t *cfg = h->cfg;
+    int same = (cfg->access_log == NULL) == (log_opened.path == NULL) &&
+               (cfg->access_log == NULL || strcmp(cfg->access_log, log_opened.path) == 0) &&
+               cfg->access_log_format == log_opened.format;
+    if (!config_reread || same) {
+        if (h->accesslog != NULL)
+            tale_accesslog_reopen(h->accesslog);
+        return;
+    }
+    tale_accesslog_t *fresh = NULL;
+    if (cfg->access_log != NULL) {
+        char err[512];
+        if ((fresh = tale_accesslog_open(h->loop, cfg->access_log, cfg->access_log_format, err, sizeof(err))) == NULL) {
+            tale_error("reload", "access_log not changed: %s", err);
+            return;
+        }
+    }
     if (h->accesslog != NULL)
-        tale_accesslog_reopen(h->accesslog);
+        tale_accesslog_free(h->accesslog);
+    h->accesslog = fresh;
+    log_opened_note(cfg);
+    tale_info("reload", "access log now %s", cfg->access_log != NULL ? cfg->access_log : "off");
 }
 
 /* Everything from config to a listening server; -1 after logging why. */
@@ -190,7 +227,7 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
 {
     char err[1024];
     h->bindir = bindir; /* the loader's own plugin folders are beside the binary */
-    h->on_reopen_signal = reopen_logs;
+    tale_host_on_reload(h, reopen_logs, NULL);
     h->cfg = tale_config_load(config_path, err, sizeof(err));
     if (h->cfg == NULL) {
         tale_error("config", "%s", err);
@@ -244,6 +281,7 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         tale_error("host", "%s", err);
         return -1;
     }
+    log_opened_note(h->cfg);
     if (saver_setup(h) != 0 || tale_server_listen(h) != 0)
         return -1;
     tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
@@ -340,7 +378,7 @@ main(int argc, char **argv)
     if (level >= 0)
         tale_log_level = level;
 
-    tale_host_t host = {0};
+    tale_host_t host = {.log_level_pinned = level >= 0};
     int rc = host_setup(&host, config_path, bindir, check_only, level);
     if (rc == 0 && check_only) {
         printf("%s: OK (%zu plugin%s loaded)\n", config_path, host.n_plugins, host.n_plugins == 1 ? "" : "s");

@@ -95,11 +95,26 @@ typedef struct tale_host {
     struct tale_accesslog *accesslog; /* accesslog.h; NULL: no access log */
 
     h2o_socket_t *signal_sock;
-    void (*on_reopen_signal)(struct tale_host *h); /* SIGHUP/SIGUSR1, on the loop (main.c sets it) */
+    int log_level_pinned; /* --log-level given: a reload keeps it */
+    struct tale_reload_hook *reload_hooks;
+    size_t n_reload_hooks;
+    h2o_timeout_t watchdog_timeout; /* systemd's WATCHDOG_USEC / 2, when set */
+    h2o_timeout_entry_t watchdog_entry;
     int stop_requested;
     int exit_code;
     time_t start_time;
 } tale_host_t;
+
+/* Run on the loop at every SIGHUP (config_reread 1, after the running
+ * config took what may change in place, or refused a bad file) and every
+ * SIGUSR1 (config_reread 0): where log files are reopened for logrotate and
+ * where host parts that copied a setting at start pick up the new value. */
+typedef void (*tale_reload_cb)(tale_host_t *h, int config_reread, void *data);
+typedef struct tale_reload_hook {
+    tale_reload_cb cb;
+    void *data;
+} tale_reload_hook_t;
+void tale_host_on_reload(tale_host_t *h, tale_reload_cb cb, void *data);
 
 /* The API table handed to every plugin (host_api.c). */
 extern const tale_host_api_t tale_host_api;

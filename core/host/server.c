@@ -1,6 +1,7 @@
 /*
  * server.c - the one h2o evloop, the globalconf, the listeners (plain and
- * TLS), accept with a connection limit, signals, and the shutdown sequence.
+ * TLS), accept with a connection limit, signals (stop, reload), the service
+ * manager's notifications, and the shutdown sequence.
  */
 #include "host.h"
 #include "log.h"
@@ -17,9 +18,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -511,14 +514,126 @@ tale_server_listen(tale_host_t *h)
     return 0;
 }
 
+/* ---- the service manager ---------------------------------------------------
+ * Under systemd (Type=notify) NOTIFY_SOCKET is set and these reach it; run
+ * by hand they do nothing (sd_notify returns 0 without the variable). */
+
+static void
+notify(const char *state)
+{
+    /* Once: a broken NOTIFY_SOCKET would otherwise log at every watchdog ping. */
+    static int warned;
+    int rc = sd_notify(0, state);
+    if (rc < 0 && !warned) {
+        tale_warn("server", "sd_notify(%s): %s (NOTIFY_SOCKET=%s); not logged again", state, strerror(-rc),
+                  getenv("NOTIFY_SOCKET") != NULL ? getenv("NOTIFY_SOCKET") : "");
+        warned = 1;
+    }
+}
+
+static void
+on_watchdog(h2o_timeout_entry_t *entry)
+{
+    tale_host_t *h = H2O_STRUCT_FROM_MEMBER(tale_host_t, watchdog_entry, entry);
+    /* From a loop timer: a loop stuck in one callback stops the pings, which
+     * is what the watchdog is for. */
+    notify("WATCHDOG=1");
+    h2o_timeout_link(h->loop, &h->watchdog_timeout, &h->watchdog_entry);
+}
+
+/* WatchdogSec= sets WATCHDOG_USEC: ping at half of it. */
+static void
+watchdog_start(tale_host_t *h)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+        return;
+    uint64_t ms = usec / 2000;
+    h2o_timeout_init(h->loop, &h->watchdog_timeout, ms > 0 ? ms : 1);
+    h->watchdog_entry.cb = on_watchdog;
+    h2o_timeout_link(h->loop, &h->watchdog_timeout, &h->watchdog_entry);
+    tale_info("server", "systemd watchdog: pinging every %llu ms", (unsigned long long)(ms > 0 ? ms : 1));
+    notify("WATCHDOG=1");
+}
+
 /* ---- signals ------------------------------------------------------------- */
 
 void
 tale_host_request_stop(tale_host_t *h, const char *why)
 {
-    if (!h->stop_requested)
+    if (!h->stop_requested) {
         tale_info("server", "shutting down (%s)", why);
+        notify("STOPPING=1");
+    }
     h->stop_requested = 1;
+}
+
+void
+tale_host_on_reload(tale_host_t *h, tale_reload_cb cb, void *data)
+{
+    h->reload_hooks = tale_xrealloc(h->reload_hooks, (h->n_reload_hooks + 1) * sizeof(*h->reload_hooks));
+    h->reload_hooks[h->n_reload_hooks++] = (tale_reload_hook_t){.cb = cb, .data = data};
+}
+
+static void
+run_reload_hooks(tale_host_t *h, int config_reread)
+{
+    for (size_t i = 0; i < h->n_reload_hooks; i++)
+        h->reload_hooks[i].cb(h, config_reread, h->reload_hooks[i].data);
+}
+
+/* SIGHUP: re-read the config file on the loop.  What may change in place
+ * does; what needs a restart is named in one line and kept; a file that
+ * does not load is refused with its located error and nothing changes.
+ * Connections and seats are not touched either way. */
+static void
+server_reload(tale_host_t *h)
+{
+    char err[1024], restart[512];
+    int changed = 0;
+    char monotonic[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(monotonic, sizeof(monotonic), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    notify(monotonic);
+    tale_info("server", "reloading %s (SIGHUP)", h->cfg->file);
+    tale_config_t *fresh = tale_config_load(h->cfg->file, err, sizeof(err));
+    if (fresh == NULL) {
+        tale_error("config", "reload refused, the running config stays: %s", err);
+    } else {
+        for (size_t i = 0; i < fresh->n_warnings; i++)
+            tale_warn("config", "%s", fresh->warnings[i]);
+        int needs_restart = tale_config_reload_apply(h->cfg, fresh, restart, sizeof(restart), &changed);
+        tale_config_free(fresh);
+        if (!h->log_level_pinned)
+            tale_log_level = h->cfg->log_level;
+        /* h2o reads the body cap from its globalconf at each request */
+        h->globalconf.max_request_entity_size = h->cfg->limits.max_request_body;
+        if (needs_restart)
+            tale_warn("config", "reload: %s changed; these need a restart and keep their running values until then", restart);
+        tale_info("config", "reload done: %s",
+                  changed ? "log level, limits and access lists now as in the file" : "nothing that applies in place changed");
+    }
+    run_reload_hooks(h, 1);
+    notify("READY=1");
+}
+
+static const char *
+signal_name(uint32_t signo)
+{
+    switch (signo) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    case SIGUSR1:
+        return "SIGUSR1";
+    default:
+        return "a signal";
+    }
 }
 
 static void
@@ -529,26 +644,26 @@ on_signal(h2o_socket_t *sock, const char *err)
         tale_host_request_stop(h, "signal descriptor failed");
         return;
     }
-    /* h2o only tells us the fd is readable; read the record ourselves to
-     * name the signal in the log. */
-    const char *name = "signal";
+    /* h2o only tells us the fd is readable; read the records ourselves.
+     * Several may be queued (a reload and a stop). */
     struct signalfd_siginfo si;
-    if (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "a signal";
-        if (si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
-            h2o_buffer_consume(&sock->input, sock->input->size);
-            if (h->on_reopen_signal != NULL)
-                h->on_reopen_signal(h);
-            return;
+    while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            if (!h->stop_requested)
+                server_reload(h);
+        } else if (si.ssi_signo == SIGUSR1) {
+            tale_info("server", "reopening logs (SIGUSR1)");
+            run_reload_hooks(h, 0);
+        } else {
+            tale_host_request_stop(h, signal_name(si.ssi_signo));
         }
     }
     h2o_buffer_consume(&sock->input, sock->input->size);
-    tale_host_request_stop(h, name);
 }
 
-/* SIGINT/SIGTERM (stop) and SIGHUP/SIGUSR1 (reopen the logs) arrive as
- * reads on a signalfd registered on the loop (H2O-NOTES 6): no flags
- * polled, no EINTR games, and the reopen runs on the loop. */
+/* SIGINT/SIGTERM (stop), SIGHUP (reload) and SIGUSR1 (reopen logs) arrive
+ * as reads on a signalfd registered on the loop (H2O-NOTES 6): no work in
+ * a handler, no flags polled, no EINTR games. */
 static int
 setup_signals(tale_host_t *h)
 {
@@ -600,6 +715,8 @@ tale_server_run(tale_host_t *h)
         h2o_socket_read_start(l->sock, on_accept);
         tale_info("server", "listening on %s%s", l->url, l->ssl_ctx != NULL && l->conf->http2 ? " (HTTP/2 enabled)" : "");
     }
+    watchdog_start(h);
+    notify("READY=1");
 
     while (!h->stop_requested)
         h2o_evloop_run(h->loop, INT32_MAX);
@@ -673,6 +790,15 @@ tale_server_free(tale_host_t *h)
         h2o_timeout_dispose(h->loop, &h->accept_pause_timeout);
         h->accept_pause_entry.cb = NULL;
     }
+    if (h->watchdog_entry.cb != NULL) {
+        if (h2o_timeout_is_linked(&h->watchdog_entry))
+            h2o_timeout_unlink(&h->watchdog_entry);
+        h2o_timeout_dispose(h->loop, &h->watchdog_timeout);
+        h->watchdog_entry.cb = NULL;
+    }
+    free(h->reload_hooks);
+    h->reload_hooks = NULL;
+    h->n_reload_hooks = 0;
     if (h->spare_fd >= 0)
         close(h->spare_fd);
     h->spare_fd = -1;

@@ -420,6 +420,85 @@ fault_case(void **state)
     free(path);
 }
 
+/* ---- reload ---- */
+
+/* A config with the fixture story, written to a temp file: `extra` is
+ * appended at the top level; `port` and `ws_path` vary the restart-only
+ * parts. */
+static tale_config_t *
+reload_config(const char *dir, const char *name, unsigned port, const char *ws_path, const char *extra)
+{
+    char *path = fmt("%s/%s.yaml", dir, name);
+    char *text = fmt("story: %s/valid/story\n"
+                     "listeners:\n  - host: 127.0.0.1\n    port: %u\n"
+                     "plugins:\n  - name: ws\n    module: ws\n    config:\n      path: %s\n"
+                     "%s",
+                     fixdir(), port, ws_path, extra);
+    write_file(path, text);
+    tale_config_t *c = load_ok(path);
+    unlink(path);
+    free(text);
+    free(path);
+    return c;
+}
+
+/* What may change in place is taken; what needs a restart is named and
+ * kept; lists are swapped so each config frees what it holds. */
+static void
+reload_apply(void **state)
+{
+    char tmp[] = "/tmp/tale-config-reload-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char restart[256];
+    int changed;
+
+    tale_config_t *run =
+        reload_config(tmp, "run", 8180, "/tale/ws", "limits:\n  max_sessions_per_address: 16\n  max_connections: 100\n");
+    /* the same file again: nothing to do */
+    tale_config_t *same =
+        reload_config(tmp, "same", 8180, "/tale/ws", "limits:\n  max_sessions_per_address: 16\n  max_connections: 100\n");
+    assert_int_equal(tale_config_reload_apply(run, same, restart, sizeof(restart), &changed), 0);
+    assert_string_equal(restart, "");
+    assert_int_equal(changed, 0);
+    tale_config_free(same);
+
+    /* in place only */
+    tale_config_t *fresh = reload_config(tmp, "fresh", 8180, "/tale/ws",
+                                         "log_level: debug\n"
+                                         "allowed_origins: [https://game.example]\n"
+                                         "trusted_proxies: [10.0.0.0/8]\n"
+                                         "limits:\n  max_sessions_per_address: 1\n  max_connections: 100\n");
+    assert_int_equal(tale_config_reload_apply(run, fresh, restart, sizeof(restart), &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(run->log_level, TALE_LOG_DEBUG);
+    assert_int_equal(run->limits.max_sessions_per_address, 1);
+    assert_int_equal(run->n_allowed_origins, 1);
+    assert_string_equal(run->allowed_origins[0], "https://game.example");
+    assert_int_equal(run->n_trusted_proxies, 1);
+    assert_int_equal(fresh->n_allowed_origins, 0); /* run's old (empty) list, freed with fresh */
+    tale_config_free(fresh);
+
+    /* restart-only changes are named and kept; the in-place part of the same edit still applies */
+    fresh = reload_config(tmp, "restart", 8181, "/game/ws",
+                          "mode: mud\n"
+                          "limits:\n  max_sessions_per_address: 4\n  max_connections: 200\n  header_timeout: 20s\n");
+    assert_int_equal(tale_config_reload_apply(run, fresh, restart, sizeof(restart), &changed), 1);
+    assert_string_equal(restart, "mode, listeners, plugins, limits.max_connections, limits.header_timeout");
+    assert_int_equal(changed, 1);
+    assert_int_equal(run->mode, TALE_MODE_IF);
+    assert_int_equal(run->listeners[0].port, 8180);
+    assert_int_equal(run->limits.max_connections, 100);
+    assert_int_equal(run->limits.header_timeout_ms, 10 * 1000);
+    assert_int_equal(run->limits.max_sessions_per_address, 4);
+    /* the lists the file no longer has are gone */
+    assert_int_equal(run->n_allowed_origins, 0);
+    assert_int_equal(run->n_trusted_proxies, 0);
+    tale_config_free(fresh);
+
+    tale_config_free(run);
+    assert_int_equal(rmdir(tmp), 0);
+}
+
 /* A fixture without a case would never be checked; a case without a fixture
  * would fail on "cannot read file" anyway, but say so plainly. */
 static void
@@ -457,6 +536,7 @@ main(int argc, char **argv)
         cmocka_unit_test(plugin_subtree),
         cmocka_unit_test(missing_config_file),
         cmocka_unit_test(every_fixture_has_a_case),
+        cmocka_unit_test(reload_apply),
     };
     const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
     struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_FAULTS];

@@ -8,14 +8,17 @@
 'use strict';
 const WebSocket = require('ws');
 
+// host.wsBase ('wss://127.0.0.1:PORT', a proxy in front) overrides the host's own address.
 function wsUrl(host, { resume, path = '/tale/ws' } = {}) {
-  return `ws://127.0.0.1:${host.port}${path}${resume !== undefined ? `?resume=${resume}` : ''}`;
+  const base = host.wsBase || `ws://127.0.0.1:${host.port}`;
+  return `${base}${path}${resume !== undefined ? `?resume=${resume}` : ''}`;
 }
 
-function connect(host, { cookie, resume, origin = host.url, path } = {}) {
+// options: passed on to the ws library (ca, localAddress ...).
+function connect(host, { cookie, resume, origin = host.url, path, options = {} } = {}) {
   return new Promise((resolve, reject) => {
     const headers = cookie ? { Cookie: cookie } : {};
-    const ws = new WebSocket(wsUrl(host, { resume, path }), { headers, origin });
+    const ws = new WebSocket(wsUrl(host, { resume, path }), { ...options, headers, origin });
     const p = {
       ws,
       msgs: [],
