@@ -68,6 +68,8 @@ enum {
 };
 /* tale_player_leave with the room told how. */
 void tale_player_depart(tale_player_t *p, int how);
+/* The name the player goes by in the game (valid while the player lives). */
+const char *tale_player_name(const tale_player_t *p);
 
 /*
  * A frame for many players at once (a room's or the world's news: someone

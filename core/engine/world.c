@@ -707,6 +707,12 @@ tale_player_depart(tale_player_t *p, int how)
         player_free(p, how == TALE_DEPART_FADE ? 2 : 1);
 }
 
+const char *
+tale_player_name(const tale_player_t *p)
+{
+    return p != NULL ? p->name : "";
+}
+
 void
 tale_world_set_broadcast(tale_world_t *w, tale_broadcast_fn fn, void *bctx)
 {

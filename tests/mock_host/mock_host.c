@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "mock_host.h"
+#include "html_text.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -444,6 +445,20 @@ api_session_last_seq(tale_session_t *s)
     return ((mock_session_t *)(void *)s)->seq;
 }
 
+/* ABI 1.3: the host's own renderer, as the real host uses it (listen and
+ * the raw-session calls stay NULL: no plugin test of the mock needs them). */
+static char *
+api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_opts_t *opts, size_t *len, unsigned *special)
+{
+    return tale_frame_to_text(frame->json, frame->len, opts->flags, opts->width, opts->input_prefix, len, special);
+}
+
+static char *
+api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
+{
+    return tale_frame_location_json(frame->json, frame->len, "Mock Story", len);
+}
+
 /* ---- public ---- */
 
 mock_host_t *
@@ -479,6 +494,8 @@ mock_host_new(void)
         .request_stop = api_request_stop,
         .session_open = api_session_open,
         .request_check = api_request_check,
+        .frame_text = api_frame_text,
+        .frame_location = api_frame_location,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};
