@@ -20,6 +20,9 @@
  * byte (login_timeout) and between lines (idle_timeout).  docs/PROTOCOL.md,
  * "Telnet", is the reference; docs/PLUGINS.md walks through this file.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <tale/alloc.h>
 #include <tale/plugin.h>
 

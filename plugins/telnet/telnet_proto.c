@@ -341,7 +341,7 @@ ttype_is(tn_t *tn, const char *p, size_t len)
     char name[32];
     size_t n = 0;
     for (size_t i = 0; i < len && n < sizeof(name) - 1; i++)
-        if ((uint8_t)p[i] > 0x20 && (uint8_t)p[i] < 0x7f)
+        if ((uint8_t)p[i] >= 0x20 && (uint8_t)p[i] < 0x7f)
             name[n++] = p[i];
     name[n] = '\0';
     /* the cycle ends when the client repeats itself */
