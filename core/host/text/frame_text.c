@@ -66,9 +66,294 @@ data_note(json_t *frame, unsigned flags, tale_text_buf_t *out)
     tale_text_buf_append(out, line, (size_t)len);
 }
 
+/* ---- the fast path: a scan of the host's own compact frames ----
+ * A telnet player's every frame is rendered once for them, and a jansson
+ * parse (a tree of every field, only to read three) was most of that cost.
+ * The scan reads "type", "text" and "special" straight from the bytes the
+ * host serialised; anything it does not expect (a data frame, an escape in
+ * a key, malformed JSON) returns -1 and the caller takes the jansson path,
+ * so both give the same result on every frame. */
+
+typedef struct scan {
+    const char *p, *end;
+} scan_t;
+
+static void
+ws(scan_t *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+/* A string at s->p: its raw bytes (escapes still in) in [*a, *b); *escaped if it has any. */
+static int
+raw_string(scan_t *s, const char **a, const char **b, int *escaped)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return -1;
+    *a = ++s->p;
+    *escaped = 0;
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\') {
+            *escaped = 1;
+            s->p++;
+        }
+        s->p++;
+    }
+    if (s->p >= s->end)
+        return -1;
+    *b = s->p++;
+    return 0;
+}
+
+/* Skip any value (strings, numbers, literals, nested arrays and objects). */
+static int
+skip_value(scan_t *s)
+{
+    const char *a, *b;
+    int esc, depth = 0;
+    do {
+        ws(s);
+        if (s->p >= s->end)
+            return -1;
+        char c = *s->p;
+        if (c == '"') {
+            if (raw_string(s, &a, &b, &esc) != 0)
+                return -1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            s->p++;
+        } else if (c == '}' || c == ']') {
+            if (--depth < 0)
+                return -1;
+            s->p++;
+        } else if (c == ',' || c == ':') {
+            if (depth == 0)
+                return -1;
+            s->p++;
+        } else {
+            while (s->p < s->end && *s->p != ',' && *s->p != '}' && *s->p != ']' && *s->p != ' ')
+                s->p++;
+        }
+    } while (depth > 0);
+    return 0;
+}
+
+static int
+hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* JSON string escapes to UTF-8, into out.  -1 on anything malformed. */
+static int
+unescape(const char *p, const char *end, tale_text_buf_t *out)
+{
+    while (p < end) {
+        const char *q = p;
+        while (q < end && *q != '\\')
+            q++;
+        tale_text_buf_append(out, p, (size_t)(q - p));
+        if (q == end)
+            break;
+        if (end - q < 2)
+            return -1;
+        char e = q[1], c;
+        p = q + 2;
+        switch (e) {
+        case '"':
+            c = '"';
+            break;
+        case '\\':
+            c = '\\';
+            break;
+        case '/':
+            c = '/';
+            break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        case 'u': {
+            unsigned cp, lo;
+            if (end - p < 4 || hex4(p, &cp) != 0)
+                return -1;
+            p += 4;
+            if (cp >= 0xd800 && cp < 0xdc00) {
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) != 0 || lo < 0xdc00 || lo >= 0xe000)
+                    return -1;
+                p += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if (cp >= 0xdc00 && cp < 0xe000) {
+                return -1;
+            }
+            if (cp == 0)
+                return -1; /* jansson refuses \u0000 without a flag: so do we */
+            char u[4];
+            size_t n;
+            if (cp < 0x80) {
+                u[0] = (char)cp, n = 1;
+            } else if (cp < 0x800) {
+                u[0] = (char)(0xc0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+            } else if (cp < 0x10000) {
+                u[0] = (char)(0xe0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f)),
+                n = 3;
+            } else {
+                u[0] = (char)(0xf0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
+                u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+            }
+            tale_text_buf_append(out, u, n);
+            continue;
+        }
+        default:
+            return -1;
+        }
+        tale_text_buf_append(out, &c, 1);
+    }
+    return 0;
+}
+
+/* Render a text frame by scanning.  0 with the text in *out, or -1: take the jansson path. */
+static int
+scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts, tale_text_buf_t *out, unsigned *bits)
+{
+    scan_t s = {json, json + json_len};
+    const char *text_a = NULL, *text_b = NULL;
+    int text_esc = 0, is_text = 0;
+    *bits = 0;
+    ws(&s);
+    if (s.p >= s.end || *s.p++ != '{')
+        return -1;
+    for (int first = 1;; first = 0) {
+        ws(&s);
+        if (s.p < s.end && *s.p == '}' && first) {
+            s.p++;
+            break;
+        }
+        const char *ka, *kb, *va, *vb;
+        int kesc, vesc;
+        if (raw_string(&s, &ka, &kb, &kesc) != 0 || kesc)
+            return -1;
+        ws(&s);
+        if (s.p >= s.end || *s.p++ != ':')
+            return -1;
+        ws(&s);
+        size_t klen = (size_t)(kb - ka);
+        if (klen == 4 && memcmp(ka, "text", 4) == 0 && s.p < s.end && *s.p == '"') {
+            if (raw_string(&s, &text_a, &text_b, &text_esc) != 0)
+                return -1;
+        } else if (klen == 4 && memcmp(ka, "type", 4) == 0) {
+            if (raw_string(&s, &va, &vb, &vesc) != 0 || vesc)
+                return -1;
+            if (vb - va == 4 && memcmp(va, "text", 4) == 0)
+                is_text = 1;
+            else
+                return -1; /* data frames (and anything else) take the full path */
+        } else if (klen == 7 && memcmp(ka, "special", 7) == 0 && s.p < s.end && *s.p == '[') {
+            s.p++;
+            ws(&s);
+            while (s.p < s.end && *s.p != ']') {
+                if (raw_string(&s, &va, &vb, &vesc) != 0 || vesc)
+                    return -1;
+                if (vb - va == 5 && memcmp(va, "clear", 5) == 0)
+                    *bits |= TALE_FRAME_CLEAR;
+                else if (vb - va == 6 && memcmp(va, "noecho", 6) == 0)
+                    *bits |= TALE_FRAME_NOECHO;
+                ws(&s);
+                if (s.p < s.end && *s.p == ',') {
+                    s.p++;
+                    ws(&s);
+                } else if (s.p < s.end && *s.p != ']') {
+                    return -1;
+                }
+            }
+            if (s.p >= s.end)
+                return -1;
+            s.p++;
+        } else if (skip_value(&s) != 0) {
+            return -1;
+        }
+        ws(&s);
+        if (s.p < s.end && *s.p == ',') {
+            s.p++;
+            continue;
+        }
+        if (s.p < s.end && *s.p == '}') {
+            s.p++;
+            break;
+        }
+        return -1;
+    }
+    ws(&s);
+    if (s.p != s.end || !is_text)
+        return -1;
+    if (text_a == NULL)
+        return 0;
+    if (!text_esc) {
+        tale_html_to_text(text_a, (size_t)(text_b - text_a), opts, out);
+        return 0;
+    }
+    tale_text_buf_t raw = {0};
+    if (unescape(text_a, text_b, &raw) != 0 || memchr(raw.data, '\0', raw.len) != NULL) {
+        tale_text_buf_free(&raw);
+        return -1;
+    }
+    tale_html_to_text(raw.data != NULL ? raw.data : "", raw.len, opts, out);
+    tale_text_buf_free(&raw);
+    return 0;
+}
+
 char *
 tale_frame_to_text(const char *json, size_t json_len, unsigned flags, unsigned width, const char *input_prefix, size_t *len,
                    unsigned *special)
+{
+    *len = 0;
+    tale_html_opts_t fast = {
+        .flags = flags & (TALE_HTML_ANSI | TALE_HTML_SKIP_INPUT), .input_prefix = input_prefix, .width = width};
+    tale_text_buf_t quick = {0};
+    unsigned quick_bits;
+    if (scan_text_frame(json, json_len, &fast, &quick, &quick_bits) == 0) {
+        if (special != NULL)
+            *special = quick_bits;
+        if (quick.len == 0) {
+            tale_text_buf_free(&quick);
+            return NULL;
+        }
+        *len = quick.len;
+        return quick.data;
+    }
+    tale_text_buf_free(&quick);
+    return tale_frame_to_text_tree(json, json_len, flags, width, input_prefix, len, special);
+}
+
+char *
+tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsigned width, const char *input_prefix, size_t *len,
+                        unsigned *special)
 {
     *len = 0;
     if (special != NULL)

@@ -55,6 +55,10 @@ void tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opt
  */
 char *tale_frame_to_text(const char *json, size_t json_len, unsigned flags, unsigned width, const char *input_prefix, size_t *len,
                          unsigned *special);
+/* The same through a full jansson parse: what tale_frame_to_text falls back
+ * to on a frame its scan does not expect (and what the tests compare it with). */
+char *tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsigned width, const char *input_prefix,
+                              size_t *len, unsigned *special);
 /* host->frame_location: the frame's location snapshot as a GMCP-shaped JSON
  * object (see plugin.h), `area` naming the story; NULL when it has none. */
 char *tale_frame_location_json(const char *json, size_t json_len, const char *area, size_t *len);
