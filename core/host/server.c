@@ -358,6 +358,54 @@ out_of_descriptors(tale_host_t *h, int listen_fd, int tls, int err)
     h2o_timeout_link(h->loop, &h->accept_pause_timeout, &h->accept_pause_entry);
 }
 
+/* One accepted socket through the host's limits: per address first (a
+ * crowd from one address must not evict others), then max_connections,
+ * where `may_evict` lets the oldest never-answered HTTP connection make
+ * room.  Returns its record, counted until the socket closes, or NULL: the
+ * caller refuses it. */
+static tale_conn_t *
+admit(tale_host_t *h, h2o_socket_t *sock, int may_evict)
+{
+    if (h->fd_refused != 0) {
+        tale_warn("server", "accepting again: %llu connection(s) were refused while out of file descriptors",
+                  (unsigned long long)h->fd_refused);
+        h->fd_refused = 0;
+    }
+    tale_peer_t *per_addr;
+    if (addr_acquire(h, sock, &per_addr) != 0)
+        return NULL;
+    if (h->stop_requested ||
+        (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !(may_evict && evict_oldest_unanswered(h)))) {
+        tale_debug("server", "refusing a connection: max_connections (%llu) reached",
+                   (unsigned long long)h->cfg->limits.max_connections);
+        if (per_addr != NULL)
+            addr_release(h, per_addr);
+        return NULL;
+    }
+    tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
+    c->addr = per_addr;
+    c->host = h;
+    c->sock = sock;
+    c->accepted_at = h2o_now(h->loop);
+    h->n_conns++;
+    trim_note_load(h);
+    sock->on_close.cb = on_conn_closed;
+    sock->on_close.data = c;
+    return c;
+}
+
+/* The next queued connection of a listener, or NULL (nothing queued, or out
+ * of descriptors: then accepting pauses). */
+static h2o_socket_t *
+accept_next(tale_host_t *h, h2o_socket_t *listener, int fd, int tls)
+{
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    /* h2o 2.2.5 returns NULL straight after accept4() fails, errno intact */
+    if (sock == NULL && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+        out_of_descriptors(h, fd, tls, errno);
+    return sock;
+}
+
 /* Accept what is queued (a bounded batch), within max_connections: at the
  * limit the oldest never-answered connection makes room, else the newcomer
  * is refused. */
@@ -370,45 +418,18 @@ on_accept(h2o_socket_t *listener, const char *err)
         return;
     /* Bounded batch so one busy listener cannot starve the loop. */
     for (int i = 0; i < 16 && !h->accept_paused; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL) {
-            /* h2o 2.2.5 returns NULL straight after accept4() fails, errno intact */
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                out_of_descriptors(h, l->fd, l->ssl_ctx != NULL, errno);
+        h2o_socket_t *sock = accept_next(h, listener, l->fd, l->ssl_ctx != NULL);
+        if (sock == NULL)
             break;
-        }
-        if (h->fd_refused != 0) {
-            tale_warn("server", "accepting again: %llu connection(s) were refused while out of file descriptors",
-                      (unsigned long long)h->fd_refused);
-            h->fd_refused = 0;
-        }
         /* No TCP_NODELAY here: h2o_evloop_socket_accept already sets it on
          * every accepted socket (seen in strace), so answers never wait for
          * Nagle (tale-bench's rtt-sse shows no 40 ms tails). */
-        /* Per address first: a crowd from one address must not evict others. */
-        tale_peer_t *per_addr;
-        if (addr_acquire(h, sock, &per_addr) != 0) {
+        tale_conn_t *c = admit(h, sock, 1);
+        if (c == NULL) {
             refuse(l, sock);
             continue;
         }
-        if (h->stop_requested || (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
-            tale_debug("server", "refusing a connection: max_connections (%llu) reached",
-                       (unsigned long long)h->cfg->limits.max_connections);
-            if (per_addr != NULL)
-                addr_release(h, per_addr);
-            refuse(l, sock);
-            continue;
-        }
-        tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
-        c->addr = per_addr;
-        c->host = h;
-        c->sock = sock;
-        c->accepted_at = h2o_now(h->loop);
         h2o_linklist_insert(&h->unanswered, &c->unanswered);
-        h->n_conns++;
-        trim_note_load(h);
-        sock->on_close.cb = on_conn_closed;
-        sock->on_close.data = c;
         h2o_accept(&l->accept_ctx, sock);
     }
 }
@@ -595,35 +616,13 @@ on_raw_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     for (int i = 0; i < 16 && !h->accept_paused; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL) {
-            /* a telnet client reads the 503 line as text: as clear as anything */
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                out_of_descriptors(h, rl->fd, 0, errno);
+        h2o_socket_t *sock = accept_next(h, listener, rl->fd, 0);
+        if (sock == NULL)
             break;
-        }
-        tale_peer_t *per_addr;
-        if (addr_acquire(h, sock, &per_addr) != 0) {
-            h2o_socket_close(sock);
+        if (admit(h, sock, 0) == NULL) {
+            h2o_socket_close(sock); /* no answer: a raw client would not understand an HTTP 503 */
             continue;
         }
-        if (h->stop_requested || h->n_conns - h->n_evicting >= h->cfg->limits.max_connections) {
-            tale_debug("server", "refusing a connection to plugin '%s': max_connections (%llu) reached", rl->owner->conf->name,
-                       (unsigned long long)h->cfg->limits.max_connections);
-            if (per_addr != NULL)
-                addr_release(h, per_addr);
-            h2o_socket_close(sock);
-            continue;
-        }
-        tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
-        c->addr = per_addr;
-        c->host = h;
-        c->sock = sock;
-        c->accepted_at = h2o_now(h->loop);
-        h->n_conns++;
-        trim_note_load(h);
-        sock->on_close.cb = on_conn_closed;
-        sock->on_close.data = c;
         rl->cb(rl->owner, sock, rl->data);
     }
 }

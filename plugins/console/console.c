@@ -18,6 +18,7 @@
  *       config: { prompt: "> ", max_backlog: 1m, drain_timeout: 2s }
  */
 #include <tale/alloc.h>
+#include <tale/buf.h>
 #include <tale/plugin.h>
 
 #include <errno.h>
@@ -49,35 +50,6 @@ enum out_mode {
     OUT_SOCKET,   /* a socket: send() with MSG_DONTWAIT, leaving the shared description alone */
 };
 
-/* A growable byte buffer; zero-initialise. */
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-} buf_t;
-
-static void
-buf_append(buf_t *b, const void *p, size_t len)
-{
-    if (len == 0)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len)
-            cap *= 2;
-        b->data = tale_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-static void
-buf_free(buf_t *b)
-{
-    free(b->data);
-    *b = (buf_t){0};
-}
-
 typedef struct console {
     tale_plugin_t *self;
     const tale_host_api_t *host;
@@ -107,13 +79,13 @@ typedef struct console {
     int echo_is_off;   /* "noecho": the terminal does not echo the next line */
     struct termios saved_termios;
 
-    buf_t in;       /* bytes read but not yet split into lines */
+    tale_buf_t in;  /* bytes read but not yet split into lines */
     int discarding; /* inside an over-long line: drop until its newline */
-    buf_t out;      /* scratch for one frame's rendering */
+    tale_buf_t out; /* scratch for one frame's rendering */
 
     int out_fd; /* where output goes (see enum out_mode) */
     enum out_mode out_mode;
-    buf_t backlog; /* output stdout has not taken yet: [backlog_off, backlog.len) */
+    tale_buf_t backlog; /* output stdout has not taken yet: [backlog_off, backlog.len) */
     size_t backlog_off;
     uint64_t max_backlog; /* config: bytes the backlog may hold */
     uint64_t drain_ms;    /* config: how long stop() waits for the backlog to drain */
@@ -182,7 +154,7 @@ flush_backlog(console_t *c)
         c->prompt_shown = 0;
         n = write_some(c, line, (size_t)len);
         if (n < (size_t)len)
-            buf_append(&c->backlog, line + n, (size_t)len - n);
+            tale_buf_append(&c->backlog, line + n, (size_t)len - n);
         return c->backlog.len == 0;
     }
     return 1;
@@ -228,7 +200,7 @@ write_all(console_t *c, const char *p, size_t len)
                          (uint64_t)(c->backlog.len - c->backlog_off));
         c->dropped = len;
     } else {
-        buf_append(&c->backlog, p, len);
+        tale_buf_append(&c->backlog, p, len);
     }
     arm_retry(c);
 }
@@ -447,7 +419,7 @@ input_line(console_t *c, char *line, size_t len)
 static void
 feed(console_t *c, const char *p, size_t len)
 {
-    buf_append(&c->in, p, len);
+    tale_buf_append(&c->in, p, len);
     size_t start = 0;
     while (c->attached && !c->stopping) {
         char *nl = memchr(c->in.data + start, '\n', c->in.len - start);
@@ -803,9 +775,9 @@ console_destroy(tale_plugin_t *self, void *state)
     stop_reading(c);
     if (c->out_fd != STDOUT_FILENO)
         close(c->out_fd);
-    buf_free(&c->in);
-    buf_free(&c->out);
-    buf_free(&c->backlog);
+    tale_buf_free(&c->in);
+    tale_buf_free(&c->out);
+    tale_buf_free(&c->backlog);
     free(c->prompt);
     free(c);
 }

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include <tale/alloc.h>
+#include <tale/buf.h>
 #include <tale/plugin.h>
 
 #include "telnet_proto.h"
@@ -43,34 +44,6 @@
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-} buf_t;
-
-static void
-buf_append(buf_t *b, const void *p, size_t len)
-{
-    if (len == 0)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + len)
-            cap *= 2;
-        b->data = tale_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-static void
-buf_free(buf_t *b)
-{
-    free(b->data);
-    *b = (buf_t){0};
-}
-
 typedef struct telnet telnet_t;
 
 typedef struct tconn {
@@ -81,11 +54,11 @@ typedef struct tconn {
     struct sockaddr_storage peer;
     socklen_t peer_len;
 
-    buf_t pending;   /* output not handed to the socket yet (plain bytes) */
-    size_t raw_upto; /* pending[0, raw_upto) goes out uncompressed (the MCCP2 start marker) */
-    buf_t wire;      /* what the socket is writing now */
-    int writing;     /* a write is in flight (h2o takes one at a time) */
-    z_stream z;      /* MCCP2 */
+    tale_buf_t pending; /* output not handed to the socket yet (plain bytes) */
+    size_t raw_upto;    /* pending[0, raw_upto) goes out uncompressed (the MCCP2 start marker) */
+    tale_buf_t wire;    /* what the socket is writing now */
+    int writing;        /* a write is in flight (h2o takes one at a time) */
+    z_stream z;         /* MCCP2 */
     int compressing;
     int z_inited;
 
@@ -167,7 +140,7 @@ out_raw(tconn_t *c, const void *p, size_t len)
         cut_off(c, "the client stopped reading (max_backlog)");
         return;
     }
-    buf_append(&c->pending, p, len);
+    tale_buf_append(&c->pending, p, len);
 }
 
 /* Text: LF becomes CR LF (the network virtual terminal's line end), IAC is doubled. */
@@ -225,7 +198,7 @@ deflate_onto_wire(tconn_t *c, size_t from, int finish)
         c->z.next_out = (Bytef *)chunk;
         c->z.avail_out = sizeof(chunk);
         int rc = deflate(&c->z, mode);
-        buf_append(&c->wire, chunk, sizeof(chunk) - c->z.avail_out);
+        tale_buf_append(&c->wire, chunk, sizeof(chunk) - c->z.avail_out);
         if (rc == Z_STREAM_END || (c->z.avail_out != 0 && c->z.avail_in == 0))
             break;
         if (rc != Z_OK && rc != Z_BUF_ERROR)
@@ -244,9 +217,9 @@ flush_out(tconn_t *c)
         return;
     }
     if (!c->compressing) {
-        buf_append(&c->wire, c->pending.data, c->pending.len);
+        tale_buf_append(&c->wire, c->pending.data, c->pending.len);
     } else {
-        buf_append(&c->wire, c->pending.data, c->raw_upto);
+        tale_buf_append(&c->wire, c->pending.data, c->raw_upto);
         deflate_onto_wire(c, c->raw_upto, 0);
     }
     c->pending.len = c->raw_upto = 0;
@@ -277,7 +250,7 @@ stop_mccp(tconn_t *c)
     if (!c->compressing)
         return;
     if (!c->writing && !c->dead) {
-        buf_append(&c->wire, c->pending.data, c->raw_upto);
+        tale_buf_append(&c->wire, c->pending.data, c->raw_upto);
         deflate_onto_wire(c, c->raw_upto, 1);
         c->pending.len = c->raw_upto = 0;
         c->compressing = 0;
@@ -308,23 +281,23 @@ gmcp_send(tconn_t *c, const char *package, const char *json)
 
 /* A JSON string literal of s (s is UTF-8 from the host). */
 static void
-json_quote(buf_t *b, const char *s)
+json_quote(tale_buf_t *b, const char *s)
 {
-    buf_append(b, "\"", 1);
+    tale_buf_append(b, "\"", 1);
     for (; *s != '\0'; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\') {
             char e[2] = {'\\', (char)ch};
-            buf_append(b, e, 2);
+            tale_buf_append(b, e, 2);
         } else if (ch < 0x20) {
             char e[8];
             snprintf(e, sizeof(e), "\\u%04x", ch);
-            buf_append(b, e, 6);
+            tale_buf_append(b, e, 6);
         } else {
-            buf_append(b, s, 1);
+            tale_buf_append(b, s, 1);
         }
     }
-    buf_append(b, "\"", 1);
+    tale_buf_append(b, "\"", 1);
 }
 
 static void
@@ -333,14 +306,14 @@ gmcp_char_name(tconn_t *c)
     if (!c->gmcp_char || c->session == NULL || !tn_us(&c->tn, TELOPT_GMCP))
         return;
     const char *name = c->t->host->session_player_name(c->session);
-    buf_t b = {0};
-    buf_append(&b, "{\"name\":", 8);
+    tale_buf_t b = {0};
+    tale_buf_append(&b, "{\"name\":", 8);
     json_quote(&b, name);
-    buf_append(&b, ",\"fullname\":", 12);
+    tale_buf_append(&b, ",\"fullname\":", 12);
     json_quote(&b, name);
-    buf_append(&b, "}", 2); /* with the NUL */
+    tale_buf_append(&b, "}", 2); /* with the NUL */
     gmcp_send(c, "Char.Name", b.data);
-    buf_free(&b);
+    tale_buf_free(&b);
 }
 
 /* Room.Info (for the client's mapper) and Char.Status when the player is somewhere new. */
@@ -358,14 +331,14 @@ gmcp_location(tconn_t *c, const tale_frame_t *frame)
             gmcp_send(c, "Room.Info", room);
         if (c->gmcp_char) {
             /* {"name":..., "area":...} of the room, as Char.Status's "room"/"area" */
-            buf_t b = {0};
-            buf_append(&b, "{\"name\":", 8);
+            tale_buf_t b = {0};
+            tale_buf_append(&b, "{\"name\":", 8);
             json_quote(&b, c->t->host->session_player_name(c->session));
-            buf_append(&b, ",\"room\":", 8);
-            buf_append(&b, room, len);
-            buf_append(&b, "}", 2);
+            tale_buf_append(&b, ",\"room\":", 8);
+            tale_buf_append(&b, room, len);
+            tale_buf_append(&b, "}", 2);
             gmcp_send(c, "Char.Status", b.data);
-            buf_free(&b);
+            tale_buf_free(&b);
         }
         free(c->last_room);
         c->last_room = tale_xstrdup(room);
@@ -403,12 +376,12 @@ gmcp_received(tconn_t *c, const char *msg, size_t len)
 }
 
 static void
-mssp_var(buf_t *b, const char *name, const char *value)
+mssp_var(tale_buf_t *b, const char *name, const char *value)
 {
-    buf_append(b, "\x01", 1);
-    buf_append(b, name, strlen(name));
-    buf_append(b, "\x02", 1);
-    buf_append(b, value, strlen(value));
+    tale_buf_append(b, "\x01", 1);
+    tale_buf_append(b, name, strlen(name));
+    tale_buf_append(b, "\x02", 1);
+    tale_buf_append(b, value, strlen(value));
 }
 
 /* MSSP: the server's status for MUD listings (mudhalla.net/tintin/protocols/mssp). */
@@ -420,7 +393,7 @@ mssp_send(tconn_t *c)
     snprintf(players, sizeof(players), "%zu", c->t->n_players);
     snprintf(uptime, sizeof(uptime), "%" PRId64, info->start_time);
     snprintf(codebase, sizeof(codebase), "Tale Host %s", info->tale_version);
-    buf_t b = {0};
+    tale_buf_t b = {0};
     mssp_var(&b, "NAME", info->name);
     mssp_var(&b, "PLAYERS", players);
     mssp_var(&b, "UPTIME", uptime);
@@ -435,7 +408,7 @@ mssp_send(tconn_t *c)
     mssp_var(&b, "FAMILY", "Custom");
     mssp_var(&b, "GENRE", "Adventure");
     tn_send_sb(&c->tn, TELOPT_MSSP, b.data, b.len);
-    buf_free(&b);
+    tale_buf_free(&b);
 }
 
 /* ---- the player-IO vtable ---- */
@@ -640,6 +613,20 @@ tn_event_cb(void *ctx, tn_t *tn, int ev, int opt, const char *data, size_t len)
 
 static const tn_callbacks_t tn_callbacks = {.send = tn_send_cb, .event = tn_event_cb};
 
+/* This connection is done with its seat for good: a MUD player leaves the
+ * world now (telnet has no resume), the IF seat waits for its owner. */
+static void
+end_seat(tconn_t *c)
+{
+    if (c->session == NULL)
+        return;
+    tale_session_t *s = c->session;
+    c->session = NULL;
+    c->attached = 0;
+    c->t->n_players--;
+    c->t->host->session_end(s, c);
+}
+
 static void
 on_read(h2o_socket_t *sock, const char *err)
 {
@@ -647,14 +634,7 @@ on_read(h2o_socket_t *sock, const char *err)
     if (c == NULL)
         return;
     if (err != NULL) {
-        /* the client went away: a MUD player fades now (no telnet resume), the IF seat waits */
-        if (c->session != NULL) {
-            tale_session_t *s = c->session;
-            c->session = NULL;
-            c->attached = 0;
-            c->t->n_players--;
-            c->t->host->session_end(s, c);
-        }
+        end_seat(c);
         conn_free(c);
         return;
     }
@@ -687,13 +667,7 @@ on_timer(h2o_timeout_entry_t *entry)
         cut_off(c, "the goodbye was not read in time");
         return;
     }
-    if (c->session != NULL) {
-        tale_session_t *s = c->session;
-        c->session = NULL;
-        c->attached = 0;
-        c->t->n_players--;
-        c->t->host->session_end(s, c);
-    }
+    end_seat(c);
     out_str(c, c->tn.bytes_in == 0 ? "\nNothing was heard from you; goodbye.\n" : "\nYou were idle for too long; goodbye.\n");
     c->closing = 1;
     arm(c, &c->t->drain_timeout);
@@ -704,13 +678,7 @@ static void
 on_kick(h2o_timeout_entry_t *entry)
 {
     tconn_t *c = H2O_STRUCT_FROM_MEMBER(tconn_t, kick, entry);
-    if (c->session != NULL) {
-        tale_session_t *s = c->session;
-        c->session = NULL;
-        c->attached = 0;
-        c->t->n_players--;
-        c->t->host->session_end(s, c);
-    }
+    end_seat(c);
     conn_free(c);
 }
 
@@ -734,8 +702,8 @@ conn_free(tconn_t *c)
     tn_free(&c->tn);
     if (c->z_inited)
         deflateEnd(&c->z);
-    buf_free(&c->pending);
-    buf_free(&c->wire);
+    tale_buf_free(&c->pending);
+    tale_buf_free(&c->wire);
     free(c->last_room);
     free(c);
 }

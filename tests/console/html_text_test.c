@@ -15,12 +15,12 @@
 static void
 render(const char *html, unsigned flags, const char *prefix, unsigned width, const char *want)
 {
-    tale_text_buf_t out = {0};
+    tale_buf_t out = {0};
     tale_html_opts_t opts = {.flags = flags, .input_prefix = prefix, .width = width};
     tale_html_to_text(html, strlen(html), &opts, &out);
-    tale_text_buf_append(&out, "", 1);
+    tale_buf_append(&out, "", 1);
     assert_string_equal(out.data, want);
-    tale_text_buf_free(&out);
+    tale_buf_free(&out);
 }
 
 static void

@@ -37,7 +37,7 @@ special_bits(json_t *frame)
 
 /* A terminal cannot show an image: say what it was, in one line. */
 static void
-data_note(json_t *frame, unsigned flags, tale_text_buf_t *out)
+data_note(json_t *frame, unsigned flags, tale_buf_t *out)
 {
     const char *id = json_string_value(json_object_get(frame, "id"));
     const char *data = json_string_value(json_object_get(frame, "data"));
@@ -63,7 +63,7 @@ data_note(json_t *frame, unsigned flags, tale_text_buf_t *out)
     for (int i = 0; i < len; i++)
         if ((unsigned char)line[i] < 0x20 && line[i] != '\n' && line[i] != '\033')
             line[i] = '?';
-    tale_text_buf_append(out, line, (size_t)len);
+    tale_buf_append(out, line, (size_t)len);
 }
 
 /* ---- the fast path: a scan of the host's own compact frames ----
@@ -161,13 +161,13 @@ hex4(const char *p, unsigned *out)
 
 /* JSON string escapes to UTF-8, into out.  -1 on anything malformed. */
 static int
-unescape(const char *p, const char *end, tale_text_buf_t *out)
+unescape(const char *p, const char *end, tale_buf_t *out)
 {
     while (p < end) {
         const char *q = p;
         while (q < end && *q != '\\')
             q++;
-        tale_text_buf_append(out, p, (size_t)(q - p));
+        tale_buf_append(out, p, (size_t)(q - p));
         if (q == end)
             break;
         if (end - q < 2)
@@ -227,20 +227,20 @@ unescape(const char *p, const char *end, tale_text_buf_t *out)
                 u[0] = (char)(0xf0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
                 u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
             }
-            tale_text_buf_append(out, u, n);
+            tale_buf_append(out, u, n);
             continue;
         }
         default:
             return -1;
         }
-        tale_text_buf_append(out, &c, 1);
+        tale_buf_append(out, &c, 1);
     }
     return 0;
 }
 
 /* Render a text frame by scanning.  0 with the text in *out, or -1: take the jansson path. */
 static int
-scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts, tale_text_buf_t *out, unsigned *bits)
+scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts, tale_buf_t *out, unsigned *bits)
 {
     scan_t s = {json, json + json_len};
     const char *text_a = NULL, *text_b = NULL;
@@ -318,13 +318,13 @@ scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts,
         tale_html_to_text(text_a, (size_t)(text_b - text_a), opts, out);
         return 0;
     }
-    tale_text_buf_t raw = {0};
+    tale_buf_t raw = {0};
     if (unescape(text_a, text_b, &raw) != 0 || memchr(raw.data, '\0', raw.len) != NULL) {
-        tale_text_buf_free(&raw);
+        tale_buf_free(&raw);
         return -1;
     }
     tale_html_to_text(raw.data != NULL ? raw.data : "", raw.len, opts, out);
-    tale_text_buf_free(&raw);
+    tale_buf_free(&raw);
     return 0;
 }
 
@@ -335,19 +335,19 @@ tale_frame_to_text(const char *json, size_t json_len, unsigned flags, unsigned w
     *len = 0;
     tale_html_opts_t fast = {
         .flags = flags & (TALE_HTML_ANSI | TALE_HTML_SKIP_INPUT), .input_prefix = input_prefix, .width = width};
-    tale_text_buf_t quick = {0};
+    tale_buf_t quick = {0};
     unsigned quick_bits;
     if (scan_text_frame(json, json_len, &fast, &quick, &quick_bits) == 0) {
         if (special != NULL)
             *special = quick_bits;
         if (quick.len == 0) {
-            tale_text_buf_free(&quick);
+            tale_buf_free(&quick);
             return NULL;
         }
         *len = quick.len;
         return quick.data;
     }
-    tale_text_buf_free(&quick);
+    tale_buf_free(&quick);
     return tale_frame_to_text_tree(json, json_len, flags, width, input_prefix, len, special);
 }
 
@@ -363,7 +363,7 @@ tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsig
         json_decref(frame);
         return NULL;
     }
-    tale_text_buf_t out = {0};
+    tale_buf_t out = {0};
     unsigned bits = special_bits(frame);
     const char *type = json_string_value(json_object_get(frame, "type"));
     if (type != NULL && strcmp(type, "data") == 0) {
@@ -381,7 +381,7 @@ tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsig
     if (special != NULL)
         *special = bits;
     if (out.len == 0) {
-        tale_text_buf_free(&out);
+        tale_buf_free(&out);
         return NULL;
     }
     *len = out.len;

@@ -40,7 +40,7 @@ static const struct {
 #define NO_SPACE ((size_t)-1)
 
 typedef struct render {
-    tale_text_buf_t *out;
+    tale_buf_t *out;
     unsigned flags;
     const char *input_prefix;
     unsigned width;     /* 0: no wrapping */
@@ -59,34 +59,10 @@ typedef struct render {
     size_t skipping; /* depth at which a txt-userinput span opened (0: not skipping) */
 } render_t;
 
-void
-tale_text_buf_append(tale_text_buf_t *b, const void *p, size_t len)
-{
-    if (len == 0)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len)
-            cap *= 2;
-        b->data = tale_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-void
-tale_text_buf_free(tale_text_buf_t *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 static void
 put(render_t *r, const char *p, size_t len)
 {
-    tale_text_buf_append(r->out, p, len);
+    tale_buf_append(r->out, p, len);
 }
 
 static unsigned
@@ -415,7 +391,7 @@ tag(render_t *r, const char *s, size_t len)
 }
 
 void
-tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opts, tale_text_buf_t *out)
+tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opts, tale_buf_t *out)
 {
     render_t r = {.out = out,
                   .flags = opts->flags,

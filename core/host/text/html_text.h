@@ -13,20 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable byte buffer; zero-initialise, release with tale_text_buf_free(). */
-typedef struct tale_text_buf {
-    char *data;
-    size_t len, cap;
-} tale_text_buf_t;
+#include <tale/buf.h>
 
 enum {
     TALE_HTML_ANSI = 1u,       /* emit SGR escape sequences for the style classes */
     TALE_HTML_SKIP_INPUT = 2u, /* drop echoed input (txt-userinput): a terminal already echoed it */
 };
-
-/* Append `len` bytes to the buffer (a failed allocation is fatal, tale/alloc.h). */
-void tale_text_buf_append(tale_text_buf_t *b, const void *p, size_t len);
-void tale_text_buf_free(tale_text_buf_t *b);
 
 /* How to render. */
 typedef struct tale_html_opts {
@@ -45,7 +37,7 @@ typedef struct tale_html_opts {
  * transcript reads "> look".  Lines outside <pre> wrap at `width` columns
  * (a word longer than a line overflows rather than being cut).
  */
-void tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opts, tale_text_buf_t *out);
+void tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opts, tale_buf_t *out);
 
 /*
  * host->frame_text on a frame's JSON: the "text" of a text frame rendered
