@@ -251,16 +251,6 @@ static int
 api_session_open_raw(tale_plugin_t *self, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
                      tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error)
 {
-    static const char *unused;
-    if (error == NULL)
-        error = &unused;
-    *out = NULL;
-    if (handle != NULL)
-        handle[0] = '\0';
-    if (self->host->sessions == NULL) {
-        *error = "the game is not running";
-        return TALE_OPEN_UNAVAILABLE;
-    }
     return tale_session_open_raw(self->host->sessions, peer, peer_len, resume, resume_len, out, handle, error);
 }
 

@@ -1721,6 +1721,10 @@ tale_session_open_raw(tale_sessions_t *ss, const void *peer, size_t peer_len, co
     *out = NULL;
     if (handle != NULL)
         handle[0] = '\0';
+    if (ss == NULL) {
+        *error = "the game is not running";
+        return TALE_OPEN_UNAVAILABLE;
+    }
     /* The resume handle is the seat's token; wrapped as the cookie it stands
      * for, the seat rules, limits and per-visitor return of session_open all
      * apply unchanged.  No Host or Origin: there is no browser to forge them. */
