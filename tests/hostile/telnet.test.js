@@ -195,3 +195,21 @@ test('clients that drop mid-negotiation or mid-line leave nothing behind', { tim
   assert.ok(fdCount(ctx.pid) <= ctx.fds0 + 2, `descriptors back near baseline (${ctx.fds0} -> ${fdCount(ctx.pid)})`);
   await finish(t, ctx);
 });
+
+test('telnet connections count in max_connections: past it a newcomer is closed at once, players play on', { timeout: 60000 }, async (t) => {
+  const ctx = await battery(t, { limits: { max_connections: 6 } });
+  // the bystander's WebSocket and the telnet player hold two; four more fit
+  const extra = await Promise.all(Array.from({ length: 10 }, () => telnetClient(ctx.host.telnetPort, { raw: true })));
+  await sleep(500);
+  const open = extra.filter((c) => !c.closed), shut = extra.filter((c) => c.closed);
+  t.diagnostic(`${open.length} admitted, ${shut.length} closed`);
+  assert.strictEqual(open.length, 4, 'exactly the room left under max_connections');
+  assert.ok(shut.every((c) => c.text === ''), 'a refused connection is closed before the banner');
+  for (const c of open) c.close();
+  await sleep(200);
+  const late = await telnetClient(ctx.host.telnetPort);
+  late.line('look');
+  await late.waitFor(/The Jetty/);
+  late.close();
+  await finish(t, ctx);
+});
