@@ -600,8 +600,9 @@ open_raw_listener(tale_raw_listener_t *rl)
     unsigned actual;
     format_bound(&ss, rl->addr, sizeof(rl->addr), &actual);
     if (!is_loopback((struct sockaddr *)&ss))
-        tale_warn("server", "plugin '%s' listens on %s without TLS: play crosses the network in clear", rl->owner->conf->name,
-                  rl->addr);
+        tale_warn("server",
+                  "plugin '%s' listens on %s, beyond loopback: unless the plugin encrypts it, play crosses the network in clear",
+                  rl->owner->conf->name, rl->addr);
     return 0;
 }
 

@@ -30,6 +30,8 @@
 #include "telnet_proto.h"
 
 #include <h2o.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +66,9 @@ typedef struct tconn {
 
     tale_session_t *session;
     int attached;
-    int closing; /* goodbye queued: close once written (or after CLOSE_DRAIN_MS) */
-    int dead;    /* cut off: close on the next turn, nothing more is written */
+    int handshaking; /* TLS: the handshake is not done; nothing may be written */
+    int closing;     /* goodbye queued: close once written (or after CLOSE_DRAIN_MS) */
+    int dead;        /* cut off: close on the next turn, nothing more is written */
     int echo_off;
     int prompt_pending;
     int gmcp_room, gmcp_char; /* the client's Core.Supports; both on until it says otherwise */
@@ -86,6 +89,8 @@ struct telnet {
     unsigned width;
     uint64_t max_line, max_sb, max_backlog, idle_ms, login_ms;
     int mccp, gmcp, mssp;
+    const char *tls_cert, *tls_key;
+    SSL_CTX *ssl_ctx; /* TLS on the port (tls_cert + tls_key), NULL: plain */
     /* state */
     h2o_linklist_t conns;
     size_t n_conns, n_players;
@@ -209,7 +214,7 @@ deflate_onto_wire(tconn_t *c, size_t from, int finish)
 static void
 flush_out(tconn_t *c)
 {
-    if (c->writing || c->dead || c->sock == NULL)
+    if (c->writing || c->dead || c->handshaking || c->sock == NULL)
         return;
     if (c->pending.len == 0) {
         if (c->closing)
@@ -663,6 +668,10 @@ static void
 on_timer(h2o_timeout_entry_t *entry)
 {
     tconn_t *c = H2O_STRUCT_FROM_MEMBER(tconn_t, timer, entry);
+    if (c->handshaking) {
+        conn_free(c); /* a TLS handshake that never finished: nothing can be said */
+        return;
+    }
     if (c->closing) {
         cut_off(c, "the goodbye was not read in time");
         return;
@@ -708,6 +717,43 @@ conn_free(tconn_t *c)
     free(c);
 }
 
+/* The connection is ready for telnet (after TLS when the port has it): offer
+ * what we speak (the Q method keeps any answer from looping), greet, read. */
+static void
+greet(tconn_t *c)
+{
+    telnet_t *t = c->t;
+    tn_him_request(&c->tn, TELOPT_NAWS, 1);
+    tn_him_request(&c->tn, TELOPT_TTYPE, 1);
+    tn_us_request(&c->tn, TELOPT_CHARSET, 1);
+    if (t->gmcp)
+        tn_us_request(&c->tn, TELOPT_GMCP, 1);
+    if (t->mssp)
+        tn_us_request(&c->tn, TELOPT_MSSP, 1);
+    if (t->mccp)
+        tn_us_request(&c->tn, TELOPT_MCCP2, 1);
+    const tale_story_info_t *info = t->host->story_info(t->self);
+    out_str(c, info->name);
+    out_str(c, "\n(press Enter if nothing happens)\n");
+    h2o_socket_read_start(c->sock, on_read);
+    flush_out(c);
+}
+
+static void
+on_handshake(h2o_socket_t *sock, const char *err)
+{
+    tconn_t *c = sock->data;
+    if (c == NULL)
+        return;
+    c->handshaking = 0;
+    if (err != NULL) {
+        c->t->host->log(c->t->self, TALE_LOG_DEBUG, "TLS handshake failed: %s", err);
+        conn_free(c);
+        return;
+    }
+    greet(c);
+}
+
 static void
 on_accept(tale_plugin_t *self, h2o_socket_t *sock, void *data)
 {
@@ -728,22 +774,39 @@ on_accept(tale_plugin_t *self, h2o_socket_t *sock, void *data)
     h2o_linklist_insert(&t->conns, &c->link);
     t->n_conns++;
     tn_init(&c->tn, &tn_callbacks, c, t->max_line, t->max_sb);
-    /* Offer what we speak; the Q method keeps any answer from looping. */
-    tn_him_request(&c->tn, TELOPT_NAWS, 1);
-    tn_him_request(&c->tn, TELOPT_TTYPE, 1);
-    tn_us_request(&c->tn, TELOPT_CHARSET, 1);
-    if (t->gmcp)
-        tn_us_request(&c->tn, TELOPT_GMCP, 1);
-    if (t->mssp)
-        tn_us_request(&c->tn, TELOPT_MSSP, 1);
-    if (t->mccp)
-        tn_us_request(&c->tn, TELOPT_MCCP2, 1);
-    const tale_story_info_t *info = t->host->story_info(t->self);
-    out_str(c, info->name);
-    out_str(c, "\n(press Enter if nothing happens)\n");
-    arm(c, &t->login_timeout);
-    h2o_socket_read_start(sock, on_read);
-    flush_out(c);
+    arm(c, &t->login_timeout); /* covers the TLS handshake too */
+    if (t->ssl_ctx != NULL) {
+        c->handshaking = 1;
+        h2o_socket_ssl_handshake(sock, t->ssl_ctx, NULL, on_handshake);
+        return;
+    }
+    greet(c);
+}
+
+/* TLS on the telnet port, from PEM files (the same checks as the host's listeners). */
+static SSL_CTX *
+make_ssl_ctx(telnet_t *t, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        snprintf(err, errlen, "cannot make a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, t->tls_cert) != 1) {
+        snprintf(err, errlen, "tls_cert %s: not a usable certificate chain: %s", t->tls_cert,
+                 ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, t->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errlen, "tls_key %s: not the private key of %s: %s", t->tls_key, t->tls_cert,
+                 ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 /* ---- lifecycle ---- */
@@ -756,10 +819,12 @@ telnet_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
                  host->abi_major, host->abi_minor);
         return -1;
     }
-    static const char *const known[] = {"listen",      "prompt",       "color",         "width", "max_line", "max_subnegotiation",
-                                        "max_backlog", "idle_timeout", "login_timeout", "mccp",  "gmcp",     "mssp",
-                                        NULL};
-    const char *prompt, *color;
+    static const char *const known[] = {"listen",      "prompt",       "color",
+                                        "width",       "max_line",     "max_subnegotiation",
+                                        "max_backlog", "idle_timeout", "login_timeout",
+                                        "mccp",        "gmcp",         "mssp",
+                                        "tls_cert",    "tls_key",      NULL};
+    const char *prompt, *color, *tls_cert, *tls_key;
     int64_t width;
     uint64_t max_line, max_sb, max_backlog, idle_ms, login_ms;
     int mccp, gmcp, mssp;
@@ -770,8 +835,13 @@ telnet_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
         host->conf_size(self, "max_backlog", 256 * 1024, &max_backlog) != 0 ||
         host->conf_duration_ms(self, "idle_timeout", 30 * 60 * 1000, &idle_ms) != 0 ||
         host->conf_duration_ms(self, "login_timeout", 60 * 1000, &login_ms) != 0 || host->conf_bool(self, "mccp", 1, &mccp) != 0 ||
-        host->conf_bool(self, "gmcp", 1, &gmcp) != 0 || host->conf_bool(self, "mssp", 1, &mssp) != 0)
+        host->conf_bool(self, "gmcp", 1, &gmcp) != 0 || host->conf_bool(self, "mssp", 1, &mssp) != 0 ||
+        host->conf_path(self, "tls_cert", NULL, &tls_cert) != 0 || host->conf_path(self, "tls_key", NULL, &tls_key) != 0)
         return -1;
+    if ((tls_cert == NULL) != (tls_key == NULL)) {
+        snprintf(err, errlen, "tls_cert and tls_key go together");
+        return -1;
+    }
     enum color_mode cm;
     if (strcmp(color, "auto") == 0)
         cm = COLOR_AUTO;
@@ -815,6 +885,12 @@ telnet_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char
     t->mccp = mccp;
     t->gmcp = gmcp;
     t->mssp = mssp;
+    t->tls_cert = tls_cert;
+    t->tls_key = tls_key;
+    if (tls_cert != NULL && (t->ssl_ctx = make_ssl_ctx(t, err, errlen)) == NULL) {
+        free(t);
+        return -1;
+    }
     h2o_linklist_init_anchor(&t->conns);
     *state = t;
     return 0;
@@ -879,6 +955,8 @@ telnet_destroy(tale_plugin_t *self, void *state)
     }
     if (t->cut_off > 0)
         t->host->log(self, TALE_LOG_INFO, "%" PRIu64 " telnet connection(s) were cut off (limits or errors)", t->cut_off);
+    if (t->ssl_ctx != NULL)
+        SSL_CTX_free(t->ssl_ctx);
     free(t);
 }
 

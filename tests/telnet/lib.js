@@ -3,6 +3,7 @@
 // option requests the way a test wants and keeps what it saw.
 'use strict';
 const net = require('net');
+const tls = require('tls');
 const zlib = require('zlib');
 const { startHost, configWith } = require('../lib/harness');
 
@@ -32,9 +33,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // A telnet client on a raw socket.  accept: options we agree to (numbers);
 // everything else is refused.  text: what a terminal would show (negotiation
 // removed, MCCP2 inflated); events: every command and subnegotiation seen.
-function telnetClient(port, { accept = [], naws = null, ttype = null, raw = false } = {}) {
+function telnetClient(port, { accept = [], naws = null, ttype = null, raw = false, secure = false } = {}) {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = secure ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     const c = { s, text: '', bytes: 0, cmds: [], sbs: [], closed: false, compressed: false };
     let inflate = null;
     let state = 0, cmd = 0, sbOpt = 0, sb = [];
@@ -107,7 +108,7 @@ function telnetClient(port, { accept = [], naws = null, ttype = null, raw = fals
       }
     };
     c.close = () => s.destroy();
-    s.once('connect', () => resolve(c));
+    s.once(secure ? 'secureConnect' : 'connect', () => resolve(c));
     s.once('error', reject);
   });
 }

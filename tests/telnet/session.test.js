@@ -4,7 +4,10 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
+const net = require('net');
+const path = require('path');
 const { startTelnetHost, telnetClient, sleep, WILL, DO } = require('./lib');
+const { makeCert } = require('../lib/harness');
 
 const GMCP = 201, MSSP = 70, MCCP2 = 86, NAWS = 31, TTYPE = 24, CHARSET = 42;
 
@@ -92,4 +95,29 @@ test('telnet: max_sessions full is answered with a reason, not a hang', async (t
   await b.waitFor(/Sorry: no player seat is free/);
   await b.waitClosed();
   a.close();
+});
+
+test('telnet over TLS (tls_cert, tls_key): plays; a plain client or a stalled handshake gets nothing and is closed', async (t) => {
+  const certs = makeCert();
+  const host = await startTelnetHost({ telnet: { tls_cert: path.join(certs, 'cert.pem'), tls_key: path.join(certs, 'key.pem'),
+    login_timeout: '1s' } });
+  t.after(() => host.stop());
+  const c = await telnetClient(host.telnetPort, { secure: true, accept: [201, 86] });
+  c.line('look');
+  await c.waitFor(/The Jetty/);
+  assert.ok(c.compressed, 'MCCP2 inside TLS');
+  // a plain-text client speaks into a TLS port: the handshake fails, no game text leaks
+  const p = await telnetClient(host.telnetPort);
+  p.line('look');
+  await p.waitClosed(3000);
+  assert.doesNotMatch(p.text, /Jetty|press Enter/);
+  // a client that never starts the handshake is closed at login_timeout
+  const s = net.connect(host.telnetPort, '127.0.0.1');
+  let closed = false;
+  s.on('close', () => { closed = true; });
+  s.on('error', () => {});
+  await sleep(2000);
+  assert.ok(closed, 'closed at login_timeout');
+  c.line('quit');
+  await c.waitClosed();
 });
