@@ -268,7 +268,8 @@ typedef struct tale_host_api {
      * without a seat.  0, or 403 with *error set. */
     int (*request_check)(tale_plugin_t *self, const tale_request_t *rq, const char **error);
 
-    /* ABI 1.3: non-HTTP transports (check TALE_HOST_HAS(host, listen) first) */
+    /* ABI 1.3: non-HTTP transports */
+    /* (check TALE_HOST_HAS(host, frame_location), the last of them, first) */
     /* Listen on the TCP address named by the plugin's config key `key`
      * ("port", "host:port" or "[v6]:port"; only from start()).  The host checks
      * the value now (a bad one fails start() with a located message), binds it
