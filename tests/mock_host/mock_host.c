@@ -445,8 +445,58 @@ api_session_last_seq(tale_session_t *s)
     return ((mock_session_t *)(void *)s)->seq;
 }
 
-/* ABI 1.3: the host's own renderer, as the real host uses it (listen and
- * the raw-session calls stay NULL: no plugin test of the mock needs them). */
+/* ABI 1.3: the host's own renderer, as the real host uses it; a raw
+ * listener opened by mock_host_raw_listen; the raw session is the one seat. */
+static int
+api_listen(tale_plugin_t *self, const char *key, tale_accept_cb cb, void *data)
+{
+    mock_host_t *m = FROM_SELF(self);
+    const char *spec = NULL;
+    for (size_t i = 0; i < m->nconf; ++i)
+        if (strcmp(m->conf[i].key, key) == 0)
+            spec = m->conf[i].value;
+    if (spec == NULL || cb == NULL) {
+        snprintf(m->err, sizeof(m->err), "listen: no `%s` in the config", key);
+        return -1;
+    }
+    m->raw_cb = cb;
+    m->raw_data = data;
+    return 0;
+}
+
+static int
+api_session_open_raw(tale_plugin_t *self, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                     tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error)
+{
+    mock_host_t *m = FROM_SELF(self);
+    if (handle != NULL)
+        handle[0] = '\0';
+    if (m->open_status != 0 || m->refuse_sessions) {
+        *out = NULL;
+        *error = "mock refusal";
+        return TALE_OPEN_FULL;
+    }
+    *out = (tale_session_t *)(void *)&m->session;
+    return TALE_OPEN_OK;
+}
+
+static void
+api_session_end(tale_session_t *s, void *conn)
+{
+    mock_session_t *ms = (mock_session_t *)(void *)s;
+    ++ms->end_count;
+    if (ms->conn == conn) {
+        ms->io = NULL;
+        ms->conn = NULL;
+    }
+}
+
+static const char *
+api_session_player_name(tale_session_t *s)
+{
+    return "Mock";
+}
+
 static char *
 api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_opts_t *opts, size_t *len, unsigned *special)
 {
@@ -494,6 +544,10 @@ mock_host_new(void)
         .request_stop = api_request_stop,
         .session_open = api_session_open,
         .request_check = api_request_check,
+        .listen = api_listen,
+        .session_open_raw = api_session_open_raw,
+        .session_end = api_session_end,
+        .session_player_name = api_session_player_name,
         .frame_text = api_frame_text,
         .frame_location = api_frame_location,
     };
@@ -641,8 +695,53 @@ mock_host_run_until(mock_host_t *m, int (*pred)(mock_host_t *m, void *arg), void
     return r;
 }
 
+static void
+on_raw_accept(h2o_socket_t *listener, const char *err)
+{
+    mock_host_t *m = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock != NULL)
+        m->raw_cb((tale_plugin_t *)(void *)m, sock, m->raw_data);
+}
+
+int
+mock_host_raw_listen(mock_host_t *m)
+{
+    if (m->raw_cb == NULL)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+    socklen_t slen = sizeof(sa);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
+        close(fd);
+        return -1;
+    }
+    m->raw_listener = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    m->raw_listener->data = m;
+    h2o_socket_read_start(m->raw_listener, on_raw_accept);
+    return ntohs(sa.sin_port);
+}
+
+static uint64_t push_frame(mock_host_t *m, const char *html, const char *special);
+
 uint64_t
 mock_host_push_text(mock_host_t *m, const char *html)
+{
+    return push_frame(m, html, "[]");
+}
+
+uint64_t
+mock_host_push_special(mock_host_t *m, const char *html, const char *special)
+{
+    return push_frame(m, html, special);
+}
+
+static uint64_t
+push_frame(mock_host_t *m, const char *html, const char *special)
 {
     mock_session_t *s = &m->session;
     if (s->nframes == MOCK_MAX_FRAMES) {
@@ -652,9 +751,9 @@ mock_host_push_text(mock_host_t *m, const char *html)
         --s->nframes;
     }
     uint64_t seq = ++s->seq;
-    size_t cap = strlen(html) + 128;
+    size_t cap = strlen(html) + strlen(special) + 128;
     char *json = malloc(cap);
-    snprintf(json, cap, "{\"type\":\"text\",\"seq\":%llu,\"text\":\"%s\",\"special\":[]}", (unsigned long long)seq, html);
+    snprintf(json, cap, "{\"type\":\"text\",\"seq\":%llu,\"text\":\"%s\",\"special\":%s}", (unsigned long long)seq, html, special);
     s->frames[s->nframes++] = (mock_frame_t){seq, strdup("text"), json};
     if (s->io != NULL) {
         tale_frame_t fr = {seq, "text", json, strlen(json)};
@@ -692,6 +791,12 @@ mock_host_free(mock_host_t *m)
         h2o_socket_read_stop(m->listener);
         h2o_socket_close(m->listener);
         m->listener = NULL;
+    }
+    if (m->raw_listener != NULL) {
+        h2o_socket_read_stop(m->raw_listener);
+        h2o_socket_close(m->raw_listener);
+        m->raw_listener = NULL;
+        mock_host_run(m, 20);
     }
     if (m->listening)
         mock_host_run(m, 20); /* let closed sockets be disposed */
