@@ -645,6 +645,28 @@ mount_cmp(const void *a, const void *b)
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+static void on_raw_accept(h2o_socket_t *listener, const char *err);
+
+/* A listener on 127.0.0.1 at a free port, accepting with `cb` on the mock loop. */
+static h2o_socket_t *
+loopback_listener(mock_host_t *m, h2o_socket_cb cb, int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+    socklen_t slen = sizeof(sa);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
+        close(fd);
+        return NULL;
+    }
+    h2o_socket_t *sock = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    sock->data = m;
+    h2o_socket_read_start(sock, cb);
+    *port = ntohs(sa.sin_port);
+    return sock;
+}
+
 int
 mock_host_listen(mock_host_t *m)
 {
@@ -660,20 +682,9 @@ mock_host_listen(mock_host_t *m)
     m->accept_ctx.ctx = &m->ctx;
     m->accept_ctx.hosts = m->globalconf.hosts;
 
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
-    socklen_t slen = sizeof(sa);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
-        close(fd);
+    if ((m->listener = loopback_listener(m, on_accept, &m->port)) == NULL)
         return -1;
-    }
-    m->listener = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    m->listener->data = m;
-    h2o_socket_read_start(m->listener, on_accept);
     m->listening = 1;
-    m->port = ntohs(sa.sin_port);
     return m->port;
 }
 
@@ -711,19 +722,10 @@ mock_host_raw_listen(mock_host_t *m)
 {
     if (m->raw_cb == NULL)
         return -1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
-    socklen_t slen = sizeof(sa);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
-        close(fd);
+    int port;
+    if ((m->raw_listener = loopback_listener(m, on_raw_accept, &port)) == NULL)
         return -1;
-    }
-    m->raw_listener = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    m->raw_listener->data = m;
-    h2o_socket_read_start(m->raw_listener, on_raw_accept);
-    return ntohs(sa.sin_port);
+    return port;
 }
 
 static uint64_t push_frame(mock_host_t *m, const char *html, const char *special);
