@@ -179,6 +179,19 @@ typedef struct bench_inst_opts {
  * reported numbers, 3 when the host gives no game per visitor. */
 int bench_inst_run(const bench_inst_opts_t *o);
 
+/* ---- the telnet scenarios (telnet.c) ---- */
+typedef struct bench_telnet_opts {
+    uint16_t port; /* the telnet plugin's port */
+    pid_t pid;
+    const char *json_path;
+    size_t rtt_count, churn_count;
+    size_t idle_count; /* idle-telnet: connections that never speak (0: skip) */
+    double duration_s;
+} bench_telnet_opts_t;
+/* Run tcp-ref + rtt-telnet (interleaved), churn-telnet and idle-telnet; a
+ * table on stdout, JSON to o->json_path.  0 when every scenario reported. */
+int bench_telnet_run(const bench_telnet_opts_t *o);
+
 /* ---- /proc ---- */
 /* A cap on the host's RSS for the load scenarios: a host whose memory grows
  * with the load must not take a shared machine into swap or the OOM killer. */

@@ -924,6 +924,8 @@ main(int argc, char **argv)
                                        {"inst-page", 1, 0, 1005},
                                        {"inst-data-dir", 1, 0, 1006},
                                        {"inst-cap", 1, 0, 1007},
+                                       {"telnet", 1, 0, 1100},
+                                       {"telnet-idle", 1, 0, 1101},
                                        {0, 0, 0, 0}};
     bench_mud_opts_t mud = {.wave = 100,
                             .yellers = 1000,
@@ -935,6 +937,7 @@ main(int argc, char **argv)
                             .rss_cap_mib = 6144};
     bench_inst_opts_t inst = {
         .live = 1000, .visitors = 5000, .wave = 100, .restores = 1000, .page = "/tale/", .cap_s = 120, .rss_cap_mib = 6144};
+    bench_telnet_opts_t telnet = {.idle_count = 5000};
     int c, smoke = 0;
     /* --smoke sets small defaults first, so explicit counts given with it still win. */
     for (int i = 1; i < argc; i++)
@@ -953,6 +956,7 @@ main(int argc, char **argv)
         inst.visitors = 50;
         inst.wave = 10;
         inst.restores = 20;
+        telnet.idle_count = 100;
     }
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -1054,6 +1058,12 @@ main(int argc, char **argv)
         case 1007:
             inst.cap_s = atof(optarg);
             break;
+        case 1100:
+            telnet.port = (uint16_t)atoi(optarg);
+            break;
+        case 1101:
+            telnet.idle_count = strtoul(optarg, NULL, 10);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -1078,6 +1088,14 @@ main(int argc, char **argv)
         mud.json_path = run.o.json_path;
         mud.smoke = smoke;
         return bench_mud_run(&mud);
+    }
+    if (telnet.port != 0) {
+        telnet.pid = run.o.pid;
+        telnet.json_path = run.o.json_path;
+        telnet.rtt_count = run.o.rtt_count;
+        telnet.churn_count = run.o.churn_count;
+        telnet.duration_s = run.o.duration_s;
+        return bench_telnet_run(&telnet);
     }
     if (inst.stored > 0) {
         if (inst.live == 0 || inst.wave == 0 || inst.cap_s <= 0) {

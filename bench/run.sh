@@ -4,6 +4,7 @@
 #   bench/run.sh [--smoke] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --mud [N,...] [--crosscheck] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --instances [N[,LIVE]] [BUILD_DIR] [-- extra tale-bench options]
+#   bench/run.sh --telnet [IDLE] [BUILD_DIR] [-- extra tale-bench options]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -24,12 +25,16 @@
 # `mode: if` with `instances: per_visitor`: BUILD_DIR/tale-bench-instances.json.
 # A host whose --check-config refuses that config has no such instances: the
 # run says "feature missing" and exits 3; --smoke says so and skips them.
+# --telnet: only the telnet scenarios (tcp-ref + rtt-telnet interleaved,
+# churn-telnet, idle-telnet with IDLE connections, default 5000) against a
+# fresh MUD host with the telnet plugin: BUILD_DIR/tale-bench-telnet.json.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 smoke=0
 mud=
 instances=
+telnet=
 crosscheck=0
 build=${TALE_BUILD:-}
 extra=()
@@ -44,6 +49,13 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --crosscheck) crosscheck=1 ;;
+    --telnet)
+        telnet=5000
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then
+            telnet=$2
+            shift
+        fi
+        ;;
     --instances)
         instances=10000,1000
         if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)?$ ]]; then
@@ -52,7 +64,7 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
@@ -284,7 +296,48 @@ inst_run() {
     return 0
 }
 
+# telnet_run IDLE JSON: the telnet scenarios against a fresh MUD host whose
+# telnet plugin listens on a port of its own (read from its log).
+telnet_run() {
+    local idle=$1 json=$2 rc=0
+    write_config "$tmp/telnet.yaml" $((churn + 64))
+    # room for the idle crowd on top of the players; the crowd never speaks, so it takes no seats
+    sed -i "s/^limits:/limits:\n  max_connections: $((idle + churn + 200))/" "$tmp/telnet.yaml"
+    {
+        echo "  - name: telnet"
+        echo "    module: telnet"
+        echo "    config:"
+        echo "      listen: 127.0.0.1:0"
+        echo "      login_timeout: 2m"
+    } >>"$tmp/telnet.yaml"
+    "$HOST" --check-config "$tmp/telnet.yaml" >/dev/null 2>"$tmp/check.log" || {
+        echo "run.sh: the telnet config is refused:" >&2
+        cat "$tmp/check.log" >&2
+        return 1
+    }
+    start_host "$tmp/telnet.yaml" "$tmp/telnet-host.log"
+    local tport=
+    for _ in $(seq 1 50); do
+        tport=$(grep -m1 -o "plugin 'telnet' listening on 127\.0\.0\.1:[0-9]*" "$tmp/telnet-host.log" | sed 's/.*://' || true)
+        [ -n "$tport" ] && break
+        sleep 0.1
+    done
+    [ -n "$tport" ] || { echo "run.sh: FAIL: no telnet listener in the host's log" >&2; fail=1; stop_host "$tmp/telnet-host.log"; return 1; }
+    local targs=(--port "$port" --pid "$host_pid" --telnet "$tport" --telnet-idle "$idle" --json "$json")
+    [ $smoke = 1 ] && targs+=(--smoke --telnet-idle "$idle")
+    "$BENCH" "${targs[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "run.sh: FAIL: tale-bench --telnet exited $rc (a scenario reported no numbers)" >&2
+        fail=1
+    fi
+    stop_host "$tmp/telnet-host.log" 30
+}
+
 fail=0
+if [ -n "$telnet" ]; then
+    telnet_run "$telnet" "$([ $smoke = 1 ] && echo "$tmp/tale-bench-telnet.json" || echo "$build/tale-bench-telnet.json")"
+    exit $fail
+fi
 if [ -n "$instances" ]; then
     irc=0
     inst_run "${instances%%,*}" "$([[ $instances == *,* ]] && echo "${instances#*,}" || echo 1000)" \

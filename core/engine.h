@@ -68,6 +68,8 @@ enum {
 };
 /* tale_player_leave with the room told how. */
 void tale_player_depart(tale_player_t *p, int how);
+/* The name the player goes by in the game (valid while the player lives). */
+const char *tale_player_name(const tale_player_t *p);
 
 /*
  * A frame for many players at once (a room's or the world's news: someone
@@ -175,7 +177,6 @@ void tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *
  * when they leave (tale_player_state_serialise holds it), rather than
  * dropping it in the room for anyone. */
 tale_player_t *tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx, const char **why);
-const char *tale_player_name(const tale_player_t *p);
 /* Rename a present player (a guest who creates an account keeps the
  * character): 0 (the room is told "Old is now known as New."), or -1 with a
  * player-facing *why.  The player's own name in another case is allowed. */

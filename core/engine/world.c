@@ -737,7 +737,7 @@ tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *
 const char *
 tale_player_name(const tale_player_t *p)
 {
-    return p->name;
+    return p != NULL ? p->name : "";
 }
 
 int

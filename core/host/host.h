@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include <h2o.h>
 #include <tale/plugin.h>
+#include <netinet/in.h>
 #include <time.h>
 
 typedef struct tale_sessions tale_sessions_t;
@@ -48,6 +49,19 @@ typedef struct tale_listener {
     char url[128];
 } tale_listener_t;
 
+/* A plugin's non-HTTP listener (ABI 1.3 host->listen; server.c). */
+typedef struct tale_raw_listener {
+    struct tale_host *host;
+    tale_plugin_t *owner;
+    char *bind_host;
+    unsigned port;
+    tale_accept_cb cb;
+    void *data;
+    int fd;
+    h2o_socket_t *sock;
+    char addr[INET6_ADDRSTRLEN + 10]; /* as bound: "127.0.0.1:4000" */
+} tale_raw_listener_t;
+
 typedef struct tale_host {
     tale_config_t *cfg;
     const char *bindir; /* the folder holding tale-host: the loader's own plugin folders are relative to it */
@@ -65,6 +79,8 @@ typedef struct tale_host {
 
     tale_listener_t *listeners;
     size_t n_listeners;
+    tale_raw_listener_t **raw; /* plugins' own listeners, in the order they asked */
+    size_t n_raw;
     size_t n_conns;             /* accepted sockets still open */
     h2o_timeout_t trim_timeout; /* periodic: give freed memory back after a crowd left (server.c) */
     h2o_timeout_entry_t trim_entry;
@@ -144,6 +160,10 @@ int tale_server_run(tale_host_t *h);      /* until SIGINT/SIGTERM or tale_host_r
 void tale_server_dispose(tale_host_t *h); /* close listeners, stop plugins, drain */
 void tale_server_free(tale_host_t *h);    /* after plugins' destroy: context, loop, globalconf */
 void tale_host_request_stop(tale_host_t *h, const char *why);
+/* host->listen: check `spec` and remember the listener (bound by
+ * tale_server_listen).  -1 with a message in err. */
+int tale_server_add_raw_listener(tale_host_t *h, tale_plugin_t *owner, const char *spec, tale_accept_cb cb, void *data, char *err,
+                                 size_t errlen);
 
 /* A response starts on this connection (the host's filter on mounted paths):
  * it is no longer an eviction candidate.  Any socket is accepted; one the

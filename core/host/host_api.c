@@ -8,6 +8,7 @@
 #include "access.h"
 #include "session.h"
 #include "conf_table.h"
+#include "html_text.h"
 #include <tale/alloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -249,6 +250,77 @@ api_metrics_write(tale_plugin_t *self, tale_metrics_out_cb out, void *ctx)
     tale_metrics_write(self->host, out, ctx);
 }
 
+/* ---- ABI 1.3: non-HTTP transports ---- */
+
+static int
+api_listen(tale_plugin_t *self, const char *key, tale_accept_cb cb, void *data)
+{
+    if (!self->host->mounts_open) {
+        snprintf(self->err, sizeof(self->err), "listen(\"%s\") called outside start()", key != NULL ? key : "");
+        return -1;
+    }
+    const char *spec;
+    if (key == NULL || cb == NULL) {
+        snprintf(self->err, sizeof(self->err), "listen: needs a config key and an accept callback");
+        return -1;
+    }
+    if (api_conf_string(self, key, NULL, &spec) != 0)
+        return -1;
+    if (spec == NULL) {
+        snprintf(self->err, sizeof(self->err), "plugin '%s' needs `%s:` in its config (a port, or host:port)", self->conf->name,
+                 key);
+        return -1;
+    }
+    char why[256];
+    if (tale_server_add_raw_listener(self->host, self, spec, cb, data, why, sizeof(why)) != 0) {
+        snprintf(self->err, sizeof(self->err), "%s: %s", key, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+api_session_open_raw(tale_plugin_t *self, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                     tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error)
+{
+    return tale_session_open_raw(self->host->sessions, peer, peer_len, resume, resume_len, out, handle, error);
+}
+
+static char *
+api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_opts_t *opts, size_t *len, unsigned *special)
+{
+    size_t unused_len;
+    if (len == NULL)
+        len = &unused_len;
+    *len = 0;
+    if (special != NULL)
+        *special = 0;
+    if (frame == NULL || frame->json == NULL)
+        return NULL;
+    /* an options struct from an older minor has only the fields it knew */
+    unsigned flags = 0, width = 0;
+    const char *prefix = NULL;
+    if (opts != NULL && opts->size >= offsetof(tale_text_opts_t, flags) + sizeof(opts->flags))
+        flags = opts->flags;
+    if (opts != NULL && opts->size >= offsetof(tale_text_opts_t, width) + sizeof(opts->width))
+        width = opts->width;
+    if (opts != NULL && opts->size >= offsetof(tale_text_opts_t, input_prefix) + sizeof(opts->input_prefix))
+        prefix = opts->input_prefix;
+    return tale_frame_to_text(frame->json, frame->len, flags, width, prefix, len, special);
+}
+
+static char *
+api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
+{
+    size_t unused_len;
+    if (len == NULL)
+        len = &unused_len;
+    *len = 0;
+    if (frame == NULL || frame->json == NULL)
+        return NULL;
+    return tale_frame_location_json(frame->json, frame->len, self->host->story_info.name, len);
+}
+
 const tale_host_api_t tale_host_api = {
     .size = sizeof(tale_host_api_t),
     .abi_major = TALE_ABI_MAJOR,
@@ -280,4 +352,10 @@ const tale_host_api_t tale_host_api = {
     .session_closed = tale_session_closed,
     .metrics_write = api_metrics_write,
     .conf_table = api_conf_table,
+    .listen = api_listen,
+    .session_open_raw = api_session_open_raw,
+    .session_end = tale_session_end,
+    .session_player_name = tale_session_player_name,
+    .frame_text = api_frame_text,
+    .frame_location = api_frame_location,
 };

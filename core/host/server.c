@@ -294,6 +294,7 @@ refuse(tale_listener_t *l, h2o_socket_t *sock)
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err);
+static void on_raw_accept(h2o_socket_t *listener, const char *err);
 
 /* Start or stop reading (accepting) on every open listener. */
 static void
@@ -305,6 +306,15 @@ set_listeners_reading(tale_host_t *h, int on)
             continue;
         if (on)
             h2o_socket_read_start(ls, on_accept);
+        else
+            h2o_socket_read_stop(ls);
+    }
+    for (size_t i = 0; i < h->n_raw; i++) {
+        h2o_socket_t *ls = h->raw[i]->sock;
+        if (ls == NULL)
+            continue;
+        if (on)
+            h2o_socket_read_start(ls, on_raw_accept);
         else
             h2o_socket_read_stop(ls);
     }
@@ -326,7 +336,7 @@ on_accept_resume(h2o_timeout_entry_t *entry)
  * queue and refuse it, take the spare back, and stop accepting for
  * ACCEPT_PAUSE_MS.  Logged once per episode (the count when it clears). */
 static void
-out_of_descriptors(tale_host_t *h, tale_listener_t *l, int err)
+out_of_descriptors(tale_host_t *h, int listen_fd, int tls, int err)
 {
     if (h->fd_refused == 0)
         tale_warn("server",
@@ -337,11 +347,11 @@ out_of_descriptors(tale_host_t *h, tale_listener_t *l, int err)
         close(h->spare_fd);
         h->spare_fd = -1;
     }
-    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
         char discard[4096]; /* unread bytes would turn the close into a reset */
         (void)recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
-        send_busy_raw(fd, l->ssl_ctx != NULL);
+        send_busy_raw(fd, tls);
         close(fd);
     }
     h->fd_refused++;
@@ -349,6 +359,54 @@ out_of_descriptors(tale_host_t *h, tale_listener_t *l, int err)
     h->accept_paused = 1;
     set_listeners_reading(h, 0);
     h2o_timeout_link(h->loop, &h->accept_pause_timeout, &h->accept_pause_entry);
+}
+
+/* One accepted socket through the host's limits: per address first (a
+ * crowd from one address must not evict others), then max_connections,
+ * where `may_evict` lets the oldest never-answered HTTP connection make
+ * room.  Returns its record, counted until the socket closes, or NULL: the
+ * caller refuses it. */
+static tale_conn_t *
+admit(tale_host_t *h, h2o_socket_t *sock, int may_evict)
+{
+    if (h->fd_refused != 0) {
+        tale_warn("server", "accepting again: %llu connection(s) were refused while out of file descriptors",
+                  (unsigned long long)h->fd_refused);
+        h->fd_refused = 0;
+    }
+    tale_peer_t *per_addr;
+    if (addr_acquire(h, sock, &per_addr) != 0)
+        return NULL;
+    if (h->stop_requested ||
+        (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !(may_evict && evict_oldest_unanswered(h)))) {
+        tale_debug("server", "refusing a connection: max_connections (%llu) reached",
+                   (unsigned long long)h->cfg->limits.max_connections);
+        if (per_addr != NULL)
+            addr_release(h, per_addr);
+        return NULL;
+    }
+    tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
+    c->addr = per_addr;
+    c->host = h;
+    c->sock = sock;
+    c->accepted_at = h2o_now(h->loop);
+    h->n_conns++;
+    trim_note_load(h);
+    sock->on_close.cb = on_conn_closed;
+    sock->on_close.data = c;
+    return c;
+}
+
+/* The next queued connection of a listener, or NULL (nothing queued, or out
+ * of descriptors: then accepting pauses). */
+static h2o_socket_t *
+accept_next(tale_host_t *h, h2o_socket_t *listener, int fd, int tls)
+{
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    /* h2o 2.2.5 returns NULL straight after accept4() fails, errno intact */
+    if (sock == NULL && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+        out_of_descriptors(h, fd, tls, errno);
+    return sock;
 }
 
 /* Accept what is queued (a bounded batch), within max_connections: at the
@@ -363,45 +421,18 @@ on_accept(h2o_socket_t *listener, const char *err)
         return;
     /* Bounded batch so one busy listener cannot starve the loop. */
     for (int i = 0; i < 16 && !h->accept_paused; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL) {
-            /* h2o 2.2.5 returns NULL straight after accept4() fails, errno intact */
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                out_of_descriptors(h, l, errno);
+        h2o_socket_t *sock = accept_next(h, listener, l->fd, l->ssl_ctx != NULL);
+        if (sock == NULL)
             break;
-        }
-        if (h->fd_refused != 0) {
-            tale_warn("server", "accepting again: %llu connection(s) were refused while out of file descriptors",
-                      (unsigned long long)h->fd_refused);
-            h->fd_refused = 0;
-        }
         /* No TCP_NODELAY here: h2o_evloop_socket_accept already sets it on
          * every accepted socket (seen in strace), so answers never wait for
          * Nagle (tale-bench's rtt-sse shows no 40 ms tails). */
-        /* Per address first: a crowd from one address must not evict others. */
-        tale_peer_t *per_addr;
-        if (addr_acquire(h, sock, &per_addr) != 0) {
+        tale_conn_t *c = admit(h, sock, 1);
+        if (c == NULL) {
             refuse(l, sock);
             continue;
         }
-        if (h->stop_requested || (h->n_conns - h->n_evicting >= h->cfg->limits.max_connections && !evict_oldest_unanswered(h))) {
-            tale_debug("server", "refusing a connection: max_connections (%llu) reached",
-                       (unsigned long long)h->cfg->limits.max_connections);
-            if (per_addr != NULL)
-                addr_release(h, per_addr);
-            refuse(l, sock);
-            continue;
-        }
-        tale_conn_t *c = tale_xcalloc(1, sizeof(*c));
-        c->addr = per_addr;
-        c->host = h;
-        c->sock = sock;
-        c->accepted_at = h2o_now(h->loop);
         h2o_linklist_insert(&h->unanswered, &c->unanswered);
-        h->n_conns++;
-        trim_note_load(h);
-        sock->on_close.cb = on_conn_closed;
-        sock->on_close.data = c;
         h2o_accept(&l->accept_ctx, sock);
     }
 }
@@ -444,17 +475,18 @@ is_loopback(const struct sockaddr *sa)
     return 0;
 }
 
+/* Bind and listen on host:port (non-blocking); the bound address in *ss.
+ * Returns the descriptor, or -1 after logging why. */
 static int
-open_listener(tale_host_t *h, tale_listener_t *l)
+open_tcp(const char *host, unsigned port, struct sockaddr_storage *ss)
 {
-    tale_conf_listener_t *lc = l->conf;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    char port[8];
-    snprintf(port, sizeof(port), "%u", lc->port);
-    int gai = getaddrinfo(lc->host, port, &hints, &res);
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int gai = getaddrinfo(host, portstr, &hints, &res);
     if (gai != 0) {
-        tale_error("server", "cannot resolve listener host '%s': %s", lc->host, gai_strerror(gai));
+        tale_error("server", "cannot resolve listener host '%s': %s", host, gai_strerror(gai));
         return -1;
     }
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -469,31 +501,134 @@ open_listener(tale_host_t *h, tale_listener_t *l)
     if (res->ai_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-        tale_error("server", "cannot listen on %s port %u: %s", lc->host, lc->port, strerror(errno));
+        tale_error("server", "cannot listen on %s port %u: %s", host, port, strerror(errno));
         close(fd);
         freeaddrinfo(res);
         return -1;
     }
-    if (!is_loopback(res->ai_addr) && lc->tls_cert == NULL)
-        tale_warn("server", "listening on %s without TLS: session cookies and play cross the network in clear", lc->host);
     freeaddrinfo(res);
+    socklen_t sl = sizeof(*ss);
+    getsockname(fd, (struct sockaddr *)ss, &sl);
+    return fd;
+}
 
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
+/* "a.b.c.d:port" or "[v6]:port" of a bound address; its port in *port. */
+static void
+format_bound(const struct sockaddr_storage *ss, char *out, size_t outlen, unsigned *port)
+{
     char addr[INET6_ADDRSTRLEN] = "?";
-    unsigned actual = 0;
-    if (ss.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-        actual = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr, sizeof(addr));
+        *port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
     } else {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
-        actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr, sizeof(addr));
+        *port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
     }
-    snprintf(l->url, sizeof(l->url), "%s://%s%s%s:%u", lc->tls_cert != NULL ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "",
-             addr, ss.ss_family == AF_INET6 ? "]" : "", actual);
+    snprintf(out, outlen, "%s%s%s:%u", ss->ss_family == AF_INET6 ? "[" : "", addr, ss->ss_family == AF_INET6 ? "]" : "", *port);
+}
+
+static int
+open_listener(tale_host_t *h, tale_listener_t *l)
+{
+    tale_conf_listener_t *lc = l->conf;
+    struct sockaddr_storage ss;
+    int fd = open_tcp(lc->host, lc->port, &ss);
+    if (fd < 0)
+        return -1;
+    if (!is_loopback((struct sockaddr *)&ss) && lc->tls_cert == NULL)
+        tale_warn("server", "listening on %s without TLS: session cookies and play cross the network in clear", lc->host);
+    char bound[INET6_ADDRSTRLEN + 10];
+    unsigned actual;
+    format_bound(&ss, bound, sizeof(bound), &actual);
+    snprintf(l->url, sizeof(l->url), "%s://%s", lc->tls_cert != NULL ? "https" : "http", bound);
     l->fd = fd;
     return 0;
+}
+
+/* ---- raw listeners (ABI 1.3 host->listen) --------------------------------
+ * Plugins' non-HTTP listeners: bound with the HTTP ones, counted in the same
+ * connection limits, handed to the plugin's accept callback. */
+
+int
+tale_server_add_raw_listener(tale_host_t *h, tale_plugin_t *owner, const char *spec, tale_accept_cb cb, void *data, char *err,
+                             size_t errlen)
+{
+    /* "port", "host:port" or "[v6]:port" */
+    char host[256] = "127.0.0.1";
+    const char *port_at = spec;
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof(host)) {
+            snprintf(err, errlen, "'%s' is not an address: expected \"port\", \"host:port\" or \"[v6]:port\"", spec);
+            return -1;
+        }
+        memcpy(host, spec + 1, (size_t)(close - spec - 1));
+        host[close - spec - 1] = '\0';
+        port_at = close + 2;
+    } else if (strchr(spec, ':') != NULL) {
+        const char *colon = strrchr(spec, ':');
+        if (colon == spec || (size_t)(colon - spec) >= sizeof(host) || memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
+            snprintf(err, errlen, "'%s' is not an address: expected \"port\", \"host:port\" or \"[v6]:port\"", spec);
+            return -1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+        port_at = colon + 1;
+    }
+    char *end;
+    unsigned long port = strtoul(port_at, &end, 10);
+    if (*port_at < '0' || *port_at > '9' || *end != '\0' || port > 65535) {
+        snprintf(err, errlen, "'%s': the port must be a number from 0 to 65535", spec);
+        return -1;
+    }
+    tale_raw_listener_t *rl = tale_xcalloc(1, sizeof(*rl));
+    rl->host = h;
+    rl->owner = owner;
+    rl->bind_host = tale_xstrdup(host);
+    rl->port = (unsigned)port;
+    rl->cb = cb;
+    rl->data = data;
+    rl->fd = -1;
+    h->raw = tale_xrealloc(h->raw, (h->n_raw + 1) * sizeof(*h->raw));
+    h->raw[h->n_raw++] = rl;
+    return 0;
+}
+
+static int
+open_raw_listener(tale_raw_listener_t *rl)
+{
+    struct sockaddr_storage ss;
+    if ((rl->fd = open_tcp(rl->bind_host, rl->port, &ss)) < 0)
+        return -1;
+    unsigned actual;
+    format_bound(&ss, rl->addr, sizeof(rl->addr), &actual);
+    if (!is_loopback((struct sockaddr *)&ss))
+        tale_warn("server",
+                  "plugin '%s' listens on %s, beyond loopback: unless the plugin encrypts it, play crosses the network in clear",
+                  rl->owner->conf->name, rl->addr);
+    return 0;
+}
+
+/* Accept a bounded batch on a plugin's listener, within the same limits as
+ * the HTTP listeners (no eviction: a raw connection is never "unanswered"
+ * in the HTTP sense; the plugin bounds its own idle ones). */
+static void
+on_raw_accept(h2o_socket_t *listener, const char *err)
+{
+    tale_raw_listener_t *rl = listener->data;
+    tale_host_t *h = rl->host;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < 16 && !h->accept_paused; i++) {
+        h2o_socket_t *sock = accept_next(h, listener, rl->fd, 0);
+        if (sock == NULL)
+            break;
+        if (admit(h, sock, 0) == NULL) {
+            h2o_socket_close(sock); /* no answer: a raw client would not understand an HTTP 503 */
+            continue;
+        }
+        rl->cb(rl->owner, sock, rl->data);
+    }
 }
 
 int
@@ -511,6 +646,9 @@ tale_server_listen(tale_host_t *h)
         if (open_listener(h, l) != 0)
             return -1;
     }
+    for (size_t i = 0; i < h->n_raw; i++)
+        if (open_raw_listener(h->raw[i]) != 0)
+            return -1;
     return 0;
 }
 
@@ -715,6 +853,13 @@ tale_server_run(tale_host_t *h)
         h2o_socket_read_start(l->sock, on_accept);
         tale_info("server", "listening on %s%s", l->url, l->ssl_ctx != NULL && l->conf->http2 ? " (HTTP/2 enabled)" : "");
     }
+    for (size_t i = 0; i < h->n_raw; i++) {
+        tale_raw_listener_t *rl = h->raw[i];
+        rl->sock = h2o_evloop_socket_create(h->loop, rl->fd, H2O_SOCKET_FLAG_DONT_READ);
+        rl->sock->data = rl;
+        h2o_socket_read_start(rl->sock, on_raw_accept);
+        tale_info("server", "plugin '%s' listening on %s", rl->owner->conf->name, rl->addr);
+    }
     watchdog_start(h);
     notify("READY=1");
 
@@ -724,6 +869,22 @@ tale_server_run(tale_host_t *h)
 }
 
 static void drain_loop(tale_host_t *h);
+
+static void
+close_raw_listeners(tale_host_t *h)
+{
+    for (size_t i = 0; i < h->n_raw; i++) {
+        tale_raw_listener_t *rl = h->raw[i];
+        if (rl->sock != NULL) {
+            h2o_socket_read_stop(rl->sock);
+            h2o_socket_close(rl->sock);
+            rl->sock = NULL;
+        } else if (rl->fd >= 0) {
+            close(rl->fd);
+        }
+        rl->fd = -1;
+    }
+}
 
 /* Close the listeners, let plugins close their players, drain. */
 static void
@@ -737,6 +898,7 @@ drain(tale_host_t *h)
             h->listeners[i].fd = -1;
         }
     }
+    close_raw_listeners(h);
     /* Idle keep-alive connections close at once instead of lingering (H2O-NOTES 9). */
     h->ctx.http1.req_timeout.timeout = 0;
     h2o_context_request_shutdown(&h->ctx);
@@ -825,6 +987,14 @@ tale_server_free(tale_host_t *h)
     }
     free(h->listeners);
     h->listeners = NULL;
+    close_raw_listeners(h);
+    for (size_t i = 0; i < h->n_raw; i++) {
+        free(h->raw[i]->bind_host);
+        free(h->raw[i]);
+    }
+    free(h->raw);
+    h->raw = NULL;
+    h->n_raw = 0;
     if (h->loop != NULL) {
         /* let closed sockets be freed before the loop goes */
         h2o_evloop_run(h->loop, 0);

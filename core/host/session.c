@@ -1896,3 +1896,75 @@ tale_session_last_seq(tale_session_t *s)
 {
     return s->seq;
 }
+
+/* ---- ABI 1.3: sessions for connections without cookies ------------------ */
+
+int
+tale_session_open_raw(tale_sessions_t *ss, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                      tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error)
+{
+    static const char *unused;
+    if (error == NULL)
+        error = &unused;
+    *out = NULL;
+    if (handle != NULL)
+        handle[0] = '\0';
+    if (ss == NULL) {
+        *error = "the game is not running";
+        return TALE_OPEN_UNAVAILABLE;
+    }
+    /* The resume handle is the seat's token; wrapped as the cookie it stands
+     * for, the seat rules, limits and per-visitor return of session_open all
+     * apply unchanged.  No Host or Origin: there is no browser to forge them. */
+    char cookie[sizeof(COOKIE_NAME) + TOKEN_HEX + 2];
+    size_t cookie_len = 0;
+    if (resume != NULL && resume_len == TOKEN_HEX)
+        cookie_len = (size_t)snprintf(cookie, sizeof(cookie), COOKIE_NAME "=%.*s", (int)resume_len, resume);
+    tale_request_t rq = {.size = sizeof(rq),
+                         .cookie = cookie_len > 0 ? cookie : NULL,
+                         .cookie_len = cookie_len,
+                         .peer = peer,
+                         .peer_len = peer != NULL ? peer_len : 0,
+                         .flags = TALE_SESSION_CREATE};
+    char set_cookie[TALE_SET_COOKIE_MAX];
+    int status = tale_session_open(ss, &rq, out, set_cookie, error);
+    if (status == 0 && *out != NULL) {
+        if (handle != NULL && set_cookie[0] != '\0')
+            snprintf(handle, TALE_SET_COOKIE_MAX, "%s", (*out)->token);
+        return TALE_OPEN_OK;
+    }
+    if (*error == NULL)
+        *error = "no player seat is free";
+    switch (status) {
+    case 403:
+        return TALE_OPEN_PRIVATE;
+    case 429:
+        return TALE_OPEN_RATE_LIMITED;
+    case 0:
+    case 503:
+        return TALE_OPEN_FULL;
+    default:
+        return TALE_OPEN_UNAVAILABLE;
+    }
+}
+
+void
+tale_session_end(tale_session_t *s, void *conn)
+{
+    if (s == NULL)
+        return;
+    tale_session_detach(s, conn);
+    if (s->ss->host->cfg->mode != TALE_MODE_MUD || s->ending || s->pinned)
+        return; /* the IF seat (and the console's) waits for its owner, as after any lost connection */
+    if (s->io != NULL)
+        return; /* another connection holds the seat now: it is not gone */
+    tale_debug("session", "a player's connection failed; they fade away now");
+    s->ending = 1;
+    session_destroy(s, TALE_CLOSE_SESSION_ENDED, "The connection was lost.", TALE_DEPART_FADE);
+}
+
+const char *
+tale_session_player_name(tale_session_t *s)
+{
+    return s != NULL ? tale_player_name(s->player) : "";
+}

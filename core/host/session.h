@@ -56,6 +56,14 @@ char *tale_session_complete(tale_session_t *s, const char *prefix, size_t len, s
 void tale_session_quit(tale_session_t *s);
 uint64_t tale_session_last_seq(tale_session_t *s);
 
+/* ABI 1.3 (host_api.c): a seat for a cookie-less connection (ss may be NULL:
+ * the game is not running), ending a seat whose connection failed, the
+ * player's name. */
+int tale_session_open_raw(tale_sessions_t *ss, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                          tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error);
+void tale_session_end(tale_session_t *s, void *conn);
+const char *tale_session_player_name(tale_session_t *s);
+
 /* Find the value of cookie `name` in a Cookie header; NULL if absent. */
 const char *tale_cookie_find(const char *header, size_t len, const char *name, size_t *value_len);
 

@@ -18,13 +18,13 @@
  *       config: { prompt: "> ", max_backlog: 1m, drain_timeout: 2s }
  */
 #include <tale/alloc.h>
+#include <tale/buf.h>
 #include <tale/plugin.h>
-
-#include "html_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
@@ -80,13 +80,13 @@ typedef struct console {
     int echo_is_off;   /* "noecho": the terminal does not echo the next line */
     struct termios saved_termios;
 
-    tale_console_buf_t in;  /* bytes read but not yet split into lines */
-    int discarding;         /* inside an over-long line: drop until its newline */
-    tale_console_buf_t out; /* scratch for one frame's rendering */
+    tale_buf_t in;  /* bytes read but not yet split into lines */
+    int discarding; /* inside an over-long line: drop until its newline */
+    tale_buf_t out; /* scratch for one frame's rendering */
 
     int out_fd; /* where output goes (see enum out_mode) */
     enum out_mode out_mode;
-    tale_console_buf_t backlog; /* output stdout has not taken yet: [backlog_off, backlog.len) */
+    tale_buf_t backlog; /* output stdout has not taken yet: [backlog_off, backlog.len) */
     size_t backlog_off;
     uint64_t max_backlog; /* config: bytes the backlog may hold */
     uint64_t drain_ms;    /* config: how long stop() waits for the backlog to drain */
@@ -155,7 +155,7 @@ flush_backlog(console_t *c)
         c->prompt_shown = 0;
         n = write_some(c, line, (size_t)len);
         if (n < (size_t)len)
-            tale_console_buf_append(&c->backlog, line + n, (size_t)len - n);
+            tale_buf_append(&c->backlog, line + n, (size_t)len - n);
         return c->backlog.len == 0;
     }
     return 1;
@@ -201,7 +201,7 @@ write_all(console_t *c, const char *p, size_t len)
                          (uint64_t)(c->backlog.len - c->backlog_off));
         c->dropped = len;
     } else {
-        tale_console_buf_append(&c->backlog, p, len);
+        tale_buf_append(&c->backlog, p, len);
     }
     arm_retry(c);
 }
@@ -297,81 +297,35 @@ echo_on(console_t *c)
     write_str(c, "\n");
 }
 
-static void
-print_text_frame(console_t *c, json_t *frame)
-{
-    json_t *special = json_object_get(frame, "special");
-    size_t i;
-    json_t *v;
-    json_array_foreach(special, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), "clear") == 0 && c->ansi)
-            write_str(c, "\033[H\033[2J");
-        if (json_is_string(v) && strcmp(json_string_value(v), "noecho") == 0)
-            echo_off(c);
-    }
-    json_t *text = json_object_get(frame, "text");
-    if (!json_is_string(text))
-        return;
-    c->out.len = 0;
-    /* Without a terminal echoing the typing, echoed input shows after the prompt, so a transcript reads "> look". */
-    tale_console_render_opts_t opts = {
-        .flags = (c->ansi ? TALE_CONSOLE_ANSI : 0) | (c->interactive ? TALE_CONSOLE_SKIP_INPUT : 0),
-        .input_prefix = c->prompt,
-        .width = terminal_width(c),
-    };
-    tale_console_html_to_text(json_string_value(text), json_string_length(text), &opts, &c->out);
-    write_all(c, c->out.data, c->out.len);
-}
-
-static void
-print_data_frame(console_t *c, json_t *frame)
-{
-    const char *id = json_string_value(json_object_get(frame, "id"));
-    const char *data = json_string_value(json_object_get(frame, "data"));
-    char line[256];
-    const char *type = "data";
-    size_t tlen = 4;
-    if (data != NULL && strncmp(data, "data:", 5) == 0) {
-        type = data + 5;
-        tlen = strcspn(type, ";,");
-        if (tlen > 64)
-            tlen = 64;
-    }
-    snprintf(line, sizeof(line), "[%.*s for #%.64s: %zu bytes; open the web client to see it]", (int)tlen, type,
-             id ? id : "default-image", data ? strlen(data) : 0);
-    note(c, line);
-}
-
 static int
 console_send(void *conn, const tale_frame_t *frame)
 {
     console_t *c = conn;
-    json_error_t jerr;
-    json_t *j = json_loadb(frame->json, frame->len, 0, &jerr);
-    int is_text = 0;
     clear_prompt(c);
-    if (j == NULL) {
-        note(c, "(console: the host sent a frame that is not JSON)");
-    } else {
-        const char *type = json_string_value(json_object_get(j, "type"));
-        if (type == NULL)
-            type = frame->event;
-        if (type != NULL && strcmp(type, "text") == 0) {
-            print_text_frame(c, j);
-            is_text = 1;
-        } else if (type != NULL && strcmp(type, "data") == 0) {
-            print_data_frame(c, j);
-        }
-        json_decref(j);
-    }
+    /* Without a terminal echoing the typing, echoed input shows after the prompt, so a transcript reads "> look". */
+    tale_text_opts_t opts = {
+        .size = sizeof(opts),
+        .flags = (c->ansi ? TALE_TEXT_ANSI : TALE_TEXT_PLAIN) | (c->interactive ? TALE_TEXT_SKIP_INPUT : 0),
+        .width = terminal_width(c),
+        .input_prefix = c->prompt,
+    };
+    size_t len;
+    unsigned special;
+    char *text = c->host->frame_text(c->self, frame, &opts, &len, &special);
+    if ((special & TALE_FRAME_CLEAR) && c->ansi)
+        write_str(c, "\033[H\033[2J");
+    if (special & TALE_FRAME_NOECHO)
+        echo_off(c);
+    if (text != NULL)
+        write_all(c, text, len);
+    c->host->free(text);
     if (c->out_broken) {
         /* Nobody can read the game any more: end it, but not from inside the host's call. */
         c->input_done = 1;
         request_kick(c);
         return -1;
     }
-    if (is_text) {
+    if (!(special & TALE_FRAME_DATA)) {
         show_prompt(c);
     } else {
         /* a command's data frame comes just before its text frame: prompt after that, or next turn */
@@ -466,7 +420,7 @@ input_line(console_t *c, char *line, size_t len)
 static void
 feed(console_t *c, const char *p, size_t len)
 {
-    tale_console_buf_append(&c->in, p, len);
+    tale_buf_append(&c->in, p, len);
     size_t start = 0;
     while (c->attached && !c->stopping) {
         char *nl = memchr(c->in.data + start, '\n', c->in.len - start);
@@ -751,6 +705,12 @@ console_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, cha
         snprintf(err, errlen, "drain_timeout must be at most 1m");
         return -1;
     }
+    /* The frames' text comes from the host's renderer (ABI 1.3). */
+    if (!TALE_HOST_HAS(host, frame_text)) {
+        snprintf(err, errlen, "this host (plugin ABI %u.%u) cannot render frames as text; the console needs ABI 1.3",
+                 host->abi_major, host->abi_minor);
+        return -1;
+    }
     console_t *c = tale_xcalloc(1, sizeof(*c));
     c->prompt = tale_xstrdup(prompt);
     c->max_backlog = max_backlog;
@@ -821,9 +781,9 @@ console_destroy(tale_plugin_t *self, void *state)
     stop_reading(c);
     if (c->out_fd != STDOUT_FILENO)
         close(c->out_fd);
-    tale_console_buf_free(&c->in);
-    tale_console_buf_free(&c->out);
-    tale_console_buf_free(&c->backlog);
+    tale_buf_free(&c->in);
+    tale_buf_free(&c->out);
+    tale_buf_free(&c->backlog);
     free(c->prompt);
     free(c);
 }

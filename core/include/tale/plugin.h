@@ -160,6 +160,38 @@ typedef struct tale_request {
     unsigned flags; /* TALE_SESSION_* */
 } tale_request_t;
 
+/* ABI 1.3: how host->frame_text renders a frame. */
+#define TALE_TEXT_PLAIN 0u      /* plain UTF-8 lines, no escape sequences */
+#define TALE_TEXT_ANSI 1u       /* the story's styles as ANSI SGR attributes */
+#define TALE_TEXT_SKIP_INPUT 2u /* drop the echoed command (the client already shows what was typed) */
+typedef struct tale_text_opts {
+    size_t size;              /* sizeof(tale_text_opts_t) as the plugin was compiled */
+    unsigned flags;           /* TALE_TEXT_* */
+    unsigned width;           /* wrap at word boundaries to this many columns; 0: never */
+    const char *input_prefix; /* printed before the echoed command when it is kept (e.g. "> "); may be NULL */
+} tale_text_opts_t;
+
+/* ABI 1.3: what host->frame_text reports besides the text (a bit set). */
+#define TALE_FRAME_CLEAR 1u  /* special "clear": clear the screen before the text */
+#define TALE_FRAME_NOECHO 2u /* special "noecho": the next line the player types is a secret */
+#define TALE_FRAME_DATA 4u   /* a data frame (an image...): the text is a one-line note about it */
+
+/* ABI 1.3: why host->session_open_raw gave no seat. */
+enum tale_open_result {
+    TALE_OPEN_OK = 0,
+    TALE_OPEN_FULL = 1,         /* limits.max_sessions reached, or no seat can be made now */
+    TALE_OPEN_RATE_LIMITED = 2, /* max_sessions_per_address or new_sessions_per_minute */
+    TALE_OPEN_PRIVATE = 3,      /* IF: someone else holds the one seat, or it needs the claim key */
+    TALE_OPEN_UNAVAILABLE = 4,  /* the game is not running (or an internal error) */
+};
+
+/* ABI 1.3: a connection accepted on a listener the plugin asked for with
+ * host->listen().  The socket is the plugin's from now on (read, write,
+ * close it with h2o_socket_*), except `sock->on_close`, which is the host's:
+ * it counts the connection in limits.max_connections until it closes. */
+struct st_h2o_socket_t;
+typedef void (*tale_accept_cb)(tale_plugin_t *self, struct st_h2o_socket_t *sock, void *data);
+
 /* Called by the host when it registers a mounted path (sorted longest first,
  * so the most specific prefix wins).  Attach an h2o handler to pathconf. */
 typedef int (*tale_mount_cb)(tale_plugin_t *self, struct st_h2o_pathconf_t *pathconf, void *data);
@@ -304,6 +336,46 @@ typedef struct tale_host_api {
      * the rows' offsets point into), defaults for missing keys, and refuse a
      * key no row names.  0, or -1 with a located error in init()'s buffer. */
     int (*conf_table)(tale_plugin_t *self, const tale_conf_row_t *rows, size_t n, void *out);
+
+    /* ABI 1.3: non-HTTP transports */
+    /* (check TALE_HOST_HAS(host, frame_location), the last of them, first) */
+    /* Listen on the TCP address named by the plugin's config key `key`
+     * ("port", "host:port" or "[v6]:port"; only from start()).  The host checks
+     * the value now (a bad one fails start() with a located message), binds it
+     * when the server starts listening (never under --check-config), refuses
+     * connections past limits.max_connections and
+     * limits.max_connections_per_address, and calls `cb` on the loop with
+     * every other accepted connection.  The listener closes before stop(). */
+    int (*listen)(tale_plugin_t *self, const char *key, tale_accept_cb cb, void *data);
+    /* A seat for a connection without HTTP cookies: the seat rules and
+     * per-address limits of session_open, keyed by the peer's address (a
+     * struct sockaddr; NULL: none).  `resume` (may be NULL) is a handle an
+     * earlier call returned: its seat is found again if it still exists.  On
+     * a new seat, `handle` (may be NULL) gets its resume handle (else "").
+     * Returns TALE_OPEN_OK with *out set, or a TALE_OPEN_* reason with
+     * *error set to a sentence for the player (static string). */
+    int (*session_open_raw)(tale_plugin_t *self, const void *peer, size_t peer_len, const char *resume, size_t resume_len,
+                            tale_session_t **out, char handle[TALE_SET_COOKIE_MAX], const char **error);
+    /* The connection `conn` (attached or not) is gone for good, e.g. send
+     * failed: MUD: the player fades from the game now, instead of lingering
+     * for limits.linger; IF: the seat is detached and kept for its owner.
+     * No close callback follows.  `s` must not be used afterwards (MUD). */
+    void (*session_end)(tale_session_t *s, void *conn);
+    /* The player's name in the game (UTF-8, valid while the session lives). */
+    const char *(*session_player_name)(tale_session_t *s);
+    /* A frame as text: the HTML of a text frame (or a note about a data
+     * frame) rendered as lines ending in "\n", control characters removed.
+     * Returns a malloc'd buffer (free with host->free) and its length in
+     * *len; *special (may be NULL) gets TALE_FRAME_* bits.  NULL with *len 0
+     * when the frame has nothing to show (or is not a frame). */
+    char *(*frame_text)(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_opts_t *opts, size_t *len,
+                        unsigned *special);
+    /* The player's location in a frame that carries one, as a JSON object
+     * (GMCP Room.Info's shape): {"num":<stable id>,"name":"Dark Corridor",
+     * "area":"<story name>","exits":{"north":0,...},"npcs":[...],"items":[...]}.
+     * malloc'd (host->free); NULL when the frame has no location (a
+     * broadcast, a data frame). */
+    char *(*frame_location)(tale_plugin_t *self, const tale_frame_t *frame, size_t *len);
 } tale_host_api_t;
 
 /* Whether the host's API table has `field` (a call appended in a later minor;

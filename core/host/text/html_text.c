@@ -40,7 +40,7 @@ static const struct {
 #define NO_SPACE ((size_t)-1)
 
 typedef struct render {
-    tale_console_buf_t *out;
+    tale_buf_t *out;
     unsigned flags;
     const char *input_prefix;
     unsigned width;     /* 0: no wrapping */
@@ -59,34 +59,10 @@ typedef struct render {
     size_t skipping; /* depth at which a txt-userinput span opened (0: not skipping) */
 } render_t;
 
-void
-tale_console_buf_append(tale_console_buf_t *b, const void *p, size_t len)
-{
-    if (len == 0)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len)
-            cap *= 2;
-        b->data = tale_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-void
-tale_console_buf_free(tale_console_buf_t *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 static void
 put(render_t *r, const char *p, size_t len)
 {
-    tale_console_buf_append(r->out, p, len);
+    tale_buf_append(r->out, p, len);
 }
 
 static unsigned
@@ -104,7 +80,7 @@ static void
 set_attrs(render_t *r, unsigned attrs)
 {
     attrs &= ~(unsigned)ATTR_INPUT; /* a marker, not something the terminal shows */
-    if (!(r->flags & TALE_CONSOLE_ANSI) || attrs == r->emitted)
+    if (!(r->flags & TALE_HTML_ANSI) || attrs == r->emitted)
         return;
     char seq[64] = "\033[0";
     size_t n = 3;
@@ -408,14 +384,14 @@ tag(render_t *r, const char *s, size_t len)
     if (r->depth < MAX_DEPTH)
         r->stack[r->depth] = attrs;
     r->depth++;
-    if ((attrs & ATTR_INPUT) && (r->flags & TALE_CONSOLE_SKIP_INPUT) && !r->skipping)
+    if ((attrs & ATTR_INPUT) && (r->flags & TALE_HTML_SKIP_INPUT) && !r->skipping)
         r->skipping = r->depth;
     else if ((attrs & ATTR_INPUT) && r->input_prefix != NULL && r->input_prefix[0] != '\0')
         r->prefix_pending = 1;
 }
 
 void
-tale_console_html_to_text(const char *html, size_t len, const tale_console_render_opts_t *opts, tale_console_buf_t *out)
+tale_html_to_text(const char *html, size_t len, const tale_html_opts_t *opts, tale_buf_t *out)
 {
     render_t r = {.out = out,
                   .flags = opts->flags,
