@@ -4,6 +4,7 @@
 #   bench/run.sh [--smoke] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --mud [N,...] [--crosscheck] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --instances [N[,LIVE]] [BUILD_DIR] [-- extra tale-bench options]
+#   bench/run.sh --deflate [N] [BUILD_DIR]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -24,6 +25,10 @@
 # `mode: if` with `instances: per_visitor`: BUILD_DIR/tale-bench-instances.json.
 # A host whose --check-config refuses that config has no such instances: the
 # run says "feature missing" and exits 3; --smoke says so and skips them.
+# --deflate: only bench/deflate.js (node `ws` with permessage-deflate): bytes on
+# the walkthrough, host CPU per frame and RSS per connection with the ws
+# plugin's deflate on and off, N players (default 200) against fresh hosts:
+# BUILD_DIR/tale-bench-deflate.json.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +36,7 @@ smoke=0
 mud=
 instances=
 crosscheck=0
+deflate=
 build=${TALE_BUILD:-}
 extra=()
 while [ $# -gt 0 ]; do
@@ -44,6 +50,13 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --crosscheck) crosscheck=1 ;;
+    --deflate)
+        deflate=200
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then
+            deflate=$2
+            shift
+        fi
+        ;;
     --instances)
         instances=10000,1000
         if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)?$ ]]; then
@@ -52,13 +65,17 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
 done
 build=${build:-$SRC/build}
 HOST=${TALE_HOST:-$build/tale-host}
+if [ -n "$deflate" ]; then
+    [ -x "$HOST" ] || { echo "run.sh: $HOST is missing: build the tale-host target first" >&2; exit 2; }
+    TALE_HOST=$HOST exec node "$SRC/bench/deflate.js" --players "$deflate" --json "${TALE_BENCH_JSON:-$build/tale-bench-deflate.json}"
+fi
 BENCH=${TALE_BENCH:-$build/tale-bench}
 for b in "$HOST" "$BENCH"; do
     [ -x "$b" ] || { echo "run.sh: $b is missing: build the tale-host and tale-bench targets first" >&2; exit 2; }
