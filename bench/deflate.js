@@ -16,7 +16,8 @@
 //     after the ws plugin's 2 s idle release), then every player plays the
 //     walkthrough's commands R times at once, one command in flight each;
 //     host CPU (utime + stime from /proc) over the frames the players got,
-//     and RSS per connection again once they are idle.
+//     and RSS per connection again once they are idle.  Off and on twice,
+//     interleaved, then once with `no_context_takeover: false`.
 // Host: build/tale-host or $TALE_HOST.
 'use strict';
 const fs = require('fs');
@@ -113,10 +114,10 @@ async function walkthrough(deflate, noContextTakeover = true) {
   }
 }
 
-async function crowd(deflate, n, rounds) {
+async function crowd(deflate, n, rounds, noContextTakeover = true) {
   const config = configWith(['ws'], {
     mode: 'mud',
-    pluginConfig: { ws: { deflate } },
+    pluginConfig: { ws: { deflate, no_context_takeover: noContextTakeover } },
     limits: { input_rate: 0, max_sessions: n + 10, max_connections: n + 10, max_sessions_per_address: 0,
       new_sessions_per_minute: 0, max_connections_per_address: 0, seat_idle: 0 },
   });
@@ -149,7 +150,7 @@ async function crowd(deflate, n, rounds) {
     const rssAfter = await rssAvg(pid);
     for (const p of players) p.ws.terminate();
     warm.ws.terminate();
-    return { deflate, players: n, rounds, commands: n * rounds * WALK.length, frames, wall_ms: wall,
+    return { deflate, no_context_takeover: noContextTakeover, players: n, rounds, commands: n * rounds * WALK.length, frames, wall_ms: wall,
       cpu_ms: cpu * 10, cpu_us_per_frame: (cpu * 10000) / frames, wire_in_bytes: wireIn,
       rss_base_kib: Math.round(rss0), rss_per_idle_conn_kib: (rssIdle - rss0) / n, rss_per_conn_after_play_kib: (rssAfter - rss0) / n };
   } finally {
@@ -166,6 +167,8 @@ async function main() {
   // off, on, off, on: the two settings interleaved so a neighbour's load hits both alike
   const runs = [];
   for (const d of [false, true, false, true]) runs.push(await crowd(d, o.players, o.rounds));
+  // and once with a zlib stream per connection, for its memory
+  const takeover = await crowd(true, o.players, o.rounds, false);
   clearTimeout(deadline);
   const pick = (d, k) => runs.filter((r) => r.deflate === d).map((r) => r[k]);
   const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
@@ -181,6 +184,8 @@ async function main() {
     rss_per_conn_after_play_kib_on: mean(pick(true, 'rss_per_conn_after_play_kib')),
     crowd_wire_ratio: mean(pick(true, 'wire_in_bytes')) / mean(pick(false, 'wire_in_bytes')),
   };
+  summary.rss_per_conn_after_play_kib_takeover = takeover.rss_per_conn_after_play_kib;
+  summary.cpu_us_per_frame_takeover = takeover.cpu_us_per_frame;
   summary.cpu_ratio = summary.cpu_us_per_frame_on / summary.cpu_us_per_frame_off;
   const f = (x, d = 2) => x.toFixed(d);
   console.log(`walkthrough (1 IF player, ${WALK.length} commands): host -> client ${walk.off.wire_in_bytes} B off, ` +
@@ -188,12 +193,13 @@ async function main() {
     `${walk.on.wire_out_bytes} B on (ratio ${f(summary.walkthrough_upload_ratio)}); with no_context_takeover: false ` +
     `host -> client ${walk.takeover.wire_in_bytes} B (ratio ${f(summary.walkthrough_wire_ratio_takeover)})`);
   console.log('deflate  players  frames   cpu_ms  us/frame  wire_in_MB  rss/idle_conn_KiB  rss/conn_after_play_KiB');
-  for (const r of runs) {
-    console.log(`${r.deflate ? 'on ' : 'off'}      ${String(r.players).padEnd(8)} ${String(r.frames).padEnd(8)} ${String(r.cpu_ms).padEnd(7)} ` +
+  for (const r of [...runs, takeover]) {
+    console.log(`${r.deflate ? (r.no_context_takeover ? 'on ' : 'on*') : 'off'}      ${String(r.players).padEnd(8)} ${String(r.frames).padEnd(8)} ${String(r.cpu_ms).padEnd(7)} ` +
       `${f(r.cpu_us_per_frame).padEnd(9)} ${f(r.wire_in_bytes / 1e6).padEnd(11)} ${f(r.rss_per_idle_conn_kib).padEnd(18)} ${f(r.rss_per_conn_after_play_kib)}`);
   }
-  console.log(`on/off: CPU per frame ${f(summary.cpu_ratio)}x, crowd bytes ${f(summary.crowd_wire_ratio)}x`);
-  if (o.json) fs.writeFileSync(o.json, JSON.stringify({ started, finished: new Date().toISOString(), walk, runs, summary }, null, 2));
+  console.log(`on/off: CPU per frame ${f(summary.cpu_ratio)}x, crowd bytes ${f(summary.crowd_wire_ratio)}x` +
+    ' (on*: no_context_takeover: false, a zlib stream per connection)');
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify({ started, finished: new Date().toISOString(), walk, runs, takeover, summary }, null, 2));
 }
 
 main().catch((e) => {
