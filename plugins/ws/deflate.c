@@ -264,6 +264,12 @@ struct ws_deflate {
     z_stream *tx[WS_DEFLATE_MAX_BITS + 1]; /* shared deflate streams, one per window size in use */
     z_stream *rx;                          /* the shared inflate stream (window 2^15 reads any smaller) */
     buf_t out, in;                         /* compressed output; inflated input */
+    /* The last message compressed with a shared stream, and what it gave:
+     * a frame broadcast to a room goes to every player in turn, and with no
+     * context takeover each would get the very same bytes. */
+    buf_t last;
+    size_t last_len, last_outlen;
+    int last_bits, last_result;
 };
 
 static void
@@ -331,6 +337,7 @@ ws_deflate_free(ws_deflate_t *d)
     free_inflate(d->rx);
     free(d->out.base);
     free(d->in.base);
+    free(d->last.base);
     free(d);
 }
 
@@ -349,6 +356,11 @@ ws_deflate_compress(ws_deflate_t *d, ws_deflate_conn_t *c, const ws_deflate_para
     if (!prm->on || len < WS_DEFLATE_MIN_INPUT)
         return 0;
     z_stream *z;
+    if (prm->server_no_takeover && d->last_bits == prm->server_bits && d->last_len == len && memcmp(d->last.base, in, len) == 0) {
+        *out = d->out.base;
+        *outlen = d->last_outlen;
+        return d->last_result;
+    }
     if (prm->server_no_takeover) {
         if (d->tx[prm->server_bits] == NULL)
             d->tx[prm->server_bits] = new_deflate(prm->server_bits, WS_DEFLATE_SHARED_MEMLEVEL);
@@ -369,6 +381,7 @@ ws_deflate_compress(ws_deflate_t *d, ws_deflate_conn_t *c, const ws_deflate_para
         done = d->out.cap - z->avail_out;
         if (r != Z_OK && r != Z_BUF_ERROR) {
             deflateReset(z);
+            d->last_bits = 0;
             return 0; /* cannot happen with a sound stream; the plain message is always right */
         }
         if (z->avail_in == 0 && z->avail_out != 0)
@@ -382,11 +395,20 @@ ws_deflate_compress(ws_deflate_t *d, ws_deflate_conn_t *c, const ws_deflate_para
         done -= 4;
     /* Without context takeover a message may as well go out plain when it
      * would not shrink; with it, the client's window must see what ours saw. */
-    if (prm->server_no_takeover && done >= len)
-        return 0;
+    int result = !(prm->server_no_takeover && done >= len);
+    if (prm->server_no_takeover) {
+        reserve(&d->last, len);
+        memcpy(d->last.base, in, len);
+        d->last_len = len;
+        d->last_bits = prm->server_bits;
+        d->last_outlen = done;
+        d->last_result = result;
+    } else {
+        d->last_bits = 0; /* d->out no longer holds the shared result */
+    }
     *out = d->out.base;
     *outlen = done;
-    return 1;
+    return result;
 }
 
 /* Feed len bytes to the inflater and take out what they give, stopping

@@ -191,6 +191,44 @@ short_or_incompressible_messages_go_plain(void **unused)
     ws_deflate_free(d);
 }
 
+/* A broadcast goes to player after player: the shared stream's result is
+ * reused for the same bytes, and never for other bytes, another window or
+ * after a connection's own stream wrote the buffer. */
+static void
+a_broadcast_reuses_the_shared_result_only_when_it_applies(void **unused)
+{
+    ws_deflate_t *d = ws_deflate_new();
+    ws_deflate_conn_t conn = {0};
+    ws_deflate_params_t shared = {1, 10, 15, 1, 1}, shared12 = {1, 12, 15, 1, 1}, keep = {1, 10, 15, 0, 0};
+    char a[512], b[512];
+    size_t alen = make_frame(a, sizeof(a), 1), blen = make_frame(b, sizeof(b), 2);
+    uint8_t first[1024], back[1024];
+    const uint8_t *c;
+    size_t clen, flen;
+    assert_int_equal(ws_deflate_compress(d, &conn, &shared, (const uint8_t *)a, alen, &c, &flen), 1);
+    memcpy(first, c, flen);
+    const ws_deflate_params_t *order[] = {&shared, &keep, &shared, &shared12, &shared};
+    const char *msgs[] = {a, a, b, a, a};
+    for (size_t i = 0; i < 5; i++) {
+        size_t len = msgs[i] == a ? alen : blen;
+        assert_int_equal(ws_deflate_compress(d, &conn, order[i], (const uint8_t *)msgs[i], len, &c, &clen), 1);
+        if (order[i] == &shared && msgs[i] == a) {
+            assert_int_equal(clen, flen);
+            assert_memory_equal(c, first, flen);
+        }
+        if (order[i] != &keep) { /* each on its own inflates back to its message */
+            z_stream z;
+            memset(&z, 0, sizeof(z));
+            assert_int_equal(inflateInit2(&z, -15), Z_OK);
+            assert_int_equal(client_inflate(&z, c, clen, back, sizeof(back)), len);
+            assert_memory_equal(back, msgs[i], len);
+            inflateEnd(&z);
+        }
+    }
+    ws_deflate_conn_release(&conn);
+    ws_deflate_free(d);
+}
+
 /* Deflate `len` bytes of `fill` the way a client would (tail stripped). */
 static uint8_t *
 client_deflate(size_t len, uint8_t fill, size_t *outlen)
@@ -255,6 +293,7 @@ main(void)
         cmocka_unit_test(offers_are_parsed_and_answered),
         cmocka_unit_test(compressed_messages_inflate_back),
         cmocka_unit_test(short_or_incompressible_messages_go_plain),
+        cmocka_unit_test(a_broadcast_reuses_the_shared_result_only_when_it_applies),
         cmocka_unit_test(inflating_stops_at_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
