@@ -24,6 +24,7 @@ const fs = require('fs');
 const path = require('path');
 const WebSocket = require(path.join(__dirname, '..', 'tests', 'node_modules', 'ws'));
 const { startHost, configWith, SRC } = require(path.join(__dirname, '..', 'tests', 'lib', 'harness'));
+const { cpuTicks, rssAvg, sleep } = require(path.join(__dirname, '..', 'tests', 'lib', 'procstat'));
 
 const DEADLINE_MS = 10 * 60 * 1000;
 const ANSWER_MS = 20000;
@@ -41,27 +42,6 @@ function parseArgs(argv) {
   if (!(o.players >= 1 && o.players <= 2000)) throw new Error('--players: 1 to 2000');
   if (!(o.rounds >= 1 && o.rounds <= 20)) throw new Error('--rounds: 1 to 20');
   return o;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
-
-// utime + stime in clock ticks (100 a second)
-function cpuTicks(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-async function rssAvg(pid) {
-  let sum = 0;
-  for (let i = 0; i < 5; i++) {
-    sum += rssKiB(pid);
-    await sleep(200);
-  }
-  return sum / 5;
 }
 
 // A player: counts frames, resolves `next` on the next text frame.
@@ -197,7 +177,9 @@ async function main() {
     console.log(`${r.deflate ? (r.no_context_takeover ? 'on ' : 'on*') : 'off'}      ${String(r.players).padEnd(8)} ${String(r.frames).padEnd(8)} ${String(r.cpu_ms).padEnd(7)} ` +
       `${f(r.cpu_us_per_frame).padEnd(9)} ${f(r.wire_in_bytes / 1e6).padEnd(11)} ${f(r.rss_per_idle_conn_kib).padEnd(18)} ${f(r.rss_per_conn_after_play_kib)}`);
   }
-  console.log(`on/off: CPU per frame ${f(summary.cpu_ratio)}x, crowd bytes ${f(summary.crowd_wire_ratio)}x` +
+  // under a few hundred frames /proc's 10 ms ticks can read 0: no ratio then
+  const cpuRatio = Number.isFinite(summary.cpu_ratio) && summary.cpu_ratio > 0 ? `${f(summary.cpu_ratio)}x` : 'n/a (too few ticks)';
+  console.log(`on/off: CPU per frame ${cpuRatio}, crowd bytes ${f(summary.crowd_wire_ratio)}x` +
     ' (on*: no_context_takeover: false, a zlib stream per connection)');
   if (o.json) fs.writeFileSync(o.json, JSON.stringify({ started, finished: new Date().toISOString(), walk, runs, takeover, summary }, null, 2));
 }
