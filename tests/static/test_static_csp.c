@@ -178,6 +178,36 @@ a_llamatale_web_root_is_warned_about_and_ours_is_not(void **unused)
     assert_int_equal(s.n, 0);
 }
 
+/* Cut-off and scrambled markup and policies are judged without reading
+ * past their ends (ASan checks that in the sanitizer build), and the
+ * suggested setting always lets inline code run. */
+static void
+arbitrary_input_stays_within_bounds(void **unused)
+{
+    static const char html_bits[] = "<script onclick=\"'x>/ \t-!</script<!--->style";
+    static const char csp_bits[] = "script-src default-src 'unsafe-inline' 'nonce-a' 'sha256-x' ;, 'self'";
+    unsigned seed = 5;
+    for (int i = 0; i < 20000; i++) {
+        size_t hlen = (size_t)(rand_r(&seed) % 60), plen = (size_t)(rand_r(&seed) % 60);
+        char *html = malloc(hlen + 1), *policy = malloc(plen + 1);
+        for (size_t k = 0; k < hlen; k++)
+            html[k] = html_bits[rand_r(&seed) % (sizeof(html_bits) - 1)];
+        for (size_t k = 0; k < plen; k++)
+            policy[k] = csp_bits[rand_r(&seed) % (sizeof(csp_bits) - 1)];
+        html[hlen] = policy[plen] = '\0';
+        st_inline_report_t r;
+        st_csp_check_html(policy, html, hlen, &r);
+        assert_true(r.nnames <= ST_CSP_NAMES && r.nnames <= r.handlers);
+        char *relaxed = st_csp_suggest(policy);
+        st_csp_check_html(relaxed, html, hlen, &r);
+        if (strchr(policy, ',') == NULL) /* the suggestion treats the value as one policy */
+            assert_int_equal(r.handlers + r.scripts, 0);
+        free(relaxed);
+        free(html);
+        free(policy);
+    }
+}
+
 int
 main(void)
 {
@@ -186,6 +216,7 @@ main(void)
         cmocka_unit_test(policies_are_judged_as_browsers_do),
         cmocka_unit_test(the_suggested_setting_allows_the_page),
         cmocka_unit_test(a_llamatale_web_root_is_warned_about_and_ours_is_not),
+        cmocka_unit_test(arbitrary_input_stays_within_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,42 @@ inflating_stops_at_the_bound(void **unused)
     ws_deflate_free(d);
 }
 
+/* Any header value, however broken, is answered or declined without
+ * reading past it; an answer is one we would accept again if offered, and
+ * any bytes at all inflate to OK, TOO_BIG or BAD within the bound. */
+static void
+arbitrary_input_stays_within_bounds(void **unused)
+{
+    static const char alphabet[] = "permessage-deflate;,= \t\"\\_0123456789client_max_window_bitsserver_no_context_takeover";
+    ws_deflate_t *d = ws_deflate_new();
+    ws_deflate_conn_t conn = {0};
+    ws_deflate_params_t prm = {1, 10, 15, 1, 1};
+    unsigned seed = 17;
+    for (int i = 0; i < 20000; i++) {
+        size_t len = (size_t)(rand_r(&seed) % 80);
+        char *v = malloc(len + 1); /* exact size: ASan sees a read past it */
+        for (size_t k = 0; k < len; k++)
+            v[k] = i % 4 == 0 ? (char)rand_r(&seed) : alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+        ws_deflate_params_t got;
+        if (ws_deflate_negotiate(v, len, &DEFAULT_CONF, &got)) {
+            char ans[WS_DEFLATE_RESPONSE_MAX];
+            ws_deflate_params_t again;
+            size_t n = ws_deflate_response(&got, ans, sizeof(ans));
+            assert_true(n > 0 && n < sizeof(ans));
+            assert_true(ws_deflate_negotiate(ans, n, &DEFAULT_CONF, &again));
+            assert_true(got.server_bits >= WS_DEFLATE_MIN_BITS && got.server_bits <= 10);
+        }
+        const uint8_t *out;
+        size_t outlen;
+        ws_inflate_result_t r = ws_deflate_inflate(d, &conn, &prm, (const uint8_t *)v, len, 1000, &out, &outlen);
+        assert_true(r == WS_INFLATE_OK || r == WS_INFLATE_TOO_BIG || r == WS_INFLATE_BAD);
+        if (r == WS_INFLATE_OK)
+            assert_true(outlen <= 1000);
+        free(v);
+    }
+    ws_deflate_free(d);
+}
+
 int
 main(void)
 {
@@ -295,6 +331,7 @@ main(void)
         cmocka_unit_test(short_or_incompressible_messages_go_plain),
         cmocka_unit_test(a_broadcast_reuses_the_shared_result_only_when_it_applies),
         cmocka_unit_test(inflating_stops_at_the_bound),
+        cmocka_unit_test(arbitrary_input_stays_within_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
