@@ -622,6 +622,8 @@ handle_compressed_text(ws_conn_t *c, const uint8_t *data, size_t len)
 {
     const uint8_t *text;
     size_t text_len;
+    if (c->session == NULL || c->closing)
+        return; /* nobody to give it to: not worth inflating */
     switch (ws_deflate_inflate(c->p->deflate, &c->zs, &c->pmd, data, len, c->p->max_message, &text, &text_len)) {
     case WS_INFLATE_OK:
         if (!is_utf8(text, text_len))
