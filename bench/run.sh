@@ -5,6 +5,7 @@
 #   bench/run.sh --mud [N,...] [--crosscheck] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --instances [N[,LIVE]] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --telnet [IDLE] [BUILD_DIR] [-- extra tale-bench options]
+#   bench/run.sh --deflate [N] [BUILD_DIR]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -28,6 +29,10 @@
 # --telnet: only the telnet scenarios (tcp-ref + rtt-telnet interleaved,
 # churn-telnet, idle-telnet with IDLE connections, default 5000) against a
 # fresh MUD host with the telnet plugin: BUILD_DIR/tale-bench-telnet.json.
+# --deflate: only bench/deflate.js (node `ws` with permessage-deflate): bytes on
+# the walkthrough, host CPU per frame and RSS per connection with the ws
+# plugin's deflate on and off, N players (default 200) against fresh hosts:
+# BUILD_DIR/tale-bench-deflate.json.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +41,7 @@ mud=
 instances=
 telnet=
 crosscheck=0
+deflate=
 build=${TALE_BUILD:-}
 extra=()
 while [ $# -gt 0 ]; do
@@ -56,6 +62,13 @@ while [ $# -gt 0 ]; do
             shift
         fi
         ;;
+    --deflate)
+        deflate=200
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then
+            deflate=$2
+            shift
+        fi
+        ;;
     --instances)
         instances=10000,1000
         if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)?$ ]]; then
@@ -64,13 +77,17 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
 done
 build=${build:-$SRC/build}
 HOST=${TALE_HOST:-$build/tale-host}
+if [ -n "$deflate" ]; then
+    [ -x "$HOST" ] || { echo "run.sh: $HOST is missing: build the tale-host target first" >&2; exit 2; }
+    TALE_HOST=$HOST exec node "$SRC/bench/deflate.js" --players "$deflate" --json "${TALE_BENCH_JSON:-$build/tale-bench-deflate.json}"
+fi
 BENCH=${TALE_BENCH:-$build/tale-bench}
 for b in "$HOST" "$BENCH"; do
     [ -x "$b" ] || { echo "run.sh: $b is missing: build the tale-host and tale-bench targets first" >&2; exit 2; }

@@ -28,12 +28,14 @@
 #include <h2o.h>
 #include <tale/plugin.h>
 #include <tale/h2o_request.h>
+#include "csp.h"
 #include "page.h"
 #include "range.h"
 
 #define DEFAULT_CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"
 #define MAX_TEMPLATE_SIZE (1024 * 1024)
 #define DEFAULT_MAX_RANGES 4
+#define CSP_WARN_MAX 10 /* pages named at start; the rest are counted in one line */
 
 enum route_kind { ROUTE_ROOT, ROUTE_PAGE, ROUTE_QUIT, ROUTE_FILES, ROUTE_RESOURCES };
 enum page_id { PAGE_INDEX, PAGE_STORY, PAGE_ABOUT, PAGE_QUIT, PAGE_COUNT };
@@ -655,6 +657,36 @@ err:
     return -1;
 }
 
+struct csp_warn {
+    struct static_plugin *sp;
+    char *suggest; /* made for the first page that needs it */
+    unsigned pages;
+};
+
+/* One page whose inline code the policy blocks: the browser will not run
+ * it, and nothing else tells the operator why the page does nothing. */
+static void
+warn_inline(void *data, const char *path, const st_inline_report_t *r)
+{
+    struct csp_warn *w = data;
+    if (w->pages++ >= CSP_WARN_MAX)
+        return;
+    if (w->suggest == NULL)
+        w->suggest = st_csp_suggest(w->sp->csp);
+    char what[160] = "", names[3 * 26 + 8] = "";
+    for (unsigned i = 0; i < r->nnames; i++)
+        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i != 0 ? ", " : "", r->names[i]);
+    if (r->handlers != 0)
+        snprintf(what, sizeof(what), "%u inline event handler%s (%s%s)", r->handlers, r->handlers != 1 ? "s" : "", names,
+                 r->handlers > r->nnames ? ", ..." : "");
+    if (r->scripts != 0)
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%u inline script%s", r->handlers != 0 ? " and " : "",
+                 r->scripts, r->scripts != 1 ? "s" : "");
+    w->sp->host->log(w->sp->self, TALE_LOG_WARN,
+                     "%s: the csp setting blocks %s, and browsers will not run that code; for this web folder set csp: \"%s\"",
+                     path, what, w->suggest);
+}
+
 static int
 static_start(tale_plugin_t *self, void *state, char *err, size_t errlen)
 {
@@ -672,6 +704,12 @@ static_start(tale_plugin_t *self, void *state, char *err, size_t errlen)
             return -1; /* the host wrote which path clashed */
     }
     sp->host->log(self, TALE_LOG_INFO, "serving %s at /tale/static/ and pages at /tale/", sp->web_root);
+    struct csp_warn w = {sp, NULL, 0};
+    st_csp_scan_dir(sp->web_root, sp->csp, warn_inline, &w);
+    if (w.pages > CSP_WARN_MAX)
+        sp->host->log(self, TALE_LOG_WARN, "%u more pages below %s have inline code the csp setting blocks", w.pages - CSP_WARN_MAX,
+                      sp->web_root);
+    free(w.suggest);
     return 0;
 }
 

@@ -105,6 +105,12 @@ ws_scan_init(ws_scan_t *s, uint64_t max_message)
     s->state = SCAN_B0;
 }
 
+void
+ws_scan_allow_rsv1(ws_scan_t *s)
+{
+    s->rsv1_ok = 1;
+}
+
 int
 ws_scan_at_message_boundary(const ws_scan_t *s)
 {
@@ -122,13 +128,16 @@ scan_refuse(ws_scan_t *s, int code, const char *reason)
 }
 
 /* The first header byte: FIN, RSV1-3 and the opcode (RFC 6455, 5.2, 5.4, 5.5).
- * No extension is negotiated, so every RSV bit must be clear. */
+ * RSV1 is permessage-deflate's, when negotiated (RFC 7692, 6); the other
+ * bits belong to no extension we speak. */
 static int
 scan_b0(ws_scan_t *s, uint8_t b)
 {
     unsigned op = b & 0x0f, fin = b & 0x80;
-    if ((b & 0x70) != 0)
+    if ((b & 0x30) != 0 || ((b & 0x40) != 0 && !s->rsv1_ok))
         return scan_refuse(s, 1002, "reserved bits set without a negotiated extension");
+    if ((b & 0x40) != 0 && op != 1 && op != 2)
+        return scan_refuse(s, 1002, "RSV1 set on a continuation or control frame");
     if ((op >= 3 && op <= 7) || op >= 0xb)
         return scan_refuse(s, 1002, "reserved opcode");
     if (op >= 8 && !fin)

@@ -59,12 +59,17 @@ typedef struct ws_scan {
     uint8_t need;         /* extended-length or mask-key bytes still to come */
     uint8_t ext;          /* 2 or 8: the size of the extended length being read */
     uint8_t in_msg;       /* a fragmented data message is open: only continuations may follow */
+    uint8_t rsv1_ok;      /* permessage-deflate was negotiated: RSV1 may mark a message's first frame */
     int code;             /* 0 while the stream is sound; else the close code (1002, 1009), for good */
     const char *reason;   /* why, for the close frame (a constant, at most 123 bytes) */
 } ws_scan_t;
 
 /* Start scanning a new connection's stream. */
 void ws_scan_init(ws_scan_t *s, uint64_t max_message);
+
+/* Let RSV1 mark a compressed message (RFC 7692, 6): on the first frame of a
+ * data message only, never on a continuation or control frame. */
+void ws_scan_allow_rsv1(ws_scan_t *s);
 
 /* Scan the next `len` bytes of the stream.  Returns how many of them may go
  * on to the frame parser: all of them while the stream is sound; when a byte

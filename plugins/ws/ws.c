@@ -45,7 +45,9 @@
 #include <tale/plugin.h>
 #include <tale/h2o_request.h>
 
+#include "deflate.h"
 #include "proto.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,8 @@ typedef struct ws_plugin {
     uint64_t max_backlog;
     uint64_t ping_ms; /* 0: no pings */
     uint64_t idle_ms; /* 0: never drop a silent peer */
+    ws_deflate_conf_t deflate_conf;
+    ws_deflate_t *deflate; /* the loop's zlib streams and buffers (deflate.h) */
 
     h2o_linklist_t conns;
     size_t nconns;
@@ -93,6 +97,8 @@ typedef struct ws_conn {
     uint64_t close_deadline; /* while closing: drop the socket at this time */
     uint64_t over_since;     /* when the queue went over max_backlog (0: it is not) */
     ws_scan_t scan;          /* frame boundaries of what the peer sent, as handed to wslay */
+    ws_deflate_params_t pmd; /* permessage-deflate as negotiated (all zero: not) */
+    ws_deflate_conn_t zs;    /* own zlib streams, only with context takeover */
     int closing;
     /* A close asked for while messages are still queued waits for them:
      * wslay sends control frames before queued data, so queuing it at once
@@ -161,6 +167,7 @@ conn_destroy(ws_conn_t *c)
         h2o_socket_close(c->sock);
     if (c->wslay != NULL)
         wslay_event_context_free(c->wslay);
+    ws_deflate_conn_release(&c->zs);
     free(c->out.base);
     free(c);
 }
@@ -287,7 +294,7 @@ out_reserve(ws_conn_t *c, size_t len)
  * Returns 0 when the frame was taken, 1 when it must go through wslay.
  */
 static int
-append_text_frame(ws_conn_t *c, const char *s, size_t len)
+append_text_frame(ws_conn_t *c, const char *s, size_t len, uint8_t rsv)
 {
     if (c->sock == NULL || h2o_socket_is_writing(c->sock) || c->out.len + len > WS_GATHER_MAX ||
         (c->wslay != NULL && (wslay_event_get_queued_msg_count(c->wslay) != 0 || wslay_event_want_write(c->wslay) ||
@@ -295,7 +302,7 @@ append_text_frame(ws_conn_t *c, const char *s, size_t len)
         return 1;
     uint8_t head[10];
     size_t n = 0;
-    head[n++] = 0x81; /* FIN, text */
+    head[n++] = (uint8_t)(0x81 | rsv << 4); /* FIN, RSV1 if compressed, text */
     if (len < 126) {
         head[n++] = (uint8_t)len;
     } else if (len <= 0xffff) {
@@ -318,10 +325,14 @@ append_text_frame(ws_conn_t *c, const char *s, size_t len)
 static int
 queue_text(ws_conn_t *c, const char *s, size_t len)
 {
-    struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)s, len};
     if (c->closing)
         return -1;
-    if (append_text_frame(c, s, len) != 0 && wslay_event_queue_msg(ws_ctx(c), &msg) != 0)
+    const uint8_t *data = (const uint8_t *)s;
+    uint8_t rsv = WSLAY_RSV_NONE;
+    if (c->pmd.on && ws_deflate_compress(c->p->deflate, &c->zs, &c->pmd, data, len, &data, &len) == 1)
+        rsv = WSLAY_RSV1_BIT;
+    struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, data, len};
+    if (append_text_frame(c, (const char *)data, len, rsv) != 0 && wslay_event_queue_msg_ex(ws_ctx(c), &msg, rsv) != 0)
         return -1;
     if (note_backlog(c) != 0) {
         close_stuck(c, backlog(c));
@@ -417,6 +428,8 @@ ws_ctx(ws_conn_t *c)
         if (wslay_event_context_server_init(&c->wslay, &wslay_callbacks, c) != 0)
             tale_oom(sizeof(*c)); /* wslay fails here only when out of memory */
         wslay_event_config_set_max_recv_msg_length(c->wslay, c->p->max_message);
+        if (c->pmd.on)
+            wslay_event_config_set_allowed_rsv_bits(c->wslay, WSLAY_RSV1_BIT);
     }
     return c->wslay;
 }
@@ -598,6 +611,40 @@ handle_text(ws_conn_t *c, const uint8_t *data, size_t len)
     ws_input_release(&in);
 }
 
+static int
+is_utf8(const uint8_t *s, size_t len)
+{
+    for (size_t i = 0, k; i < len; i += k)
+        if ((k = tale_utf8_seq_len(s + i, len - i)) == 0)
+            return 0;
+    return 1;
+}
+
+/* A compressed text message (RSV1): inflate it within max_message, then
+ * check the UTF-8 that wslay could not check on the compressed bytes. */
+static void
+handle_compressed_text(ws_conn_t *c, const uint8_t *data, size_t len)
+{
+    const uint8_t *text;
+    size_t text_len;
+    if (c->session == NULL || c->closing)
+        return; /* nobody to give it to: not worth inflating */
+    switch (ws_deflate_inflate(c->p->deflate, &c->zs, &c->pmd, data, len, c->p->max_message, &text, &text_len)) {
+    case WS_INFLATE_OK:
+        if (!is_utf8(text, text_len))
+            fail_connection(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message");
+        else
+            handle_text(c, text, text_len);
+        break;
+    case WS_INFLATE_TOO_BIG:
+        fail_connection(c, WSLAY_CODE_MESSAGE_TOO_BIG, "message too big once inflated");
+        break;
+    case WS_INFLATE_BAD:
+        fail_connection(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid compressed data");
+        break;
+    }
+}
+
 /* wslay calls this for every complete message. */
 static void
 on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
@@ -605,7 +652,10 @@ on_message(ws_conn_t *c, const struct wslay_event_on_msg_recv_arg *arg)
     c->last_rx = now_ms(c->p);
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
-        handle_text(c, arg->msg, arg->msg_length);
+        if (arg->rsv & WSLAY_RSV1_BIT)
+            handle_compressed_text(c, arg->msg, arg->msg_length);
+        else
+            handle_text(c, arg->msg, arg->msg_length);
         break;
     case WSLAY_BINARY_FRAME:
         detach_session(c, WSLAY_CODE_UNSUPPORTED_DATA);
@@ -714,6 +764,29 @@ make_accept_key(char dst[29], const char *client_key)
     dst[28] = '\0';
 }
 
+/* permessage-deflate: take the first offer we can (each header in turn,
+ * as a client may split its list over several) and answer it. */
+static void
+negotiate_deflate(ws_plugin_t *p, h2o_req_t *req, ws_conn_t *c)
+{
+    ssize_t i = -1;
+    if (!p->deflate_conf.enabled)
+        return;
+    while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-websocket-extensions"), i)) != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (ws_deflate_negotiate(v.base, v.len, &p->deflate_conf, &c->pmd)) {
+            char answer[WS_DEFLATE_RESPONSE_MAX];
+            size_t n = ws_deflate_response(&c->pmd, answer, sizeof(answer));
+            h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-extensions"), 0, NULL,
+                                  h2o_strdup(&req->pool, answer, n).base, n);
+            ws_scan_allow_rsv1(&c->scan);
+            if (p->deflate == NULL)
+                p->deflate = ws_deflate_new();
+            return;
+        }
+    }
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -768,6 +841,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         p->ctx = req->conn->ctx;
     ws_conn_t *c = tale_xcalloc(1, sizeof(*c));
     ws_scan_init(&c->scan, p->max_message);
+    negotiate_deflate(p, req, c);
 
     if (set_cookie[0] != '\0') {
         size_t n = strnlen(set_cookie, TALE_SET_COOKIE_MAX);
@@ -820,6 +894,8 @@ typedef struct ws_conf {
     const char *path;
     uint64_t max_message, max_backlog, ping_ms, idle_ms;
     const char *const *origins; /* moved to the top level: refused when given */
+    int deflate, no_context_takeover;
+    int64_t window_bits;
 } ws_conf_t;
 
 static const tale_conf_row_t ws_conf_rows[] = {
@@ -829,6 +905,9 @@ static const tale_conf_row_t ws_conf_rows[] = {
     TALE_CONF_ROW_DURATION("ping_interval", ws_conf_t, ping_ms, 30000, 0, 0),
     TALE_CONF_ROW_DURATION("idle_timeout", ws_conf_t, idle_ms, 75000, 0, 0),
     TALE_CONF_ROW_LIST("allowed_origins", ws_conf_t, origins),
+    TALE_CONF_ROW_BOOL("deflate", ws_conf_t, deflate, 1),
+    TALE_CONF_ROW_INT("deflate_window_bits", ws_conf_t, window_bits, 10, WS_DEFLATE_MIN_BITS, WS_DEFLATE_MAX_BITS),
+    TALE_CONF_ROW_BOOL("no_context_takeover", ws_conf_t, no_context_takeover, 1),
 };
 
 static int
@@ -855,6 +934,9 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
     p->max_backlog = c.max_backlog;
     p->ping_ms = c.ping_ms;
     p->idle_ms = c.idle_ms;
+    p->deflate_conf.enabled = c.deflate;
+    p->deflate_conf.window_bits = (int)c.window_bits;
+    p->deflate_conf.no_context_takeover = c.no_context_takeover;
     if (c.origins != NULL) {
         snprintf(err, errlen, "ws: allowed_origins moved to the top level of the config, where it applies to every transport");
         goto fail;
@@ -930,6 +1012,7 @@ ws_destroy(tale_plugin_t *self, void *state)
     }
     if (h2o_timeout_is_linked(&p->sweep))
         h2o_timeout_unlink(&p->sweep);
+    ws_deflate_free(p->deflate);
     free(p->path);
     free(p);
 }

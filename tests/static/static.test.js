@@ -284,6 +284,51 @@ test('a custom csp and an unknown key are config errors or take effect', async (
     /webroot/);
 });
 
+// The start-up check of inline code against the csp setting (issue #17).
+const LLAMATALE_WEB = path.join(SRC, 'tests', 'static', 'fixtures', 'llamatale-web');
+const CSP_WARNING = /the csp setting blocks \d/g;
+
+async function startupLog(web, csp) {
+  const cfg = { web_root: web };
+  if (csp !== undefined) cfg.csp = csp;
+  const h = await startHost({ config: configWith(['static'], { pluginConfig: { static: cfg } }) });
+  try {
+    // the check runs in the plugin's start, before the host is listening
+    return h.stderr();
+  } finally {
+    await h.stop();
+  }
+}
+
+test('a LlamaTale-style web root is named at start with the csp setting to use; ours is not', async () => {
+  const warned = await startupLog(LLAMATALE_WEB);
+  const lines = warned.split('\n').filter((l) => /the csp setting blocks/.test(l));
+  assert.strictEqual(lines.length, 3, warned);
+  const story = lines.find((l) => l.includes(path.join(LLAMATALE_WEB, 'story.html')));
+  assert.ok(story, warned);
+  assert.match(story, /4 inline event handlers \(onload, onsubmit, onkeydown, \.\.\.\) and 1 inline script/);
+  assert.match(story, /set csp: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self'"/);
+  assert.ok(lines.some((l) => l.includes(path.join(LLAMATALE_WEB, 'index.html')) && /1 inline event handler \(onclick\)/.test(l)));
+  assert.ok(lines.some((l) => l.includes(path.join(LLAMATALE_WEB, 'help', 'commands.htm'))));
+
+  // the suggested setting (or no policy at all) silences it, and our own client never needs it
+  const relaxed = story.match(/set csp: "(.*)"$/)[1];
+  assert.doesNotMatch(await startupLog(LLAMATALE_WEB, relaxed), CSP_WARNING);
+  assert.doesNotMatch(await startupLog(LLAMATALE_WEB, ''), CSP_WARNING);
+  assert.doesNotMatch(await startupLog(path.join(SRC, 'web')), CSP_WARNING);
+});
+
+test('the csp warning is capped: ten pages named, the rest counted in one line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tale-csp-'));
+  for (let i = 0; i < 13; i++) fs.writeFileSync(path.join(dir, `p${i}.html`), `<button onclick="go(${i})">go</button>`);
+  fs.writeFileSync(path.join(dir, '.hidden.html'), '<button onclick="x()">never served, never named</button>');
+  const log = await startupLog(dir);
+  assert.strictEqual((log.match(CSP_WARNING) || []).length, 10, log);
+  assert.match(log, /3 more pages below .* have inline code the csp setting blocks/);
+  assert.doesNotMatch(log, /hidden/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('beside the ws and sse plugins: each path reaches its own plugin, and quit ends the session', async () => {
   const all = await startHost({ config: configWith(['static', 'ws', 'sse']) });
   try {

@@ -5,6 +5,8 @@
 //   const { msg, index } = await p.waitFor((m) => m.type === 'text', { from: 0, ms: 3000 });
 //   const { code, reason } = await p.closed;           // resolves when the socket closes
 //   p.cookie                                           // 'tale_session=…' from the 101's Set-Cookie
+//   connect(host, { perMessageDeflate: false })        // the ws library's option (it offers deflate by default)
+//   p.extensions                                       // the 101's Sec-WebSocket-Extensions ('' without)
 'use strict';
 const WebSocket = require('ws');
 
@@ -15,10 +17,10 @@ function wsUrl(host, { resume, path = '/tale/ws' } = {}) {
 }
 
 // options: passed on to the ws library (ca, localAddress ...).
-function connect(host, { cookie, resume, origin = host.url, path, options = {} } = {}) {
+function connect(host, { cookie, resume, origin = host.url, path, perMessageDeflate = true, options = {} } = {}) {
   return new Promise((resolve, reject) => {
     const headers = cookie ? { Cookie: cookie } : {};
-    const ws = new WebSocket(wsUrl(host, { resume, path }), { ...options, headers, origin });
+    const ws = new WebSocket(wsUrl(host, { resume, path }), { perMessageDeflate, ...options, headers, origin });
     const p = {
       ws,
       msgs: [],
@@ -55,6 +57,7 @@ function connect(host, { cookie, resume, origin = host.url, path, options = {} }
     };
     p.closed = new Promise((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
     ws.on('upgrade', (res) => {
+      p.extensions = res.headers['sec-websocket-extensions'] || '';
       const sc = res.headers['set-cookie'];
       if (sc && sc.length) {
         p.setCookie = sc[0];

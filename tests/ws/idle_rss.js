@@ -15,10 +15,10 @@
 // --rounds repeats join-and-leave, which tells a leak (grows every round)
 // from one-time warm-up (code pages, h2o's recycled buffers, table sizes).
 'use strict';
-const fs = require('fs');
 const http = require('http');
 const WebSocket = require('ws');
 const { startHost, configWith } = require('../lib/harness');
+const { rssKiB, cpuTicks, fdCount, rssAvg, sleep } = require('../lib/procstat');
 
 const DEADLINE_MS = 15 * 60 * 1000; // the whole run, whatever the counts
 const FIRST_FRAME_MS = 30000;       // one batch's players must each get a frame within this
@@ -38,33 +38,6 @@ function parseArgs(argv) {
   if (!['ws', 'sse'].includes(o.transport)) throw new Error('--transport is ws or sse');
   if (o.steps.some((n) => !(n > 0 && n <= 10000))) throw new Error('--steps: counts between 1 and 10000');
   return o;
-}
-
-function rssKiB(pid, field = 'VmRSS') {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]);
-}
-
-// utime + stime in clock ticks (100 a second)
-function cpuTicks(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function fdCount(pid) {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// VmRSS averaged over a second (5 samples), so one transient burst does not decide.
-async function rssAvg(pid) {
-  let sum = 0;
-  for (let i = 0; i < 5; i++) {
-    sum += rssKiB(pid);
-    await sleep(200);
-  }
-  return sum / 5;
 }
 
 function mudConfig(max) {

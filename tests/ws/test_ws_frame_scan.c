@@ -268,6 +268,48 @@ message_boundary_only_between_whole_messages(void **unused)
     assert_false(ws_scan_at_message_boundary(&s));
 }
 
+/* With permessage-deflate negotiated, RSV1 marks a message's first frame
+ * (text or binary, fragmented or not) and nothing else: a continuation or a
+ * control frame with it is refused, and so are RSV2 and RSV3 still. */
+static void
+rsv1_marks_first_frames_only_once_negotiated(void **unused)
+{
+    static const struct {
+        uint8_t first, second; /* two frames; second 0: none */
+        const char *reason;    /* NULL: both pass */
+    } cases[] = {
+        {0xc1, 0, NULL},                                               /* compressed text */
+        {0xc2, 0, NULL},                                               /* compressed binary */
+        {0x41, 0x80, NULL},                                            /* compressed, fragmented */
+        {0x41, 0xc0, "RSV1 set on a continuation or control frame"},   /* RSV1 again on the continuation */
+        {0xc9, 0, "RSV1 set on a continuation or control frame"},      /* ping */
+        {0xc8, 0, "RSV1 set on a continuation or control frame"},      /* close */
+        {0xa1, 0, "reserved bits set without a negotiated extension"}, /* RSV2 */
+        {0xd1, 0, "reserved bits set without a negotiated extension"}, /* RSV1 + RSV3 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        ws_scan_t s;
+        size_t len = put_frame(stream, 0, cases[i].first, 3, 0, 3, 'x');
+        if (cases[i].second != 0)
+            len = put_frame(stream, len, cases[i].second, 3, 0, 3, 'y');
+        ws_scan_init(&s, MAX_MESSAGE);
+        ws_scan_allow_rsv1(&s);
+        size_t passed = ws_scan_feed(&s, stream, len);
+        if (cases[i].reason == NULL) {
+            assert_int_equal(passed, len);
+            assert_int_equal(s.code, 0);
+        } else {
+            assert_int_equal(s.code, 1002);
+            assert_string_equal(s.reason, cases[i].reason);
+        }
+    }
+    /* not negotiated: RSV1 alone is refused */
+    ws_scan_t s;
+    ws_scan_init(&s, MAX_MESSAGE);
+    assert_int_equal(ws_scan_feed(&s, stream, put_frame(stream, 0, 0xc1, 3, 0, 3, 'x')), 0);
+    assert_int_equal(s.code, 1002);
+}
+
 int
 main(void)
 {
@@ -276,6 +318,7 @@ main(void)
         cmocka_unit_test(refused_headers_get_their_code_before_any_payload),
         cmocka_unit_test(max_message_counts_fragments_and_resets_per_message),
         cmocka_unit_test(message_boundary_only_between_whole_messages),
+        cmocka_unit_test(rsv1_marks_first_frames_only_once_negotiated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
