@@ -54,10 +54,10 @@
 #define DEFAULT_LOGIN_FAILURES_PER_MINUTE 5
 #define DEFAULT_ACCOUNTS_PER_ADDRESS_PER_HOUR 3
 
-static const char *const top_keys[] = {"mode",      "story",      "data_dir",      "autosave",        "tick",
-                                       "log_level", "listeners",  "limits",        "plugin_path",     "plugin_permissions",
-                                       "plugins",   "seat_claim", "allowed_hosts", "allowed_origins", "trusted_proxies",
-                                       "instances", "accounts",  NULL};
+static const char *const top_keys[] = {
+    "mode",          "story",           "data_dir",        "autosave",           "tick",     "log_level",
+    "listeners",     "limits",          "plugin_path",     "plugin_permissions", "plugins",  "seat_claim",
+    "allowed_hosts", "allowed_origins", "trusted_proxies", "instances",          "accounts", NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 static const char *const limit_keys[] = {"max_request_body",

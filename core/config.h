@@ -89,8 +89,8 @@ typedef struct tale_config {
         uint64_t max_stored_worlds; /* stored instances kept (default 100000) */
         uint64_t max_stored_bytes;  /* their bytes (default 1g); over either cap the oldest saves go */
         /* accounts (issue #15) */
-        uint64_t max_accounts;                 /* accounts the database may hold (default 10000) */
-        uint64_t login_failures_per_minute;    /* failed logins per account and per address before backoff (default 5) */
+        uint64_t max_accounts;                  /* accounts the database may hold (default 10000) */
+        uint64_t login_failures_per_minute;     /* failed logins per account and per address before backoff (default 5) */
         uint64_t accounts_per_address_per_hour; /* accounts one client address may create (default 3; 0: no limit) */
     } limits;
 

@@ -69,9 +69,9 @@ struct tale_accounts {
     h2o_socket_t *sock;
     pthread_t thread;
     int thread_started;
-    size_t n_jobs;            /* queued or running, not yet delivered (loop) */
-    acct_job_t *outstanding;  /* the loop's list of them */
-    limit_key_t *limits;      /* loop */
+    size_t n_jobs;           /* queued or running, not yet delivered (loop) */
+    acct_job_t *outstanding; /* the loop's list of them */
+    limit_key_t *limits;     /* loop */
     size_t n_limits;
     /* shared with the worker, under mu */
     pthread_mutex_t mu;

@@ -203,14 +203,9 @@ is_word(const char *s, size_t len, const char *word)
 }
 
 static int
-password_ok(tale_dialogue_t *d, size_t len)
+password_ok(size_t len)
 {
-    char msg[128];
-    if (len >= TALE_ACCT_PASSWORD_MIN && len <= TALE_ACCT_PASSWORD_MAX)
-        return 1;
-    snprintf(msg, sizeof(msg), "A password is %d to %d characters long.", TALE_ACCT_PASSWORD_MIN, TALE_ACCT_PASSWORD_MAX);
-    say(d, msg);
-    return 0;
+    return len >= TALE_ACCT_PASSWORD_MIN && len <= TALE_ACCT_PASSWORD_MAX;
 }
 
 /* A name typed at a name question: 0 and d->name set, or -1 after saying why. */
@@ -337,8 +332,11 @@ tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t n
         return 1;
     case D_CREATE_PW:
     case D_NEW_PW:
-        if (!password_ok(d, raw)) {
-            ask_secret(d, "Password:");
+        if (!password_ok(raw)) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "A password is %d to %d characters long. Choose a password:", TALE_ACCT_PASSWORD_MIN,
+                     TALE_ACCT_PASSWORD_MAX);
+            ask_secret(d, msg);
             return 1;
         }
         wipe(&d->pw2, &d->pw2len);

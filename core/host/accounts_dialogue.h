@@ -33,7 +33,7 @@ typedef struct tale_dialogue {
     char skeleton[TALE_ACCT_NAME_MAX + 1];
     char *pw, *pw2; /* passwords typed so far; wiped when done */
     size_t pwlen, pw2len;
-    char addr[64]; /* the client's address, for the per-address limits ("" unknown) */
+    char addr[64];      /* the client's address, for the per-address limits ("" unknown) */
     uint64_t asked_at;  /* when the password went to the worker (a failure counts then) */
     int64_t account_id; /* 0 until logged in */
     char account[TALE_ACCT_NAME_MAX + 1];

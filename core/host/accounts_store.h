@@ -28,10 +28,10 @@ typedef struct tale_acct_store tale_acct_store_t;
 /* Results of the calls below. */
 enum {
     TALE_ACCT_OK = 0,
-    TALE_ACCT_ERROR = -1,   /* a database error (err says which) */
+    TALE_ACCT_ERROR = -1, /* a database error (err says which) */
     TALE_ACCT_NOT_FOUND = 1,
-    TALE_ACCT_TAKEN = 2,    /* that name, or one that looks like it, has an account */
-    TALE_ACCT_FULL = 3,     /* limits.max_accounts reached */
+    TALE_ACCT_TAKEN = 2, /* that name, or one that looks like it, has an account */
+    TALE_ACCT_FULL = 3,  /* limits.max_accounts reached */
     TALE_ACCT_BAD_PASSWORD = 4,
     TALE_ACCT_LOCKED = 5,
 };
@@ -57,7 +57,7 @@ void tale_acct_name_skeleton(const char *name, char out[TALE_ACCT_NAME_MAX + 1])
 
 /* Argon2id cost: the defaults (TALE_ACCT_HASH_*), or the minimum libsodium
  * allows for tests and fuzzing (set before the first hash; process-wide). */
-#define TALE_ACCT_HASH_OPS 2ULL                /* crypto_pwhash_OPSLIMIT_INTERACTIVE */
+#define TALE_ACCT_HASH_OPS 2ULL                  /* crypto_pwhash_OPSLIMIT_INTERACTIVE */
 #define TALE_ACCT_HASH_MEM (64ULL * 1024 * 1024) /* crypto_pwhash_MEMLIMIT_INTERACTIVE: 64 MiB */
 void tale_acct_hash_cost(unsigned long long ops, size_t mem);
 /* Hash / verify a password (libsodium must be initialised: tale_acct_store_open does). */
@@ -70,8 +70,8 @@ tale_acct_store_t *tale_acct_store_open(const char *path, int busy_ms, char *err
 void tale_acct_store_close(tale_acct_store_t *st);
 
 /* A new account, unless the name's skeleton is taken or max_accounts exist. */
-int tale_acct_create(tale_acct_store_t *st, const char *name, const char *pwhash, int64_t now, uint64_t max_accounts,
-                     int64_t *id, char *err, size_t errlen);
+int tale_acct_create(tale_acct_store_t *st, const char *name, const char *pwhash, int64_t now, uint64_t max_accounts, int64_t *id,
+                     char *err, size_t errlen);
 /* The account named `name` (any case) with its character's state. */
 int tale_acct_get(tale_acct_store_t *st, const char *name, tale_acct_record_t *out, char *err, size_t errlen);
 int tale_acct_set_password(tale_acct_store_t *st, const char *name, const char *pwhash, char *err, size_t errlen);
