@@ -160,4 +160,59 @@ int tale_world_checkpoint(tale_world_t *w, uint64_t *ticket, char *err, size_t e
  * still waiting on one of them is told, in a frame of their own. */
 void tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *err);
 
+/*
+ * Accounts (issue #15; docs/PROTOCOL.md, "Accounts").  The host owns accounts,
+ * passwords and the login dialogue; the engine owns characters' names and
+ * their state.  A character joins by name; a guest (tale_player_join) may
+ * take a name later and keep playing.
+ */
+
+/* Join with a chosen name (an account's character): as tale_player_join
+ * (welcome, first look, "X appears."), under that name.  NULL with *why set
+ * (player-facing text) when the name breaks tale_world_name_check's rules or
+ * is taken by a player present (any case, or a look-alike).  A player who
+ * joined by name and is not marked a guest takes what they carry with them
+ * when they leave (tale_player_state_serialise holds it), rather than
+ * dropping it in the room for anyone. */
+tale_player_t *tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx, const char **why);
+const char *tale_player_name(const tale_player_t *p);
+/* Rename a present player (a guest who creates an account keeps the
+ * character): 0 (the room is told "Old is now known as New."), or -1 with a
+ * player-facing *why.  The player's own name in another case is allowed. */
+int tale_player_rename(tale_player_t *p, const char *name, const char **why);
+/* Mark a player as a guest (who shows "(guest)"; a guest's things stay in the
+ * world when they leave), or not. */
+void tale_player_set_guest(tale_player_t *p, int guest);
+/*
+ * The name rules for characters and accounts (docs/PROTOCOL.md, "Accounts"):
+ * 3 to 20 characters, ASCII letters A-Z with single hyphens or apostrophes
+ * between letters ("Mary-Ann", "O'Neil"); no spaces, digits or non-ASCII.
+ * Not a name, alias or id of the story's NPCs or items, nor the story's
+ * player (guest) name, a command or a direction; not a present player's name
+ * in any case or a look-alike of it (compared folded: case, 0/o, 1/l/i, 5/s,
+ * rn/m, vv/w, hyphens and apostrophes ignored).  0 when the name may be
+ * taken now, or -1 with a player-facing *why (static text).
+ */
+int tale_world_name_check(const tale_world_t *w, const char *name, const char **why);
+/* A character's own state, for the accounts store: location, what they carry
+ * (with the contents of containers they carry), worn/wielded and each carried
+ * item's state, visited places, NPCs met, brief, won and turns.  JSON bytes
+ * ({"format":"tale-character","version":1,...}; free() them), never NULL. */
+char *tale_player_state_serialise(const tale_player_t *p, size_t *len);
+/* Apply saved state to a player just joined: they move there (the rooms are
+ * told of a leaving and an arrival), take back their things and get a fresh
+ * look.  What the story no longer has (a location, an item) or another
+ * present player now holds is left out, with a note to the player in that
+ * frame, never a crash.  0, or -1 with one line in err when the bytes are not
+ * a character of this story (nothing changed). */
+int tale_player_state_restore(tale_player_t *p, const char *data, size_t len, char *err, size_t errlen);
+/* A line of the host's dialogue (login) to a joined player: text as one
+ * escaped paragraph with the location snapshot; noecho adds the `noecho`
+ * special (the next input is a password: not echoed, not kept). */
+void tale_player_prompt(tale_player_t *p, const char *text, int noecho);
+/* The same frame for a connection with no player yet (the login dialogue
+ * before a join): {"type":"text","text":"<p>..</p>\n","special":[..]}, no
+ * snapshot; the caller owns the reference. */
+json_t *tale_prompt_frame(const char *text, int noecho);
+
 #endif

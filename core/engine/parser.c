@@ -562,6 +562,12 @@ eng_parser_run(tale_player_t *p, const char *line)
         return rc;
     }
     echo(p, raw);
+    /* ":waves" and "'hello": the MUD shorthands for emote and say, glued to their words */
+    if ((raw[0] == ':' || raw[0] == '\'') && raw[1] && !isspace((unsigned char)raw[1])) {
+        char *spaced = eng_xasprintf("%c %s", raw[0], raw + 1);
+        free(raw);
+        raw = spaced;
+    }
     p->raw_line = raw;
     char norm[1200];
     eng_normalize(norm, raw, sizeof norm);

@@ -90,6 +90,33 @@ find_npc(const tale_world_t *w, const char *id)
     return -1;
 }
 
+/* An item's state, at `place` (a world save's place, or a character's). */
+static json_t *
+item_json(const eng_item_state_t *its, json_t *place)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "place", place);
+    json_object_set_new(o, "closed", json_boolean(its->closed));
+    json_object_set_new(o, "locked", json_boolean(its->locked));
+    json_object_set_new(o, "lit", json_boolean(its->lit));
+    json_object_set_new(o, "worn", json_boolean(its->worn));
+    json_object_set_new(o, "wielded", json_boolean(its->wielded));
+    json_object_set_new(o, "fired", json_integer(its->fired));
+    return o;
+}
+
+/* item_json's other half: everything but the place, which the caller checked. */
+static void
+item_apply(eng_item_state_t *its, json_t *o)
+{
+    its->closed = json_is_true(json_object_get(o, "closed"));
+    its->locked = json_is_true(json_object_get(o, "locked"));
+    its->lit = json_is_true(json_object_get(o, "lit"));
+    its->worn = json_is_true(json_object_get(o, "worn"));
+    its->wielded = json_is_true(json_object_get(o, "wielded"));
+    its->fired = (unsigned)json_integer_value(json_object_get(o, "fired"));
+}
+
 static json_t *
 player_json(const tale_player_t *p)
 {
@@ -128,19 +155,8 @@ world_json(tale_world_t *w)
             json_array_append_new(flags, json_string(w->st->flag_names[i]));
     json_object_set_new(root, "flags", flags);
     json_t *items = json_object();
-    for (size_t i = 0; i < w->st->nitems; i++) {
-        const eng_item_t *it = &w->st->items[i];
-        eng_item_state_t *its = &w->items[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "place", place_json(w, its->place));
-        json_object_set_new(o, "closed", json_boolean(its->closed));
-        json_object_set_new(o, "locked", json_boolean(its->locked));
-        json_object_set_new(o, "lit", json_boolean(its->lit));
-        json_object_set_new(o, "worn", json_boolean(its->worn));
-        json_object_set_new(o, "wielded", json_boolean(its->wielded));
-        json_object_set_new(o, "fired", json_integer(its->fired));
-        json_object_set_new(items, it->id, o);
-    }
+    for (size_t i = 0; i < w->st->nitems; i++)
+        json_object_set_new(items, w->st->items[i].id, item_json(&w->items[i], place_json(w, w->items[i].place)));
     json_object_set_new(root, "items", items);
     json_t *doors = json_array();
     for (size_t l = 0; l < w->st->nlocs; l++)
@@ -638,15 +654,8 @@ restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t 
     /* apply */
     memcpy(w->flags, flags, w->st->nflags);
     for (size_t k = 0; k < w->st->nitems; k++) {
-        json_t *o = json_object_get(jitems, w->st->items[k].id);
-        eng_item_state_t *its = &w->items[k];
-        its->place = places[k];
-        its->closed = json_is_true(json_object_get(o, "closed"));
-        its->locked = json_is_true(json_object_get(o, "locked"));
-        its->lit = json_is_true(json_object_get(o, "lit"));
-        its->worn = json_is_true(json_object_get(o, "worn"));
-        its->wielded = json_is_true(json_object_get(o, "wielded"));
-        its->fired = (unsigned)json_integer_value(json_object_get(o, "fired"));
+        w->items[k].place = places[k];
+        item_apply(&w->items[k], json_object_get(jitems, w->st->items[k].id));
     }
     for (size_t l = 0, base = 0; l < w->st->nlocs; base += w->st->locs[l].nexits, l++)
         for (size_t e = 0; e < w->st->locs[l].nexits; e++)
@@ -682,5 +691,186 @@ out:
     free(flags);
     free(door_state);
     free(npc_loc);
+    return rc;
+}
+
+/* ------------------------------------------------------- a character */
+
+/*
+ * A character's own state for the host's accounts store (issue #15): the
+ * player half of a save (player_json, without the seat) and the items they
+ * carry (item_json, placed "held" or "in:<container>"), never the world's.
+ * Restoring is lenient where a world restore is strict: a character outlives
+ * story edits, so what the story no longer has is left out with a note, and
+ * only bytes that are no character of this story are refused.
+ */
+#define CHAR_FORMAT "tale-character"
+#define CHAR_VERSION 1
+#define CHAR_HELD "held"
+
+char *
+tale_player_state_serialise(const tale_player_t *p, size_t *len)
+{
+    const tale_world_t *w = p->w;
+    json_t *root = player_json(p);
+    json_object_del(root, "slot"); /* a seat is the session's, not the character's */
+    json_object_set_new(root, "format", json_string(CHAR_FORMAT));
+    json_object_set_new(root, "version", json_integer(CHAR_VERSION));
+    json_object_set_new(root, "story", json_string(w->st->meta.name));
+    json_object_set_new(root, "story_version", json_string(w->st->meta.version));
+    json_object_set_new(root, "name", json_string(p->name));
+    json_t *items = json_object();
+    for (size_t i = 0; i < w->st->nitems; i++) {
+        int closed;
+        eng_place_t outer = eng_item_outer_place(w, (int)i, &closed);
+        if (outer.kind != PLACE_PLAYER || outer.idx != p->slot)
+            continue;
+        eng_place_t pl = w->items[i].place;
+        json_t *place = pl.kind == PLACE_ITEM ? place_json(w, pl) : json_string(CHAR_HELD);
+        json_object_set_new(items, w->st->items[i].id, item_json(&w->items[i], place));
+    }
+    json_object_set_new(root, "items", items);
+    char *data = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    if (len)
+        *len = strlen(data);
+    return data;
+}
+
+/* The string array's entries this story knows, marked in `marks` (find: by id). */
+static void
+mark_known(const tale_world_t *w, json_t *arr, unsigned char *marks, int (*find)(const tale_world_t *, const char *))
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        int k = json_is_string(v) ? find(w, json_string_value(v)) : -1;
+        if (k >= 0)
+            marks[k] = 1;
+    }
+}
+
+/* The character's items that come back, staged: parent[k] is -2 for an item
+ * left out, -1 held, else the container (itself coming back) it is in. */
+static void
+stage_items(tale_player_t *p, json_t *jitems, int *parent, size_t *lost, eng_sbuf_t *notes)
+{
+    tale_world_t *w = p->w;
+    size_t n = w->st->nitems;
+    for (size_t k = 0; k < n; k++)
+        parent[k] = -2;
+    const char *id;
+    json_t *o;
+    json_object_foreach(jitems, id, o)
+    {
+        int k = find_item(w, id);
+        if (k < 0 || !json_is_object(o)) {
+            (*lost)++;
+            continue;
+        }
+        /* one object of each in a shared world: another player's stays theirs */
+        int closed;
+        eng_place_t now = eng_item_outer_place(w, k, &closed);
+        if (now.kind == PLACE_PLAYER && now.idx != p->slot && (size_t)now.idx < w->nplayers_cap && w->players[now.idx]) {
+            eng_sb_p(notes, "You no longer have the %s: %s has it now.", w->st->items[k].name, w->players[now.idx]->name);
+            continue;
+        }
+        parent[k] = -1;
+        const char *pl = json_string_value(json_object_get(o, "place"));
+        eng_place_t in;
+        if (pl && strncmp(pl, "in:", 3) == 0 && parse_place(w, pl, &in) == 0 && in.idx != k && w->st->items[in.idx].container)
+            parent[k] = in.idx;
+    }
+    /* a container left out, or a loop of containers (only a forged save has
+     * one): its contents are simply held */
+    for (size_t k = 0; k < n; k++) {
+        int c = parent[k];
+        size_t hops = 0;
+        while (c >= 0 && parent[c] != -2 && hops++ < n)
+            c = parent[c];
+        if (parent[k] >= 0 && (c != -1 || hops > n))
+            parent[k] = -1;
+    }
+}
+
+int
+tale_player_state_restore(tale_player_t *p, const char *data, size_t len, char *err, size_t errlen)
+{
+    tale_world_t *w = p->w;
+    const char *label = "character data";
+    if (data == NULL || len == 0 || len > SAVE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: not a saved character (%s)", label, len ? "too large" : "empty");
+        return -1;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    int rc = -1;
+    int *parent = NULL;
+    if (!root) {
+        snprintf(err, errlen, "%s: not a saved character (corrupt at line %d: %s)", label, je.line, je.text);
+        return -1;
+    }
+    json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
+    json_t *story = json_object_get(root, "story"), *loc = json_object_get(root, "location");
+    json_t *turns = json_object_get(root, "turns"), *jitems = json_object_get(root, "items");
+    json_t *vis = json_object_get(root, "visited"), *met = json_object_get(root, "met");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), CHAR_FORMAT) != 0)
+        BAD("%s: not a Tale Host saved character", label);
+    if (!json_is_integer(ver) || json_integer_value(ver) != CHAR_VERSION)
+        BAD("%s: saved by an incompatible version (format %lld, this host reads %d)", label,
+            json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL, CHAR_VERSION);
+    if (!json_is_string(story) || strcmp(json_string_value(story), w->st->meta.name) != 0)
+        BAD("%s: this character belongs to another story ('%s', not '%s')", label,
+            json_is_string(story) ? json_string_value(story) : "?", w->st->meta.name);
+    if ((loc && !json_is_string(loc)) || (turns && !counter_ok(turns)) || (jitems && !json_is_object(jitems)) ||
+        (vis && !json_is_array(vis)) || (met && !json_is_array(met)))
+        BAD("%s: saved character is damaged", label);
+
+    /* stage: nothing changes until every part has been read */
+    eng_sbuf_t notes = {0};
+    size_t lost = 0;
+    parent = tale_xmalloc((w->st->nitems ? w->st->nitems : 1) * sizeof *parent);
+    stage_items(p, jitems, parent, &lost, &notes);
+    int l = loc ? find_loc(w, json_string_value(loc)) : p->location;
+    if (l < 0) {
+        eng_sb_p(&notes, "The place where you left off is no longer in this world; you begin here.");
+        l = p->location;
+    }
+    if (lost)
+        eng_sb_p(&notes, lost == 1 ? "One thing you carried is no longer in this world."
+                                   : "Some things you carried are no longer in this world.");
+
+    /* apply */
+    if (l != p->location) {
+        eng_room_news(p, 0, "%s leaves.");
+        eng_player_move(p, l);
+        eng_room_news(p, 1, "%s appears.");
+    }
+    p->turns = turns ? (long)json_integer_value(turns) : p->turns;
+    p->brief = json_is_true(json_object_get(root, "brief"));
+    p->won = json_is_true(json_object_get(root, "won"));
+    p->visited[p->location] = 1;
+    mark_known(w, vis, p->visited, find_loc);
+    mark_known(w, met, p->met, find_npc);
+    for (size_t k = 0; k < w->st->nitems; k++) {
+        if (parent[k] == -2)
+            continue;
+        eng_item_state_t *its = &w->items[k];
+        its->place = parent[k] == -1 ? (eng_place_t){PLACE_PLAYER, p->slot} : (eng_place_t){PLACE_ITEM, parent[k]};
+        item_apply(its, json_object_get(jitems, w->st->items[k].id));
+    }
+    p->it.kind = THING_NONE;
+    p->pending = 0;
+    eng_describe_location(p, 1);
+    eng_meet_npcs(p);
+    if (notes.len)
+        eng_out_raw(p, notes.s);
+    eng_sb_free(&notes);
+    eng_player_flush(p);
+    rc = 0;
+out:
+    free(parent);
+    json_decref(root);
     return rc;
 }

@@ -34,10 +34,12 @@ cmd_wait(tale_player_t *p, const eng_verb_t *v, const char *args)
 static void
 who_line(tale_player_t *p, const tale_player_t *o)
 {
+    /* a guest is marked: a host with accounts says who has no account (tale_player_set_guest) */
+    const char *guest = o->guest ? "guest, " : "";
     if (o == p)
-        eng_out_p(p, "%s <dim>(you)</dim>", o->name);
+        eng_out_p(p, "%s <dim>(%syou)</dim>", o->name, guest);
     else
-        eng_out_p(p, "%s <dim>(%s)</dim>", o->name, p->w->st->locs[o->location].title);
+        eng_out_p(p, "%s <dim>(%s%s)</dim>", o->name, guest, p->w->st->locs[o->location].title);
 }
 
 static int

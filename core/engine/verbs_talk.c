@@ -55,6 +55,36 @@ yell_allowed(tale_player_t *p)
     return 1;
 }
 
+/*
+ * Tells go to one player, so they need no world budget, but a player sending
+ * them is held to TELL_BURST within TELL_WINDOW_MS (game-design numbers: a
+ * conversation, not a flood).
+ */
+#define TELL_WINDOW_MS 3000u
+#define TELL_BURST 8u
+
+static int
+tell_allowed(tale_player_t *p)
+{
+    uint64_t now = eng_now_ms(p->w);
+    if (now >= p->tell_ok_at) {
+        p->tell_ok_at = now + TELL_WINDOW_MS;
+        p->tell_burst = 0;
+    }
+    if (p->tell_burst >= TELL_BURST)
+        return 0;
+    p->tell_burst++;
+    return 1;
+}
+
+/* Does the phrase name p itself (its whole name, any case)? */
+static int
+names_self(const tale_player_t *p, const char *phrase)
+{
+    return strcmp(phrase, "me") == 0 || strcmp(phrase, "myself") == 0 || strcmp(phrase, "self") == 0 ||
+           strcasecmp(phrase, p->name) == 0;
+}
+
 /* Quietly: does phrase name exactly one NPC here or player (anywhere if any)? */
 static int
 quiet_who(tale_player_t *p, const char *phrase, int anyplayer, eng_thing_t *out)
@@ -105,10 +135,17 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
     char words[512];
     snprintf(words, sizeof words, "%s", args);
     eng_thing_t who;
-    int nw = 0;
+    int nw = 0, self = names_self(p, args);
     char *cut = NULL;
-    /* longest first: "tell tester 2 psst" is for Tester 2, not Tester */
-    for (int k = 3; k >= 1 && !nw; k--) {
+    /* a whole name and nothing to say */
+    const tale_player_t *whole = self ? NULL : eng_player_named(w, args);
+    if (whole != NULL) {
+        eng_out_p(p, "Tell %s what?", whole->name);
+        return DONE_NOTIME;
+    }
+    /* longest first: "tell tester 2 psst" is for Tester 2, not Tester; and
+     * one's own whole name is oneself, not another whose name holds it */
+    for (int k = 3; k >= 1 && !nw && !self; k--) {
         char *s = words;
         for (int i = 0; i < k && s; i++)
             s = strchr(s + (i ? 1 : 0), ' ');
@@ -116,7 +153,8 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
             continue; /* fewer than k+1 words: no text would be left */
         if (s)
             *s = 0;
-        int ok = quiet_who(p, words, 1, &who);
+        self = names_self(p, words);
+        int ok = !self && quiet_who(p, words, 1, &who);
         if (s)
             *s = ' ';
         if (ok) {
@@ -125,7 +163,16 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
         }
     }
     if (!nw) {
-        eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
+        if (!*args) {
+            eng_out_p(p, "Tell whom? <dim>For example:</dim> tell maren hello");
+        } else if (self) {
+            eng_out_p(p, "You can't tell yourself anything. <dim>To speak aloud:</dim> say <it>text</it>");
+        } else {
+            char first[64];
+            size_t fl = strcspn(args, " ");
+            snprintf(first, sizeof first, "%.*s", (int)(fl < 63 ? fl : 63), eng_raw_after_words(p, 1));
+            eng_out_p(p, "Tell whom? There is no player called %s in the game, and no one of that name here.", first);
+        }
         return DONE_NOTIME;
     }
     const char *text = eng_raw_after_words(p, 1 + nw);
@@ -138,6 +185,10 @@ cmd_tell(tale_player_t *p, const eng_verb_t *v, const char *args)
         const char *rest;
         eng_npc_answer(p, who.idx, eng_starts_word(cut + 1, "about", &rest) ? eng_raw_after_words(p, 2 + nw) : text);
         return DONE_TIME;
+    }
+    if (!tell_allowed(p)) {
+        eng_out_p(p, "You are sending messages too fast; wait a moment.");
+        return DONE_NOTIME;
     }
     tale_player_t *o = w->players[who.idx];
     char who_to[96];
@@ -241,9 +292,9 @@ const eng_verb_t eng_verbs_talk[] = {
      .syntax = "ask <someone> about <subject>",
      .help = "Asks someone here about something."},
     {.name = "emote",
-     .aliases = {"me", NULL},
+     .aliases = {"me", ":", NULL},
      .fn = cmd_emote,
-     .syntax = "emote <action>",
+     .syntax = "emote <action>, or :<action>",
      .help = "Shows an action to everyone here: 'emote waves' shows 'Visitor waves'."},
     {.name = "yell",
      .aliases = {"shout", "scream", NULL},

@@ -96,9 +96,8 @@ eng_article(const char *name)
     return strchr("aeiouAEIOU", name[0]) && name[0] ? "an " : "a ";
 }
 
-/* Where an item ultimately is, following containers (closed or not). */
-static eng_place_t
-outer_place(const tale_world_t *w, int item, int *through_closed)
+eng_place_t
+eng_item_outer_place(const tale_world_t *w, int item, int *through_closed)
 {
     eng_place_t pl = w->items[item].place;
     int hops = 0;
@@ -136,7 +135,7 @@ light_here(const tale_world_t *w, int loc, int slot)
         if (!it->light || !its->lit)
             continue;
         int closed;
-        eng_place_t pl = outer_place(w, (int)i, &closed);
+        eng_place_t pl = eng_item_outer_place(w, (int)i, &closed);
         if (closed)
             continue;
         if (pl.kind == PLACE_LOC && pl.idx == loc)
@@ -164,7 +163,7 @@ eng_item_in_scope(const tale_player_t *p, int item)
 {
     const tale_world_t *w = p->w;
     int closed;
-    eng_place_t pl = outer_place(w, item, &closed);
+    eng_place_t pl = eng_item_outer_place(w, item, &closed);
     if (closed)
         return 0;
     if (pl.kind == PLACE_PLAYER)
@@ -600,17 +599,20 @@ eng_player_nth(const tale_world_t *w, size_t k)
 }
 
 /*
- * The name index: every player by name, case folded, so `tell <name>` finds
- * an addressee anywhere without a walk over the players.  Names are unique
- * today (the story's player name and the slot); the index is what accounts'
- * chosen names (issue #15) will need as well.
+ * The name index: every player by name, so `tell <name>` finds an addressee
+ * anywhere without a walk over the players.  It hashes the look-alike fold
+ * (names.c), not just the lower case: names equal but for case share a
+ * bucket, and so do look-alikes, so a chosen name (accounts, issue #15) is
+ * checked against every present player in one bucket.
  */
 static size_t
-name_hash(const char *s)
+name_hash(const char *name)
 {
+    char fold[256];
+    eng_name_fold(name, fold, sizeof fold);
     size_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211u;
+    for (const char *s = fold; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
     return h;
 }
 
@@ -661,7 +663,25 @@ eng_player_named(const tale_world_t *w, const char *name)
 }
 
 tale_player_t *
-tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+eng_player_lookalike(const tale_world_t *w, const char *name, const tale_player_t *except)
+{
+    if (w->names_cap == 0)
+        return NULL;
+    char fold[256], other[256];
+    eng_name_fold(name, fold, sizeof fold);
+    for (tale_player_t *o = w->names[name_hash(name) & (w->names_cap - 1)]; o; o = o->name_next) {
+        if (o == except)
+            continue;
+        eng_name_fold(o->name, other, sizeof other);
+        if (strcmp(fold, other) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* A seat, under `name` (NULL: the story player's name and the slot). */
+static tale_player_t *
+join(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx)
 {
     tale_player_t *p = tale_xcalloc(1, sizeof *p);
     size_t slot = seat_take(w);
@@ -673,14 +693,20 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     p->visited = tale_xcalloc(w->st->nlocs, 1);
     p->met = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, 1);
     p->it.kind = THING_NONE;
-    if (slot == 0)
+    if (name != NULL)
+        snprintf(p->name, sizeof p->name, "%s", name);
+    else if (slot == 0)
         snprintf(p->name, sizeof p->name, "%s", w->st->player_name);
     else
         snprintf(p->name, sizeof p->name, "%s %zu", w->st->player_name, slot + 1);
+    p->named = name != NULL;
     w->players[slot] = p;
     name_add(w, p);
     eng_player_move(p, w->st->start);
-    eng_player_apply_pending(p);
+    /* a world save's players are seats; a named character's state is the
+     * accounts store's (tale_player_state_restore) */
+    if (name == NULL)
+        eng_player_apply_pending(p);
 
     if (w->st->welcome)
         eng_out_story(p, w->st->welcome);
@@ -692,6 +718,49 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     eng_player_flush(p);
     eng_room_news(p, 1, "%s appears.");
     return p;
+}
+
+tale_player_t *
+tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
+{
+    return join(w, NULL, emit, ctx);
+}
+
+tale_player_t *
+tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx, const char **why)
+{
+    if (eng_name_check(w, name, NULL, why) < 0)
+        return NULL;
+    return join(w, name, emit, ctx);
+}
+
+const char *
+tale_player_name(const tale_player_t *p)
+{
+    return p->name;
+}
+
+int
+tale_player_rename(tale_player_t *p, const char *name, const char **why)
+{
+    tale_world_t *w = p->w;
+    if (eng_name_check(w, name, p, why) < 0)
+        return -1;
+    char old[sizeof p->name];
+    snprintf(old, sizeof old, "%s", p->name);
+    name_remove(w, p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    name_link(w, p);
+    p->named = 1;
+    if (strcmp(old, p->name) != 0)
+        eng_tell_room(w, p->location, p, "%s is now known as %s.", old, p->name);
+    return 0;
+}
+
+void
+tale_player_set_guest(tale_player_t *p, int guest)
+{
+    p->guest = guest != 0;
 }
 
 void
@@ -734,11 +803,15 @@ static void
 player_free(tale_player_t *p, int announce)
 {
     tale_world_t *w = p->w;
-    /* what the player carried stays in the world, where they stood */
+    /* What a guest carried stays in the world, where they stood.  An
+     * account's character takes it along (out of every place: nobody picks
+     * up a sword its owner will want back); the host holds it in the
+     * character's saved state and tale_player_state_restore brings it back. */
+    int keeps = p->named && !p->guest;
     for (size_t i = 0; i < w->st->nitems; i++)
         if (eng_item_held_by(w, (int)i, p->slot)) {
-            w->items[i].place.kind = PLACE_LOC;
-            w->items[i].place.idx = p->location;
+            w->items[i].place.kind = keeps ? PLACE_NOWHERE : PLACE_LOC;
+            w->items[i].place.idx = keeps ? 0 : p->location;
             w->items[i].worn = w->items[i].wielded = 0;
         }
     if (announce)
@@ -809,6 +882,27 @@ tale_player_notice(tale_player_t *p, const char *text)
 {
     eng_out_p(p, "%s", text);
     eng_player_flush(p);
+}
+
+void
+tale_player_prompt(tale_player_t *p, const char *text, int noecho)
+{
+    eng_out_p(p, "%s", text);
+    if (noecho)
+        eng_out_special(p, "noecho");
+    eng_player_flush(p);
+}
+
+json_t *
+tale_prompt_frame(const char *text, int noecho)
+{
+    eng_sbuf_t b = {0};
+    eng_sb_p(&b, "%s", text);
+    json_t *f = eng_news_frame(b.s, b.len);
+    eng_sb_free(&b);
+    if (noecho)
+        json_array_append_new(json_object_get(f, "special"), json_string("noecho"));
+    return f;
 }
 
 /* ------------------------------------------------------------------ tick */

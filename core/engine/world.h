@@ -47,6 +47,11 @@ struct tale_player {
     uint64_t arrived;         /* w->arrivals when this player came into the room */
     tale_player_t *name_next; /* the name index's chain */
     uint64_t yell_ok_at;      /* eng_now_ms from which this player may yell again */
+    uint64_t tell_ok_at;      /* eng_now_ms from which this player may tell again */
+    unsigned tell_burst;      /* tells sent since tell_ok_at last lapsed */
+    /* accounts (issue #15): named, joined or renamed by the host to an
+     * account's character; guest, marked so by the host */
+    int named, guest;
 };
 
 /*
@@ -118,6 +123,9 @@ struct tale_world {
 /* world.c */
 const char *eng_article(const char *name);
 int eng_player_can_see(const tale_player_t *p);
+/* Where an item ultimately is, following containers (closed or not);
+ * *through_closed set when a closed one is on the way. */
+eng_place_t eng_item_outer_place(const tale_world_t *w, int item, int *through_closed);
 int eng_item_visible_at(const tale_world_t *w, int item, int loc);
 int eng_item_held_by(const tale_world_t *w, int item, int slot);
 int eng_item_in_scope(const tale_player_t *p, int item);
@@ -138,6 +146,9 @@ void eng_room_news(tale_player_t *p, int arrive, const char *fmt);
 size_t eng_people_here(const tale_player_t *p, const char **names, const char **titles, size_t max);
 /* The player of that name (any case), or NULL: the name index. */
 tale_player_t *eng_player_named(const tale_world_t *w, const char *name);
+/* A present player other than `except` whose name is `name` or looks like
+ * it (eng_name_fold), or NULL: the name index's bucket only. */
+tale_player_t *eng_player_lookalike(const tale_world_t *w, const char *name, const tale_player_t *except);
 /* The k-th player (0-based) in slot order, or NULL. */
 tale_player_t *eng_player_nth(const tale_world_t *w, size_t k);
 /* The host's clock in ms (tale_world_set_now), else CLOCK_MONOTONIC's. */
@@ -159,5 +170,13 @@ json_t *eng_parser_complete(tale_player_t *p, char *prefix);
 
 /* save.c */
 void eng_player_apply_pending(tale_player_t *p);
+
+/* names.c */
+/* The name folded for look-alike comparison into out (cap bytes, NUL-ended):
+ * lower case, 0->o, 1/i/|->l, 5->s, rn->m, vv->w, separators dropped.  Names
+ * equal but for case fold equal, so the name index hashes the fold. */
+void eng_name_fold(const char *name, char *out, size_t cap);
+/* tale_world_name_check, with `self` (may be NULL) free to keep its own name. */
+int eng_name_check(const tale_world_t *w, const char *name, const tale_player_t *self, const char **why);
 
 #endif

@@ -94,6 +94,36 @@ other_players_see_arrivals_speech_and_emotes(void **state)
     json_decref(b.s.frames);
 }
 
+/* tell's refusals say what went wrong; the shorthands glue to their words */
+static void
+tell_refusals_and_shorthands(void **state)
+{
+    game_t *g = *state;
+    second_t b = {.s.frames = json_array()};
+    b.p = tale_player_join(g->w, emit, &b.s);
+    assert_contains(cmd(g, "tell"), "Tell whom?");
+    assert_contains(cmd(g, "tell Zed hi"), "Tell whom? There is no player called Zed in the game");
+    assert_contains(cmd(g, "tell tester hi"), "You can&#39;t tell yourself anything.");
+    assert_contains(cmd(g, "tell me hi"), "You can&#39;t tell yourself anything.");
+    assert_contains(cmd(g, "tell tester 2"), "Tell Tester 2 what?");
+    json_array_clear(b.s.frames);
+    assert_contains(cmd(g, ":waves happily"), "<p>Tester waves happily</p>");
+    assert_contains(text_of(&b.s), "<p>Tester waves happily</p>");
+    assert_contains(cmd(g, "'hello"), "say: <span class='txt-player-speech'>\xe2\x80\x9chello");
+    assert_contains(text_of(&b.s), "Tester</span> says: ");
+    /* a burst of tells, then a pause: the clock is the host's */
+    tale_world_set_now(g->w, 1000000);
+    int sent = 0;
+    for (int i = 0; i < 20; i++)
+        sent += strstr(cmd(g, "tell tester 2 spam"), "You tell Tester 2") != NULL;
+    assert_int_equal(sent, 8);
+    assert_contains(text_of(&g->s), "You are sending messages too fast");
+    tale_world_set_now(g->w, 1000000 + 3000);
+    assert_contains(cmd(g, "tell tester 2 later"), "You tell Tester 2");
+    tale_player_leave(b.p);
+    json_decref(b.s.frames);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,6 +131,7 @@ main(int argc, char **argv)
         T(talking_to_npcs),
         T(emote_and_yell),
         T(other_players_see_arrivals_speech_and_emotes),
+        T(tell_refusals_and_shorthands),
     };
     return play_run(tests, argc, argv);
 }
