@@ -228,7 +228,7 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         return -1;
     if (check_only)
         return 0;
-    if (saver_setup(h) != 0 || tale_server_listen(h) != 0)
+    if (saver_setup(h) != 0 || tale_sessions_use_accounts(h->sessions) != 0 || tale_server_listen(h) != 0)
         return -1;
     tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
     return 0;

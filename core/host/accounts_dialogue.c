@@ -109,6 +109,14 @@ back(tale_dialogue_t *d)
     }
 }
 
+void
+tale_dialogue_logout(tale_dialogue_t *d)
+{
+    d->account_id = 0;
+    d->account[0] = '\0';
+    back(d);
+}
+
 static const char *
 addr_or_null(const tale_dialogue_t *d)
 {

@@ -47,6 +47,9 @@ void tale_dialogue_clear(tale_dialogue_t *d);
 void tale_dialogue_greet(tale_dialogue_t *d);
 /* A line the seat typed: 1 when the dialogue took it, 0 when it is a game command. */
 int tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t now_ms);
+/* The account did not get in after all (its character could not join):
+ * the seat is a guest again, or asked to log in (required). */
+void tale_dialogue_logout(tale_dialogue_t *d);
 /* 1 while a question is open or an answer is awaited (the seat does not play). */
 int tale_dialogue_active(const tale_dialogue_t *d);
 
