@@ -11,7 +11,7 @@
  * Rate limits live on the loop, in one bounded table of keys ("a:" and a
  * name's skeleton, "p:" and an address, "c:" and an address).  Failed
  * logins count in one-minute windows; reaching limits.login_failures_per_minute
- * blocks the key for a minute, doubling with each block in a row (at most
+ * (four times that for an address) blocks the key for a minute, doubling with each block in a row (at most
  * an hour) until a login succeeds.  Creations count per address in
  * one-hour windows.  A full table forgets its least recently touched key.
  */
@@ -33,6 +33,9 @@
 #define FAIL_WINDOW_MS (60 * 1000)
 #define CREATE_WINDOW_MS (60 * 60 * 1000)
 #define MAX_BLOCK_MS (60 * 60 * 1000)
+/* An address may hold many players (a school, a carrier's NAT): it gets
+ * this many times an account's failures before it is blocked. */
+#define ADDRESS_FAILURES_FACTOR 4
 
 enum job_kind { JOB_LOGIN, JOB_CREATE, JOB_PASSWORD, JOB_CHECK };
 
@@ -515,13 +518,13 @@ tale_accounts_login_wait(tale_accounts_t *a, const char *skeleton, const char *a
 }
 
 static void
-count_failure(tale_accounts_t *a, limit_key_t *k, uint64_t now)
+count_failure(limit_key_t *k, uint64_t limit, uint64_t now)
 {
     if (now - k->window_start >= FAIL_WINDOW_MS) {
         k->window_start = now;
         k->count = 0;
     }
-    if (++k->count < a->failures_per_minute)
+    if (++k->count < limit)
         return;
     uint64_t block = (uint64_t)FAIL_WINDOW_MS << (k->level < 6 ? k->level : 6);
     if (block > MAX_BLOCK_MS)
@@ -536,9 +539,9 @@ void
 tale_accounts_login_failed(tale_accounts_t *a, const char *skeleton, const char *addr, uint64_t now_ms)
 {
     if (skeleton != NULL)
-        count_failure(a, limit_find(a, "a:", skeleton, 1, now_ms), now_ms);
+        count_failure(limit_find(a, "a:", skeleton, 1, now_ms), a->failures_per_minute, now_ms);
     if (addr != NULL)
-        count_failure(a, limit_find(a, "p:", addr, 1, now_ms), now_ms);
+        count_failure(limit_find(a, "p:", addr, 1, now_ms), a->failures_per_minute * ADDRESS_FAILURES_FACTOR, now_ms);
 }
 
 void

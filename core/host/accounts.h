@@ -64,7 +64,9 @@ void tale_accounts_save(tale_accounts_t *a, int64_t id, char *state, size_t len)
 size_t tale_accounts_pending(const tale_accounts_t *a);
 
 /* Login rate limits (on the loop): seconds to wait before this account
- * (by skeleton) or this address may try a password again; 0 now. */
+ * (by skeleton) or this address may try a password again; 0 now.  An
+ * account is blocked after failures_per_minute failures in a minute, an
+ * address after four times that; each block in a row lasts twice as long. */
 uint64_t tale_accounts_login_wait(tale_accounts_t *a, const char *skeleton, const char *addr, uint64_t now_ms);
 void tale_accounts_login_failed(tale_accounts_t *a, const char *skeleton, const char *addr, uint64_t now_ms);
 void tale_accounts_login_ok(tale_accounts_t *a, const char *skeleton);

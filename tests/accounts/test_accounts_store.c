@@ -164,9 +164,14 @@ test_rate_limits(void **state)
     /* a success resets the account's backoff */
     tale_accounts_login_ok(a, "mary");
     assert_int_equal(tale_accounts_login_wait(a, "mary", NULL, t + 62000), 0);
-    /* per address: three failures on three accounts block the address */
-    for (int i = 0; i < 3; i++)
-        tale_accounts_login_failed(a, i == 0 ? "ann" : i == 1 ? "bob" : "cat", "10.9.9.9", t);
+    /* per address: four times the account's limit, on any accounts, blocks the address */
+    char name[16];
+    for (int i = 0; i < 11; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        tale_accounts_login_failed(a, name, "10.9.9.9", t);
+    }
+    assert_int_equal(tale_accounts_login_wait(a, "eve", "10.9.9.9", t), 0);
+    tale_accounts_login_failed(a, "zoe", "10.9.9.9", t);
     assert_int_equal(tale_accounts_login_wait(a, "eve", "10.9.9.9", t), 60);
     /* creation: two an hour per address */
     assert_int_equal(tale_accounts_create_wait(a, "10.1.1.1", t), 0);
@@ -303,12 +308,18 @@ d_logged_in(void *ctx, tale_acct_result_t *r, int created)
 
 static const tale_dialogue_ops_t ops = {d_say, d_name_free, d_logged_in};
 
-/* One line typed; what the dialogue answers to it is in the seat's `said`. */
+/* One line typed at `now`; what the dialogue answers to it is in the seat's `said`. */
+static void
+type_at(tale_dialogue_t *d, const char *line, uint64_t now)
+{
+    ((seat_t *)d->ctx)->said[0] = '\0';
+    assert_int_equal(tale_dialogue_input(d, line, strlen(line), now), 1);
+}
+
 static void
 type(tale_dialogue_t *d, const char *line)
 {
-    ((seat_t *)d->ctx)->said[0] = '\0';
-    assert_int_equal(tale_dialogue_input(d, line, strlen(line), 1000), 1);
+    type_at(d, line, 1000);
 }
 
 static void
@@ -360,19 +371,22 @@ test_dialogue(void **state)
     type(&d, "nobody");
     type(&d, "wrongpassword");
     assert_non_null(strstr(t.said, "Wrong name or password.\n"));
-    /* the second failure from this address blocks it (limit 2 a minute) */
+    /* the second failure for Mira blocks the account (limit 2 a minute) */
+    type(&d, "login");
+    type(&d, "mira");
+    type(&d, "wrongagain");
     type(&d, "login");
     type(&d, "mira");
     assert_non_null(strstr(t.said, "try again in 60 seconds"));
     assert_false(t.in);
     tale_dialogue_clear(&d);
 
-    /* from another address the right password gets in, and `password` changes it */
+    /* once the block is over the right password gets in, and `password` changes it */
     seat_t u = {0};
     tale_dialogue_init(&d, &ops, &u, a, 1, "127.0.0.3");
-    type(&d, "login");
-    type(&d, "MIRA");
-    type(&d, "longenough");
+    type_at(&d, "login", 61000);
+    type_at(&d, "MIRA", 61000);
+    type_at(&d, "longenough", 61000);
     assert_int_equal(u.in, 1);
     assert_int_equal(u.created, 0);
     type(&d, "password");
