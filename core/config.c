@@ -53,6 +53,7 @@
 #define DEFAULT_MAX_ACCOUNTS 10000
 #define DEFAULT_LOGIN_FAILURES_PER_MINUTE 5
 #define DEFAULT_ACCOUNTS_PER_ADDRESS_PER_HOUR 3
+#define DEFAULT_CHARACTER_SAVE_MS (60 * 1000)
 
 static const char *const top_keys[] = {
     "mode",          "story",           "data_dir",        "autosave",           "tick",     "log_level",
@@ -83,6 +84,7 @@ static const char *const limit_keys[] = {"max_request_body",
                                          "max_accounts",
                                          "login_failures_per_minute",
                                          "accounts_per_address_per_hour",
+                                         "character_save",
                                          NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
@@ -502,7 +504,7 @@ parse_accounts(struct parse *p, yaml_node_t *root)
     return 0;
 }
 
-/* limits.max_accounts, login_failures_per_minute, accounts_per_address_per_hour. */
+/* limits.max_accounts, login_failures_per_minute, accounts_per_address_per_hour, character_save. */
 static int
 parse_account_limits(struct parse *p, yaml_node_t *m)
 {
@@ -512,7 +514,10 @@ parse_account_limits(struct parse *p, yaml_node_t *m)
         tale_yaml_int(p->y, m, "login_failures_per_minute", 0, DEFAULT_LOGIN_FAILURES_PER_MINUTE, 1, MAX_COUNT, &fails, p->err,
                       p->errlen) != 0 ||
         tale_yaml_int(p->y, m, "accounts_per_address_per_hour", 0, DEFAULT_ACCOUNTS_PER_ADDRESS_PER_HOUR, 0, MAX_COUNT, &per_hour,
-                      p->err, p->errlen) != 0)
+                      p->err, p->errlen) != 0 ||
+        tale_yaml_duration_ms(p->y, m, "character_save", 0, DEFAULT_CHARACTER_SAVE_MS, &c->limits.character_save_ms, p->err,
+                              p->errlen) != 0 ||
+        require_positive(p, m, "character_save", c->limits.character_save_ms, "a duration") != 0)
         return -1;
     c->limits.max_accounts = (uint64_t)max;
     c->limits.login_failures_per_minute = (uint64_t)fails;

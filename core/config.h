@@ -92,6 +92,7 @@ typedef struct tale_config {
         uint64_t max_accounts;                  /* accounts the database may hold (default 10000) */
         uint64_t login_failures_per_minute;     /* failed logins per account and per address before backoff (default 5) */
         uint64_t accounts_per_address_per_hour; /* accounts one client address may create (default 3; 0: no limit) */
+        uint64_t character_save_ms; /* a changed character is saved (and its lock re-checked) this long after (default 60s) */
     } limits;
 
     /* Who may reach the game (docs/SECURITY.md, "Threat model"). */

@@ -1216,10 +1216,6 @@ tale_sessions_queued(const tale_sessions_t *ss)
 
 /* ---- accounts (issue #15) -------------------------------------------- */
 
-/* A logged-in character changed this long ago is saved (and its account's
- * lock re-checked) by the tick; it is saved on leaving and at shutdown too. */
-#define ACCOUNT_SAVE_MS (60 * 1000)
-
 static void
 dlg_say(void *ctx, const char *text, int noecho)
 {
@@ -1377,14 +1373,15 @@ on_lock_checked(void *owner, tale_acct_result_t *r)
                     r->status == TALE_ACCT_LOCKED ? "Your account was locked." : "Your account was deleted.", TALE_DEPART_QUIT);
 }
 
-/* Characters changed ACCOUNT_SAVE_MS ago: saved, and their lock re-checked. */
+/* Characters changed limits.character_save ago: saved, and their account's
+ * lock re-checked (they are saved on leaving and at shutdown too). */
 static void
 save_characters(tale_sessions_t *ss, uint64_t now)
 {
     int n = 0;
     while (!h2o_linklist_is_empty(&ss->dirty) && n++ < SWEEP_WORLDS) {
         tale_session_t *s = H2O_STRUCT_FROM_MEMBER(tale_session_t, dirty_link, ss->dirty.next);
-        if (now - s->dirty_since < ACCOUNT_SAVE_MS)
+        if (now - s->dirty_since < ss->host->cfg->limits.character_save_ms)
             break;
         save_character(s);
         /* a full queue skips one check: the next save brings it again */
@@ -1901,7 +1898,7 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
     if (s->world != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
         mark_dirty(s);
     else if (s->dlg != NULL && s->dlg->account_id != 0 && s->player != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
-        mark_dirty(s); /* the character is saved ACCOUNT_SAVE_MS later */
+        mark_dirty(s); /* the character is saved limits.character_save later */
     if (rc == TALE_CMD_QUIT) {
         s->ending = 1;
         end_session(s); /* flushes the goodbye before the close */
