@@ -1301,6 +1301,9 @@ dlg_logged_in(void *ctx, tale_acct_result_t *r, int created)
         }
         tale_player_set_guest(s->player, 0);
         save_character(s);
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Your account is made: you are %s now, and your character is kept when you leave.", r->name);
+        dlg_say(s, msg, 0);
         tale_info("session", "account %s created by a guest", r->name);
         return;
     }
