@@ -95,15 +95,6 @@ wipe_free(char *p, size_t len)
     }
 }
 
-static char *
-copy_secret(const char *pw, size_t len)
-{
-    char *c = tale_xmalloc(len + 1);
-    memcpy(c, pw, len);
-    c[len] = '\0';
-    return c;
-}
-
 /* The worker's part of a request: hash or verify, then the database. */
 static void
 run_job(tale_accounts_t *a, acct_job_t *j)
@@ -380,13 +371,18 @@ submit(tale_accounts_t *a, acct_job_t *j)
     return 0;
 }
 
+/* A job with its own copy of the password (NULL: none). */
 static acct_job_t *
-job_new(enum job_kind kind, const char *name, tale_acct_done_cb cb, void *owner)
+job_new(enum job_kind kind, const char *name, const char *pw, size_t pwlen, tale_acct_done_cb cb, void *owner)
 {
     acct_job_t *j = tale_xcalloc(1, sizeof(*j));
     j->kind = kind;
     if (name != NULL)
         snprintf(j->name, sizeof(j->name), "%s", name);
+    if (pw != NULL) {
+        j->pw = tale_acct_secret_dup(pw, pwlen);
+        j->pwlen = pwlen;
+    }
     j->cb = cb;
     j->owner = owner;
     return j;
@@ -395,29 +391,21 @@ job_new(enum job_kind kind, const char *name, tale_acct_done_cb cb, void *owner)
 int
 tale_accounts_login(tale_accounts_t *a, const char *name, const char *pw, size_t pwlen, tale_acct_done_cb cb, void *owner)
 {
-    acct_job_t *j = job_new(JOB_LOGIN, name, cb, owner);
-    j->pw = copy_secret(pw, pwlen);
-    j->pwlen = pwlen;
-    return submit(a, j);
+    return submit(a, job_new(JOB_LOGIN, name, pw, pwlen, cb, owner));
 }
 
 int
 tale_accounts_create(tale_accounts_t *a, const char *name, const char *pw, size_t pwlen, tale_acct_done_cb cb, void *owner)
 {
-    acct_job_t *j = job_new(JOB_CREATE, name, cb, owner);
-    j->pw = copy_secret(pw, pwlen);
-    j->pwlen = pwlen;
-    return submit(a, j);
+    return submit(a, job_new(JOB_CREATE, name, pw, pwlen, cb, owner));
 }
 
 int
 tale_accounts_password(tale_accounts_t *a, const char *name, const char *old, size_t oldlen, const char *pw, size_t pwlen,
                        tale_acct_done_cb cb, void *owner)
 {
-    acct_job_t *j = job_new(JOB_PASSWORD, name, cb, owner);
-    j->pw = copy_secret(old, oldlen);
-    j->pwlen = oldlen;
-    j->pw2 = copy_secret(pw, pwlen);
+    acct_job_t *j = job_new(JOB_PASSWORD, name, old, oldlen, cb, owner);
+    j->pw2 = tale_acct_secret_dup(pw, pwlen);
     j->pw2len = pwlen;
     return submit(a, j);
 }
@@ -425,7 +413,7 @@ tale_accounts_password(tale_accounts_t *a, const char *name, const char *old, si
 int
 tale_accounts_check(tale_accounts_t *a, int64_t id, tale_acct_done_cb cb, void *owner)
 {
-    acct_job_t *j = job_new(JOB_CHECK, NULL, cb, owner);
+    acct_job_t *j = job_new(JOB_CHECK, NULL, NULL, 0, cb, owner);
     j->id = id;
     return submit(a, j);
 }

@@ -11,7 +11,6 @@
  * and are wiped (sodium_memzero) as soon as they are handed on or refused.
  */
 #include "accounts_dialogue.h"
-#include <tale/alloc.h>
 #include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -237,16 +236,6 @@ say_wait(tale_dialogue_t *d, const char *what, uint64_t secs)
     say(d, msg);
 }
 
-/* The line is a secret: keep a copy to wipe later; the caller's buffer is the transport's. */
-static char *
-keep_secret(const char *s, size_t len)
-{
-    char *c = tale_xmalloc(len + 1);
-    memcpy(c, s, len);
-    c[len] = '\0';
-    return c;
-}
-
 int
 tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t now_ms)
 {
@@ -348,7 +337,7 @@ tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t n
             return 1;
         }
         wipe(&d->pw2, &d->pw2len);
-        d->pw2 = keep_secret(line, raw);
+        d->pw2 = tale_acct_secret_dup(line, raw);
         d->pw2len = raw;
         d->state = d->state == D_CREATE_PW ? D_CREATE_PW2 : D_NEW_PW2;
         ask_secret(d, "The same password again:");
@@ -385,7 +374,7 @@ tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t n
         return 1;
     case D_OLD_PW:
         wipe(&d->pw, &d->pwlen);
-        d->pw = keep_secret(line, raw);
+        d->pw = tale_acct_secret_dup(line, raw);
         d->pwlen = raw;
         d->state = D_NEW_PW;
         {

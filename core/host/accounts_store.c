@@ -98,6 +98,15 @@ tale_acct_verify(const char *hash, const char *pw, size_t len)
     return crypto_pwhash_str_verify(hash, pw, len) == 0;
 }
 
+char *
+tale_acct_secret_dup(const char *pw, size_t len)
+{
+    char *c = tale_xmalloc(len + 1);
+    memcpy(c, pw, len);
+    c[len] = '\0';
+    return c;
+}
+
 void
 tale_acct_record_clear(tale_acct_record_t *r)
 {

@@ -60,6 +60,10 @@ void tale_acct_name_skeleton(const char *name, char out[TALE_ACCT_NAME_MAX + 1])
 #define TALE_ACCT_HASH_OPS 2ULL                  /* crypto_pwhash_OPSLIMIT_INTERACTIVE */
 #define TALE_ACCT_HASH_MEM (64ULL * 1024 * 1024) /* crypto_pwhash_MEMLIMIT_INTERACTIVE: 64 MiB */
 void tale_acct_hash_cost(unsigned long long ops, size_t mem);
+/* A NUL-terminated copy of a password, for a caller that wipes it
+ * (sodium_memzero) and frees it once it is hashed: the typed line is the
+ * transport's buffer, which we cannot wipe. */
+char *tale_acct_secret_dup(const char *pw, size_t len);
 /* Hash / verify a password (libsodium must be initialised: tale_acct_store_open does). */
 int tale_acct_hash(const char *pw, size_t len, char *out, size_t outlen);
 int tale_acct_verify(const char *hash, const char *pw, size_t len);

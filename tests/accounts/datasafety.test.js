@@ -12,7 +12,8 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startHost, SRC } = require('../lib/harness');
+const { startHost } = require('../lib/harness');
+const { locationTitles } = require('../hostile/lib');
 const { connect } = require('../ws/client');
 const { says, createAccount, login } = require('./lib');
 
@@ -43,16 +44,6 @@ function config(dataDir) {
     '    module: ws',
     '',
   ].join('\n');
-}
-
-function locationTitles() {
-  const text = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/story.yaml'), 'utf8');
-  const locs = text.slice(text.indexOf('\nlocations:'));
-  const map = {};
-  const re = /\n {2}- id: (\S+)\n {4}title: ([^\n]+)/g;
-  let m;
-  while ((m = re.exec(locs)) !== null) map[m[1]] = m[2].trim();
-  return map;
 }
 
 function sqlite(db, sql) {
