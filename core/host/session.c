@@ -1874,7 +1874,10 @@ run_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
         emit_text(s, msg);
         return TALE_CMD_OK;
     }
-    /* accounts: the login dialogue sees the line first (a password never reaches the engine) */
+    /* accounts: the login dialogue sees the line first (a password never
+     * reaches the engine, nor a suggestion echoing what was typed) */
+    if (s->dlg != NULL && (flags & TALE_INPUT_AUTOCOMPLETE) && tale_dialogue_active(s->dlg))
+        return TALE_CMD_OK;
     if (s->dlg != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE) && tale_dialogue_input(s->dlg, cmd, len, now_ms(s->ss)))
         return TALE_CMD_OK;
     if (s->player == NULL) /* logging in: nothing to suggest */
@@ -1914,7 +1917,9 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
 char *
 tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len)
 {
-    json_t *list = s->player != NULL ? tale_player_complete(s->player, prefix, len) : NULL;
+    /* nothing to complete while logging in (the prefix may be a password) */
+    int playing = s->player != NULL && (s->dlg == NULL || !tale_dialogue_active(s->dlg));
+    json_t *list = playing ? tale_player_complete(s->player, prefix, len) : NULL;
     size_t n = 2; /* the length of "[]" */
     char *out = list != NULL ? tale_json_compact(list, &n) : tale_xstrdup("[]");
     json_decref(list);

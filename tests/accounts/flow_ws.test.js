@@ -112,3 +112,41 @@ test('accounts over WebSocket: create, refusals, quit, login where they left, ta
     await host.stop();
   }
 });
+
+test('accounts: optional over WebSocket: a guest plays at once, create keeps the character, login plays an account', async () => {
+  const host = await startAccountsHost({ accounts: 'optional' });
+  const open = [];
+  try {
+    const g = await player(host);
+    open.push(g);
+    await g.waitFor((m) => m.location === 'The Jetty');
+    await ask(g, 'north', (m) => m.location === 'The Harbour');
+    await ask(g, 'password', says('guest'));
+    // create: the guest's character keeps its place under the account's name
+    await ask(g, 'create', says('Choose a name'));
+    await ask(g, 'Ysolde', says('Choose a password'));
+    // a completion asked at a password question is not answered (it would echo what was typed)
+    const from = g.msgs.length;
+    g.send({ cmd: 'secretpre', autocomplete: 1 });
+    await g.quiet(200, 1000);
+    assert.ok(!g.msgs.slice(from).some(says('secretpre')), 'a completion echoed a password prefix');
+    await ask(g, 'ysolde pass', says('same password'));
+    await ask(g, 'ysolde pass', says('Your account is made'));
+    await ask(g, 'look', (m) => m.location === 'The Harbour');
+    await ask(g, 'quit', says(/./));
+    await g.closed;
+
+    // another guest logs in to it: back at the harbour
+    const h = await player(host);
+    open.push(h);
+    await h.waitFor((m) => m.location === 'The Jetty');
+    await login(h, 'ysolde', 'ysolde pass', (m) => m.location === 'The Harbour');
+    await ask(h, 'create', says('logged in as Ysolde'));
+    for (const p of open) p.ws.terminate();
+    await stopClean(assert, host);
+    assert.ok(!host.stderr().includes('ysolde pass'));
+  } finally {
+    for (const p of open) p.ws.terminate();
+    await host.stop();
+  }
+});
