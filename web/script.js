@@ -310,10 +310,7 @@
   function processText(json) {
     const special = Array.isArray(json.special) ? json.special : [];
     if (special.indexOf('clear') >= 0) el.text.replaceChildren();
-    if (special.indexOf('noecho') >= 0) {
-      state.secretNext = true;
-      el.input.type = 'password';
-    }
+    if (special.indexOf('noecho') >= 0) setSecret(true);
     if (typeof json.text === 'string' && json.text !== '') {
       const frame = document.createElement('div');
       frame.className = 'frame';
@@ -480,6 +477,18 @@
     next();
   }
 
+  // The `noecho` special: the next line is a password.  The field hides it,
+  // it never enters the history, and nothing of it leaves for completion.
+  function setSecret(on) {
+    state.secretNext = on;
+    el.input.type = on ? 'password' : 'text';
+    if (on && state.placeholder === undefined) state.placeholder = el.input.placeholder;
+    el.input.placeholder = on ? 'Password (hidden as you type)' : (state.placeholder || '');
+    el.input.autocomplete = on ? 'current-password' : 'off';
+    if (el.input.form) el.input.form.classList.toggle('secret', on);
+    hideCompletions();
+  }
+
   function setLocationImage(image) {
     if (!el.locationImage) return;
     if (typeof image !== 'string' || image === '') {
@@ -518,10 +527,7 @@
     } else {
       return false;
     }
-    if (state.secretNext) {
-      state.secretNext = false;
-      el.input.type = 'text';
-    }
+    if (state.secretNext) setSecret(false);
     el.input.focus();
     return true;
   }
@@ -550,6 +556,7 @@
       }
       return;
     }
+    if (state.secretNext && (ev.key === 'ArrowUp' || ev.key === 'ArrowDown')) return; // no history into a password
     if (ev.key === 'ArrowUp') {
       if (state.historyPos === 0) return;
       ev.preventDefault();
@@ -580,7 +587,8 @@
   function autocomplete() {
     const prefix = el.input.value;
     el.input.focus();
-    if (prefix.trim() === '' || state.connection !== 'connected') return Promise.resolve();
+    // a password is never a prefix to complete: it would leave in a request (a URL, over SSE)
+    if (state.secretNext || prefix.trim() === '' || state.connection !== 'connected') return Promise.resolve();
     if (state.transport === 'websocket' && state.ws && state.ws.readyState === WebSocket.OPEN) {
       state.pendingCompletion = prefix;
       state.ws.send(JSON.stringify({ cmd: prefix, autocomplete: 1 }));
@@ -665,6 +673,7 @@
     get reconnects() { return state.reconnects; },
     get restarts() { return state.restarts; },
     get history() { return state.history.slice(); },
+    get secret() { return state.secretNext; },
     send: (cmd) => sendCommand(cmd),
     autocomplete: () => autocomplete(),
   };

@@ -30,6 +30,11 @@
 
 static const char *const door_states[] = {"open", "closed", "locked"};
 
+/* Counters in a save (clock, ticks, turns) are refused above this: a real
+ * game at one tick a millisecond takes 31,000 years to get there, and the
+ * headroom keeps every later increment far from overflowing a long. */
+#define SAVE_COUNTER_MAX ((json_int_t)1 << 40)
+
 static char *
 default_path(tale_world_t *w, char *err, size_t errlen)
 {
@@ -130,7 +135,8 @@ player_json(const tale_player_t *p)
             json_array_append_new(met, json_string(w->st->npcs[i].id));
     json_object_set_new(o, "slot", json_integer(p->slot));
     json_object_set_new(o, "location", json_string(w->st->locs[p->location].id));
-    json_object_set_new(o, "turns", json_integer(p->turns));
+    /* a player restored at the limit who played on still saves as readable */
+    json_object_set_new(o, "turns", json_integer(p->turns < SAVE_COUNTER_MAX ? p->turns : SAVE_COUNTER_MAX));
     json_object_set_new(o, "brief", json_boolean(p->brief));
     json_object_set_new(o, "won", json_boolean(p->won));
     json_object_set_new(o, "visited", vis);
@@ -397,10 +403,6 @@ parse_place(const tale_world_t *w, const char *s, eng_place_t *out)
 }
 
 /* Check one saved player against the story; apply it to p when p is given. */
-/* Counters in a save (clock, ticks, turns) are refused above this: a real
- * game at one tick a millisecond takes 31,000 years to get there, and the
- * headroom keeps every later increment far from overflowing a long. */
-#define SAVE_COUNTER_MAX ((json_int_t)1 << 40)
 
 static int
 counter_ok(json_t *v)

@@ -31,6 +31,24 @@ other_cmd(other_t *o, const char *line)
     return text_of(&o->s);
 }
 
+/* Restore a character of the fixture story from the rest of its JSON object; the frames it got. */
+#define CHARACTER "{\"format\":\"tale-character\",\"version\":1,\"story\":\"Test Manor\","
+static void
+restore_ok(other_t *o, const char *json)
+{
+    char err[256] = "";
+    json_array_clear(o->s.frames);
+    if (tale_player_state_restore(o->p, json, strlen(json), err, sizeof err) != 0)
+        fail_msg("character refused: %s", err);
+}
+
+static void
+leave(other_t *o)
+{
+    tale_player_leave(o->p);
+    json_decref(o->s.frames);
+}
+
 static void
 expect_refused(game_t *g, const char *name, const char *why_part)
 {
@@ -142,8 +160,7 @@ join_as_and_rename(void **state)
     assert_string_equal(tale_player_name(g->p), "FRED");
     assert_int_equal(tale_player_rename(g->p, "F", &why), -1);
     assert_contains(why, "3 to 20");
-    tale_player_leave(a.p);
-    json_decref(a.s.frames);
+    leave(&a);
 }
 
 static void
@@ -162,8 +179,7 @@ who_marks_guests(void **state)
     assert_contains(t, "Wilma <span class='txt-dim'>(you)</span>");
     tale_player_set_guest(g->p, 0);
     assert_contains(cmd(g, "who"), "Tester <span class='txt-dim'>(you)</span>");
-    tale_player_leave(a.p);
-    json_decref(a.s.frames);
+    leave(&a);
 }
 
 /* The default player (slot 0) starts with the flask and the coat. */
@@ -242,11 +258,8 @@ restore_nested_containers(void **state)
     game_t *g = *state;
     other_t a;
     join_named(g, &a, "Wilma");
-    static const char saved[] = "{\"format\":\"tale-character\",\"version\":1,\"story\":\"Test Manor\",\"location\":\"garden\","
-                                "\"turns\":7,\"items\":{\"box\":{\"place\":\"held\",\"closed\":false},"
-                                "\"coin\":{\"place\":\"in:box\"},\"lamp\":{\"place\":\"held\",\"lit\":true}}}";
-    char err[256];
-    assert_int_equal(tale_player_state_restore(a.p, saved, strlen(saved), err, sizeof err), 0);
+    restore_ok(&a, CHARACTER "\"location\":\"garden\",\"turns\":7,\"items\":{\"box\":{\"place\":\"held\",\"closed\":false},"
+                             "\"coin\":{\"place\":\"in:box\"},\"lamp\":{\"place\":\"held\",\"lit\":true}}}");
     const char *t = other_cmd(&a, "inventory");
     assert_contains(t, "a wooden box");
     assert_contains(t, "an oil lamp (lit)");
@@ -256,8 +269,7 @@ restore_nested_containers(void **state)
     assert_contains(data, "\"coin\":{\"closed\":false,\"fired\":0,\"lit\":false,\"locked\":false,\"place\":\"in:box\"");
     assert_contains(data, "\"turns\":7");
     free(data);
-    tale_player_leave(a.p);
-    json_decref(a.s.frames);
+    leave(&a);
 }
 
 /* A story edited since: what it no longer has is left out, with a note. */
@@ -267,13 +279,9 @@ restore_story_changed(void **state)
     game_t *g = *state;
     other_t a;
     join_named(g, &a, "Wilma");
-    static const char saved[] = "{\"format\":\"tale-character\",\"version\":1,\"story\":\"Test Manor\",\"location\":\"tower\","
-                                "\"visited\":[\"tower\",\"garden\",7],\"met\":[\"ghost\"],"
-                                "\"items\":{\"sword\":{\"place\":\"held\"},\"coin\":{\"place\":\"in:sword\"},"
-                                "\"lamp\":{\"place\":\"in:lamp\"},\"fish\":[]}}";
-    char err[256];
-    json_array_clear(a.s.frames);
-    assert_int_equal(tale_player_state_restore(a.p, saved, strlen(saved), err, sizeof err), 0);
+    restore_ok(&a, CHARACTER "\"location\":\"tower\",\"visited\":[\"tower\",\"garden\",7],\"met\":[\"ghost\"],"
+                             "\"items\":{\"sword\":{\"place\":\"held\"},\"coin\":{\"place\":\"in:sword\"},"
+                             "\"lamp\":{\"place\":\"in:lamp\"},\"fish\":[]}}");
     const char *t = text_of(&a.s);
     assert_contains(t, "<span class='txt-location'>Porch</span>");
     assert_contains(t, "The place where you left off is no longer in this world");
@@ -281,8 +289,7 @@ restore_story_changed(void **state)
     t = other_cmd(&a, "inventory");
     assert_contains(t, "a gold coin"); /* its container is gone: held */
     assert_contains(t, "an oil lamp"); /* inside itself: held */
-    tale_player_leave(a.p);
-    json_decref(a.s.frames);
+    leave(&a);
 }
 
 /* One object of each in a shared world: what another player holds stays theirs. */
@@ -293,16 +300,11 @@ restore_held_by_another(void **state)
     other_t a;
     join_named(g, &a, "Wilma");
     cmd(g, "take brass key");
-    static const char saved[] = "{\"format\":\"tale-character\",\"version\":1,\"story\":\"Test Manor\",\"location\":\"porch\","
-                                "\"items\":{\"brass-key\":{\"place\":\"held\"}}}";
-    char err[256];
-    json_array_clear(a.s.frames);
-    assert_int_equal(tale_player_state_restore(a.p, saved, strlen(saved), err, sizeof err), 0);
+    restore_ok(&a, CHARACTER "\"location\":\"porch\",\"items\":{\"brass-key\":{\"place\":\"held\"}}}");
     assert_contains(text_of(&a.s), "You no longer have the brass key: Tester has it now.");
     assert_contains(cmd(g, "inventory"), "brass key");
     assert_contains(other_cmd(&a, "inventory"), "empty-handed");
-    tale_player_leave(a.p);
-    json_decref(a.s.frames);
+    leave(&a);
 }
 
 static void

@@ -93,4 +93,13 @@ fuzz_emit(void *ctx, json_t *frame)
     json_decref(frame);
 }
 
+/* One command must answer with one text frame (`after` says after what, for the report). */
+static inline void
+fuzz_play(tale_player_t *p, fuzz_frames_t *fr, const char *cmd, const char *after)
+{
+    fr->text = 0;
+    tale_player_command(p, cmd, strlen(cmd));
+    FUZZ_CHECK(fr->text == 1, "'%s' after %s emitted %d text frames", cmd, after, fr->text);
+}
+
 #endif

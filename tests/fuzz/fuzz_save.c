@@ -50,15 +50,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* One command must answer with one text frame. */
-static void
-play(tale_player_t *p, fuzz_frames_t *fr, const char *cmd)
-{
-    fr->text = 0;
-    tale_player_command(p, cmd, strlen(cmd));
-    FUZZ_CHECK(fr->text == 1, "'%s' after a restore emitted %d text frames", cmd, fr->text);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,16 +86,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     /* the restored numbers (clock, turns, positions) meet the game's arithmetic */
-    play(player, &frames, "look");
-    play(player, &frames, "time");
-    play(player, &frames, "inventory");
-    play(player, &frames, "wait");
+    fuzz_play(player, &frames, "look", "a restore");
+    fuzz_play(player, &frames, "time", "a restore");
+    fuzz_play(player, &frames, "inventory", "a restore");
+    fuzz_play(player, &frames, "wait", "a restore");
     tale_world_tick(world);
     /* a second seat picks up its saved state on joining (pending players) */
     fuzz_frames_t fr2 = {0, 0};
     tale_player_t *p2 = tale_player_join(world, fuzz_emit, &fr2);
     FUZZ_CHECK(p2 != NULL, "a second player cannot join");
-    play(p2, &fr2, "look");
+    fuzz_play(p2, &fr2, "look", "a restore");
     tale_player_leave(p2);
     FUZZ_CHECK(tale_world_save(world, out_path, err, sizeof err) == 0, "cannot save a restored game: %s", err);
     FUZZ_CHECK(tale_world_restore(world, out_path, err, sizeof err) == 0, "our own save is refused: %s", err);
