@@ -6,6 +6,7 @@
 #   bench/run.sh --instances [N[,LIVE]] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --telnet [IDLE] [BUILD_DIR] [-- extra tale-bench options]
 #   bench/run.sh --deflate [N] [BUILD_DIR]
+#   bench/run.sh --accounts [N] [BUILD_DIR]
 #
 # Builds nothing: BUILD_DIR (or $TALE_BUILD, default build/) must hold tale-host,
 # plugins/ and tale-bench.  $TALE_HOST and $TALE_BENCH override the binaries,
@@ -33,6 +34,9 @@
 # the walkthrough, host CPU per frame and RSS per connection with the ws
 # plugin's deflate on and off, N players (default 200) against fresh hosts:
 # BUILD_DIR/tale-bench-deflate.json.
+# --accounts: bench/accounts.js (node `ws`) against a fresh MUD host with
+# `accounts: optional`: N accounts (default 100), logins per second and the
+# loop's round trips while the N log in at once: BUILD_DIR/tale-bench-accounts.json.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +44,7 @@ smoke=0
 mud=
 instances=
 telnet=
+accounts=
 crosscheck=0
 deflate=
 build=${TALE_BUILD:-}
@@ -69,6 +74,13 @@ while [ $# -gt 0 ]; do
             shift
         fi
         ;;
+    --accounts)
+        accounts=100
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then
+            accounts=$2
+            shift
+        fi
+        ;;
     --instances)
         instances=10000,1000
         if [[ ${2:-} =~ ^[0-9]+(,[0-9]+)?$ ]]; then
@@ -77,7 +89,7 @@ while [ $# -gt 0 ]; do
         fi
         ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) build=$1 ;;
     esac
     shift
@@ -350,9 +362,42 @@ telnet_run() {
     stop_host "$tmp/telnet-host.log" 30
 }
 
+# accounts_run N JSON: logins against a fresh MUD host with accounts: optional.
+accounts_run() {
+    local n=$1 json=$2
+    {
+        echo "mode: mud"
+        echo "accounts: optional"
+        config_listener
+        echo "limits:"
+        echo "  input_rate: 0"
+        echo "  max_sessions: $((n * 2 + 64))"
+        echo "  max_connections: $((n * 2 + 64))"
+        echo "  accounts_per_address_per_hour: 0"
+        config_common
+    } >"$tmp/accounts.yaml"
+    if ! "$HOST" --check-config "$tmp/accounts.yaml" >/dev/null 2>"$tmp/check.log"; then
+        echo "run.sh: feature missing: this tale-host refuses 'accounts: optional':" >&2
+        head -1 "$tmp/check.log" >&2
+        return 3
+    fi
+    start_host "$tmp/accounts.yaml" "$tmp/accounts-host.log"
+    if ! node "$SRC/bench/accounts.js" --port "$port" --players "$n" --json "$json"; then
+        echo "run.sh: FAIL: bench/accounts.js at $n players" >&2
+        fail=1
+    fi
+    stop_host "$tmp/accounts-host.log" 60
+}
+
 fail=0
 if [ -n "$telnet" ]; then
     telnet_run "$telnet" "$([ $smoke = 1 ] && echo "$tmp/tale-bench-telnet.json" || echo "$build/tale-bench-telnet.json")"
+    exit $fail
+fi
+if [ -n "$accounts" ]; then
+    arc=0
+    accounts_run "$accounts" "$build/tale-bench-accounts.json" || arc=$?
+    [ "$arc" = 3 ] && exit 3
     exit $fail
 fi
 if [ -n "$instances" ]; then

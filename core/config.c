@@ -49,11 +49,16 @@
 #define DEFAULT_MAX_STORED_WORLDS 100000
 #define DEFAULT_MAX_STORED_BYTES (1024ULL * 1024 * 1024)
 #define MAX_STORED_COUNT 100000000
+/* accounts (issue #15) */
+#define DEFAULT_MAX_ACCOUNTS 10000
+#define DEFAULT_LOGIN_FAILURES_PER_MINUTE 5
+#define DEFAULT_ACCOUNTS_PER_ADDRESS_PER_HOUR 3
+#define DEFAULT_CHARACTER_SAVE_MS (60 * 1000)
 
 static const char *const top_keys[] = {
     "mode",          "story",           "data_dir",        "autosave",           "tick",       "log_level",
     "listeners",     "limits",          "plugin_path",     "plugin_permissions", "plugins",    "seat_claim",
-    "allowed_hosts", "allowed_origins", "trusted_proxies", "instances",          "access_log", NULL};
+    "allowed_hosts", "allowed_origins", "trusted_proxies", "instances",          "access_log", "accounts", NULL};
 static const char *const access_log_keys[] = {"path", "format", NULL};
 static const char *const listener_keys[] = {"host", "port", "tls", "http2", NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
@@ -77,6 +82,10 @@ static const char *const limit_keys[] = {"max_request_body",
                                          "world_save",
                                          "max_stored_worlds",
                                          "max_stored_bytes",
+                                         "max_accounts",
+                                         "login_failures_per_minute",
+                                         "accounts_per_address_per_hour",
+                                         "character_save",
                                          NULL};
 static const char *const plugin_keys[] = {"name", "module", "enabled", "config", NULL};
 
@@ -488,6 +497,62 @@ parse_instances(struct parse *p, yaml_node_t *root)
     return 0;
 }
 
+/* accounts (MUD only): off, optional or required.  The database lives in
+ * data_dir, so that must be written out, as for per-visitor instances. */
+static int
+parse_accounts(struct parse *p, yaml_node_t *root)
+{
+    tale_config_t *c = p->c;
+    const char *v;
+    yaml_node_t *at = tale_yaml_get(p->y, root, "accounts", NULL);
+    if (tale_yaml_string(p->y, root, "accounts", 0, "off", &v, p->err, p->errlen) != 0)
+        return -1;
+    if (strcmp(v, "off") == 0) {
+        c->accounts = TALE_ACCOUNTS_OFF;
+    } else if (strcmp(v, "optional") == 0) {
+        c->accounts = TALE_ACCOUNTS_OPTIONAL;
+    } else if (strcmp(v, "required") == 0) {
+        c->accounts = TALE_ACCOUNTS_REQUIRED;
+    } else {
+        tale_yaml_errf(p->y, at, p->err, p->errlen, "expected 'off', 'optional' or 'required' for 'accounts', got '%s'", v);
+        return -1;
+    }
+    if (c->accounts == TALE_ACCOUNTS_OFF)
+        return 0;
+    if (c->mode != TALE_MODE_MUD) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen,
+                       "'accounts' is for 'mode: mud' only: an IF game has one player, kept by its seat and its save");
+        return -1;
+    }
+    if (tale_yaml_get(p->y, root, "data_dir", NULL) == NULL) {
+        tale_yaml_errf(p->y, at, p->err, p->errlen,
+                       "'accounts' keeps accounts and characters in data_dir/accounts.sqlite: set 'data_dir' to the folder for it");
+        return -1;
+    }
+    return 0;
+}
+
+/* limits.max_accounts, login_failures_per_minute, accounts_per_address_per_hour, character_save. */
+static int
+parse_account_limits(struct parse *p, yaml_node_t *m)
+{
+    tale_config_t *c = p->c;
+    int64_t max, fails, per_hour;
+    if (tale_yaml_int(p->y, m, "max_accounts", 0, DEFAULT_MAX_ACCOUNTS, 1, MAX_STORED_COUNT, &max, p->err, p->errlen) != 0 ||
+        tale_yaml_int(p->y, m, "login_failures_per_minute", 0, DEFAULT_LOGIN_FAILURES_PER_MINUTE, 1, MAX_COUNT, &fails, p->err,
+                      p->errlen) != 0 ||
+        tale_yaml_int(p->y, m, "accounts_per_address_per_hour", 0, DEFAULT_ACCOUNTS_PER_ADDRESS_PER_HOUR, 0, MAX_COUNT, &per_hour,
+                      p->err, p->errlen) != 0 ||
+        tale_yaml_duration_ms(p->y, m, "character_save", 0, DEFAULT_CHARACTER_SAVE_MS, &c->limits.character_save_ms, p->err,
+                              p->errlen) != 0 ||
+        require_positive(p, m, "character_save", c->limits.character_save_ms, "a duration") != 0)
+        return -1;
+    c->limits.max_accounts = (uint64_t)max;
+    c->limits.login_failures_per_minute = (uint64_t)fails;
+    c->limits.accounts_per_address_per_hour = (uint64_t)per_hour;
+    return 0;
+}
+
 /* limits.max_live_worlds, world_idle, world_save, max_stored_worlds, max_stored_bytes. */
 static int
 parse_world_limits(struct parse *p, yaml_node_t *m)
@@ -547,7 +612,7 @@ parse_limits(struct parse *p, yaml_node_t *root)
     c->limits.input_burst = (uint64_t)burst;
     c->limits.max_connections = (uint64_t)conns;
     c->limits.max_sessions = (uint64_t)sessions;
-    if (parse_world_limits(p, m) != 0)
+    if (parse_world_limits(p, m) != 0 || parse_account_limits(p, m) != 0)
         return -1;
     return parse_conn_limits(p, m);
 }
@@ -803,7 +868,7 @@ tale_config_load(const char *path, char *err, size_t errlen)
         require_positive(&p, root, "tick", c->tick_ms, "a duration") != 0 || parse_log_level(&p, root) != 0 ||
         parse_listeners(&p, root) != 0 || parse_limits(&p, root) != 0 || parse_access(&p, root) != 0 ||
         parse_plugin_path(&p, root) != 0 || parse_plugin_permissions(&p, root) != 0 || parse_plugins(&p, root) != 0 ||
-        parse_instances(&p, root) != 0 || parse_access_log(&p, root) != 0)
+        parse_instances(&p, root) != 0 || parse_access_log(&p, root) != 0 || parse_accounts(&p, root) != 0)
         goto fail;
     resolve_seat_claim(c);
     return c;

@@ -40,6 +40,13 @@ enum tale_instances_mode {
     TALE_INSTANCES_PER_VISITOR, /* each visitor's own world, named by their session cookie (core/host/instances.h) */
 };
 
+/* MUD accounts (issue #15). */
+enum tale_accounts_mode {
+    TALE_ACCOUNTS_OFF = 0,  /* anonymous seats with generated names */
+    TALE_ACCOUNTS_OPTIONAL, /* guests play at once; `create` / `login` in game */
+    TALE_ACCOUNTS_REQUIRED, /* a seat logs in (or creates an account) before it plays */
+};
+
 typedef struct tale_config {
     char *file; /* path as given */
     char *dir;  /* absolute folder of the config file: relative paths resolve here */
@@ -50,6 +57,7 @@ typedef struct tale_config {
     char *data_dir;   /* absolute path for saves (default: <config dir>/var) */
     int autosave;     /* save on graceful shutdown, restore at start (default 1) */
     int instances;    /* enum tale_instances_mode (default single; IF only) */
+    int accounts;     /* enum tale_accounts_mode (default off; MUD only; data_dir/accounts.sqlite) */
     uint64_t tick_ms; /* game tick interval (default 1000) */
     int log_level;    /* enum tale_log_level (default info) */
 
@@ -80,6 +88,11 @@ typedef struct tale_config {
         uint64_t world_save_ms;     /* a changed live instance is saved within this long of its first change (default 5s) */
         uint64_t max_stored_worlds; /* stored instances kept (default 100000) */
         uint64_t max_stored_bytes;  /* their bytes (default 1g); over either cap the oldest saves go */
+        /* accounts (issue #15) */
+        uint64_t max_accounts;                  /* accounts the database may hold (default 10000) */
+        uint64_t login_failures_per_minute;     /* failed logins per account and per address before backoff (default 5) */
+        uint64_t accounts_per_address_per_hour; /* accounts one client address may create (default 3; 0: no limit) */
+        uint64_t character_save_ms; /* a changed character is saved (and its lock re-checked) this long after (default 60s) */
     } limits;
 
     /* Who may reach the game (docs/SECURITY.md, "Threat model"). */

@@ -1,6 +1,7 @@
 /*
  * main.c - tale-host's command line and start-up / shut-down order.
  */
+#include "accounts_admin.h"
 #include "config.h"
 #include "engine.h"
 #include "host.h"
@@ -26,6 +27,7 @@ usage(FILE *out)
 {
     fprintf(out, "Usage: tale-host [--config FILE] [--log-level LEVEL]\n"
                  "       tale-host --check-config FILE\n"
+                 "       tale-host accounts list|lock|unlock|delete|reset-password [NAME] [--config FILE]\n"
                  "       tale-host --version | --help\n"
                  "\n"
                  "Runs a text game (interactive fiction or MUD) and serves it to browsers\n"
@@ -39,7 +41,10 @@ usage(FILE *out)
                  "                           exit 0 if all is well, 1 otherwise\n"
                  "  -l, --log-level LEVEL    error, warn, info or debug (overrides the config)\n"
                  "  -V, --version            print host, plugin ABI and h2o versions\n"
-                 "  -h, --help               this text\n");
+                 "  -h, --help               this text\n"
+                 "\n"
+                 "  accounts ...             manage a MUD's accounts (tale-host accounts --help),\n"
+                 "                           also while the server runs\n");
 }
 
 /* The folder holding this executable, for finding the default config and
@@ -282,7 +287,7 @@ host_setup(tale_host_t *h, const char *config_path, const char *bindir, int chec
         return -1;
     }
     log_opened_note(h->cfg);
-    if (saver_setup(h) != 0 || tale_server_listen(h) != 0)
+    if (saver_setup(h) != 0 || tale_sessions_use_accounts(h->sessions) != 0 || tale_server_listen(h) != 0)
         return -1;
     tale_sessions_announce(h->sessions, h->n_listeners > 0 ? h->listeners[0].url : NULL);
     return 0;
@@ -337,6 +342,13 @@ main(int argc, char **argv)
     };
     const char *config_path = NULL;
     int check_only = 0, level = -1, c;
+    if (argc > 1 && strcmp(argv[1], "accounts") == 0) {
+        char *bindir = exe_dir(), *owned = NULL;
+        int rc = tale_accounts_admin(argc - 2, argv + 2, default_config(bindir, &owned));
+        free(bindir);
+        free(owned);
+        return rc;
+    }
     while ((c = getopt_long(argc, argv, "c:t:l:Vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -65,6 +65,7 @@
 #include "session.h"
 #include "access.h"
 #include "accesslog.h"
+#include "accounts_dialogue.h"
 #include "instances.h"
 #include "json_compact.h"
 #include "log.h"
@@ -157,6 +158,7 @@ struct tale_session {
     uint8_t pinned;  /* the console's: never evicted */
     uint8_t fresh;   /* per_visitor: opened at `since` and never attached */
     uint8_t ending;  /* quit in progress: no new input */
+    tale_dialogue_t *dlg; /* accounts on: the seat's login dialogue and account (see "accounts" below) */
     char token[TOKEN_HEX + 1];
     /* metrics and the access log (issue #17) */
     tale_plugin_t *via;         /* the transport the seat was last opened through; NULL: unknown */
@@ -198,13 +200,16 @@ struct tale_sessions {
     int tick_inited;
     /* per_visitor */
     tale_instances_t *instances; /* NULL: single (or the index could not be opened) */
-    h2o_linklist_t dirty;        /* sessions changed since their last save, first change first */
+    h2o_linklist_t dirty;        /* sessions changed since their last save, first change first (accounts: characters) */
     size_t n_live;
+    tale_accounts_t *accounts; /* accounts on (MUD): the store's worker; NULL otherwise */
 };
 
 static void session_destroy(tale_session_t *s, int code, const char *reason, int depart);
 static void conn_end(tale_session_t *s, void *conn, int code);
 static void evict_over_cap(tale_sessions_t *ss);
+static int accounts_seat(tale_session_t *s);
+static void account_leaves(tale_session_t *s);
 
 /* The per_visitor mode, where every visitor has a world of their own. */
 static int
@@ -531,6 +536,8 @@ emit_text(tale_session_t *s, const char *text)
 {
     if (s->player != NULL)
         tale_player_notice(s->player, text);
+    else if (s->dlg != NULL)
+        on_emit(s, tale_prompt_frame(text, 0));
 }
 
 /* ---- tokens and cookies ------------------------------------------------ */
@@ -763,6 +770,13 @@ session_create(tale_sessions_t *ss)
         else if (err[0] != '\0')
             tale_info("session", "starting a new game (%s)", err);
     }
+    if (ss->accounts != NULL) {
+        if (accounts_seat(s) != 0) {
+            session_destroy(s, TALE_CLOSE_SESSION_ENDED, "no player", TALE_DEPART_QUIT);
+            return NULL;
+        }
+        return s;
+    }
     s->player = tale_player_join(h->world, on_emit, s);
     if (s->player == NULL) {
         tale_error("session", "the engine refused a new player");
@@ -790,6 +804,8 @@ session_destroy(tale_session_t *s, int code, const char *reason, int depart)
     }
     if (s->via != NULL)
         s->via->metrics.seats--;
+    if (s->dlg != NULL)
+        account_leaves(s); /* the character's last state, before it departs */
     if (s->player != NULL) {
         tale_player_t *p = s->player;
         s->player = NULL;
@@ -1280,6 +1296,7 @@ tale_sessions_free(tale_sessions_t *ss, int code, const char *reason)
         session_destroy(from_timeline(ss->detached.next), code, reason, TALE_DEPART_QUIT);
     if (ss->host->world != NULL)
         tale_world_set_broadcast(ss->host->world, NULL, NULL);
+    tale_accounts_free(ss->accounts); /* writes the characters the seats above left */
     tale_instances_free(ss->instances);
     if (ss->wake != NULL) {
         h2o_socket_read_stop(ss->wake);
@@ -1307,6 +1324,207 @@ size_t
 tale_sessions_queued(const tale_sessions_t *ss)
 {
     return ss->n_queued;
+}
+
+/* ---- accounts (issue #15) -------------------------------------------- */
+
+static void
+dlg_say(void *ctx, const char *text, int noecho)
+{
+    tale_session_t *s = ctx;
+    if (s->player != NULL)
+        tale_player_prompt(s->player, text, noecho);
+    else
+        on_emit(s, tale_prompt_frame(text, noecho));
+}
+
+static int
+dlg_name_free(void *ctx, const char *name, char *why, size_t whylen)
+{
+    tale_session_t *s = ctx;
+    const char *w = NULL;
+    if (tale_world_name_check(s->ss->host->world, name, &w) == 0)
+        return 0;
+    snprintf(why, whylen, "%s", w != NULL ? w : "That name cannot be used in this game.");
+    return -1;
+}
+
+/* The character's state to the accounts worker (it batches the writes). */
+static void
+save_character(tale_session_t *s)
+{
+    if (s->dlg == NULL || s->dlg->account_id == 0 || s->player == NULL || s->ss->accounts == NULL)
+        return;
+    size_t len = 0;
+    char *state = tale_player_state_serialise(s->player, &len);
+    tale_accounts_save(s->ss->accounts, s->dlg->account_id, state, len);
+    if (h2o_linklist_is_linked(&s->dirty_link))
+        h2o_linklist_unlink(&s->dirty_link);
+}
+
+/* The seat is ending: its character's last state is kept, its dialogue wiped. */
+static void
+account_leaves(tale_session_t *s)
+{
+    save_character(s);
+    tale_dialogue_clear(s->dlg);
+    free(s->dlg);
+    s->dlg = NULL;
+}
+
+/* Another seat playing account `id` (a login from a second browser takes it over). */
+static tale_session_t *
+account_seat(tale_sessions_t *ss, int64_t id, const tale_session_t *except)
+{
+    for (size_t i = 0; i < ss->n_buckets; i++)
+        for (tale_session_t *o = ss->buckets[i]; o != NULL; o = o->hnext)
+            if (o != except && o->dlg != NULL && o->dlg->account_id == id)
+                return o;
+    return NULL;
+}
+
+/* A seat that could not take its character back plays on as a guest
+ * (optional) or is asked to log in again (required). */
+static void
+login_undone(tale_session_t *s, const char *why)
+{
+    dlg_say(s, why, 0);
+    tale_dialogue_logout(s->dlg);
+    if (s->player == NULL && s->ss->host->cfg->accounts == TALE_ACCOUNTS_OPTIONAL &&
+        (s->player = tale_player_join(s->ss->host->world, on_emit, s)) != NULL)
+        tale_player_set_guest(s->player, 1);
+}
+
+static void
+dlg_logged_in(void *ctx, tale_acct_result_t *r, int created)
+{
+    tale_session_t *s = ctx;
+    tale_sessions_t *ss = s->ss;
+    const char *why = NULL;
+    if (created && s->player != NULL) {
+        /* a guest who made an account keeps their character under its name */
+        if (tale_player_rename(s->player, r->name, &why) != 0) {
+            char msg[384];
+            snprintf(msg, sizeof(msg),
+                     "Your account %s is made, but your character cannot take its name now (%s) Type login to play it.", r->name,
+                     why != NULL ? why : "");
+            login_undone(s, msg);
+            return;
+        }
+        tale_player_set_guest(s->player, 0);
+        save_character(s);
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Your account is made: you are %s now, and your character is kept when you leave.", r->name);
+        dlg_say(s, msg, 0);
+        tale_info("session", "account %s created by a guest", r->name);
+        return;
+    }
+    char *state = NULL;
+    size_t len = 0;
+    tale_session_t *old = account_seat(ss, r->id, s);
+    if (old != NULL) {
+        /* the live character is newer than what the store has */
+        if (old->player != NULL)
+            state = tale_player_state_serialise(old->player, &len);
+        tale_info("session", "%s logged in from another window: the older seat is closed", r->name);
+        session_destroy(old, TALE_CLOSE_TAKEN_OVER, "You logged in from another window.", TALE_DEPART_QUIT);
+    }
+    if (state == NULL && r->state != NULL) {
+        state = r->state;
+        len = r->state_len;
+        r->state = NULL;
+    }
+    if (s->player != NULL) { /* the guest gives way to the account's character */
+        tale_player_t *guest = s->player;
+        s->player = NULL;
+        tale_player_depart(guest, TALE_DEPART_QUIT);
+    }
+    s->player = tale_player_join_as(ss->host->world, r->name, on_emit, s, &why);
+    if (s->player == NULL) {
+        free(state);
+        login_undone(s, why != NULL ? why : "Your character cannot join the game now.");
+        return;
+    }
+    tale_player_set_guest(s->player, 0);
+    if (state != NULL) {
+        char err[256];
+        if (tale_player_state_restore(s->player, state, len, err, sizeof(err)) != 0)
+            tale_warn("session", "%s's saved character was not restored: %s", r->name, err);
+        free(state);
+    }
+    tale_info("session", "%s %s", r->name, created ? "created an account" : "logged in");
+}
+
+static const tale_dialogue_ops_t dlg_ops = {dlg_say, dlg_name_free, dlg_logged_in};
+
+/* A new seat with accounts on: a guest at once (optional), or the greeting
+ * and no player until a login (required).  0, or -1 (the engine refused). */
+static int
+accounts_seat(tale_session_t *s)
+{
+    tale_sessions_t *ss = s->ss;
+    int required = ss->host->cfg->accounts == TALE_ACCOUNTS_REQUIRED;
+    s->dlg = tale_xmalloc(sizeof(*s->dlg));
+    tale_dialogue_init(s->dlg, &dlg_ops, s, ss->accounts, required, NULL);
+    if (required) {
+        tale_dialogue_greet(s->dlg);
+        return 0;
+    }
+    if ((s->player = tale_player_join(ss->host->world, on_emit, s)) == NULL)
+        return -1;
+    tale_player_set_guest(s->player, 1);
+    return 0;
+}
+
+/* The periodic re-check: a locked (or deleted) account's seat ends. */
+static void
+on_lock_checked(void *owner, tale_acct_result_t *r)
+{
+    tale_dialogue_t *d = owner;
+    if (r->status != TALE_ACCT_LOCKED && r->status != TALE_ACCT_NOT_FOUND)
+        return;
+    tale_info("session", "%s's account was %s: their seat ends", d->account, r->status == TALE_ACCT_LOCKED ? "locked" : "deleted");
+    session_destroy(d->ctx, TALE_CLOSE_SESSION_ENDED,
+                    r->status == TALE_ACCT_LOCKED ? "Your account was locked." : "Your account was deleted.", TALE_DEPART_QUIT);
+}
+
+/* Characters changed limits.character_save ago: saved, and their account's
+ * lock re-checked (they are saved on leaving and at shutdown too). */
+static void
+save_characters(tale_sessions_t *ss, uint64_t now)
+{
+    int n = 0;
+    while (!h2o_linklist_is_empty(&ss->dirty) && n++ < SWEEP_WORLDS) {
+        tale_session_t *s = H2O_STRUCT_FROM_MEMBER(tale_session_t, dirty_link, ss->dirty.next);
+        if (now - s->dirty_since < ss->host->cfg->limits.character_save_ms)
+            break;
+        save_character(s);
+        /* a full queue skips one check: the next save brings it again */
+        tale_accounts_check(ss->accounts, s->dlg->account_id, on_lock_checked, s->dlg);
+    }
+}
+
+int
+tale_sessions_use_accounts(tale_sessions_t *ss)
+{
+    const tale_config_t *cfg = ss->host->cfg;
+    if (cfg->mode != TALE_MODE_MUD || cfg->accounts == TALE_ACCOUNTS_OFF)
+        return 0;
+    char err[512], *path;
+    if (mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) {
+        tale_error("session", "cannot make data_dir %s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    if (asprintf(&path, "%s/accounts.sqlite", cfg->data_dir) < 0)
+        tale_oom(strlen(cfg->data_dir) + 16);
+    ss->accounts = tale_accounts_new(ss->host->loop, path, cfg->limits.max_accounts, cfg->limits.login_failures_per_minute,
+                                     cfg->limits.accounts_per_address_per_hour, err, sizeof(err));
+    if (ss->accounts == NULL)
+        tale_error("session", "accounts: %s", err);
+    else
+        tale_info("session", "accounts (%s) in %s", cfg->accounts == TALE_ACCOUNTS_REQUIRED ? "required" : "optional", path);
+    free(path);
+    return ss->accounts != NULL ? 0 : -1;
 }
 
 /* ---- the tick ---------------------------------------------------------- */
@@ -1376,6 +1594,8 @@ on_tick(h2o_timeout_entry_t *entry)
         tale_world_tick(h->world);
         if (h->cfg->mode == TALE_MODE_MUD)
             end_lingering(ss, now);
+        if (ss->accounts != NULL)
+            save_characters(ss, now);
         close_idle(ss, now);
     }
     h2o_timeout_link(h->loop, &ss->tick, &ss->tick_entry);
@@ -1576,6 +1796,8 @@ new_seat(tale_sessions_t *ss, const tale_request_t *rq, const tale_addr_t *clien
         s->peer = peer;
         peer->seats++;
     }
+    if (s->dlg != NULL && client != NULL && client->family != 0)
+        tale_addr_format(client, s->dlg->addr); /* the per-address login limits */
     *out = s;
     return 0;
 }
@@ -1833,6 +2055,14 @@ run_input(tale_session_t *s, const char *cmd, size_t len, unsigned flags)
         emit_text(s, msg);
         return TALE_CMD_OK;
     }
+    /* accounts: the login dialogue sees the line first (a password never
+     * reaches the engine, nor a suggestion echoing what was typed) */
+    if (s->dlg != NULL && (flags & TALE_INPUT_AUTOCOMPLETE) && tale_dialogue_active(s->dlg))
+        return TALE_CMD_OK;
+    if (s->dlg != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE) && tale_dialogue_input(s->dlg, cmd, len, now_ms(s->ss)))
+        return TALE_CMD_OK;
+    if (s->player == NULL) /* logging in: nothing to suggest */
+        return TALE_CMD_OK;
     if (flags & TALE_INPUT_AUTOCOMPLETE) {
         tale_player_suggest(s->player, cmd, len);
         return TALE_CMD_OK;
@@ -1861,6 +2091,8 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
     ss->answering = outer;
     if (s->world != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
         mark_dirty(s);
+    else if (s->dlg != NULL && s->dlg->account_id != 0 && s->player != NULL && !(flags & TALE_INPUT_AUTOCOMPLETE))
+        mark_dirty(s); /* the character is saved limits.character_save later */
     if (rc == TALE_CMD_QUIT) {
         s->ending = 1;
         end_session(s); /* flushes the goodbye before the close */
@@ -1873,7 +2105,9 @@ tale_session_input(tale_session_t *s, const char *cmd, size_t len, unsigned flag
 char *
 tale_session_complete(tale_session_t *s, const char *prefix, size_t len, size_t *out_len)
 {
-    json_t *list = tale_player_complete(s->player, prefix, len);
+    /* nothing to complete while logging in (the prefix may be a password) */
+    int playing = s->player != NULL && (s->dlg == NULL || !tale_dialogue_active(s->dlg));
+    json_t *list = playing ? tale_player_complete(s->player, prefix, len) : NULL;
     size_t n = 2; /* the length of "[]" */
     char *out = list != NULL ? tale_json_compact(list, &n) : tale_xstrdup("[]");
     json_decref(list);

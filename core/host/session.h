@@ -33,6 +33,10 @@ int tale_sessions_use_instances(tale_sessions_t *ss, struct tale_saver *sv);
 /* per_visitor: instances in memory now. */
 size_t tale_sessions_live_worlds(const tale_sessions_t *ss);
 
+/* accounts (MUD, issue #15): open data_dir/accounts.sqlite on the accounts
+ * worker.  0 (also with accounts off, doing nothing) or -1 after logging why. */
+int tale_sessions_use_accounts(tale_sessions_t *ss);
+
 /* Print the IF seat's claim link (IF mode) under the first listener's URL. */
 void tale_sessions_announce(tale_sessions_t *ss, const char *base_url);
 

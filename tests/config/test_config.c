@@ -320,7 +320,7 @@ static const struct fault faults[] = {
     {"unknown-key", 3, 1,
      "unknown key 'listners' (expected one of: mode, story, data_dir, autosave, tick, log_level, listeners, limits, "
      "plugin_path, plugin_permissions, plugins, seat_claim, allowed_hosts, allowed_origins, trusted_proxies, instances, "
-     "access_log)"},
+     "access_log, accounts)"},
     {"bad-access-log-format", 4, 11, "expected combined or json for 'access_log.format', got 'apache'"},
     {"access-log-without-path", 3, 3, "missing key 'path' (expected a file or stderr)"},
     {"unknown-plugin-key", 8, 5, "unknown key 'path' (expected one of: name, module, enabled, config)"},
@@ -351,6 +351,10 @@ static const struct fault faults[] = {
     {"zero-header-timeout", 7, 19, "expected a duration greater than 0 for 'header_timeout', got '0s'"},
     {"count-out-of-range", 7, 20, "expected an integer from 1 to 1000000 for 'max_connections', got '0'"},
     {"instances-in-mud", 3, 12, "'instances' is for 'mode: if' only: a MUD is one world shared by every player"},
+    {"accounts-in-if", 3, 11, "'accounts' is for 'mode: mud' only: an IF game has one player, kept by its seat and its save"},
+    {"accounts-without-data-dir", 3, 11,
+     "'accounts' keeps accounts and characters in data_dir/accounts.sqlite: set 'data_dir' to the folder for it"},
+    {"bad-accounts", 3, 11, "expected 'off', 'optional' or 'required' for 'accounts', got 'yes please'"},
     {"bad-instances", 3, 12, "expected 'single' or 'per_visitor' for 'instances', got 'many'"},
     {"per-visitor-without-data-dir", 3, 12,
      "'instances: per_visitor' keeps every visitor's game on disk: set 'data_dir' to the folder for them"},

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [--bindir DIR] TARGET|all SECONDS [extra libFuzzer args...]
 #
 # TARGET is one of: config story command render save character ws_input ws_handshake form
-# static_path.  Without
+# static_path json_compact login.  Without
 # --bindir the fuzzers are built in build-fuzz/ (clang, TALE_FUZZ=ON) first.
 # New inputs that reach new code go to <bindir>/corpus-new/TARGET (merge the
 # useful ones into tests/fuzz/corpus/TARGET by hand, e.g. with -merge=1);
@@ -13,7 +13,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-targets="config story command render save character ws_input ws_handshake ws_frames form static_path json_compact"
+targets="config story command render save character ws_input ws_handshake ws_frames form static_path json_compact login"
 
 bindir=
 if [ "${1:-}" = "--bindir" ]; then

@@ -30,7 +30,8 @@ struct tale_player {
     tale_emit_fn emit;
     void *ctx;
     struct tale_player *prev, *next;
-    int number; /* "player N", in join order */
+    int number;    /* "player N", in join order */
+    char name[32]; /* accounts: the character's name ("" a guest) */
 };
 
 int fake_restores;
@@ -129,12 +130,6 @@ tale_player_join(tale_world_t *w, tale_emit_fn emit, void *ctx)
     return p;
 }
 
-const char *
-tale_player_name(const tale_player_t *p)
-{
-    return p != NULL ? "Tester" : "";
-}
-
 void
 tale_player_depart(tale_player_t *p, int how)
 {
@@ -215,6 +210,78 @@ tale_player_notice(tale_player_t *p, const char *text)
     char buf[512];
     snprintf(buf, sizeof(buf), "<p>%s</p>\n", text);
     say(p, buf);
+}
+
+/* Accounts (issue #15): the session layer's calls, with the fake's one
+ * room and its one remembered word as the character's state. */
+tale_player_t *
+tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx, const char **why)
+{
+    (void)why;
+    tale_player_t *p = tale_player_join(w, emit, ctx);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    return p;
+}
+
+const char *
+tale_player_name(const tale_player_t *p)
+{
+    if (p == NULL)
+        return "";
+    return p->name[0] != '\0' ? p->name : "Tester"; /* a guest has the story's player name */
+}
+
+int
+tale_player_rename(tale_player_t *p, const char *name, const char **why)
+{
+    (void)why;
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    return 0;
+}
+
+void
+tale_player_set_guest(tale_player_t *p, int guest)
+{
+    (void)p;
+    (void)guest;
+}
+
+int
+tale_world_name_check(const tale_world_t *w, const char *name, const char **why)
+{
+    (void)w;
+    (void)name;
+    (void)why;
+    return 0;
+}
+
+char *
+tale_player_state_serialise(const tale_player_t *p, size_t *len)
+{
+    char *s = strdup(p->w->remembered);
+    *len = strlen(s);
+    return s;
+}
+
+int
+tale_player_state_restore(tale_player_t *p, const char *data, size_t len, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    snprintf(p->w->remembered, sizeof(p->w->remembered), "%.*s", (int)len, data);
+    return 0;
+}
+
+json_t *
+tale_prompt_frame(const char *text, int noecho)
+{
+    return json_pack("{s:s, s:s, s:[s]}", "type", "text", "text", text, "special", noecho ? "noecho" : "none");
+}
+
+void
+tale_player_prompt(tale_player_t *p, const char *text, int noecho)
+{
+    p->emit(p->ctx, tale_prompt_frame(text, noecho));
 }
 
 void
