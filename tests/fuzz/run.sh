@@ -3,8 +3,8 @@
 #
 #   tests/fuzz/run.sh [--bindir DIR] TARGET|all SECONDS [extra libFuzzer args...]
 #
-# TARGET is one of: config story command render save character ws_input ws_handshake form
-# static_path json_compact login.  Without
+# TARGET is one of: config story command render save character ws_input ws_handshake ws_frames
+# form static_path json_compact telnet frame_text login.  Without
 # --bindir the fuzzers are built in build-fuzz/ (clang, TALE_FUZZ=ON) first.
 # New inputs that reach new code go to <bindir>/corpus-new/TARGET (merge the
 # useful ones into tests/fuzz/corpus/TARGET by hand, e.g. with -merge=1);
@@ -13,7 +13,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-targets="config story command render save character ws_input ws_handshake ws_frames form static_path json_compact login"
+targets="config story command render save character ws_input ws_handshake ws_frames form static_path json_compact telnet frame_text login"
 
 bindir=
 if [ "${1:-}" = "--bindir" ]; then
