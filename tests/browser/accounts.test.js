@@ -106,7 +106,8 @@ async function loginFlow(transport, name, password) {
     await typeSecret(page, password, null);
     assert.strictEqual(await input.getAttribute('type'), 'text', 'the field is a text field again');
     await page.waitForFunction(() => document.getElementById('player-location').textContent.trim() === 'The Jetty');
-    await assertNoSecret(page, password, 'after create');
+    const created = await assertNoSecret(page, password, 'after create');
+    assert.ok(created.frames.some((f) => f.includes('Choose a password')), 'the recorder saw the dialogue\'s frames');
     const history = await page.evaluate(() => window.taleClient.history);
     assert.deepStrictEqual(history, ['create', name], 'only the non-secret lines are in the history');
 
