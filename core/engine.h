@@ -195,6 +195,12 @@ void tale_player_set_guest(tale_player_t *p, int guest);
  * taken now, or -1 with a player-facing *why (static text).
  */
 int tale_world_name_check(const tale_world_t *w, const char *name, const char **why);
+/* The first part of that rule alone, which needs no world: the length and
+ * the letters (len bytes of name; no NUL needed).  The host's accounts hold
+ * account names to it.  0, or -1 with a player-facing *why (static text). */
+#define TALE_NAME_MIN 3
+#define TALE_NAME_MAX 20
+int tale_name_shape_check(const char *name, size_t len, const char **why);
 /* A character's own state, for the accounts store: location, what they carry
  * (with the contents of containers they carry), worn/wielded and each carried
  * item's state, visited places, NPCs met, brief, won and turns.  JSON bytes

@@ -9,8 +9,6 @@
 #include <ctype.h>
 #include <string.h>
 
-#define NAME_MIN 3
-#define NAME_MAX 20
 #define FOLD_CAP 256
 
 /* Separators a name may hold between letters; the fold drops them, so
@@ -107,42 +105,16 @@ static const char *const reserved_words[] = {"me",     "myself", "self",   "all"
 int
 eng_name_check(const tale_world_t *w, const char *name, const tale_player_t *self, const char **why)
 {
-    static const char *const e_length = "A name must be 3 to 20 letters long.";
-    static const char *const e_ascii = "A name may use only the plain letters A to Z (no accents, no other alphabets).";
-    static const char *const e_shape = "A name is letters A to Z, with at most a single hyphen or apostrophe between two "
-                                       "letters (like Mary-Ann or O'Neil): no spaces, digits or other signs.";
     static const char *const e_story = "That name belongs to someone or something in this story. Choose another.";
     static const char *const e_word = "That name is a word the game itself uses. Choose another.";
     static const char *const e_taken = "Someone in the game already goes by that name, or one that looks like it. Choose another.";
     const char *dummy;
     if (why == NULL)
         why = &dummy;
-    if (name == NULL) {
-        *why = e_length;
+    if (tale_name_shape_check(name, name != NULL ? strlen(name) : 0, why) != 0)
         return -1;
-    }
     size_t len = strlen(name);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] >= 0x80) {
-            *why = e_ascii; /* before the length: a multibyte name's byte count means nothing to its owner */
-            return -1;
-        }
-    if (len < NAME_MIN || len > NAME_MAX) {
-        *why = e_length;
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (isalpha((unsigned char)c))
-            continue;
-        /* a separator only between two letters: no doubles, none at either end */
-        if ((c == '-' || c == '\'') && i > 0 && i + 1 < len && isalpha((unsigned char)name[i - 1]) &&
-            isalpha((unsigned char)name[i + 1]))
-            continue;
-        *why = e_shape;
-        return -1;
-    }
-    char lower[NAME_MAX + 1];
+    char lower[TALE_NAME_MAX + 1];
     for (size_t i = 0; i <= len; i++)
         lower[i] = (char)tolower((unsigned char)name[i]);
     for (size_t i = 0; reserved_words[i]; i++)

@@ -264,7 +264,8 @@ tale_dialogue_input(tale_dialogue_t *d, const char *line, size_t len, uint64_t n
                 return 1;
             }
             d->state = create ? D_CREATE_NAME : D_LOGIN_NAME;
-            say(d, create ? "Choose a name for your account (3 to 16 letters):" : "Your account name:");
+            say(d, create ? "Choose a name for your account (3 to 20 letters; a hyphen or apostrophe may join two):"
+                          : "Your account name:");
             return 1;
         }
         if (is_word(s, n, "password")) {

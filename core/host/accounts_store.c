@@ -121,18 +121,16 @@ tale_acct_record_clear(tale_acct_record_t *r)
 int
 tale_acct_name_canon(const char *name, size_t len, char out[TALE_ACCT_NAME_MAX + 1], char *err, size_t errlen)
 {
-    if (len < TALE_ACCT_NAME_MIN || len > TALE_ACCT_NAME_MAX) {
-        snprintf(err, errlen, "%s", TALE_ACCT_NAME_RULE);
+    const char *why = NULL;
+    if (tale_name_shape_check(name, len, &why) != 0) {
+        snprintf(err, errlen, "%s", why);
         return -1;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-            snprintf(err, errlen, "%s", TALE_ACCT_NAME_RULE);
-            return -1;
-        }
-        /* one case only: a capital I cannot pose as a small l */
-        out[i] = (char)(i == 0 ? toupper(c) : tolower(c));
+        /* one case per place: a capital I cannot pose as a small l */
+        int word_start = i == 0 || name[i - 1] == '-' || name[i - 1] == '\'';
+        out[i] = (char)(word_start ? toupper(c) : tolower(c));
     }
     out[len] = '\0';
     return 0;
@@ -142,18 +140,24 @@ void
 tale_acct_name_skeleton(const char *name, char out[TALE_ACCT_NAME_MAX + 1])
 {
     static const char *const pairs[][2] = {{"rn", "m"}, {"vv", "w"}, {"cl", "d"}};
+    char bare[TALE_ACCT_NAME_MAX + 1];
+    size_t n = 0;
+    /* separators are not a way around a name: "Ma-ren" is "Maren" */
+    for (size_t i = 0; name[i] != '\0' && n < TALE_ACCT_NAME_MAX; i++)
+        if (name[i] != '-' && name[i] != '\'')
+            bare[n++] = (char)tolower((unsigned char)name[i]);
+    bare[n] = '\0';
     size_t k = 0;
-    for (size_t i = 0; name[i] != '\0' && k < TALE_ACCT_NAME_MAX; i++) {
-        char a = (char)tolower((unsigned char)name[i]), b = (char)tolower((unsigned char)name[i + 1]);
+    for (size_t i = 0; i < n; i++) {
         size_t j;
         for (j = 0; j < sizeof(pairs) / sizeof(pairs[0]); j++)
-            if (a == pairs[j][0][0] && b == pairs[j][0][1])
+            if (bare[i] == pairs[j][0][0] && bare[i + 1] == pairs[j][0][1])
                 break;
         if (j < sizeof(pairs) / sizeof(pairs[0])) {
             out[k++] = pairs[j][1][0];
             i++;
         } else {
-            out[k++] = a;
+            out[k++] = bare[i];
         }
     }
     out[k] = '\0';

@@ -4,24 +4,27 @@
  * accounts worker thread only (accounts.h), the admin CLI and the tests
  * directly.  One store per thread; SQL only with bound parameters.
  *
- * Names: 3 to 16 ASCII letters, stored capitalised ("mary" is "Mary").  Two
- * names may not share a skeleton: the name lowercased with the look-alike
- * letter pairs folded ("rn" as "m", "vv" as "w", "cl" as "d"), so "Marn"
- * cannot impersonate "Mam".  Passwords: 8 to 128 bytes, kept only as an
+ * Names: the engine's rule (engine.h, tale_name_shape_check: 3 to 20 ASCII
+ * letters, a hyphen or apostrophe only between two letters), stored
+ * capitalised at the start and after each separator ("mary-ann" is
+ * "Mary-Ann").  Two names may not share a skeleton: the name lowercased
+ * without its separators and with the look-alike letter pairs folded ("rn"
+ * as "m", "vv" as "w", "cl" as "d"), so "Marn" cannot impersonate "Mam" nor
+ * "Ma-ren" "Maren".  The world's own check (tale_world_name_check: NPCs,
+ * game words, players online) is made when an account is created.  Passwords: 8 to 128 bytes, kept only as an
  * Argon2id string (libsodium crypto_pwhash_str).
  */
 #ifndef TALE_ACCOUNTS_STORE_H
 #define TALE_ACCOUNTS_STORE_H
 
+#include "engine.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#define TALE_ACCT_NAME_MIN 3
-#define TALE_ACCT_NAME_MAX 16
+#define TALE_ACCT_NAME_MIN TALE_NAME_MIN
+#define TALE_ACCT_NAME_MAX TALE_NAME_MAX
 #define TALE_ACCT_PASSWORD_MIN 8
 #define TALE_ACCT_PASSWORD_MAX 128
-/* The name rule, as players are told it. */
-#define TALE_ACCT_NAME_RULE "A name is 3 to 16 letters (A to Z), with no spaces, digits or punctuation."
 
 typedef struct tale_acct_store tale_acct_store_t;
 
@@ -50,7 +53,7 @@ typedef struct tale_acct_record {
 void tale_acct_record_clear(tale_acct_record_t *r);
 
 /* Check a name against the rule and write its display form (capitalised)
- * to out; 0, or -1 with why (the rule) in err. */
+ * to out; 0, or -1 with why (the engine's words) in err. */
 int tale_acct_name_canon(const char *name, size_t len, char out[TALE_ACCT_NAME_MAX + 1], char *err, size_t errlen);
 /* The skeleton of a canonical name (see the top of the file). */
 void tale_acct_name_skeleton(const char *name, char out[TALE_ACCT_NAME_MAX + 1]);

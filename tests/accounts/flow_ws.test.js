@@ -26,7 +26,7 @@ test('accounts over WebSocket: create, refusals, quit, login where they left, ta
     // refusals while creating
     assert.match(textOf(await ask(a, 'look', says('Type create'))), /login/);
     await ask(a, 'create', says('Choose a name'));
-    await ask(a, 'x1', says('3 to 16 letters'));
+    await ask(a, 'x1', says('3 to 20 letters'));
     await ask(a, 'Bram', says(/already|taken|name/i)); // an NPC's name
     await ask(a, 'cancel', says('Type create'));
     await createAccount(a, 'mira', PW);
@@ -145,6 +145,50 @@ test('accounts: optional over WebSocket: a guest plays at once, create keeps the
     for (const p of open) p.ws.terminate();
     await stopClean(assert, host);
     assert.ok(!host.stderr().includes('ysolde pass'));
+  } finally {
+    for (const p of open) p.ws.terminate();
+    await host.stop();
+  }
+});
+
+test('accounts: one name rule, the engine\'s: hyphens and apostrophes, 20 letters, look-alikes by separator', async () => {
+  const host = await startAccountsHost();
+  const open = [];
+  try {
+    const a = await player(host);
+    open.push(a);
+    await a.waitFor(says('Type create'), { ms: 5000 });
+    await ask(a, 'create', says('Choose a name'));
+    await ask(a, 'Mary--Ann', says('between two'));
+    await ask(a, 'abcdefghijklmnopqrstu', says('3 to 20'));
+    await ask(a, 'admin', says('word the game'));
+    await ask(a, 'Br-am', says('belongs to someone')); // an NPC's name split by a hyphen
+    await ask(a, 'cancel', says('Type create'));
+    await createAccount(a, "mary-ann o'hara".replace(' ', '-'), PW); // "Mary-Ann-O'Hara": 15 letters, three separators
+    await ask(a, 'who', says('Mary-Ann-O&#39;Hara')); // the apostrophe, HTML-escaped
+    await ask(a, 'quit', says(/./)); // the character leaves: only the store knows the name now
+    await a.closed;
+
+    const b = await player(host);
+    open.push(b);
+    await b.waitFor(says('Type create'));
+    // the same letters without the separators look the same: taken
+    await ask(b, 'create', says('Choose a name'));
+    await ask(b, "maryannohara", says('Choose a password'));
+    await ask(b, PW, says('same password'));
+    await ask(b, PW, says('is taken'));
+    await ask(b, 'cancel', says('Type create'));
+    // a 20-letter name is fine; login finds the hyphenated one in any case
+    await createAccount(b, 'Abcdefghijklmnopqrst', PW);
+    b.ws.close();
+    await b.closed;
+    const c = await player(host);
+    open.push(c);
+    await c.waitFor(says('Type create'));
+    await login(c, "MARY-ANN-O'HARA", PW);
+    await ask(c, 'who', says('Mary-Ann-O&#39;Hara'));
+    for (const p of open) p.ws.terminate();
+    await stopClean(assert, host);
   } finally {
     for (const p of open) p.ws.terminate();
     await host.stop();
