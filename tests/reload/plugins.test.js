@@ -1,0 +1,118 @@
+// A plugin's own config on SIGHUP (issue #17): the metrics plugin takes a
+// new allowlist in place (a scrape from 127.0.0.2 goes 403 -> 200 -> 403),
+// refuses a bad one with file:line:column and keeps the running list, and
+// names a new path as needing a restart; a plugin without a reload callback
+// (sse) has its config change named as needing a restart.  A WebSocket
+// player stays connected throughout.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const http = require('http');
+const { startHost, configWith, SRC } = require('../lib/harness');
+const { connect, sleep, stopClean } = require('../ws/client');
+
+function config({ allow = ['127.0.0.1/32'], path, keepalive = '15s' } = {}) {
+  const metrics = { allow };
+  if (path) metrics.path = path;
+  return configWith(['ws', 'sse', 'metrics'], {
+    mode: 'mud',
+    pluginConfig: { metrics, sse: { keepalive } },
+  });
+}
+
+function write(host, text) {
+  fs.writeFileSync(host.configFile, text.replace(/\$\{SRC\}/g, SRC).replace(/\$\{TMP\}/g, host.dir));
+}
+
+// Send SIGHUP and return what the host logged up to the end of the reload.
+async function reload(host, text) {
+  write(host, text);
+  const before = host.stderr().length;
+  host.proc.kill('SIGHUP');
+  const t0 = Date.now();
+  while (!/reload done|reload refused/.test(host.stderr().slice(before))) {
+    if (Date.now() - t0 > 5000) throw new Error(`no reload line in 5 s:\n${host.stderr().slice(before)}`);
+    await sleep(20);
+  }
+  return host.stderr().slice(before);
+}
+
+// The status of a GET from a given loopback source address.
+function status(host, path, localAddress) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: host.port, path, localAddress, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function plays(p) {
+  const from = p.msgs.length;
+  p.send({ cmd: 'look' });
+  await p.waitFor((m) => m.type === 'text' && /Jetty/.test(m.location || ''), { from });
+}
+
+const restartLines = (log) => log.split('\n').filter((l) => /need a restart/.test(l));
+
+test('SIGHUP hands a plugin its changed config: the metrics allowlist changes in place', async () => {
+  const host = await startHost({ config: config() });
+  let closed = false;
+  try {
+    const player = await connect(host);
+    player.closed.then(() => { closed = true; });
+    await plays(player);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.1'), 200);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.2'), 403);
+
+    // 1. a wider allowlist, in place: no restart named
+    let log = await reload(host, config({ allow: ['127.0.0.1/32', '127.0.0.2'] }));
+    assert.match(log, /plugin 'metrics' took its new config in place/);
+    assert.match(log, /reload done: plugin settings now as in the file/);
+    assert.deepStrictEqual(restartLines(log), []);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.2'), 200);
+
+    // 2. the same file again: nothing to hand over (compared with what the plugin took)
+    log = await reload(host, config({ allow: ['127.0.0.1/32', '127.0.0.2'] }));
+    assert.doesNotMatch(log, /plugin 'metrics'/);
+    assert.match(log, /reload done: nothing that applies in place changed/);
+
+    // 3. a bad entry: refused, located at the entry, and the running list stays
+    const bad = config({ allow: ['127.0.0.1/32', 'not-an-address'] });
+    log = await reload(host, bad);
+    const m = log.match(/plugin 'metrics' refused its new config and keeps the running one: (.+):(\d+):(\d+): (.*)/);
+    assert.ok(m, log);
+    assert.strictEqual(m[1], host.configFile);
+    const line = fs.readFileSync(host.configFile, 'utf8').split('\n')[Number(m[2]) - 1];
+    assert.strictEqual(line.slice(Number(m[3]) - 1, Number(m[3]) - 1 + '"not-an-address"'.length), '"not-an-address"');
+    assert.match(m[4], /'allow' entry 'not-an-address' is not an address or a CIDR range/);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.2'), 200, 'the running allowlist stays');
+
+    // 4. a new path needs a restart (named once); the narrower list of the same edit applies
+    log = await reload(host, config({ allow: ['127.0.0.1/32'], path: '/stats' }));
+    let lines = restartLines(log);
+    assert.strictEqual(lines.length, 1, log);
+    assert.match(lines[0], /plugin 'metrics' path changed/);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.2'), 403);
+    assert.strictEqual(await status(host, '/metrics', '127.0.0.1'), 200, 'still served at the mounted path');
+    assert.strictEqual(await status(host, '/stats', '127.0.0.1'), 404);
+
+    // 5. a plugin without a reload callback: its change is named, as before
+    log = await reload(host, config({ allow: ['127.0.0.1/32'], path: '/stats', keepalive: '5s' }));
+    lines = restartLines(log);
+    assert.strictEqual(lines.length, 1, log);
+    assert.match(lines[0], /plugin 'sse' config/);
+    assert.doesNotMatch(lines[0], /metrics/);
+
+    await plays(player);
+    assert.strictEqual(closed, false, 'the player was never disconnected');
+    player.ws.close();
+    await player.closed;
+    await stopClean(assert, host);
+  } finally {
+    await host.stop();
+  }
+});
