@@ -3,7 +3,8 @@
 // refuses a bad one with file:line:column and keeps the running list, and
 // names a new path as needing a restart; a plugin without a reload callback
 // (sse) has its config change named as needing a restart.  A WebSocket
-// player stays connected throughout.
+// player stays connected throughout.  The ws plugin takes its timeouts in
+// place: a lowered idle_timeout drops a silent player.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -111,6 +112,39 @@ test('SIGHUP hands a plugin its changed config: the metrics allowlist changes in
     assert.strictEqual(closed, false, 'the player was never disconnected');
     player.ws.close();
     await player.closed;
+    await stopClean(assert, host);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('SIGHUP changes the ws timeouts in place, and names a new ws path for a restart', async () => {
+  const ws = (cfg) => configWith(['ws'], { mode: 'mud', pluginConfig: { ws: cfg } });
+  const host = await startHost({ config: ws({ ping_interval: '30s', idle_timeout: '75s' }) });
+  try {
+    const player = await connect(host);
+    await plays(player);
+
+    // a refused value keeps the running timeouts, located at the key
+    let log = await reload(host, ws({ ping_interval: '30s', idle_timeout: '10s' }));
+    assert.match(log, /plugin 'ws' refused its new config and keeps the running one: .+:\d+:\d+: ws: idle_timeout must be longer than ping_interval/);
+
+    // the path waits for a restart; the same edit's timeouts apply now:
+    // a player silent for 1 s (no pings to answer) is dropped
+    log = await reload(host, ws({ path: '/game/ws', ping_interval: 0, idle_timeout: '1s' }));
+    const lines = restartLines(log);
+    assert.strictEqual(lines.length, 1, log);
+    assert.match(lines[0], /plugin 'ws' path changed/);
+    const t0 = Date.now();
+    await player.closed;
+    assert.ok(Date.now() - t0 < 4000, 'dropped by the new idle_timeout');
+    assert.match(host.stderr(), /dropping a connection silent for \d+ ms/);
+
+    // still served at the mounted path
+    const again = await connect(host);
+    await plays(again);
+    again.ws.close();
+    await again.closed;
     await stopClean(assert, host);
   } finally {
     await host.stop();
