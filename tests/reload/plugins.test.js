@@ -10,8 +10,9 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
 const http = require('http');
-const { startHost, configWith, SRC } = require('../lib/harness');
-const { connect, sleep, stopClean } = require('../ws/client');
+const { startHost, configWith } = require('../lib/harness');
+const { connect, stopClean } = require('../ws/client');
+const { reload, plays } = require('./sighup');
 
 function config({ allow = ['127.0.0.1/32'], path, keepalive = '15s' } = {}) {
   const metrics = { allow };
@@ -20,23 +21,6 @@ function config({ allow = ['127.0.0.1/32'], path, keepalive = '15s' } = {}) {
     mode: 'mud',
     pluginConfig: { metrics, sse: { keepalive } },
   });
-}
-
-function write(host, text) {
-  fs.writeFileSync(host.configFile, text.replace(/\$\{SRC\}/g, SRC).replace(/\$\{TMP\}/g, host.dir));
-}
-
-// Send SIGHUP and return what the host logged up to the end of the reload.
-async function reload(host, text) {
-  write(host, text);
-  const before = host.stderr().length;
-  host.proc.kill('SIGHUP');
-  const t0 = Date.now();
-  while (!/reload done|reload refused/.test(host.stderr().slice(before))) {
-    if (Date.now() - t0 > 5000) throw new Error(`no reload line in 5 s:\n${host.stderr().slice(before)}`);
-    await sleep(20);
-  }
-  return host.stderr().slice(before);
 }
 
 // The status of a GET from a given loopback source address.
@@ -49,12 +33,6 @@ function status(host, path, localAddress) {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
-}
-
-async function plays(p) {
-  const from = p.msgs.length;
-  p.send({ cmd: 'look' });
-  await p.waitFor((m) => m.type === 'text' && /Jetty/.test(m.location || ''), { from });
 }
 
 const restartLines = (log) => log.split('\n').filter((l) => /need a restart/.test(l));
