@@ -976,6 +976,14 @@ listeners_differ(const tale_config_t *a, const tale_config_t *b)
     return 0;
 }
 
+int
+tale_config_subtree_equal(tale_yaml_t *ya, yaml_node_t *a, tale_yaml_t *yb, yaml_node_t *b)
+{
+    return node_equal(&ya->doc, a, &yb->doc, b);
+}
+
+/* The plugin list as the loader saw it.  Each plugin's `config:` is the
+ * host's to compare (tale_plugins_reload): a plugin may take it in place. */
 static int
 plugins_differ(tale_config_t *a, tale_config_t *b)
 {
@@ -987,8 +995,7 @@ plugins_differ(tale_config_t *a, tale_config_t *b)
             return 1;
     for (size_t i = 0; i < a->n_plugins; i++) {
         const tale_conf_plugin_t *x = &a->plugins[i], *y = &b->plugins[i];
-        if (strcmp(x->name, y->name) != 0 || strcmp(x->module, y->module) != 0 || x->enabled != y->enabled ||
-            !node_equal(&a->yaml.doc, x->config, &b->yaml.doc, y->config))
+        if (strcmp(x->name, y->name) != 0 || strcmp(x->module, y->module) != 0 || x->enabled != y->enabled)
             return 1;
     }
     return 0;

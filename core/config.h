@@ -130,10 +130,15 @@ void tale_config_free(tale_config_t *c);
 
 /* Reload (SIGHUP): take from `fresh` what may change in a running host (log
  * level, the limits read at each use, allowed hosts and origins, trusted
- * proxies) into `run`; `fresh` is left to be freed and may hold run's old
+ * proxies) into `run`; the plugin list's shape (not each plugin's own
+ * `config:`) is compared too; `fresh` is left to be freed and may hold run's old
  * lists.  Settings that need a restart keep their running values and are
  * named, comma-separated, in `restart`.  *changed is 1 when anything was
  * taken.  Returns 1 when something needs a restart, else 0. */
 int tale_config_reload_apply(tale_config_t *run, tale_config_t *fresh, char *restart, size_t restart_len, int *changed);
+/* Two YAML subtrees (each in its own document) hold the same data, keys in
+ * the same order.  Plugin subtrees are not compared by the call above: the
+ * host compares each against the document its plugin last read. */
+int tale_config_subtree_equal(tale_yaml_t *ya, yaml_node_t *a, tale_yaml_t *yb, yaml_node_t *b);
 
 #endif

@@ -14,8 +14,8 @@ if [ "${TALE_SKIP_TEST_DEPS:-0}" != 1 ]; then
   PACKAGES+=(chromium strace) # strace: tests/hostile/save.test.js checks which thread fsyncs
   # Real parts the integration tests start on loopback: a SQLite shell for
   # integrity checks, a MUD client, reverse proxies, Prometheus and promtool,
-  # and systemd-analyze for the unit file.
-  PACKAGES+=(sqlite3 tintin++ nginx-light haproxy prometheus systemd)
+  # systemd-analyze for the unit file, and logrotate for the shipped rotation conf.
+  PACKAGES+=(sqlite3 tintin++ nginx-light haproxy prometheus systemd logrotate)
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
   command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 fi

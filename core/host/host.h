@@ -29,6 +29,7 @@ struct tale_plugin {
     void **allocs;  /* what config getters handed out (lists, resolved paths); freed at unload */
     size_t n_allocs;
     tale_plugin_metrics_t metrics; /* what it carried as a transport (metrics.h) */
+    tale_yaml_t *yaml;             /* the document conf->config lives in: the config's own until a reload takes a new one */
 };
 
 /* A path a plugin asked for; registered longest-first after every start(). */
@@ -114,6 +115,8 @@ typedef struct tale_host {
     int log_level_pinned; /* --log-level given: a reload keeps it */
     struct tale_reload_hook *reload_hooks;
     size_t n_reload_hooks;
+    tale_yaml_t **kept_yaml; /* documents plugins took a new config from on reload; their strings live until unload */
+    size_t n_kept_yaml;
     h2o_timeout_t watchdog_timeout; /* systemd's WATCHDOG_USEC / 2, when set */
     h2o_timeout_entry_t watchdog_entry;
     int stop_requested;
@@ -152,6 +155,12 @@ void tale_plugins_stop(tale_host_t *h);
 unsigned tale_plugins_draining(tale_host_t *h);
 void tale_plugins_destroy(tale_host_t *h);
 void tale_plugins_unload(tale_host_t *h);
+/* SIGHUP, after the running config took `fresh`'s in-place settings: hand
+ * every loaded plugin whose `config:` changed its new subtree (desc->reload,
+ * ABI 1.3); name in `restart` (appended, comma-separated) each whose change
+ * needs a restart.  Skipped when the plugin list itself changed.  1 when a
+ * plugin took a new config. */
+int tale_plugins_reload(tale_host_t *h, tale_config_t *fresh, char *restart, size_t restart_len);
 
 /* server.c */
 int tale_server_init(tale_host_t *h); /* globalconf + loop (no sockets) */

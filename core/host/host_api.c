@@ -27,7 +27,7 @@ api_log(tale_plugin_t *self, int level, const char *fmt, ...)
 /* The plugin's own subtree; NULL when it has no `config:` (every key then
  * takes its default). */
 #define SUBTREE(self) (self)->conf->config
-#define YAML(self) (&(self)->host->cfg->yaml)
+#define YAML(self) ((self)->yaml)
 
 static int
 api_conf_string(tale_plugin_t *self, const char *key, const char *def, const char **out)
@@ -110,6 +110,30 @@ api_conf_check_keys(tale_plugin_t *self, const char *const *known)
     if (SUBTREE(self) == NULL)
         return 0;
     return tale_yaml_check_keys(YAML(self), SUBTREE(self), known, self->err, sizeof(self->err));
+}
+
+static int
+api_conf_error(tale_plugin_t *self, const char *key, int item, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    tale_yaml_t *y = YAML(self);
+    yaml_node_t *at = key != NULL ? tale_yaml_get(y, SUBTREE(self), key, NULL) : NULL;
+    if (at != NULL && item >= 0 && at->type == YAML_SEQUENCE_NODE &&
+        item < at->data.sequence.items.top - at->data.sequence.items.start)
+        at = yaml_document_get_node(&y->doc, at->data.sequence.items.start[item]);
+    if (at == NULL && SUBTREE(self) != NULL) {
+        at = SUBTREE(self);
+    } else if (at == NULL) {
+        /* no `config:` at all: the plugin's entry, in the document it came from */
+        y = &self->host->cfg->yaml;
+        at = self->conf->node;
+    }
+    tale_yaml_errf(y, at, self->err, sizeof(self->err), "%s", msg);
+    return -1;
 }
 
 /* A size or duration past a row's bounds: located at the value. */
@@ -358,4 +382,5 @@ const tale_host_api_t tale_host_api = {
     .session_player_name = tale_session_player_name,
     .frame_text = api_frame_text,
     .frame_location = api_frame_location,
+    .conf_error = api_conf_error,
 };

@@ -358,6 +358,7 @@ tale_plugins_load(tale_host_t *h)
         tale_plugin_t *pl = &h->plugins[h->n_plugins++];
         pl->host = h;
         pl->conf = &h->cfg->plugins[i];
+        pl->yaml = &h->cfg->yaml;
         rc = load_one(pl, (const char *const *)dirs);
     }
     free(dirs[0]);
@@ -531,9 +532,103 @@ tale_plugins_unload(tale_host_t *h)
     free(h->plugins);
     h->plugins = NULL;
     h->n_plugins = 0;
+    for (size_t i = 0; i < h->n_kept_yaml; i++) {
+        tale_yaml_free(h->kept_yaml[i]);
+        free(h->kept_yaml[i]);
+    }
+    free(h->kept_yaml);
+    h->kept_yaml = NULL;
+    h->n_kept_yaml = 0;
     for (size_t i = 0; i < h->n_mounts; i++)
         free(h->mounts[i].path);
     free(h->mounts);
     h->mounts = NULL;
     h->n_mounts = 0;
+}
+
+/* Append one name to the comma-separated restart list. */
+static void
+note_restart(char *out, size_t len, const char *fmt, const char *name, const char *what)
+{
+    size_t used = strlen(out);
+    if (used + 1 >= len)
+        return;
+    if (used > 0)
+        used += snprintf(out + used, len - used, ", ");
+    if (used < len)
+        snprintf(out + used, len - used, fmt, name, what);
+}
+
+static tale_plugin_t *
+loaded_for(tale_host_t *h, const tale_conf_plugin_t *conf)
+{
+    for (size_t i = 0; i < h->n_plugins; i++)
+        if (h->plugins[i].conf == conf && h->plugins[i].inited)
+            return &h->plugins[i];
+    return NULL;
+}
+
+/* Hand one plugin its changed subtree.  The getters read through pl->conf
+ * and pl->yaml, so both point at the new subtree for the call, and back at
+ * the running one if the plugin refuses it.  1 when it took the subtree. */
+static int
+reload_one(tale_plugin_t *pl, tale_config_t *fresh, yaml_node_t *subtree, char *restart, size_t restart_len)
+{
+    const char *name = pl->conf->name;
+    if (!DESC_HAS(pl->desc, reload) || pl->desc->reload == NULL) {
+        note_restart(restart, restart_len, "plugin '%s' %s", name, "config");
+        return 0;
+    }
+    yaml_node_t *old = pl->conf->config;
+    tale_yaml_t *old_yaml = pl->yaml;
+    pl->conf->config = subtree;
+    pl->yaml = &fresh->yaml;
+    pl->err[0] = '\0';
+    int rc = pl->desc->reload(pl, pl->state, pl->err, sizeof(pl->err));
+    if (rc < 0) {
+        pl->conf->config = old;
+        pl->yaml = old_yaml;
+        tale_error("config", "reload: plugin '%s' refused its new config and keeps the running one: %s", name,
+                   pl->err[0] != '\0' ? pl->err : "(the plugin gave no reason)");
+        return 0;
+    }
+    if (rc > 0)
+        note_restart(restart, restart_len, "plugin '%s' %s", name, pl->err[0] != '\0' ? pl->err : "config");
+    tale_info("config", "reload: plugin '%s' took its new config in place%s", name,
+              rc > 0 ? " (but for what needs a restart)" : "");
+    return 1;
+}
+
+int
+tale_plugins_reload(tale_host_t *h, tale_config_t *fresh, char *restart, size_t restart_len)
+{
+    tale_config_t *run = h->cfg;
+    /* Another list is config.c's "plugins" restart: nothing to match up. */
+    if (fresh->n_plugins != run->n_plugins)
+        return 0;
+    for (size_t i = 0; i < run->n_plugins; i++)
+        if (strcmp(run->plugins[i].name, fresh->plugins[i].name) != 0 ||
+            strcmp(run->plugins[i].module, fresh->plugins[i].module) != 0 || run->plugins[i].enabled != fresh->plugins[i].enabled)
+            return 0;
+    int took = 0;
+    for (size_t i = 0; i < run->n_plugins; i++) {
+        tale_plugin_t *pl = loaded_for(h, &run->plugins[i]);
+        /* a disabled plugin's config matters once it is enabled, which takes a restart anyway */
+        if (pl == NULL || tale_config_subtree_equal(pl->yaml, run->plugins[i].config, &fresh->yaml, fresh->plugins[i].config))
+            continue;
+        took |= reload_one(pl, fresh, fresh->plugins[i].config, restart, restart_len);
+    }
+    if (!took)
+        return 0;
+    /* Strings the plugins read now point into the fresh document: it lives
+     * on, moved out of `fresh` before that is freed, until unload. */
+    tale_yaml_t *kept = tale_xmalloc(sizeof(*kept));
+    *kept = fresh->yaml;
+    memset(&fresh->yaml, 0, sizeof(fresh->yaml));
+    for (size_t i = 0; i < h->n_plugins; i++)
+        if (h->plugins[i].yaml == &fresh->yaml)
+            h->plugins[i].yaml = kept;
+    h->kept_yaml = tale_xrealloc(h->kept_yaml, (h->n_kept_yaml + 1) * sizeof(*h->kept_yaml));
+    h->kept_yaml[h->n_kept_yaml++] = kept;
+    return 1;
 }

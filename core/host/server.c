@@ -742,7 +742,9 @@ server_reload(tale_host_t *h)
     } else {
         for (size_t i = 0; i < fresh->n_warnings; i++)
             tale_warn("config", "%s", fresh->warnings[i]);
-        int needs_restart = tale_config_reload_apply(h->cfg, fresh, restart, sizeof(restart), &changed);
+        tale_config_reload_apply(h->cfg, fresh, restart, sizeof(restart), &changed);
+        int plugins = tale_plugins_reload(h, fresh, restart, sizeof(restart));
+        int needs_restart = restart[0] != '\0';
         tale_config_free(fresh);
         if (!h->log_level_pinned)
             tale_log_level = h->cfg->log_level;
@@ -750,8 +752,13 @@ server_reload(tale_host_t *h)
         h->globalconf.max_request_entity_size = h->cfg->limits.max_request_body;
         if (needs_restart)
             tale_warn("config", "reload: %s changed; these need a restart and keep their running values until then", restart);
-        tale_info("config", "reload done: %s",
-                  changed ? "log level, limits and access lists now as in the file" : "nothing that applies in place changed");
+        const char *what = "nothing that applies in place changed";
+        if (changed)
+            what = plugins ? "log level, limits, access lists and plugin settings now as in the file"
+                           : "log level, limits and access lists now as in the file";
+        else if (plugins)
+            what = "plugin settings now as in the file";
+        tale_info("config", "reload done: %s", what);
     }
     run_reload_hooks(h, 1);
     notify("READY=1");

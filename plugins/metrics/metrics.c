@@ -121,6 +121,36 @@ static const tale_conf_row_t metrics_conf_rows[] = {
     TALE_CONF_ROW_LIST("allow", metrics_conf_t, allow),
 };
 
+/* The allowlist from the config's 'allow' (loopback when empty), or -1
+ * with the first entry that is no address, located when the host can. */
+static int
+parse_allow(metrics_plugin_t *p, const char *const *allow, tale_cidr_t **out, size_t *count, char *err, size_t errlen)
+{
+    static const char *const loopback[] = {"127.0.0.0/8", "::1", NULL};
+    size_t n = 0;
+    while (allow != NULL && allow[n] != NULL)
+        n++;
+    if (n == 0) {
+        allow = loopback;
+        n = 2;
+    }
+    tale_cidr_t *list = tale_xcalloc(n, sizeof(*list));
+    for (size_t i = 0; i < n; i++) {
+        if (tale_cidr_parse(&list[i], allow[i]) == 0)
+            continue;
+        static const char what[] = "metrics: 'allow' entry '%s' is not an address or a CIDR range (e.g. 10.0.0.0/8, ::1)";
+        if (TALE_HOST_HAS(p->host, conf_error))
+            p->host->conf_error(p->self, "allow", (int)i, what, allow[i]);
+        else
+            snprintf(err, errlen, what, allow[i]);
+        free(list);
+        return -1;
+    }
+    *out = list;
+    *count = n;
+    return 0;
+}
+
 static int
 metrics_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
@@ -138,30 +168,41 @@ metrics_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, cha
         return -1; /* the host wrote the located error */
     }
     p->path = c.path;
-    const char *const *allow = c.allow;
-    size_t n = 0;
-    while (allow != NULL && allow[n] != NULL)
-        n++;
     if (p->path[0] != '/' || p->path[1] == '\0' || p->path[strlen(p->path) - 1] == '/') {
         snprintf(err, errlen, "metrics: 'path' must start with '/' and not end with one, got '%s'", p->path);
         free_state(p);
         return -1;
     }
-    static const char *const loopback[] = {"127.0.0.0/8", "::1", NULL};
-    if (n == 0) {
-        allow = loopback;
-        n = 2;
+    if (parse_allow(p, c.allow, &p->allow, &p->n_allow, err, errlen) != 0) {
+        free_state(p);
+        return -1;
     }
-    p->allow = tale_xcalloc(n != 0 ? n : 1, sizeof(*p->allow));
-    for (size_t i = 0; i < n; i++) {
-        if (tale_cidr_parse(&p->allow[i], allow[i]) != 0) {
-            snprintf(err, errlen, "metrics: 'allow' entry '%s' is not an address or a CIDR range (e.g. 10.0.0.0/8, ::1)", allow[i]);
-            free_state(p);
-            return -1;
-        }
-    }
-    p->n_allow = n;
     *state = p;
+    return 0;
+}
+
+/* SIGHUP changed our config: the allowlist is read at each request and
+ * changes now; the path is mounted once, so a new one waits for a restart.
+ * A bad list is refused whole and the running one stays. */
+static int
+metrics_reload(tale_plugin_t *self, void *state, char *err, size_t errlen)
+{
+    metrics_plugin_t *p = state;
+    metrics_conf_t c = {0};
+    if (p->host->conf_table(self, metrics_conf_rows, sizeof(metrics_conf_rows) / sizeof(metrics_conf_rows[0]), &c) != 0)
+        return -1;
+    tale_cidr_t *allow;
+    size_t n;
+    if (parse_allow(p, c.allow, &allow, &n, err, errlen) != 0)
+        return -1;
+    free(p->allow);
+    p->allow = allow;
+    p->n_allow = n;
+    p->host->log(self, TALE_LOG_INFO, "serving metrics at %s to %zu address range(s)", p->path, p->n_allow);
+    if (strcmp(c.path, p->path) != 0) {
+        snprintf(err, errlen, "path");
+        return 1;
+    }
     return 0;
 }
 
@@ -187,8 +228,8 @@ metrics_destroy(tale_plugin_t *self, void *state)
     free_state(state);
 }
 
-static const tale_plugin_desc_t desc = {TALE_PLUGIN_DESC_HEADER, "metrics",    "1.0",          metrics_init,
-                                        metrics_start,           metrics_stop, metrics_destroy};
+static const tale_plugin_desc_t desc = {TALE_PLUGIN_DESC_HEADER, "metrics",    "1.0",           metrics_init,
+                                        metrics_start,           metrics_stop, metrics_destroy, .reload = metrics_reload};
 
 TALE_EXPORT const tale_plugin_desc_t *
 TALE_PLUGIN_ENTRY(void)

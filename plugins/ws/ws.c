@@ -910,10 +910,43 @@ static const tale_conf_row_t ws_conf_rows[] = {
     TALE_CONF_ROW_BOOL("no_context_takeover", ws_conf_t, no_context_takeover, 1),
 };
 
+/* A key's value the table accepted but this plugin does not: located when
+ * the host can (ABI 1.3 conf_error).  Returns -1. */
+static int
+conf_refuse(ws_plugin_t *p, const char *key, char *err, size_t errlen, const char *msg)
+{
+    if (TALE_HOST_HAS(p->host, conf_error))
+        return p->host->conf_error(p->self, key, -1, "ws: %s", msg);
+    snprintf(err, errlen, "ws: %s", msg);
+    return -1;
+}
+
+/* Read and check the keys; 0 with *c filled, or -1 with a reason in err. */
+static int
+read_conf(ws_plugin_t *p, ws_conf_t *c, char *err, size_t errlen)
+{
+    /* the host writes a located message into err itself */
+    if (p->host->conf_table(p->self, ws_conf_rows, sizeof(ws_conf_rows) / sizeof(ws_conf_rows[0]), c) != 0)
+        return -1;
+    if (c->origins != NULL)
+        return conf_refuse(p, "allowed_origins", err, errlen,
+                           "allowed_origins moved to the top level of the config, where it applies to every transport");
+    if (c->path == NULL || c->path[0] != '/')
+        return conf_refuse(p, "path", err, errlen, "path must start with '/'");
+    if (c->max_message < 16)
+        return conf_refuse(p, "max_message", err, errlen, "max_message must be at least 16 bytes");
+    if (c->max_backlog < 1024)
+        return conf_refuse(p, "max_backlog", err, errlen, "max_backlog must be at least 1k");
+    /* otherwise a healthy but quiet client is dropped before it is ever pinged */
+    if (c->ping_ms != 0 && c->idle_ms != 0 && c->idle_ms <= c->ping_ms)
+        return conf_refuse(p, "idle_timeout", err, errlen, "idle_timeout must be longer than ping_interval");
+    return 0;
+}
+
 static int
 ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *err, size_t errlen)
 {
-    /* conf_table (ABI 1.3) is the newest call we make. */
+    /* conf_table (ABI 1.3) is the newest call we need. */
     if (host == NULL || host->abi_major != TALE_ABI_MAJOR || !TALE_HOST_HAS(host, conf_table)) {
         snprintf(err, errlen, "ws: host API %u.%u is not the one this plugin was built for (%d.%d)",
                  host != NULL ? host->abi_major : 0, host != NULL ? host->abi_minor : 0, TALE_ABI_MAJOR, TALE_ABI_MINOR);
@@ -926,10 +959,10 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
     p->sweep.cb = on_sweep;
 
     ws_conf_t c;
-    /* the host writes a located message into err itself */
-    if (host->conf_table(self, ws_conf_rows, sizeof(ws_conf_rows) / sizeof(ws_conf_rows[0]), &c) != 0)
-        goto fail;
-    const char *path = c.path;
+    if (read_conf(p, &c, err, errlen) != 0) {
+        ws_destroy(self, p);
+        return -1;
+    }
     p->max_message = c.max_message;
     p->max_backlog = c.max_backlog;
     p->ping_ms = c.ping_ms;
@@ -937,34 +970,42 @@ ws_init(tale_plugin_t *self, const tale_host_api_t *host, void **state, char *er
     p->deflate_conf.enabled = c.deflate;
     p->deflate_conf.window_bits = (int)c.window_bits;
     p->deflate_conf.no_context_takeover = c.no_context_takeover;
-    if (c.origins != NULL) {
-        snprintf(err, errlen, "ws: allowed_origins moved to the top level of the config, where it applies to every transport");
-        goto fail;
-    }
-    if (path == NULL || path[0] != '/') {
-        snprintf(err, errlen, "ws: path must start with '/'");
-        goto fail;
-    }
-    if (p->max_message < 16) {
-        snprintf(err, errlen, "ws: max_message must be at least 16 bytes");
-        goto fail;
-    }
-    if (p->max_backlog < 1024) {
-        snprintf(err, errlen, "ws: max_backlog must be at least 1k");
-        goto fail;
-    }
-    if (p->ping_ms != 0 && p->idle_ms != 0 && p->idle_ms <= p->ping_ms) {
-        /* otherwise a healthy but quiet client is dropped before it is ever pinged */
-        snprintf(err, errlen, "ws: idle_timeout must be longer than ping_interval");
-        goto fail;
-    }
-    p->path = tale_xstrdup(path);
+    p->path = tale_xstrdup(c.path);
     *state = p;
     return 0;
+}
 
-fail:
-    ws_destroy(self, p);
-    return -1;
+/* SIGHUP changed our config.  The sweep reads ping_interval, idle_timeout
+ * and max_backlog at each pass, so they apply to every connection now;
+ * max_message is fixed into a connection's parser when it opens, so it
+ * applies to new ones.  The path is mounted once and the deflate settings
+ * size the loop's zlib streams: those wait for a restart. */
+static int
+ws_reload(tale_plugin_t *self, void *state, char *err, size_t errlen)
+{
+    ws_plugin_t *p = state;
+    ws_conf_t c;
+    if (read_conf(p, &c, err, errlen) != 0)
+        return -1;
+    p->max_message = c.max_message;
+    p->max_backlog = c.max_backlog;
+    p->ping_ms = c.ping_ms;
+    p->idle_ms = c.idle_ms;
+    size_t used = 0;
+    err[0] = '\0';
+    const struct {
+        const char *key;
+        int differs;
+    } fixed[] = {
+        {"path", strcmp(c.path, p->path) != 0},
+        {"deflate", c.deflate != p->deflate_conf.enabled},
+        {"deflate_window_bits", c.window_bits != p->deflate_conf.window_bits},
+        {"no_context_takeover", c.no_context_takeover != p->deflate_conf.no_context_takeover},
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if (fixed[i].differs && used < errlen)
+            used += snprintf(err + used, errlen - used, "%s%s", used > 0 ? ", " : "", fixed[i].key);
+    return used > 0 ? 1 : 0;
 }
 
 static int
@@ -1017,7 +1058,8 @@ ws_destroy(tale_plugin_t *self, void *state)
     free(p);
 }
 
-static const tale_plugin_desc_t ws_desc = {TALE_PLUGIN_DESC_HEADER, "ws", "1.0.0", ws_init, ws_start, ws_stop, ws_destroy};
+static const tale_plugin_desc_t ws_desc = {TALE_PLUGIN_DESC_HEADER, "ws", "1.0.0", ws_init, ws_start, ws_stop, ws_destroy,
+                                           .reload = ws_reload};
 
 TALE_EXPORT const tale_plugin_desc_t *
 TALE_PLUGIN_ENTRY(void)

@@ -487,7 +487,9 @@ reload_apply(void **state)
                           "mode: mud\n"
                           "limits:\n  max_sessions_per_address: 4\n  max_connections: 200\n  header_timeout: 20s\n");
     assert_int_equal(tale_config_reload_apply(run, fresh, restart, sizeof(restart), &changed), 1);
-    assert_string_equal(restart, "mode, listeners, plugins, limits.max_connections, limits.header_timeout");
+    /* the ws path is the plugin's own config: the host hands it to the plugin (tale_plugins_reload) */
+    assert_string_equal(restart, "mode, listeners, limits.max_connections, limits.header_timeout");
+    assert_false(tale_config_subtree_equal(&run->yaml, run->plugins[0].config, &fresh->yaml, fresh->plugins[0].config));
     assert_int_equal(changed, 1);
     assert_int_equal(run->mode, TALE_MODE_IF);
     assert_int_equal(run->listeners[0].port, 8180);
@@ -497,6 +499,15 @@ reload_apply(void **state)
     /* the lists the file no longer has are gone */
     assert_int_equal(run->n_allowed_origins, 0);
     assert_int_equal(run->n_trusted_proxies, 0);
+    tale_config_free(fresh);
+
+    /* another module under the same name is the plugin list changing: a restart */
+    fresh = reload_config(tmp, "module", 8180, "/tale/ws", "limits:\n  max_sessions_per_address: 4\n  max_connections: 100\n");
+    assert_true(tale_config_subtree_equal(&run->yaml, run->plugins[0].config, &fresh->yaml, fresh->plugins[0].config));
+    free(fresh->plugins[0].module);
+    fresh->plugins[0].module = strdup("./ws.so");
+    assert_int_equal(tale_config_reload_apply(run, fresh, restart, sizeof(restart), &changed), 1);
+    assert_string_equal(restart, "plugins");
     tale_config_free(fresh);
 
     tale_config_free(run);

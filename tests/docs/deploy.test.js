@@ -46,6 +46,7 @@ const TABLE = [
   { re: /^curl -s http:\/\/127\.0\.0\.1:8180\/metrics \| promtool check metrics$/, how: 'test', file: 'tests/metrics/metrics.test.js', marker: "['check', 'metrics']" },
   { re: /^promtool check (config|rules) conf\/prometheus\/[a-z-]+\.yml$/, how: 'run' },
   { re: /^install -m 0644 \/usr\/local\/share\/tale-host\/conf\/logrotate\/tale-host \/etc\/logrotate\.d\/tale-host$/, how: 'run' },
+  { re: /^logrotate -d \/etc\/logrotate\.d\/tale-host$/, how: 'run' },
   { re: /^mv \/var\/log\/tale-host\/access\.log \/var\/log\/tale-host\/access\.log\.1$/, how: 'test', file: 'tests/metrics/metrics.test.js', marker: 'renameSync' },
   { re: /^kill -USR1 "\$\(pidof tale-host\)"$/, how: 'test', file: 'tests/metrics/metrics.test.js', marker: "'SIGUSR1'" },
 ];

@@ -7,8 +7,9 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
-const { startHost, configWith, SRC } = require('../lib/harness');
+const { startHost, configWith } = require('../lib/harness');
 const { connect, sleep, stopClean } = require('../ws/client');
+const { write, reload, plays } = require('./sighup');
 
 const OTHER_ORIGIN = 'https://game.example';
 
@@ -21,30 +22,6 @@ function config({ perAddress, logLevel = 'info', origins = [], port = 0 }) {
   });
   text = text.replace('log_level: info', `log_level: ${logLevel}`).replace('    port: 0', `    port: ${port}`);
   return text;
-}
-
-// Write the config as the harness does (${SRC}, ${TMP} substituted).
-function write(host, text) {
-  fs.writeFileSync(host.configFile, text.replace(/\$\{SRC\}/g, SRC).replace(/\$\{TMP\}/g, host.dir));
-}
-
-// Send SIGHUP and wait for the reload to be logged as finished (done or refused).
-async function reload(host, file, text) {
-  write(host, text);
-  const before = host.stderr().length;
-  host.proc.kill('SIGHUP');
-  const t0 = Date.now();
-  while (!/reload done|reload refused/.test(host.stderr().slice(before))) {
-    if (Date.now() - t0 > 5000) throw new Error(`no reload line in 5 s:\n${host.stderr().slice(before)}`);
-    await sleep(20);
-  }
-  return host.stderr().slice(before);
-}
-
-async function plays(p) {
-  const from = p.msgs.length;
-  p.send({ cmd: 'look' });
-  await p.waitFor((m) => m.type === 'text' && /Jetty/.test(m.location || ''), { from });
 }
 
 test('SIGHUP changes limits, origins and log level in place, refuses a broken file, keeps listeners, never drops the player', async () => {
@@ -65,7 +42,7 @@ test('SIGHUP changes limits, origins and log level in place, refuses a broken fi
     await sleep(100);
 
     // 1. a lower limit, another origin and the debug level, in place
-    let log = await reload(host, file, config({ perAddress: 1, logLevel: 'debug', origins: [OTHER_ORIGIN] }));
+    let log = await reload(host, config({ perAddress: 1, logLevel: 'debug', origins: [OTHER_ORIGIN] }));
     assert.match(log, /reload done: log level, limits and access lists now as in the file/);
     assert.doesNotMatch(log, /need a restart/);
     await plays(player);
@@ -77,7 +54,7 @@ test('SIGHUP changes limits, origins and log level in place, refuses a broken fi
     assert.match(host.stderr().split('reload done')[1], / debug \[session\] /, 'debug lines once the level is debug');
 
     // 2. a broken file: refused with file:line:column, nothing changes
-    log = await reload(host, file, config({ perAddress: 16 }).replace('limits:', 'limits:\n  max_sessions_per_address: [1, 2'));
+    log = await reload(host, config({ perAddress: 16 }).replace('limits:', 'limits:\n  max_sessions_per_address: [1, 2'));
     const located = new RegExp(`reload refused, the running config stays: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `);
     assert.match(log, located);
     await assert.rejects(connect(host), (e) => e.status === 429, 'the running limit stays');
@@ -85,7 +62,7 @@ test('SIGHUP changes limits, origins and log level in place, refuses a broken fi
 
     // 3. a listener change needs a restart: one line names it, the old port keeps serving;
     //    the in-place part of the same edit (the limit back at 16) still applies
-    log = await reload(host, file, config({ perAddress: 16, port: host.port + 1 }));
+    log = await reload(host, config({ perAddress: 16, port: host.port + 1 }));
     const restartLines = log.split('\n').filter((l) => /need a restart/.test(l));
     assert.strictEqual(restartLines.length, 1, log);
     assert.match(restartLines[0], /listeners changed/);
@@ -128,7 +105,7 @@ test('SIGHUP opens, moves and reformats the access log in place', async () => {
         await sleep(50);
       }
     };
-    let log = await reload(host, host.configFile, withLog('access_log: {path: ${TMP}/a.log, format: json}'));
+    let log = await reload(host, withLog('access_log: {path: ${TMP}/a.log, format: json}'));
     assert.match(log, /access log now .*a\.log/);
     let p = await connect(host);
     await plays(p);
@@ -136,7 +113,7 @@ test('SIGHUP opens, moves and reformats the access log in place', async () => {
     await p.closed;
     await waitFor(a, /"type":"connection".*"transport":"ws"/);
 
-    log = await reload(host, host.configFile, withLog('access_log: {path: ${TMP}/b.log, format: combined}'));
+    log = await reload(host, withLog('access_log: {path: ${TMP}/b.log, format: combined}'));
     assert.match(log, /access log now .*b\.log/);
     p = await connect(host);
     await plays(p);

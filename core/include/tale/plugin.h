@@ -376,6 +376,15 @@ typedef struct tale_host_api {
      * malloc'd (host->free); NULL when the frame has no location (a
      * broadcast, a data frame). */
     char *(*frame_location)(tale_plugin_t *self, const tale_frame_t *frame, size_t *len);
+
+    /* ABI 1.3 (cont.): reload */
+    /* (check TALE_HOST_HAS(host, conf_error) first) */
+    /* A located error about a key the plugin checked itself (an address that
+     * does not parse...): writes "file:line:column: <message>" into the error
+     * buffer init() and reload() receive, at the key's value, or at its
+     * item-th entry when item >= 0 and the value is a sequence; at the
+     * plugin's entry when the key is absent.  Returns -1, to return it. */
+    int (*conf_error)(tale_plugin_t *self, const char *key, int item, const char *fmt, ...) TALE_PRINTF(4, 5);
 } tale_host_api_t;
 
 /* Whether the host's API table has `field` (a call appended in a later minor;
@@ -451,6 +460,18 @@ typedef struct tale_plugin_desc {
      * plugin returns 0 and the host's connections are gone, or after 3
      * seconds, whichever is first. */
     unsigned (*drain)(tale_plugin_t *self, void *state);
+
+    /* ABI 1.3 (cont.): reload */
+    /* Optional (may be NULL): SIGHUP changed this plugin's `config:`.  The
+     * conf getters (and conf_table) read the new subtree during the call;
+     * strings they returned before stay valid.  Apply what can change in
+     * place and return 0; return 1 when some keys were left as they were
+     * because they need a restart, naming them in err ("path"); return -1
+     * with a reason in err (a located one from a getter or conf_error) to
+     * refuse the new subtree: the plugin keeps its running settings and the
+     * host keeps the old subtree.  Without this callback any change to the
+     * plugin's config is named as needing a restart. */
+    int (*reload)(tale_plugin_t *self, void *state, char *err, size_t errlen);
 } tale_plugin_desc_t;
 
 typedef const tale_plugin_desc_t *(*tale_plugin_entry_fn)(void);
