@@ -245,6 +245,7 @@ scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts,
     scan_t s = {json, json + json_len};
     const char *text_a = NULL, *text_b = NULL;
     int text_esc = 0, is_text = 0;
+    unsigned seen = 0; /* text, type, special: each at most once */
     *bits = 0;
     ws(&s);
     if (s.p >= s.end || *s.p++ != '{')
@@ -264,6 +265,14 @@ scan_text_frame(const char *json, size_t json_len, const tale_html_opts_t *opts,
             return -1;
         ws(&s);
         size_t klen = (size_t)(kb - ka);
+        /* jansson keeps a repeated key's last value: leave such frames to it */
+        unsigned key = klen == 4 && memcmp(ka, "text", 4) == 0      ? 1u
+                       : klen == 4 && memcmp(ka, "type", 4) == 0    ? 2u
+                       : klen == 7 && memcmp(ka, "special", 7) == 0 ? 4u
+                                                                    : 0u;
+        if (key & seen)
+            return -1;
+        seen |= key;
         if (klen == 4 && memcmp(ka, "text", 4) == 0 && s.p < s.end && *s.p == '"') {
             if (raw_string(&s, &text_a, &text_b, &text_esc) != 0)
                 return -1;
