@@ -69,6 +69,42 @@ test('telnet: GMCP Char.Name and Room.Info, MSSP, MCCP2, NAWS width, ANSI by TTY
   await c.waitClosed();
 });
 
+test('telnet: GMCP Room.Info exits name their destination rooms (the mapper links rooms)', async (t) => {
+  const host = await startTelnetHost();
+  t.after(() => host.stop());
+  const c = await telnetClient(host.telnetPort, { accept: [GMCP] });
+  await c.waitFor(/The Jetty/);
+  const rooms = () => c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '))
+    .map(([, b]) => JSON.parse(b.toString().slice(10)));
+  const jetty = rooms().find((r) => r.name === 'The Jetty');
+  assert.ok(jetty, 'Room.Info for the first room');
+  c.line('north');
+  await c.waitFor(/The Harbour/);
+  await sleep(100);
+  const harbour = rooms().find((r) => r.name === 'The Harbour');
+  assert.ok(harbour, 'Room.Info for the second room');
+  assert.notStrictEqual(jetty.num, harbour.num);
+  assert.strictEqual(jetty.exits.north, harbour.num, `north from the Jetty: ${JSON.stringify(jetty)}`);
+  assert.strictEqual(harbour.exits.south, jetty.num, `south from the Harbour: ${JSON.stringify(harbour)}`);
+  c.line('south');
+  await c.waitFor(/The Jetty[\s\S]*The Jetty/);
+  await sleep(100);
+  const again = rooms().filter((r) => r.name === 'The Jetty');
+  assert.strictEqual(again[again.length - 1].num, jetty.num, 'the same room keeps its number');
+  // stable across restarts: the number comes from the room's id in the story, not from this run
+  const host2 = await startTelnetHost();
+  t.after(() => host2.stop());
+  const d = await telnetClient(host2.telnetPort, { accept: [GMCP] });
+  await d.waitFor(/The Jetty/);
+  await sleep(100);
+  const first = d.sbs.find(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
+  assert.strictEqual(JSON.parse(first[1].toString().slice(10)).num, jetty.num, 'the same number after a restart');
+  c.line('quit');
+  d.line('quit');
+  await c.waitClosed();
+  await d.waitClosed();
+});
+
 test('telnet (IF): the seat rules apply; a second connection is refused with a reason', async (t) => {
   const host = await startTelnetHost({ mode: 'if' });
   t.after(() => host.stop());
