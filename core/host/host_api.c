@@ -342,6 +342,12 @@ api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
                                     len);
 }
 
+static size_t
+api_player_count(tale_plugin_t *self)
+{
+    return self->host->sessions != NULL ? tale_sessions_players(self->host->sessions) : 0;
+}
+
 const tale_host_api_t tale_host_api = {
     .size = sizeof(tale_host_api_t),
     .abi_major = TALE_ABI_MAJOR,
@@ -379,4 +385,5 @@ const tale_host_api_t tale_host_api = {
     .session_player_name = tale_session_player_name,
     .frame_text = api_frame_text,
     .frame_location = api_frame_location,
+    .player_count = api_player_count,
 };

@@ -8,6 +8,7 @@ const net = require('net');
 const path = require('path');
 const { startTelnetHost, telnetClient, sleep, WILL, DO } = require('./lib');
 const { makeCert } = require('../lib/harness');
+const { connect } = require('../ws/client');
 
 const GMCP = 201, MSSP = 70, MCCP2 = 86, NAWS = 31, TTYPE = 24, CHARSET = 42;
 
@@ -103,6 +104,26 @@ test('telnet: GMCP Room.Info exits name their destination rooms (the mapper link
   d.line('quit');
   await c.waitClosed();
   await d.waitClosed();
+});
+
+test('telnet: MSSP PLAYERS counts the players of every transport', async (t) => {
+  const host = await startTelnetHost();
+  t.after(() => host.stop());
+  const web = await connect(host);
+  await web.waitFor((m) => m.type === 'text' && /The Jetty/.test(m.text));
+  const a = await telnetClient(host.telnetPort);
+  a.line('look');
+  await a.waitFor(/The Jetty/);
+  const b = await telnetClient(host.telnetPort, { accept: [MSSP] });
+  for (let i = 0; i < 100 && !b.sbs.some(([o]) => o === MSSP); i++) await sleep(20);
+  const mssp = b.sbs.find(([o]) => o === MSSP);
+  assert.ok(mssp, 'MSSP sent');
+  const m = Object.fromEntries(mssp[1].toString().split('\x01').slice(1).map((kv) => kv.split('\x02')));
+  assert.strictEqual(m.PLAYERS, '2', 'the web player and the seated telnet player (the asking client has no seat yet)');
+  web.ws.close();
+  a.line('quit');
+  await a.waitClosed();
+  b.s.destroy();
 });
 
 test('telnet (IF): the seat rules apply; a second connection is refused with a reason', async (t) => {

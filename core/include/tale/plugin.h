@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define TALE_ABI_MAJOR 1
-#define TALE_ABI_MINOR 3
+#define TALE_ABI_MINOR 4
 
 /* The one symbol a plugin exports. */
 #define TALE_PLUGIN_ENTRY tale_plugin_entry
@@ -376,6 +376,12 @@ typedef struct tale_host_api {
      * malloc'd (host->free); NULL when the frame has no location (a
      * broadcast, a data frame). */
     char *(*frame_location)(tale_plugin_t *self, const tale_frame_t *frame, size_t *len);
+
+    /* ABI 1.4: check TALE_HOST_HAS(host, player_count) first */
+    /* Players in the game now over every transport: seats with a character
+     * in the world, those lingering after their connection closed included
+     * (not seats still at an accounts login).  For server status (MSSP). */
+    size_t (*player_count)(tale_plugin_t *self);
 } tale_host_api_t;
 
 /* Whether the host's API table has `field` (a call appended in a later minor;
