@@ -625,18 +625,27 @@ tn_event_cb(void *ctx, tn_t *tn, int ev, int opt, const char *data, size_t len)
 
 static const tn_callbacks_t tn_callbacks = {.send = tn_send_cb, .event = tn_event_cb};
 
+/* The connection lets go of its seat (NULL: it had none). */
+static tale_session_t *
+release_seat(tconn_t *c)
+{
+    tale_session_t *s = c->session;
+    if (s == NULL)
+        return NULL;
+    c->session = NULL;
+    c->attached = 0;
+    c->t->n_players--;
+    return s;
+}
+
 /* This connection is done with its seat for good (cut off for misbehaving,
  * idle): a MUD player leaves the world now, the IF seat waits for its owner. */
 static void
 end_seat(tconn_t *c)
 {
-    if (c->session == NULL)
-        return;
-    tale_session_t *s = c->session;
-    c->session = NULL;
-    c->attached = 0;
-    c->t->n_players--;
-    c->t->host->session_end(s, c);
+    tale_session_t *s = release_seat(c);
+    if (s != NULL)
+        c->t->host->session_end(s, c);
 }
 
 /* The client went away: its seat lingers for limits.linger as a WebSocket
@@ -645,13 +654,9 @@ end_seat(tconn_t *c)
 static void
 leave_seat(tconn_t *c, int code)
 {
-    if (c->session == NULL)
-        return;
-    tale_session_t *s = c->session;
-    c->session = NULL;
-    c->attached = 0;
-    c->t->n_players--;
-    c->t->host->session_closed(s, c, code);
+    tale_session_t *s = release_seat(c);
+    if (s != NULL)
+        c->t->host->session_closed(s, c, code);
 }
 
 static void

@@ -29,15 +29,20 @@ async function arrival(web, from) {
   return /([A-Z][\w ]*?) (arrives|appears|joins)/.exec(plain(msg))[1];
 }
 
-test('telnet (MUD): a dropped player lingers for limits.linger, then fades', async (t) => {
-  const host = await startTelnetHost({ limits: { linger: '2s' } });
-  t.after(() => host.stop());
+// A WebSocket player at the jetty and a telnet player who joins them there.
+async function webAndTelnet(host) {
   const web = await connect(host);
   await web.waitFor((m) => m.type === 'text' && /The Jetty/.test(m.text));
   const from = web.msgs.length;
   const a = await telnetClient(host.telnetPort);
   await ask(a, 'look', /The Jetty/);
-  const name = await arrival(web, from);
+  return { web, from, a, name: await arrival(web, from) };
+}
+
+test('telnet (MUD): a dropped player lingers for limits.linger, then fades', async (t) => {
+  const host = await startTelnetHost({ limits: { linger: '2s' } });
+  t.after(() => host.stop());
+  const { web, from, a, name } = await webAndTelnet(host);
   a.close(); // the client goes away without a word
   await sleep(1000);
   assert.ok(!web.msgs.slice(from).some((m) => /fades away|leaves the game/.test(plain(m))),
@@ -71,12 +76,7 @@ test('telnet (MUD, accounts): a login from a new connection takes the lingering 
 test('telnet (MUD): a client cut off for not reading leaves the game at once', async (t) => {
   const host = await startTelnetHost({ telnet: { max_backlog: '16k' }, limits: { linger: '60s' } });
   t.after(() => host.stop());
-  const web = await connect(host);
-  await web.waitFor((m) => m.type === 'text' && /The Jetty/.test(m.text));
-  const from = web.msgs.length;
-  const a = await telnetClient(host.telnetPort);
-  await ask(a, 'look', /The Jetty/);
-  const name = await arrival(web, from);
+  const { web, from, a, name } = await webAndTelnet(host);
   a.s.pause(); // never reads again
   // the web player talks until the telnet player's unread output (past the
   // kernel's socket buffers) passes max_backlog; bounded: at most 4 MB said
