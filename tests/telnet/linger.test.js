@@ -69,6 +69,8 @@ test('telnet (MUD, accounts): a login from a new connection takes the lingering 
   await ask(b, 'Bramble', /Password/);
   await ask(b, 'hunter2hunter2', /The Harbour/, 30000);
   await ask(b, 'look', /The Harbour/);
+  // the character was still in the world (lingering), not faded and reloaded from the store
+  assert.match(host.stderr(), /Bramble logged in from another window: the older seat is closed/);
   b.line('quit');
   await b.waitClosed();
 });
