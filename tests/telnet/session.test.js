@@ -106,6 +106,32 @@ test('telnet: GMCP Room.Info exits name their destination rooms (the mapper link
   await d.waitClosed();
 });
 
+test('telnet: GMCP Room.Info tells rooms with one title apart by their exits', async (t) => {
+  const host = await startTelnetHost({ story: path.join(__dirname, 'fixtures', 'maze') });
+  t.after(() => host.stop());
+  const c = await telnetClient(host.telnetPort, { accept: [GMCP] });
+  await c.waitFor(/Maze Gate/);
+  const last = async () => {
+    await sleep(100);
+    const rooms = c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
+    return JSON.parse(rooms[rooms.length - 1][1].toString().slice(10));
+  };
+  const gate = await last();
+  c.line('north');
+  await c.waitFor(/all alike|Twisty Passage/);
+  const a = await last();
+  c.line('east');
+  await c.waitFor(/all alike/);
+  const b = await last();
+  assert.strictEqual(a.name, b.name, 'one title');
+  assert.notStrictEqual(a.num, b.num, 'two rooms');
+  assert.deepStrictEqual(gate.exits, { north: a.num });
+  assert.deepStrictEqual(a.exits, { south: gate.num, east: b.num });
+  assert.deepStrictEqual(b.exits, { west: a.num, up: gate.num });
+  c.line('quit');
+  await c.waitClosed();
+});
+
 test('telnet: MSSP PLAYERS counts the players of every transport', async (t) => {
   const host = await startTelnetHost();
   t.after(() => host.stop());
