@@ -55,12 +55,16 @@ send_bytes(fixture_t *f, const void *p, size_t len)
     assert_int_equal(write(f->fd, p, len), (ssize_t)len);
 }
 
+/* The plugin listening on a loopback port, one client connected and greeted;
+ * `max_backlog` (NULL: the default) is the plugin's. */
 static int
-setup(void **state)
+setup_with(void **state, const char *max_backlog)
 {
     fixture_t *f = calloc(1, sizeof(*f));
     f->m = mock_host_new();
     mock_host_conf_set(f->m, "listen", "127.0.0.1:0");
+    if (max_backlog != NULL)
+        mock_host_conf_set(f->m, "max_backlog", max_backlog);
     assert_int_equal(mock_host_init(f->m, tale_plugin_entry()), 0);
     assert_int_equal(mock_host_start(f->m), 0);
     int port = mock_host_raw_listen(f->m);
@@ -70,6 +74,12 @@ setup(void **state)
     assert_true(read_until(f, "press Enter", 11));
     *state = f;
     return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, NULL);
 }
 
 static int
@@ -204,19 +214,7 @@ a_client_that_never_reads_is_ended(void **state)
 static int
 setup_small_backlog(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    f->m = mock_host_new();
-    mock_host_conf_set(f->m, "listen", "127.0.0.1:0");
-    mock_host_conf_set(f->m, "max_backlog", "16k");
-    assert_int_equal(mock_host_init(f->m, tale_plugin_entry()), 0);
-    assert_int_equal(mock_host_start(f->m), 0);
-    int port = mock_host_raw_listen(f->m);
-    assert_true(port > 0);
-    f->fd = mock_connect(port);
-    assert_true(f->fd >= 0);
-    assert_true(read_until(f, "press Enter", 11));
-    *state = f;
-    return 0;
+    return setup_with(state, "16k");
 }
 
 static void
