@@ -49,6 +49,17 @@ tale_story_t *tale_story_load(const char *story_dir, char *err, size_t errlen);
 void tale_story_free(tale_story_t *st);
 const tale_story_meta_t *tale_story_meta(const tale_story_t *st);
 
+/* Read-only map lookups for transports that draw a map (GMCP Room.Info).  A
+ * frame names its room by title and lists its visible exits; titles may
+ * repeat, so the room is the first whose title matches and that has every
+ * listed exit (else the first title match).  -1 when no title matches. */
+int tale_story_location_find(const tale_story_t *st, const char *title, size_t len, const char *exits);
+/* The location's id in the story (stable while the story keeps it), NULL when out of range. */
+const char *tale_story_location_id(const tale_story_t *st, int loc);
+/* Where the exit `dir` (a direction's full name, as in a frame's "exits")
+ * from location `loc` leads: a location index, or -1. */
+int tale_story_exit_target(const tale_story_t *st, int loc, const char *dir);
+
 /* A new world of `story` as it begins (takes a reference of its own to the
  * story: the caller may free theirs at once). */
 tale_world_t *tale_world_new(tale_story_t *story, const tale_world_options_t *opt);

@@ -1007,3 +1007,67 @@ tale_story_meta(const tale_story_t *st)
 {
     return &st->meta;
 }
+
+/* The exit of `l` in direction `dir` (eng_dir_names index), or NULL. */
+static const eng_exit_t *
+exit_towards(const eng_location_t *l, int dir)
+{
+    for (size_t e = 0; e < l->nexits; e++)
+        if (l->exits[e].dir == dir)
+            return &l->exits[e];
+    return NULL;
+}
+
+/* Every direction in the comma list is an exit of l. */
+static int
+has_exits(const eng_location_t *l, const char *exits)
+{
+    while (exits != NULL && *exits != '\0') {
+        size_t n = strcspn(exits, ",");
+        int dir = -1;
+        for (int d = 0; d < DIR__N; d++)
+            if (strlen(eng_dir_names[d]) == n && memcmp(eng_dir_names[d], exits, n) == 0)
+                dir = d;
+        if (dir < 0 || exit_towards(l, dir) == NULL)
+            return 0;
+        exits += n;
+        if (*exits == ',')
+            exits++;
+    }
+    return 1;
+}
+
+int
+tale_story_location_find(const tale_story_t *st, const char *title, size_t len, const char *exits)
+{
+    int first = -1;
+    for (size_t i = 0; i < st->nlocs; i++) {
+        const char *t = st->locs[i].title;
+        if (t == NULL || strlen(t) != len || memcmp(t, title, len) != 0)
+            continue;
+        if (has_exits(&st->locs[i], exits))
+            return (int)i;
+        if (first < 0)
+            first = (int)i;
+    }
+    return first;
+}
+
+const char *
+tale_story_location_id(const tale_story_t *st, int loc)
+{
+    return loc >= 0 && (size_t)loc < st->nlocs ? st->locs[loc].id : NULL;
+}
+
+int
+tale_story_exit_target(const tale_story_t *st, int loc, const char *dir)
+{
+    if (loc < 0 || (size_t)loc >= st->nlocs || dir == NULL)
+        return -1;
+    for (int d = 0; d < DIR__N; d++)
+        if (strcmp(eng_dir_names[d], dir) == 0) {
+            const eng_exit_t *x = exit_towards(&st->locs[loc], d);
+            return x != NULL ? x->target : -1;
+        }
+    return -1;
+}

@@ -333,6 +333,24 @@ api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_o
     return tale_frame_to_text(frame->json, frame->len, flags, width, prefix, len, special);
 }
 
+static int
+room_find(void *ctx, const char *title, size_t len, const char *exits)
+{
+    return tale_story_location_find(ctx, title, len, exits);
+}
+
+static const char *
+room_key(void *ctx, int room)
+{
+    return tale_story_location_id(ctx, room);
+}
+
+static int
+room_target(void *ctx, int room, const char *dir)
+{
+    return tale_story_exit_target(ctx, room, dir);
+}
+
 static char *
 api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
 {
@@ -342,7 +360,16 @@ api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
     *len = 0;
     if (frame == NULL || frame->json == NULL)
         return NULL;
-    return tale_frame_location_json(frame->json, frame->len, self->host->story_info.name, len);
+    /* the story, not the frame, knows where exits lead (Mudlet's mapper links rooms by them) */
+    tale_room_lookup_t rooms = {room_find, room_key, room_target, self->host->story};
+    return tale_frame_location_json(frame->json, frame->len, self->host->story_info.name, self->host->story != NULL ? &rooms : NULL,
+                                    len);
+}
+
+static size_t
+api_player_count(tale_plugin_t *self)
+{
+    return self->host->sessions != NULL ? tale_sessions_players(self->host->sessions) : 0;
 }
 
 const tale_host_api_t tale_host_api = {
@@ -383,4 +410,5 @@ const tale_host_api_t tale_host_api = {
     .frame_text = api_frame_text,
     .frame_location = api_frame_location,
     .conf_error = api_conf_error,
+    .player_count = api_player_count,
 };

@@ -154,10 +154,10 @@ struct tale_session {
     tale_inst_t *inst;
     h2o_linklist_t dirty_link; /* on ss->dirty while changed since its last save */
     uint64_t dirty_since;
-    uint8_t changed; /* ever typed into: worth a file */
-    uint8_t pinned;  /* the console's: never evicted */
-    uint8_t fresh;   /* per_visitor: opened at `since` and never attached */
-    uint8_t ending;  /* quit in progress: no new input */
+    uint8_t changed;      /* ever typed into: worth a file */
+    uint8_t pinned;       /* the console's: never evicted */
+    uint8_t fresh;        /* per_visitor: opened at `since` and never attached */
+    uint8_t ending;       /* quit in progress: no new input */
     tale_dialogue_t *dlg; /* accounts on: the seat's login dialogue and account (see "accounts" below) */
     char token[TOKEN_HEX + 1];
     /* metrics and the access log (issue #17) */
@@ -1312,6 +1312,17 @@ size_t
 tale_sessions_count(const tale_sessions_t *ss)
 {
     return ss->count;
+}
+
+size_t
+tale_sessions_players(const tale_sessions_t *ss)
+{
+    /* counted when asked (a server-status probe), not kept on every join and leave */
+    size_t n = 0;
+    for (size_t i = 0; i < ss->n_buckets; i++)
+        for (const tale_session_t *s = ss->buckets[i]; s != NULL; s = s->hnext)
+            n += s->player != NULL;
+    return n;
 }
 
 size_t

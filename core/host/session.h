@@ -18,6 +18,8 @@ void tale_sessions_free(tale_sessions_t *ss, int code, const char *reason);
 void tale_sessions_start_tick(tale_sessions_t *ss);
 void tale_sessions_stop_tick(tale_sessions_t *ss);
 size_t tale_sessions_count(const tale_sessions_t *ss);
+/* Seats with a character in the world (host->player_count, ABI 1.4). */
+size_t tale_sessions_players(const tale_sessions_t *ss);
 /* Bytes held for resume by all sessions (limits.total_backlog counts these). */
 size_t tale_sessions_held_bytes(const tale_sessions_t *ss);
 /* Sessions with frames waiting for a delivery turn. */

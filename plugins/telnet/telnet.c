@@ -69,6 +69,7 @@ typedef struct tconn {
     int handshaking; /* TLS: the handshake is not done; nothing may be written */
     int closing;     /* goodbye queued: close once written (or after CLOSE_DRAIN_MS) */
     int dead;        /* cut off: close on the next turn, nothing more is written */
+    int misbehaved;  /* cut off for what the client did: its player leaves at once */
     int echo_off;
     int prompt_pending;
     int gmcp_room, gmcp_char; /* the client's Core.Supports; both on until it says otherwise */
@@ -124,11 +125,15 @@ close_soon(tconn_t *c)
         h2o_timeout_link(c->t->loop, &c->t->zero_timeout, &c->kick);
 }
 
+/* `misbehaved`: the client broke a limit, so its player leaves the game with
+ * the connection; otherwise (the network failed) the seat lingers as after
+ * a drop. */
 static void
-cut_off(tconn_t *c, const char *why)
+cut_off(tconn_t *c, const char *why, int misbehaved)
 {
     if (c->dead)
         return;
+    c->misbehaved = misbehaved;
     c->t->cut_off++;
     c->t->host->log(c->t->self, TALE_LOG_INFO, "closing a telnet connection: %s", why);
     close_soon(c);
@@ -142,7 +147,7 @@ out_raw(tconn_t *c, const void *p, size_t len)
     if (c->dead)
         return;
     if (c->pending.len + c->wire.len + len > c->t->max_backlog) {
-        cut_off(c, "the client stopped reading (max_backlog)");
+        cut_off(c, "the client stopped reading (max_backlog)", 1);
         return;
     }
     tale_buf_append(&c->pending, p, len);
@@ -184,7 +189,7 @@ on_written(h2o_socket_t *sock, const char *err)
     c->writing = 0;
     c->wire.len = 0;
     if (err != NULL) {
-        cut_off(c, "write failed");
+        cut_off(c, "write failed", 0);
         return;
     }
     flush_out(c);
@@ -264,7 +269,7 @@ stop_mccp(tconn_t *c)
         h2o_socket_write(c->sock, &v, 1, on_written);
     } else {
         /* mid-write: the peer asked for something odd; finishing later would mix streams, so cut */
-        cut_off(c, "MCCP2 turned off mid-write");
+        cut_off(c, "MCCP2 turned off mid-write", 1);
     }
 }
 
@@ -395,7 +400,9 @@ mssp_send(tconn_t *c)
 {
     const tale_story_info_t *info = c->t->host->story_info(c->t->self);
     char players[32], uptime[32], codebase[96];
-    snprintf(players, sizeof(players), "%zu", c->t->n_players);
+    /* listings count everyone in the game, not only who came by telnet (a 1.3 host cannot say) */
+    const tale_host_api_t *host = c->t->host;
+    snprintf(players, sizeof(players), "%zu", TALE_HOST_HAS(host, player_count) ? host->player_count(c->t->self) : c->t->n_players);
     snprintf(uptime, sizeof(uptime), "%" PRId64, info->start_time);
     snprintf(codebase, sizeof(codebase), "Tale Host %s", info->tale_version);
     tale_buf_t b = {0};
@@ -532,7 +539,7 @@ open_seat(tconn_t *c)
     /* the held frames (welcome, first look) come through conn_send now */
     if (c->t->host->session_attach(s, &telnet_io, c, 0) != 0) {
         c->attached = 0;
-        cut_off(c, "the host refused to attach");
+        cut_off(c, "the host refused to attach", 1);
     }
 }
 
@@ -618,18 +625,38 @@ tn_event_cb(void *ctx, tn_t *tn, int ev, int opt, const char *data, size_t len)
 
 static const tn_callbacks_t tn_callbacks = {.send = tn_send_cb, .event = tn_event_cb};
 
-/* This connection is done with its seat for good: a MUD player leaves the
- * world now (telnet has no resume), the IF seat waits for its owner. */
-static void
-end_seat(tconn_t *c)
+/* The connection lets go of its seat (NULL: it had none). */
+static tale_session_t *
+release_seat(tconn_t *c)
 {
-    if (c->session == NULL)
-        return;
     tale_session_t *s = c->session;
+    if (s == NULL)
+        return NULL;
     c->session = NULL;
     c->attached = 0;
     c->t->n_players--;
-    c->t->host->session_end(s, c);
+    return s;
+}
+
+/* This connection is done with its seat for good (cut off for misbehaving,
+ * idle): a MUD player leaves the world now, the IF seat waits for its owner. */
+static void
+end_seat(tconn_t *c)
+{
+    tale_session_t *s = release_seat(c);
+    if (s != NULL)
+        c->t->host->session_end(s, c);
+}
+
+/* The client went away: its seat lingers for limits.linger as a WebSocket
+ * player's does, so a reconnect that logs in to the same account takes the
+ * character back where it stood (without accounts the player fades then). */
+static void
+leave_seat(tconn_t *c, int code)
+{
+    tale_session_t *s = release_seat(c);
+    if (s != NULL)
+        c->t->host->session_closed(s, c, code);
 }
 
 static void
@@ -639,7 +666,7 @@ on_read(h2o_socket_t *sock, const char *err)
     if (c == NULL)
         return;
     if (err != NULL) {
-        end_seat(c);
+        leave_seat(c, err == h2o_socket_error_closed ? TALE_CLOSE_NORMAL : TALE_CLOSE_ABNORMAL);
         conn_free(c);
         return;
     }
@@ -673,7 +700,7 @@ on_timer(h2o_timeout_entry_t *entry)
         return;
     }
     if (c->closing) {
-        cut_off(c, "the goodbye was not read in time");
+        cut_off(c, "the goodbye was not read in time", 1);
         return;
     }
     end_seat(c);
@@ -687,7 +714,10 @@ static void
 on_kick(h2o_timeout_entry_t *entry)
 {
     tconn_t *c = H2O_STRUCT_FROM_MEMBER(tconn_t, kick, entry);
-    end_seat(c);
+    if (c->misbehaved)
+        end_seat(c);
+    else
+        leave_seat(c, TALE_CLOSE_ABNORMAL);
     conn_free(c);
 }
 

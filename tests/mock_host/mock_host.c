@@ -541,7 +541,7 @@ api_frame_text(tale_plugin_t *self, const tale_frame_t *frame, const tale_text_o
 static char *
 api_frame_location(tale_plugin_t *self, const tale_frame_t *frame, size_t *len)
 {
-    return tale_frame_location_json(frame->json, frame->len, "Mock Story", len);
+    return tale_frame_location_json(frame->json, frame->len, "Mock Story", NULL, len);
 }
 
 /* ---- public ---- */

@@ -9,15 +9,17 @@ const { startHost, configWith } = require('../lib/harness');
 
 const IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
 
-// Start tale-host with ws + telnet (MUD mode unless told); resolves with the
-// host and its telnet port.
-async function startTelnetHost({ mode = 'mud', telnet = {}, limits = {}, plugins = ['ws', 'telnet'] } = {}) {
-  const config = configWith(plugins, {
+// Start tale-host with ws + telnet (MUD mode unless told; `story`: a story
+// folder instead of the bundled one); resolves with the host and its telnet port.
+async function startTelnetHost({ mode = 'mud', telnet = {}, limits = {}, plugins = ['ws', 'telnet'], extra = '', story = null } = {}) {
+  let config = configWith(plugins, {
     mode,
+    extra,
     limits: { input_rate: 0, new_sessions_per_minute: 100000, max_sessions_per_address: 100000,
       max_connections_per_address: 0, ...limits },
     pluginConfig: { telnet: { listen: '127.0.0.1:0', ...telnet } },
   });
+  if (story) config = config.replace(/^story: .*$/m, `story: ${story}`);
   const host = await startHost({ config });
   const t0 = Date.now();
   for (;;) {

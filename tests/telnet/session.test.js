@@ -8,6 +8,7 @@ const net = require('net');
 const path = require('path');
 const { startTelnetHost, telnetClient, sleep, WILL, DO } = require('./lib');
 const { makeCert } = require('../lib/harness');
+const { connect } = require('../ws/client');
 
 const GMCP = 201, MSSP = 70, MCCP2 = 86, NAWS = 31, TTYPE = 24, CHARSET = 42;
 
@@ -67,6 +68,88 @@ test('telnet: GMCP Char.Name and Room.Info, MSSP, MCCP2, NAWS width, ANSI by TTY
   assert.strictEqual(JSON.parse(rooms[rooms.length - 1][1].toString().slice(10)).name, 'The Harbour');
   c.line('quit');
   await c.waitClosed();
+});
+
+test('telnet: GMCP Room.Info exits name their destination rooms (the mapper links rooms)', async (t) => {
+  const host = await startTelnetHost();
+  t.after(() => host.stop());
+  const c = await telnetClient(host.telnetPort, { accept: [GMCP] });
+  await c.waitFor(/The Jetty/);
+  const rooms = () => c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '))
+    .map(([, b]) => JSON.parse(b.toString().slice(10)));
+  const jetty = rooms().find((r) => r.name === 'The Jetty');
+  assert.ok(jetty, 'Room.Info for the first room');
+  c.line('north');
+  await c.waitFor(/The Harbour/);
+  await sleep(100);
+  const harbour = rooms().find((r) => r.name === 'The Harbour');
+  assert.ok(harbour, 'Room.Info for the second room');
+  assert.notStrictEqual(jetty.num, harbour.num);
+  assert.strictEqual(jetty.exits.north, harbour.num, `north from the Jetty: ${JSON.stringify(jetty)}`);
+  assert.strictEqual(harbour.exits.south, jetty.num, `south from the Harbour: ${JSON.stringify(harbour)}`);
+  c.line('south');
+  await c.waitFor(/The Jetty[\s\S]*The Jetty/);
+  await sleep(100);
+  const again = rooms().filter((r) => r.name === 'The Jetty');
+  assert.strictEqual(again[again.length - 1].num, jetty.num, 'the same room keeps its number');
+  // stable across restarts: the number comes from the room's id in the story, not from this run
+  const host2 = await startTelnetHost();
+  t.after(() => host2.stop());
+  const d = await telnetClient(host2.telnetPort, { accept: [GMCP] });
+  await d.waitFor(/The Jetty/);
+  await sleep(100);
+  const first = d.sbs.find(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
+  assert.strictEqual(JSON.parse(first[1].toString().slice(10)).num, jetty.num, 'the same number after a restart');
+  c.line('quit');
+  d.line('quit');
+  await c.waitClosed();
+  await d.waitClosed();
+});
+
+test('telnet: GMCP Room.Info tells rooms with one title apart by their exits', async (t) => {
+  const host = await startTelnetHost({ story: path.join(__dirname, 'fixtures', 'maze') });
+  t.after(() => host.stop());
+  const c = await telnetClient(host.telnetPort, { accept: [GMCP] });
+  await c.waitFor(/Maze Gate/);
+  const last = async () => {
+    await sleep(100);
+    const rooms = c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
+    return JSON.parse(rooms[rooms.length - 1][1].toString().slice(10));
+  };
+  const gate = await last();
+  c.line('north');
+  await c.waitFor(/all alike|Twisty Passage/);
+  const a = await last();
+  c.line('east');
+  await c.waitFor(/all alike/);
+  const b = await last();
+  assert.strictEqual(a.name, b.name, 'one title');
+  assert.notStrictEqual(a.num, b.num, 'two rooms');
+  assert.deepStrictEqual(gate.exits, { north: a.num });
+  assert.deepStrictEqual(a.exits, { south: gate.num, east: b.num });
+  assert.deepStrictEqual(b.exits, { west: a.num, up: gate.num });
+  c.line('quit');
+  await c.waitClosed();
+});
+
+test('telnet: MSSP PLAYERS counts the players of every transport', async (t) => {
+  const host = await startTelnetHost();
+  t.after(() => host.stop());
+  const web = await connect(host);
+  await web.waitFor((m) => m.type === 'text' && /The Jetty/.test(m.text));
+  const a = await telnetClient(host.telnetPort);
+  a.line('look');
+  await a.waitFor(/The Jetty/);
+  const b = await telnetClient(host.telnetPort, { accept: [MSSP] });
+  for (let i = 0; i < 100 && !b.sbs.some(([o]) => o === MSSP); i++) await sleep(20);
+  const mssp = b.sbs.find(([o]) => o === MSSP);
+  assert.ok(mssp, 'MSSP sent');
+  const m = Object.fromEntries(mssp[1].toString().split('\x01').slice(1).map((kv) => kv.split('\x02')));
+  assert.strictEqual(m.PLAYERS, '2', 'the web player and the seated telnet player (the asking client has no seat yet)');
+  web.ws.close();
+  a.line('quit');
+  await a.waitClosed();
+  b.s.destroy();
 });
 
 test('telnet (IF): the seat rules apply; a second connection is refused with a reason', async (t) => {

@@ -55,12 +55,16 @@ send_bytes(fixture_t *f, const void *p, size_t len)
     assert_int_equal(write(f->fd, p, len), (ssize_t)len);
 }
 
+/* The plugin listening on a loopback port, one client connected and greeted;
+ * `max_backlog` (NULL: the default) is the plugin's. */
 static int
-setup(void **state)
+setup_with(void **state, const char *max_backlog)
 {
     fixture_t *f = calloc(1, sizeof(*f));
     f->m = mock_host_new();
     mock_host_conf_set(f->m, "listen", "127.0.0.1:0");
+    if (max_backlog != NULL)
+        mock_host_conf_set(f->m, "max_backlog", max_backlog);
     assert_int_equal(mock_host_init(f->m, tale_plugin_entry()), 0);
     assert_int_equal(mock_host_start(f->m), 0);
     int port = mock_host_raw_listen(f->m);
@@ -70,6 +74,12 @@ setup(void **state)
     assert_true(read_until(f, "press Enter", 11));
     *state = f;
     return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, NULL);
 }
 
 static int
@@ -153,6 +163,60 @@ a_close_from_the_host_says_why_and_closes(void **state)
     assert_int_equal(n, 0);
 }
 
+static int
+detached_or_ended(mock_host_t *m, void *arg)
+{
+    return m->session.detach_count > 0 || m->session.end_count > 0;
+}
+
+/* A client that goes away hands its seat back to linger (session_closed),
+ * not to end at once: an accounts login may take the character back. */
+static void
+a_dropped_client_lingers(void **state)
+{
+    fixture_t *f = *state;
+    send_bytes(f, "\r\n", 2);
+    assert_true(mock_host_run_until(f->m, attached, NULL, 2000));
+    /* read everything first: closing with unread bytes would send a reset, not a close */
+    mock_host_run(f->m, 50);
+    while (mock_read_until(f->m, f->fd, f->buf, sizeof(f->buf) - 1, NULL, 50) > 0)
+        ;
+    close(f->fd);
+    f->fd = -1;
+    assert_true(mock_host_run_until(f->m, detached_or_ended, NULL, 2000));
+    assert_int_equal(f->m->session.detach_count, 1);
+    assert_int_equal(f->m->session.last_close_code, TALE_CLOSE_NORMAL);
+    assert_int_equal(f->m->session.end_count, 0);
+}
+
+/* A client that stops reading is cut off for it, and its seat ends at once. */
+static void
+a_client_that_never_reads_is_ended(void **state)
+{
+    fixture_t *f = *state;
+    send_bytes(f, "\r\n", 2);
+    assert_true(mock_host_run_until(f->m, attached, NULL, 2000));
+    char html[1100];
+    memset(html, 'x', sizeof(html) - 1);
+    memcpy(html, "<p>", 3);
+    html[sizeof(html) - 1] = '\0';
+    /* bounded: 8 MB at most, far past the socket buffers and max_backlog (16k) */
+    for (int i = 0; i < 8000 && f->m->session.end_count == 0; i++) {
+        mock_host_push_text(f->m, html);
+        if (i % 50 == 0)
+            mock_host_run(f->m, 1);
+    }
+    assert_true(mock_host_run_until(f->m, detached_or_ended, NULL, 2000));
+    assert_int_equal(f->m->session.end_count, 1);
+    assert_int_equal(f->m->session.detach_count, 0);
+}
+
+static int
+setup_small_backlog(void **state)
+{
+    return setup_with(state, "16k");
+}
+
 static void
 config_refusals_are_clear(void **state)
 {
@@ -183,6 +247,8 @@ main(void)
         cmocka_unit_test_setup_teardown(noecho_turns_echo_off_for_exactly_the_next_line, setup, teardown),
         cmocka_unit_test_setup_teardown(clear_is_only_sent_with_colour, setup, teardown),
         cmocka_unit_test_setup_teardown(a_close_from_the_host_says_why_and_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_dropped_client_lingers, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_client_that_never_reads_is_ended, setup_small_backlog, teardown),
         cmocka_unit_test(config_refusals_are_clear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

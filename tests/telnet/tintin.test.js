@@ -1,6 +1,6 @@
 // tintin.test.js - a real MUD client, TinTin++, over telnet:
-//  1. plays the bundled story's walkthrough to its ending and quits (IF
-//     mode: the walkthrough is the one-player game's);
+//  1. plays the bundled story's walkthrough to its ending and quits, in IF
+//     mode and in a MUD after creating an account;
 //  2. in a MUD, a WebSocket player in the same room sees the TinTin++ player
 //     and they talk (`say`) both ways.
 //
@@ -55,11 +55,13 @@ async function tintin(dir, port, steps, endS) {
   };
 }
 
+const WALK = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/WALKTHROUGH.txt'), 'utf8')
+  .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+
 test('TinTin++ plays the walkthrough to the ending and quits', async () => {
   const host = await startTelnetHost({ mode: 'if' });
   try {
-    const walk = fs.readFileSync(path.join(SRC, 'conf/stories/lighthouse/WALKTHROUGH.txt'), 'utf8')
-      .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const walk = WALK;
     const steps = walk.map((cmd, i) => [1 + i * STEP_S, cmd]);
     steps.push([2 + walk.length * STEP_S, 'quit']);
     const tt = await tintin(host.dir, host.telnetPort, steps, 4 + walk.length * STEP_S);
@@ -70,6 +72,29 @@ test('TinTin++ plays the walkthrough to the ending and quits', async () => {
     assert.match(out, /The game has ended\./, 'quit ended the game');
     // NAWS: tt++ said 100 columns, so some line is longer than the 80 a client without NAWS gets
     assert.ok(out.split('\n').some((l) => l.length > 80 && l.length <= 100), 'text wrapped at the NAWS width');
+  } finally {
+    const st = await host.stop();
+    assert.strictEqual(st.code, 0, `host exit:\n${host.stderr().slice(-2000)}`);
+  }
+});
+
+// A MUD with accounts: the walkthrough works for a player in a fresh shared
+// world (the storm lantern Agnes gives lights the tower stair).
+test('TinTin++ creates an account in a MUD, plays the walkthrough to the ending and quits', async () => {
+  const host = await startTelnetHost({ mode: 'mud', extra: 'accounts: required' });
+  try {
+    const login = [[1, ''], [1.5, 'create'], [2, 'Rowan'], [2.5, 'hunter2hunter2'], [3, 'hunter2hunter2']];
+    const start = 5; // Argon2id has hashed the password by then
+    const steps = [...login, ...WALK.map((cmd, i) => [start + i * STEP_S, cmd])];
+    steps.push([start + 1 + WALK.length * STEP_S, 'quit']);
+    const tt = await tintin(host.dir, host.telnetPort, steps, start + 3 + WALK.length * STEP_S);
+    const out = await tt.done;
+    assert.match(out, /Type create/, 'the greeting');
+    assert.match(out, /Choose a password[\s\S]*same password again/, 'the password questions');
+    assert.match(out, /Rowan/, 'the account was made');
+    assert.match(out, /You take the winding crank\./, 'the walk went the right way (the stair was lit)');
+    assert.match(out, /The light is turning\./, `the ending was reached:\n${out.slice(-3000)}`);
+    assert.match(out, /You have left the game\./, 'quit ended the session');
   } finally {
     const st = await host.stop();
     assert.strictEqual(st.code, 0, `host exit:\n${host.stderr().slice(-2000)}`);

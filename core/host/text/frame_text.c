@@ -398,12 +398,19 @@ tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsig
 }
 
 uint32_t
-tale_location_num(const char *title, size_t len)
+tale_location_num(const char *key, size_t len)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)title[i]) * 16777619u;
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
     return (h & 0x7fffffffu) | 1u; /* never 0: clients read 0 as "no room" */
+}
+
+static uint32_t
+room_num(const tale_room_lookup_t *rooms, int room)
+{
+    const char *key = room >= 0 ? rooms->key(rooms->ctx, room) : NULL;
+    return key != NULL ? tale_location_num(key, strlen(key)) : 0;
 }
 
 /* "a,b,c" as a JSON array of the names. */
@@ -423,7 +430,7 @@ split_list(const char *s)
 }
 
 char *
-tale_frame_location_json(const char *json, size_t json_len, const char *area, size_t *len)
+tale_frame_location_json(const char *json, size_t json_len, const char *area, const tale_room_lookup_t *rooms, size_t *len)
 {
     *len = 0;
     json_t *frame = json_loadb(json, json_len, 0, NULL);
@@ -432,17 +439,27 @@ tale_frame_location_json(const char *json, size_t json_len, const char *area, si
         json_decref(frame);
         return NULL;
     }
+    const char *exit_list = json_string_value(json_object_get(frame, "exits"));
+    int here = rooms != NULL ? rooms->find(rooms->ctx, json_string_value(loc), json_string_length(loc), exit_list) : -1;
+    uint32_t num = here >= 0 ? room_num(rooms, here) : 0;
+    if (num == 0)
+        num = tale_location_num(json_string_value(loc), json_string_length(loc));
     json_t *room = json_object();
-    json_object_set_new(room, "num", json_integer(tale_location_num(json_string_value(loc), json_string_length(loc))));
+    json_object_set_new(room, "num", json_integer(num));
     json_object_set(room, "name", loc);
     json_object_set_new(room, "area", json_string(area != NULL ? area : ""));
-    /* Mudlet's mapper reads exits as {direction: room number}; where an exit
-     * leads is not in the frame, so 0 says "somewhere not yet mapped". */
-    json_t *dirs = split_list(json_string_value(json_object_get(frame, "exits")));
+    /* Mudlet's mapper reads exits as {direction: room number}; 0 says
+     * "somewhere not yet mapped" when the story cannot say. */
+    json_t *dirs = split_list(exit_list);
     json_t *exits = json_object();
     size_t i;
     json_t *d;
-    json_array_foreach(dirs, i, d) json_object_set_new(exits, json_string_value(d), json_integer(0));
+    json_array_foreach(dirs, i, d)
+    {
+        const char *dir = json_string_value(d);
+        uint32_t to = here >= 0 ? room_num(rooms, rooms->target(rooms->ctx, here, dir)) : 0;
+        json_object_set_new(exits, dir, json_integer(to));
+    }
     json_decref(dirs);
     json_object_set_new(room, "exits", exits);
     json_object_set_new(room, "npcs", split_list(json_string_value(json_object_get(frame, "npcs"))));

@@ -51,10 +51,24 @@ char *tale_frame_to_text(const char *json, size_t json_len, unsigned flags, unsi
  * to on a frame its scan does not expect (and what the tests compare it with). */
 char *tale_frame_to_text_tree(const char *json, size_t json_len, unsigned flags, unsigned width, const char *input_prefix,
                               size_t *len, unsigned *special);
+/* Where a frame's room is in the story, for the map (the host answers from
+ * the engine; this library knows no engine).  Rooms are handles >= 0. */
+typedef struct tale_room_lookup {
+    /* the room a frame names by title and visible exits ("north,east"), or -1 */
+    int (*find)(void *ctx, const char *title, size_t len, const char *exits);
+    /* the room's stable key (its id in the story), hashed into its number */
+    const char *(*key)(void *ctx, int room);
+    /* where the exit `dir` of `room` leads, or -1 */
+    int (*target)(void *ctx, int room, const char *dir);
+    void *ctx;
+} tale_room_lookup_t;
 /* host->frame_location: the frame's location snapshot as a GMCP-shaped JSON
- * object (see plugin.h), `area` naming the story; NULL when it has none. */
-char *tale_frame_location_json(const char *json, size_t json_len, const char *area, size_t *len);
-/* A stable id for a location title (FNV-1a, 31 bits: Mudlet's room numbers are ints). */
-uint32_t tale_location_num(const char *title, size_t len);
+ * object (see plugin.h), `area` naming the story; NULL when it has none.
+ * With `rooms` (may be NULL) the number is that of the room's key and the
+ * exits carry their destinations' numbers; without, the number is the title's
+ * and the exits carry 0 ("not known"). */
+char *tale_frame_location_json(const char *json, size_t json_len, const char *area, const tale_room_lookup_t *rooms, size_t *len);
+/* A stable number for a room's key or title (FNV-1a, 31 bits: Mudlet's room numbers are ints). */
+uint32_t tale_location_num(const char *key, size_t len);
 
 #endif

@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define TALE_ABI_MAJOR 1
-#define TALE_ABI_MINOR 3
+#define TALE_ABI_MINOR 4
 
 /* The one symbol a plugin exports. */
 #define TALE_PLUGIN_ENTRY tale_plugin_entry
@@ -385,6 +385,12 @@ typedef struct tale_host_api {
      * item-th entry when item >= 0 and the value is a sequence; at the
      * plugin's entry when the key is absent.  Returns -1, to return it. */
     int (*conf_error)(tale_plugin_t *self, const char *key, int item, const char *fmt, ...) TALE_PRINTF(4, 5);
+
+    /* ABI 1.4: check TALE_HOST_HAS(host, player_count) first */
+    /* Players in the game now over every transport: seats with a character
+     * in the world, those lingering after their connection closed included
+     * (not seats still at an accounts login).  For server status (MSSP). */
+    size_t (*player_count)(tale_plugin_t *self);
 } tale_host_api_t;
 
 /* Whether the host's API table has `field` (a call appended in a later minor;
