@@ -45,26 +45,33 @@ default_path(tale_world_t *w, char *err, size_t errlen)
     return eng_xasprintf("%s/%s", w->save_dir, SAVE_DEFAULT_NAME);
 }
 
+/* A place as a save names it, into buf (truncated as it always was). */
+static void
+place_text(const tale_world_t *w, eng_place_t pl, char buf[256])
+{
+    switch (pl.kind) {
+    case PLACE_LOC:
+        snprintf(buf, 256, "location:%s", w->st->locs[pl.idx].id);
+        break;
+    case PLACE_ITEM:
+        snprintf(buf, 256, "in:%s", w->st->items[pl.idx].id);
+        break;
+    case PLACE_NPC:
+        snprintf(buf, 256, "npc:%s", w->st->npcs[pl.idx].id);
+        break;
+    case PLACE_PLAYER:
+        snprintf(buf, 256, "player:%d", pl.idx);
+        break;
+    default:
+        snprintf(buf, 256, "nowhere");
+    }
+}
+
 static json_t *
 place_json(const tale_world_t *w, eng_place_t pl)
 {
     char buf[256];
-    switch (pl.kind) {
-    case PLACE_LOC:
-        snprintf(buf, sizeof buf, "location:%s", w->st->locs[pl.idx].id);
-        break;
-    case PLACE_ITEM:
-        snprintf(buf, sizeof buf, "in:%s", w->st->items[pl.idx].id);
-        break;
-    case PLACE_NPC:
-        snprintf(buf, sizeof buf, "npc:%s", w->st->npcs[pl.idx].id);
-        break;
-    case PLACE_PLAYER:
-        snprintf(buf, sizeof buf, "player:%d", pl.idx);
-        break;
-    default:
-        snprintf(buf, sizeof buf, "nowhere");
-    }
+    place_text(w, pl, buf);
     return json_string(buf);
 }
 
@@ -201,6 +208,256 @@ world_json(tale_world_t *w)
     return root;
 }
 
+/* ------------------------------------------------------- the flat writer */
+
+/*
+ * An eviction serialises the game on the loop, and building world_json's
+ * tree (an object and a hash per item) and dumping it was most of that.
+ * This writes the same bytes as world_json through json_dumps with
+ * JSON_INDENT(1) | JSON_SORT_KEYS (the fuzz target and test_save hold the
+ * two to it) straight from the world.  It declines (NULL) where it would
+ * have to escape a string, and while restored players wait to come back
+ * (they are kept as JSON): the tree writes those.
+ */
+typedef struct fw {
+    eng_sbuf_t b;
+    int bad;
+} fw_t;
+
+static const char *const fw_nl[] = {"\n", "\n ", "\n  ", "\n   ", "\n    "};
+
+static void
+fw_str(fw_t *f, const char *s)
+{
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
+            f->bad = 1;
+    eng_sb_adds(&f->b, "\"");
+    eng_sb_adds(&f->b, s);
+    eng_sb_adds(&f->b, "\"");
+}
+
+/* Before a member (key given) or an element (key NULL) at `depth`. */
+static void
+fw_next(fw_t *f, int depth, int *n, const char *key)
+{
+    if ((*n)++)
+        eng_sb_adds(&f->b, ",");
+    eng_sb_adds(&f->b, fw_nl[depth]);
+    if (key != NULL) {
+        fw_str(f, key);
+        eng_sb_adds(&f->b, ": ");
+    }
+}
+
+/* The close of an object or array whose members were at depth + 1. */
+static void
+fw_close(fw_t *f, int depth, int n, const char *close)
+{
+    if (n)
+        eng_sb_adds(&f->b, fw_nl[depth]);
+    eng_sb_adds(&f->b, close);
+}
+
+static void
+fw_int(fw_t *f, long long v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", v);
+    eng_sb_adds(&f->b, num);
+}
+
+static void
+fw_bool(fw_t *f, int v)
+{
+    eng_sb_adds(&f->b, v ? "true" : "false");
+}
+
+static int
+by_item_id(const void *a, const void *b, void *st)
+{
+    const eng_item_t *items = ((const tale_story_t *)st)->items;
+    return strcmp(items[*(const size_t *)a].id, items[*(const size_t *)b].id);
+}
+
+static int
+by_npc_id(const void *a, const void *b, void *st)
+{
+    const eng_npc_t *npcs = ((const tale_story_t *)st)->npcs;
+    return strcmp(npcs[*(const size_t *)a].id, npcs[*(const size_t *)b].id);
+}
+
+/* A list of ids (visited, met) of the entries set in `on`. */
+static void
+fw_ids(fw_t *f, int depth, const unsigned char *on, size_t count, const char *(*id)(const tale_story_t *, size_t),
+       const tale_story_t *st)
+{
+    int n = 0;
+    eng_sb_adds(&f->b, "[");
+    for (size_t i = 0; i < count; i++)
+        if (on[i]) {
+            fw_next(f, depth + 1, &n, NULL);
+            fw_str(f, id(st, i));
+        }
+    fw_close(f, depth, n, "]");
+}
+
+static const char *
+loc_id(const tale_story_t *st, size_t i)
+{
+    return st->locs[i].id;
+}
+
+static const char *
+npc_id(const tale_story_t *st, size_t i)
+{
+    return st->npcs[i].id;
+}
+
+static const char *
+flag_name(const tale_story_t *st, size_t i)
+{
+    return st->flag_names[i];
+}
+
+static void
+fw_player(fw_t *f, const tale_player_t *p)
+{
+    const tale_story_t *st = p->w->st;
+    int n = 0;
+    eng_sb_adds(&f->b, "{");
+    fw_next(f, 3, &n, "brief");
+    fw_bool(f, p->brief);
+    fw_next(f, 3, &n, "location");
+    fw_str(f, st->locs[p->location].id);
+    fw_next(f, 3, &n, "met");
+    fw_ids(f, 3, p->met, st->nnpcs, npc_id, st);
+    fw_next(f, 3, &n, "slot");
+    fw_int(f, p->slot);
+    fw_next(f, 3, &n, "turns");
+    fw_int(f, p->turns < SAVE_COUNTER_MAX ? p->turns : SAVE_COUNTER_MAX);
+    fw_next(f, 3, &n, "visited");
+    fw_ids(f, 3, p->visited, st->nlocs, loc_id, st);
+    fw_next(f, 3, &n, "won");
+    fw_bool(f, p->won);
+    fw_close(f, 2, n, "}");
+}
+
+static char *
+world_flat(tale_world_t *w, size_t *len)
+{
+    tale_story_t *st = w->st;
+    if (w->pending_players != NULL || st->meta.name == NULL || st->meta.version == NULL)
+        return NULL;
+    fw_t f = {{tale_xmalloc(8192), 0, 8192}, 0};
+    size_t nsort = st->nitems > st->nnpcs ? st->nitems : st->nnpcs;
+    size_t *order = tale_xmalloc((nsort ? nsort : 1) * sizeof *order);
+    char place[256];
+    int n = 0, m;
+    f.b.s[0] = '\0';
+    eng_sb_adds(&f.b, "{");
+    fw_next(&f, 1, &n, "clock");
+    fw_int(&f, w->clock);
+    fw_next(&f, 1, &n, "doors");
+    eng_sb_adds(&f.b, "[");
+    m = 0;
+    for (size_t l = 0; l < st->nlocs; l++)
+        for (size_t e = 0; e < st->locs[l].nexits; e++)
+            if (st->locs[l].exits[e].has_door) {
+                int k = 0;
+                fw_next(&f, 2, &m, NULL);
+                eng_sb_adds(&f.b, "{");
+                fw_next(&f, 3, &k, "direction");
+                fw_str(&f, eng_dir_names[st->locs[l].exits[e].dir]);
+                fw_next(&f, 3, &k, "location");
+                fw_str(&f, st->locs[l].id);
+                fw_next(&f, 3, &k, "state");
+                fw_str(&f, door_states[w->doors[st->locs[l].exits[e].door_slot]]);
+                fw_close(&f, 2, k, "}");
+            }
+    fw_close(&f, 1, m, "]");
+    fw_next(&f, 1, &n, "flags");
+    fw_ids(&f, 1, w->flags, st->nflags, flag_name, st);
+    fw_next(&f, 1, &n, "format");
+    fw_str(&f, SAVE_FORMAT);
+    fw_next(&f, 1, &n, "items");
+    eng_sb_adds(&f.b, "{");
+    for (size_t i = 0; i < st->nitems; i++)
+        order[i] = i;
+    qsort_r(order, st->nitems, sizeof *order, by_item_id, st);
+    m = 0;
+    for (size_t i = 0; i < st->nitems; i++) {
+        const eng_item_state_t *its = &w->items[order[i]];
+        int k = 0;
+        fw_next(&f, 2, &m, st->items[order[i]].id);
+        eng_sb_adds(&f.b, "{");
+        fw_next(&f, 3, &k, "closed");
+        fw_bool(&f, its->closed);
+        fw_next(&f, 3, &k, "fired");
+        fw_int(&f, its->fired);
+        fw_next(&f, 3, &k, "lit");
+        fw_bool(&f, its->lit);
+        fw_next(&f, 3, &k, "locked");
+        fw_bool(&f, its->locked);
+        fw_next(&f, 3, &k, "place");
+        place_text(w, its->place, place);
+        fw_str(&f, place);
+        fw_next(&f, 3, &k, "wielded");
+        fw_bool(&f, its->wielded);
+        fw_next(&f, 3, &k, "worn");
+        fw_bool(&f, its->worn);
+        fw_close(&f, 2, k, "}");
+    }
+    fw_close(&f, 1, m, "}");
+    fw_next(&f, 1, &n, "npcs");
+    eng_sb_adds(&f.b, "{");
+    for (size_t i = 0; i < st->nnpcs; i++)
+        order[i] = i;
+    qsort_r(order, st->nnpcs, sizeof *order, by_npc_id, st);
+    m = 0;
+    for (size_t i = 0; i < st->nnpcs; i++) {
+        const eng_npc_state_t *ns = &w->npcs[order[i]];
+        int k = 0;
+        fw_next(&f, 2, &m, st->npcs[order[i]].id);
+        eng_sb_adds(&f.b, "{");
+        fw_next(&f, 3, &k, "emote_pos");
+        fw_int(&f, (json_int_t)ns->emote_pos);
+        fw_next(&f, 3, &k, "location");
+        fw_str(&f, st->locs[ns->location].id);
+        fw_next(&f, 3, &k, "route_pos");
+        fw_int(&f, (json_int_t)ns->route_pos);
+        fw_close(&f, 2, k, "}");
+    }
+    fw_close(&f, 1, m, "}");
+    free(order);
+    fw_next(&f, 1, &n, "players");
+    eng_sb_adds(&f.b, "[");
+    m = 0;
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        if (w->players[i]) {
+            fw_next(&f, 2, &m, NULL);
+            fw_player(&f, w->players[i]);
+        }
+    fw_close(&f, 1, m, "]");
+    fw_next(&f, 1, &n, "story");
+    fw_str(&f, st->meta.name);
+    fw_next(&f, 1, &n, "story_version");
+    fw_str(&f, st->meta.version);
+    fw_next(&f, 1, &n, "ticks");
+    fw_int(&f, w->ticks);
+    fw_next(&f, 1, &n, "version");
+    fw_int(&f, SAVE_VERSION);
+    fw_next(&f, 1, &n, "won");
+    fw_bool(&f, w->won);
+    fw_close(&f, 0, n, "}");
+    if (f.bad) {
+        eng_sb_free(&f.b);
+        return NULL;
+    }
+    *len = f.b.len;
+    return f.b.s;
+}
+
 /* Remove "<path>.tmp.*" files that an earlier save left when the process was
  * killed between mkstemp and rename.  They are never read, only clutter.  One
  * host owns a data_dir, so no other writer's temp file can be in flight. */
@@ -288,6 +545,19 @@ out:
  * world_json builds only valid JSON. */
 char *
 tale_world_serialise(tale_world_t *w, size_t *len)
+{
+    size_t n = 0;
+    char *data = world_flat(w, &n);
+    if (data != NULL) {
+        if (len)
+            *len = n;
+        return data;
+    }
+    return eng_world_serialise_tree(w, len);
+}
+
+char *
+eng_world_serialise_tree(tale_world_t *w, size_t *len)
 {
     json_t *root = world_json(w);
     char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -6,7 +6,8 @@
  * and leaves the world as it was (its save is byte-identical); the same bytes
  * restored from memory (tale_world_restore_bytes) get the same verdict and,
  * when accepted, make the same world, as does the jansson reader alone
- * (eng_world_restore_tree: the flat reader only ever takes a shortcut);
+ * (eng_world_restore_tree: the flat reader only ever takes a shortcut),
+ * and the flat writer writes the jansson writer's bytes for it;
  * after an accepted save the game plays on (commands, a tick, a second
  * player picking up a saved seat), and saving then restoring the result is
  * accepted again (the reader accepts what the writer writes).
@@ -73,6 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t tree_len;
     char *tree_world = tale_world_serialise(world, &tree_len);
     FUZZ_CHECK(tree_len == bytes_len && memcmp(tree_world, bytes_world, tree_len) == 0, "the two readers made other worlds");
+    free(tree_world);
+    tree_world = eng_world_serialise_tree(world, &tree_len);
+    FUZZ_CHECK(tree_len == bytes_len && memcmp(tree_world, bytes_world, tree_len) == 0, "the two writers wrote other bytes");
     free(tree_world);
     FUZZ_CHECK(tale_world_restore(world, start_path, err, sizeof err) == 0, "cannot restore the start: %s", err);
     fuzz_write_file(in_path, data, size);
