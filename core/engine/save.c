@@ -226,15 +226,31 @@ typedef struct fw {
 
 static const char *const fw_nl[] = {"\n", "\n ", "\n  ", "\n   ", "\n    "};
 
+/* Appends with known lengths: the writer's time is in its many small pieces. */
+static void
+fw_add(fw_t *f, const char *s, size_t n)
+{
+    if (f->b.len + n + 1 > f->b.cap) {
+        while (f->b.len + n + 1 > f->b.cap)
+            f->b.cap *= 2;
+        f->b.s = tale_xrealloc(f->b.s, f->b.cap);
+    }
+    memcpy(f->b.s + f->b.len, s, n);
+    f->b.len += n;
+}
+
+#define FW_LIT(f, lit) fw_add((f), (lit), sizeof(lit) - 1)
+
 static void
 fw_str(fw_t *f, const char *s)
 {
-    for (const char *c = s; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == '"' || s[n] == '\\')
             f->bad = 1;
-    eng_sb_adds(&f->b, "\"");
-    eng_sb_adds(&f->b, s);
-    eng_sb_adds(&f->b, "\"");
+    FW_LIT(f, "\"");
+    fw_add(f, s, n);
+    FW_LIT(f, "\"");
 }
 
 /* Before a member (key given) or an element (key NULL) at `depth`. */
@@ -242,11 +258,11 @@ static void
 fw_next(fw_t *f, int depth, int *n, const char *key)
 {
     if ((*n)++)
-        eng_sb_adds(&f->b, ",");
-    eng_sb_adds(&f->b, fw_nl[depth]);
+        FW_LIT(f, ",");
+    fw_add(f, fw_nl[depth], (size_t)depth + 1);
     if (key != NULL) {
         fw_str(f, key);
-        eng_sb_adds(&f->b, ": ");
+        FW_LIT(f, ": ");
     }
 }
 
@@ -255,22 +271,30 @@ static void
 fw_close(fw_t *f, int depth, int n, const char *close)
 {
     if (n)
-        eng_sb_adds(&f->b, fw_nl[depth]);
-    eng_sb_adds(&f->b, close);
+        fw_add(f, fw_nl[depth], (size_t)depth + 1);
+    fw_add(f, close, 1);
 }
 
 static void
 fw_int(fw_t *f, long long v)
 {
-    char num[24];
-    snprintf(num, sizeof num, "%lld", v);
-    eng_sb_adds(&f->b, num);
+    char num[24], *e = num + sizeof num, *p = e;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    fw_add(f, p, (size_t)(e - p));
 }
 
 static void
 fw_bool(fw_t *f, int v)
 {
-    eng_sb_adds(&f->b, v ? "true" : "false");
+    if (v)
+        FW_LIT(f, "true");
+    else
+        FW_LIT(f, "false");
 }
 
 static int
@@ -293,7 +317,7 @@ fw_ids(fw_t *f, int depth, const unsigned char *on, size_t count, const char *(*
        const tale_story_t *st)
 {
     int n = 0;
-    eng_sb_adds(&f->b, "[");
+    FW_LIT(f, "[");
     for (size_t i = 0; i < count; i++)
         if (on[i]) {
             fw_next(f, depth + 1, &n, NULL);
@@ -325,7 +349,7 @@ fw_player(fw_t *f, const tale_player_t *p)
 {
     const tale_story_t *st = p->w->st;
     int n = 0;
-    eng_sb_adds(&f->b, "{");
+    FW_LIT(f, "{");
     fw_next(f, 3, &n, "brief");
     fw_bool(f, p->brief);
     fw_next(f, 3, &n, "location");
@@ -354,19 +378,18 @@ world_flat(tale_world_t *w, size_t *len)
     size_t *order = tale_xmalloc((nsort ? nsort : 1) * sizeof *order);
     char place[256];
     int n = 0, m;
-    f.b.s[0] = '\0';
-    eng_sb_adds(&f.b, "{");
+    FW_LIT(&f, "{");
     fw_next(&f, 1, &n, "clock");
     fw_int(&f, w->clock);
     fw_next(&f, 1, &n, "doors");
-    eng_sb_adds(&f.b, "[");
+    FW_LIT(&f, "[");
     m = 0;
     for (size_t l = 0; l < st->nlocs; l++)
         for (size_t e = 0; e < st->locs[l].nexits; e++)
             if (st->locs[l].exits[e].has_door) {
                 int k = 0;
                 fw_next(&f, 2, &m, NULL);
-                eng_sb_adds(&f.b, "{");
+                FW_LIT(&f, "{");
                 fw_next(&f, 3, &k, "direction");
                 fw_str(&f, eng_dir_names[st->locs[l].exits[e].dir]);
                 fw_next(&f, 3, &k, "location");
@@ -381,7 +404,7 @@ world_flat(tale_world_t *w, size_t *len)
     fw_next(&f, 1, &n, "format");
     fw_str(&f, SAVE_FORMAT);
     fw_next(&f, 1, &n, "items");
-    eng_sb_adds(&f.b, "{");
+    FW_LIT(&f, "{");
     for (size_t i = 0; i < st->nitems; i++)
         order[i] = i;
     qsort_r(order, st->nitems, sizeof *order, by_item_id, st);
@@ -390,7 +413,7 @@ world_flat(tale_world_t *w, size_t *len)
         const eng_item_state_t *its = &w->items[order[i]];
         int k = 0;
         fw_next(&f, 2, &m, st->items[order[i]].id);
-        eng_sb_adds(&f.b, "{");
+        FW_LIT(&f, "{");
         fw_next(&f, 3, &k, "closed");
         fw_bool(&f, its->closed);
         fw_next(&f, 3, &k, "fired");
@@ -410,7 +433,7 @@ world_flat(tale_world_t *w, size_t *len)
     }
     fw_close(&f, 1, m, "}");
     fw_next(&f, 1, &n, "npcs");
-    eng_sb_adds(&f.b, "{");
+    FW_LIT(&f, "{");
     for (size_t i = 0; i < st->nnpcs; i++)
         order[i] = i;
     qsort_r(order, st->nnpcs, sizeof *order, by_npc_id, st);
@@ -419,7 +442,7 @@ world_flat(tale_world_t *w, size_t *len)
         const eng_npc_state_t *ns = &w->npcs[order[i]];
         int k = 0;
         fw_next(&f, 2, &m, st->npcs[order[i]].id);
-        eng_sb_adds(&f.b, "{");
+        FW_LIT(&f, "{");
         fw_next(&f, 3, &k, "emote_pos");
         fw_int(&f, (json_int_t)ns->emote_pos);
         fw_next(&f, 3, &k, "location");
@@ -431,7 +454,7 @@ world_flat(tale_world_t *w, size_t *len)
     fw_close(&f, 1, m, "}");
     free(order);
     fw_next(&f, 1, &n, "players");
-    eng_sb_adds(&f.b, "[");
+    FW_LIT(&f, "[");
     m = 0;
     for (size_t i = 0; i < w->nplayers_cap; i++)
         if (w->players[i]) {
@@ -450,6 +473,7 @@ world_flat(tale_world_t *w, size_t *len)
     fw_next(&f, 1, &n, "won");
     fw_bool(&f, w->won);
     fw_close(&f, 0, n, "}");
+    f.b.s[f.b.len] = '\0';
     if (f.bad) {
         eng_sb_free(&f.b);
         return NULL;
