@@ -479,7 +479,7 @@ world_flat(tale_world_t *w, size_t *len)
         return NULL;
     }
     *len = f.b.len;
-    return f.b.s;
+    return tale_xrealloc(f.b.s, f.b.len + 1); /* the host may keep it a while (its cache of saves) */
 }
 
 /* Remove "<path>.tmp.*" files that an earlier save left when the process was
