@@ -45,26 +45,33 @@ default_path(tale_world_t *w, char *err, size_t errlen)
     return eng_xasprintf("%s/%s", w->save_dir, SAVE_DEFAULT_NAME);
 }
 
+/* A place as a save names it, into buf (truncated as it always was). */
+static void
+place_text(const tale_world_t *w, eng_place_t pl, char buf[256])
+{
+    switch (pl.kind) {
+    case PLACE_LOC:
+        snprintf(buf, 256, "location:%s", w->st->locs[pl.idx].id);
+        break;
+    case PLACE_ITEM:
+        snprintf(buf, 256, "in:%s", w->st->items[pl.idx].id);
+        break;
+    case PLACE_NPC:
+        snprintf(buf, 256, "npc:%s", w->st->npcs[pl.idx].id);
+        break;
+    case PLACE_PLAYER:
+        snprintf(buf, 256, "player:%d", pl.idx);
+        break;
+    default:
+        snprintf(buf, 256, "nowhere");
+    }
+}
+
 static json_t *
 place_json(const tale_world_t *w, eng_place_t pl)
 {
     char buf[256];
-    switch (pl.kind) {
-    case PLACE_LOC:
-        snprintf(buf, sizeof buf, "location:%s", w->st->locs[pl.idx].id);
-        break;
-    case PLACE_ITEM:
-        snprintf(buf, sizeof buf, "in:%s", w->st->items[pl.idx].id);
-        break;
-    case PLACE_NPC:
-        snprintf(buf, sizeof buf, "npc:%s", w->st->npcs[pl.idx].id);
-        break;
-    case PLACE_PLAYER:
-        snprintf(buf, sizeof buf, "player:%d", pl.idx);
-        break;
-    default:
-        snprintf(buf, sizeof buf, "nowhere");
-    }
+    place_text(w, pl, buf);
     return json_string(buf);
 }
 
@@ -201,6 +208,280 @@ world_json(tale_world_t *w)
     return root;
 }
 
+/* ------------------------------------------------------- the flat writer */
+
+/*
+ * An eviction serialises the game on the loop, and building world_json's
+ * tree (an object and a hash per item) and dumping it was most of that.
+ * This writes the same bytes as world_json through json_dumps with
+ * JSON_INDENT(1) | JSON_SORT_KEYS (the fuzz target and test_save hold the
+ * two to it) straight from the world.  It declines (NULL) where it would
+ * have to escape a string, and while restored players wait to come back
+ * (they are kept as JSON): the tree writes those.
+ */
+typedef struct fw {
+    eng_sbuf_t b;
+    int bad;
+} fw_t;
+
+static const char *const fw_nl[] = {"\n", "\n ", "\n  ", "\n   ", "\n    "};
+
+/* Appends with known lengths: the writer's time is in its many small pieces. */
+static void
+fw_add(fw_t *f, const char *s, size_t n)
+{
+    if (f->b.len + n + 1 > f->b.cap) {
+        while (f->b.len + n + 1 > f->b.cap)
+            f->b.cap *= 2;
+        f->b.s = tale_xrealloc(f->b.s, f->b.cap);
+    }
+    memcpy(f->b.s + f->b.len, s, n);
+    f->b.len += n;
+}
+
+#define FW_LIT(f, lit) fw_add((f), (lit), sizeof(lit) - 1)
+
+static void
+fw_str(fw_t *f, const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == '"' || s[n] == '\\')
+            f->bad = 1;
+    FW_LIT(f, "\"");
+    fw_add(f, s, n);
+    FW_LIT(f, "\"");
+}
+
+/* Before a member (key given) or an element (key NULL) at `depth`. */
+static void
+fw_next(fw_t *f, int depth, int *n, const char *key)
+{
+    if ((*n)++)
+        FW_LIT(f, ",");
+    fw_add(f, fw_nl[depth], (size_t)depth + 1);
+    if (key != NULL) {
+        fw_str(f, key);
+        FW_LIT(f, ": ");
+    }
+}
+
+/* The close of an object or array whose members were at depth + 1. */
+static void
+fw_close(fw_t *f, int depth, int n, const char *close)
+{
+    if (n)
+        fw_add(f, fw_nl[depth], (size_t)depth + 1);
+    fw_add(f, close, 1);
+}
+
+static void
+fw_int(fw_t *f, long long v)
+{
+    char num[24], *e = num + sizeof num, *p = e;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    fw_add(f, p, (size_t)(e - p));
+}
+
+static void
+fw_bool(fw_t *f, int v)
+{
+    if (v)
+        FW_LIT(f, "true");
+    else
+        FW_LIT(f, "false");
+}
+
+static int
+by_item_id(const void *a, const void *b, void *st)
+{
+    const eng_item_t *items = ((const tale_story_t *)st)->items;
+    return strcmp(items[*(const size_t *)a].id, items[*(const size_t *)b].id);
+}
+
+static int
+by_npc_id(const void *a, const void *b, void *st)
+{
+    const eng_npc_t *npcs = ((const tale_story_t *)st)->npcs;
+    return strcmp(npcs[*(const size_t *)a].id, npcs[*(const size_t *)b].id);
+}
+
+/* A list of ids (visited, met) of the entries set in `on`. */
+static void
+fw_ids(fw_t *f, int depth, const unsigned char *on, size_t count, const char *(*id)(const tale_story_t *, size_t),
+       const tale_story_t *st)
+{
+    int n = 0;
+    FW_LIT(f, "[");
+    for (size_t i = 0; i < count; i++)
+        if (on[i]) {
+            fw_next(f, depth + 1, &n, NULL);
+            fw_str(f, id(st, i));
+        }
+    fw_close(f, depth, n, "]");
+}
+
+static const char *
+loc_id(const tale_story_t *st, size_t i)
+{
+    return st->locs[i].id;
+}
+
+static const char *
+npc_id(const tale_story_t *st, size_t i)
+{
+    return st->npcs[i].id;
+}
+
+static const char *
+flag_name(const tale_story_t *st, size_t i)
+{
+    return st->flag_names[i];
+}
+
+static void
+fw_player(fw_t *f, const tale_player_t *p)
+{
+    const tale_story_t *st = p->w->st;
+    int n = 0;
+    FW_LIT(f, "{");
+    fw_next(f, 3, &n, "brief");
+    fw_bool(f, p->brief);
+    fw_next(f, 3, &n, "location");
+    fw_str(f, st->locs[p->location].id);
+    fw_next(f, 3, &n, "met");
+    fw_ids(f, 3, p->met, st->nnpcs, npc_id, st);
+    fw_next(f, 3, &n, "slot");
+    fw_int(f, p->slot);
+    fw_next(f, 3, &n, "turns");
+    fw_int(f, p->turns < SAVE_COUNTER_MAX ? p->turns : SAVE_COUNTER_MAX);
+    fw_next(f, 3, &n, "visited");
+    fw_ids(f, 3, p->visited, st->nlocs, loc_id, st);
+    fw_next(f, 3, &n, "won");
+    fw_bool(f, p->won);
+    fw_close(f, 2, n, "}");
+}
+
+static char *
+world_flat(tale_world_t *w, size_t *len)
+{
+    tale_story_t *st = w->st;
+    if (w->pending_players != NULL || st->meta.name == NULL || st->meta.version == NULL)
+        return NULL;
+    fw_t f = {{tale_xmalloc(8192), 0, 8192}, 0};
+    size_t nsort = st->nitems > st->nnpcs ? st->nitems : st->nnpcs;
+    size_t *order = tale_xmalloc((nsort ? nsort : 1) * sizeof *order);
+    char place[256];
+    int n = 0, m;
+    FW_LIT(&f, "{");
+    fw_next(&f, 1, &n, "clock");
+    fw_int(&f, w->clock);
+    fw_next(&f, 1, &n, "doors");
+    FW_LIT(&f, "[");
+    m = 0;
+    for (size_t l = 0; l < st->nlocs; l++)
+        for (size_t e = 0; e < st->locs[l].nexits; e++)
+            if (st->locs[l].exits[e].has_door) {
+                int k = 0;
+                fw_next(&f, 2, &m, NULL);
+                FW_LIT(&f, "{");
+                fw_next(&f, 3, &k, "direction");
+                fw_str(&f, eng_dir_names[st->locs[l].exits[e].dir]);
+                fw_next(&f, 3, &k, "location");
+                fw_str(&f, st->locs[l].id);
+                fw_next(&f, 3, &k, "state");
+                fw_str(&f, door_states[w->doors[st->locs[l].exits[e].door_slot]]);
+                fw_close(&f, 2, k, "}");
+            }
+    fw_close(&f, 1, m, "]");
+    fw_next(&f, 1, &n, "flags");
+    fw_ids(&f, 1, w->flags, st->nflags, flag_name, st);
+    fw_next(&f, 1, &n, "format");
+    fw_str(&f, SAVE_FORMAT);
+    fw_next(&f, 1, &n, "items");
+    FW_LIT(&f, "{");
+    for (size_t i = 0; i < st->nitems; i++)
+        order[i] = i;
+    qsort_r(order, st->nitems, sizeof *order, by_item_id, st);
+    m = 0;
+    for (size_t i = 0; i < st->nitems; i++) {
+        const eng_item_state_t *its = &w->items[order[i]];
+        int k = 0;
+        fw_next(&f, 2, &m, st->items[order[i]].id);
+        FW_LIT(&f, "{");
+        fw_next(&f, 3, &k, "closed");
+        fw_bool(&f, its->closed);
+        fw_next(&f, 3, &k, "fired");
+        fw_int(&f, its->fired);
+        fw_next(&f, 3, &k, "lit");
+        fw_bool(&f, its->lit);
+        fw_next(&f, 3, &k, "locked");
+        fw_bool(&f, its->locked);
+        fw_next(&f, 3, &k, "place");
+        place_text(w, its->place, place);
+        fw_str(&f, place);
+        fw_next(&f, 3, &k, "wielded");
+        fw_bool(&f, its->wielded);
+        fw_next(&f, 3, &k, "worn");
+        fw_bool(&f, its->worn);
+        fw_close(&f, 2, k, "}");
+    }
+    fw_close(&f, 1, m, "}");
+    fw_next(&f, 1, &n, "npcs");
+    FW_LIT(&f, "{");
+    for (size_t i = 0; i < st->nnpcs; i++)
+        order[i] = i;
+    qsort_r(order, st->nnpcs, sizeof *order, by_npc_id, st);
+    m = 0;
+    for (size_t i = 0; i < st->nnpcs; i++) {
+        const eng_npc_state_t *ns = &w->npcs[order[i]];
+        int k = 0;
+        fw_next(&f, 2, &m, st->npcs[order[i]].id);
+        FW_LIT(&f, "{");
+        fw_next(&f, 3, &k, "emote_pos");
+        fw_int(&f, (json_int_t)ns->emote_pos);
+        fw_next(&f, 3, &k, "location");
+        fw_str(&f, st->locs[ns->location].id);
+        fw_next(&f, 3, &k, "route_pos");
+        fw_int(&f, (json_int_t)ns->route_pos);
+        fw_close(&f, 2, k, "}");
+    }
+    fw_close(&f, 1, m, "}");
+    free(order);
+    fw_next(&f, 1, &n, "players");
+    FW_LIT(&f, "[");
+    m = 0;
+    for (size_t i = 0; i < w->nplayers_cap; i++)
+        if (w->players[i]) {
+            fw_next(&f, 2, &m, NULL);
+            fw_player(&f, w->players[i]);
+        }
+    fw_close(&f, 1, m, "]");
+    fw_next(&f, 1, &n, "story");
+    fw_str(&f, st->meta.name);
+    fw_next(&f, 1, &n, "story_version");
+    fw_str(&f, st->meta.version);
+    fw_next(&f, 1, &n, "ticks");
+    fw_int(&f, w->ticks);
+    fw_next(&f, 1, &n, "version");
+    fw_int(&f, SAVE_VERSION);
+    fw_next(&f, 1, &n, "won");
+    fw_bool(&f, w->won);
+    fw_close(&f, 0, n, "}");
+    f.b.s[f.b.len] = '\0';
+    if (f.bad) {
+        eng_sb_free(&f.b);
+        return NULL;
+    }
+    *len = f.b.len;
+    return tale_xrealloc(f.b.s, f.b.len + 1); /* the host may keep it a while (its cache of saves) */
+}
+
 /* Remove "<path>.tmp.*" files that an earlier save left when the process was
  * killed between mkstemp and rename.  They are never read, only clutter.  One
  * host owns a data_dir, so no other writer's temp file can be in flight. */
@@ -288,6 +569,19 @@ out:
  * world_json builds only valid JSON. */
 char *
 tale_world_serialise(tale_world_t *w, size_t *len)
+{
+    size_t n = 0;
+    char *data = world_flat(w, &n);
+    if (data != NULL) {
+        if (len)
+            *len = n;
+        return data;
+    }
+    return eng_world_serialise_tree(w, len);
+}
+
+char *
+eng_world_serialise_tree(tale_world_t *w, size_t *len)
 {
     json_t *root = world_json(w);
     char *data = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -516,69 +810,115 @@ read_save_file(const char *path, size_t *len, char *err, size_t errlen)
     return data;
 }
 
-static int restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t errlen);
+/* A save checked against the story and not yet applied: restoring stages
+ * everything and touches the world only when all of it checks out. */
+typedef struct staged {
+    unsigned char *flags;    /* per st->flag_names */
+    eng_item_state_t *items; /* per st->items */
+    int *door_state;         /* per exit of every location in order (-1: not in the save) */
+    size_t ndoors;
+    eng_npc_state_t *npcs; /* per st->npcs */
+    long clock, ticks;
+    int won;
+    json_t *players; /* the saved players (a reference) */
+} staged_t;
 
-/* Parse `len` bytes as a save and restore it; `label` names them in errors. */
+static void
+staged_init(const tale_world_t *w, staged_t *sg)
+{
+    memset(sg, 0, sizeof *sg);
+    sg->flags = tale_xcalloc(w->st->nflags ? w->st->nflags : 1, 1);
+    sg->items = tale_xcalloc(w->st->nitems ? w->st->nitems : 1, sizeof *sg->items);
+    sg->npcs = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, sizeof *sg->npcs);
+    for (size_t l = 0; l < w->st->nlocs; l++)
+        sg->ndoors += w->st->locs[l].nexits;
+    sg->door_state = tale_xcalloc(sg->ndoors ? sg->ndoors : 1, sizeof *sg->door_state);
+    for (size_t k = 0; k < sg->ndoors; k++)
+        sg->door_state[k] = -1;
+}
+
+static void
+staged_free(staged_t *sg)
+{
+    free(sg->flags);
+    free(sg->items);
+    free(sg->door_state);
+    free(sg->npcs);
+    json_decref(sg->players);
+}
+
+/* The slot of the door on `dir` of location `l` in sg->door_state, or -1. */
 static int
-restore_bytes(tale_world_t *w, const char *data, size_t len, const char *label, char *err, size_t errlen)
+door_slot_of(const tale_world_t *w, int l, int dir)
 {
-    if (data == NULL || len == 0) {
-        snprintf(err, errlen, "%s: not a saved game (empty)", label);
+    if (l < 0 || dir < 0)
         return -1;
-    }
-    if (len > SAVE_MAX_BYTES) {
-        snprintf(err, errlen, "%s: not a saved game (too large)", label);
-        return -1;
-    }
-    json_error_t je;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        snprintf(err, errlen, "%s: not a saved game (corrupt at line %d: %s)", label, je.line, je.text);
-        return -1;
-    }
-    int rc = restore_json(w, root, label, err, errlen);
-    json_decref(root);
-    return rc;
+    size_t base = 0;
+    for (int l2 = 0; l2 < l; l2++)
+        base += w->st->locs[l2].nexits;
+    int slot = -1;
+    for (size_t e = 0; e < w->st->locs[l].nexits; e++)
+        if (w->st->locs[l].exits[e].dir == dir && w->st->locs[l].exits[e].has_door)
+            slot = (int)(base + e);
+    return slot;
 }
 
-int
-tale_world_restore_bytes(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen)
+static int
+door_state_of(const char *s)
 {
-    return restore_bytes(w, data, len, "save data", err, errlen);
+    for (int k = 0; k < 3; k++)
+        if (strcmp(s, door_states[k]) == 0)
+            return k;
+    return -1;
 }
 
-int
-tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+/* An NPC's saved positions, taken modulo its story's lists as a save of an
+ * edited story may hold positions past their end. */
+static void
+npc_positions(const eng_npc_t *n, eng_npc_state_t *ns, json_int_t route, json_int_t emote)
 {
-    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
-    if (!path)
-        return -1;
-    /* A save the host's writer has not put on disk yet is newer than the
-     * file: restore that (an IF player who quits and comes straight back). */
-    size_t len = 0;
-    const char *unwritten = !path_in && w->writer.unwritten ? w->writer.unwritten(w->writer.ctx, &len) : NULL;
-    int rc = -1;
-    if (unwritten) {
-        rc = restore_bytes(w, unwritten, len, path, err, errlen);
-    } else {
-        char *data = read_save_file(path, &len, err, errlen);
-        if (data != NULL)
-            rc = restore_bytes(w, data, len, path, err, errlen);
-        free(data);
+    ns->route_pos = n->nroute ? (size_t)route % n->nroute : 0;
+    ns->emote_pos = n->nemotes ? (size_t)emote % n->nemotes : 0;
+}
+
+/* Everything staged goes into the world: the two parsers' common half. */
+static void
+staged_apply(tale_world_t *w, staged_t *sg)
+{
+    memcpy(w->flags, sg->flags, w->st->nflags);
+    memcpy(w->items, sg->items, w->st->nitems * sizeof *w->items);
+    for (size_t l = 0, base = 0; l < w->st->nlocs; base += w->st->locs[l].nexits, l++)
+        for (size_t e = 0; e < w->st->locs[l].nexits; e++)
+            if (sg->door_state[base + e] >= 0)
+                w->doors[w->st->locs[l].exits[e].door_slot] = sg->door_state[base + e];
+    memcpy(w->npcs, sg->npcs, w->st->nnpcs * sizeof *w->npcs);
+    w->clock = sg->clock;
+    w->ticks = sg->ticks;
+    w->won = sg->won;
+    json_decref(w->pending_players);
+    w->pending_players = NULL;
+    size_t i;
+    json_t *v;
+    char ebuf[256];
+    json_array_foreach(sg->players, i, v)
+    {
+        json_int_t slot = json_integer_value(json_object_get(v, "slot"));
+        if ((size_t)slot < w->nplayers_cap && w->players[slot]) {
+            player_from_json(w, v, w->players[slot], ebuf, sizeof ebuf);
+        } else {
+            if (w->pending_players == NULL)
+                w->pending_players = json_array();
+            json_array_append(w->pending_players, v);
+        }
     }
-    free(path);
-    return rc;
 }
 
-/* Check the whole save against the story, then apply it; errors name `path`
+/* Check the whole save against the story and stage it; errors name `path`
  * (a file, or what the bytes are). */
 static int
-restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t errlen)
+stage_json(tale_world_t *w, json_t *root, const char *path, staged_t *sg, char *err, size_t errlen)
 {
     int rc = -1;
-    eng_place_t *places = NULL;
-    unsigned char *flags = NULL;
-    int *door_state = NULL, *npc_loc = NULL;
     char ebuf[256];
 
     if (!json_is_object(root) || !json_is_string(json_object_get(root, "format")) ||
@@ -600,14 +940,6 @@ restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t 
         !json_is_object(jnpcs) || !json_is_array(jplayers))
         BAD("%s: saved game is damaged (a section is missing)", path);
 
-    /* stage everything; touch the world only when all of it checks out */
-    flags = tale_xcalloc(w->st->nflags ? w->st->nflags : 1, 1);
-    places = tale_xcalloc(w->st->nitems ? w->st->nitems : 1, sizeof *places);
-    npc_loc = tale_xcalloc(w->st->nnpcs ? w->st->nnpcs : 1, sizeof *npc_loc);
-    size_t ndoors = 0;
-    for (size_t l = 0; l < w->st->nlocs; l++)
-        ndoors += w->st->locs[l].nexits;
-    door_state = tale_xcalloc(ndoors ? ndoors : 1, sizeof *door_state);
     size_t i;
     json_t *v;
     json_array_foreach(jflags, i, v)
@@ -615,84 +947,489 @@ restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t 
         int f = json_is_string(v) ? eng_flag_index(w->st, json_string_value(v)) : -1;
         if (f < 0)
             BAD("%s: saved game names unknown flag '%s'", path, json_is_string(v) ? json_string_value(v) : "?");
-        flags[f] = 1;
+        sg->flags[f] = 1;
     }
     for (size_t k = 0; k < w->st->nitems; k++) {
         json_t *o = json_object_get(jitems, w->st->items[k].id);
-        if (!json_is_object(o) || parse_place(w, json_string_value(json_object_get(o, "place")), &places[k]) < 0)
+        eng_place_t *pl = &sg->items[k].place;
+        if (!json_is_object(o) || parse_place(w, json_string_value(json_object_get(o, "place")), pl) < 0)
             BAD("%s: saved game is damaged: item '%s' is missing or has no valid place", path, w->st->items[k].id);
-        if (places[k].kind == PLACE_ITEM && (places[k].idx == (int)k || !w->st->items[places[k].idx].container))
+        if (pl->kind == PLACE_ITEM && (pl->idx == (int)k || !w->st->items[pl->idx].container))
             BAD("%s: saved game is damaged: item '%s' is inside something that is not a container", path, w->st->items[k].id);
+        item_apply(&sg->items[k], o);
     }
-    for (size_t k = 0; k < ndoors; k++)
-        door_state[k] = -1;
     json_array_foreach(jdoors, i, v)
     {
         json_t *jl = json_object_get(v, "location"), *jd = json_object_get(v, "direction"), *js = json_object_get(v, "state");
         int l = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
-        int d = json_is_string(jd) ? eng_dir_parse(json_string_value(jd)) : -1, s = -1;
-        for (int k = 0; k < 3 && json_is_string(js); k++)
-            if (strcmp(json_string_value(js), door_states[k]) == 0)
-                s = k;
-        int slot = -1;
-        for (size_t l2 = 0, base = 0; l >= 0 && l2 < w->st->nlocs; base += w->st->locs[l2].nexits, l2++)
-            if ((int)l2 == l)
-                for (size_t e = 0; e < w->st->locs[l].nexits; e++)
-                    if (w->st->locs[l].exits[e].dir == d && w->st->locs[l].exits[e].has_door)
-                        slot = (int)(base + e);
+        int d = json_is_string(jd) ? eng_dir_parse(json_string_value(jd)) : -1;
+        int s = json_is_string(js) ? door_state_of(json_string_value(js)) : -1;
+        int slot = door_slot_of(w, l, d);
         if (slot < 0 || s < 0)
             BAD("%s: saved game is damaged: a door entry names no door of this story", path);
-        door_state[slot] = s;
+        sg->door_state[slot] = s;
     }
     for (size_t k = 0; k < w->st->nnpcs; k++) {
         json_t *o = json_object_get(jnpcs, w->st->npcs[k].id);
         json_t *jl = json_object_get(o, "location");
-        npc_loc[k] = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
-        if (npc_loc[k] < 0)
+        sg->npcs[k].location = json_is_string(jl) ? find_loc(w, json_string_value(jl)) : -1;
+        if (sg->npcs[k].location < 0)
             BAD("%s: saved game is damaged: npc '%s' is missing or somewhere unknown", path, w->st->npcs[k].id);
+        npc_positions(&w->st->npcs[k], &sg->npcs[k], json_integer_value(json_object_get(o, "route_pos")),
+                      json_integer_value(json_object_get(o, "emote_pos")));
     }
     json_array_foreach(jplayers, i, v) if (player_from_json(w, v, NULL, ebuf, sizeof ebuf) < 0) BAD("%s: %s", path, ebuf);
-
-    /* apply */
-    memcpy(w->flags, flags, w->st->nflags);
-    for (size_t k = 0; k < w->st->nitems; k++) {
-        w->items[k].place = places[k];
-        item_apply(&w->items[k], json_object_get(jitems, w->st->items[k].id));
-    }
-    for (size_t l = 0, base = 0; l < w->st->nlocs; base += w->st->locs[l].nexits, l++)
-        for (size_t e = 0; e < w->st->locs[l].nexits; e++)
-            if (door_state[base + e] >= 0)
-                w->doors[w->st->locs[l].exits[e].door_slot] = door_state[base + e];
-    for (size_t k = 0; k < w->st->nnpcs; k++) {
-        json_t *o = json_object_get(jnpcs, w->st->npcs[k].id);
-        const eng_npc_t *n = &w->st->npcs[k];
-        eng_npc_state_t *ns = &w->npcs[k];
-        ns->location = npc_loc[k];
-        ns->route_pos = n->nroute ? (size_t)json_integer_value(json_object_get(o, "route_pos")) % n->nroute : 0;
-        ns->emote_pos = n->nemotes ? (size_t)json_integer_value(json_object_get(o, "emote_pos")) % n->nemotes : 0;
-    }
-    w->clock = (long)json_integer_value(clock);
-    w->ticks = (long)json_integer_value(ticks);
-    w->won = json_is_true(json_object_get(root, "won"));
-    json_decref(w->pending_players);
-    w->pending_players = NULL;
-    json_array_foreach(jplayers, i, v)
-    {
-        json_int_t slot = json_integer_value(json_object_get(v, "slot"));
-        if ((size_t)slot < w->nplayers_cap && w->players[slot]) {
-            player_from_json(w, v, w->players[slot], ebuf, sizeof ebuf);
-        } else {
-            if (w->pending_players == NULL)
-                w->pending_players = json_array();
-            json_array_append(w->pending_players, v);
-        }
-    }
+    sg->clock = (long)json_integer_value(clock);
+    sg->ticks = (long)json_integer_value(ticks);
+    sg->won = json_is_true(json_object_get(root, "won"));
+    sg->players = json_incref(jplayers);
     rc = 0;
 out:
-    free(places);
-    free(flags);
-    free(door_state);
-    free(npc_loc);
+    return rc;
+}
+
+static int
+restore_json(tale_world_t *w, json_t *root, const char *path, char *err, size_t errlen)
+{
+    staged_t sg;
+    staged_init(w, &sg);
+    int rc = stage_json(w, root, path, &sg, err, errlen);
+    if (rc == 0)
+        staged_apply(w, &sg);
+    staged_free(&sg);
+    return rc;
+}
+
+/* ------------------------------------------------------- the flat reader */
+
+/*
+ * A restore runs on the host's loop for every returning visitor, and
+ * jansson's tree of a save (a few hundred values, each allocated, a hash
+ * table per item) was most of its time.  A save's shape is fixed, so this
+ * reads the bytes straight into the staging, with a tree only for each saved
+ * player (pending players are kept as JSON).  It takes only what
+ * tale_world_serialise writes: known keys once each, strings of printable
+ * ASCII with no escape, integers, booleans.  Anything else it declines, and
+ * the jansson reader reads the save (or refuses it, with its error): so which
+ * saves restore, to what, and what a refusal says do not depend on the reader.
+ */
+typedef struct flat {
+    const char *p, *end;
+} flat_t;
+
+#define FLAT_STR_MAX 256
+
+static void
+fl_ws(flat_t *f)
+{
+    while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
+        f->p++;
+}
+
+static int
+fl_char(flat_t *f, char c)
+{
+    fl_ws(f);
+    if (f->p < f->end && *f->p == c) {
+        f->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A string into buf, NUL-terminated. */
+static int
+fl_str(flat_t *f, char buf[FLAT_STR_MAX])
+{
+    if (!fl_char(f, '"'))
+        return 0;
+    size_t n = 0;
+    for (; f->p < f->end && *f->p != '"'; f->p++) {
+        unsigned char c = (unsigned char)*f->p;
+        if (c < 0x20 || c >= 0x7f || c == '\\' || n + 1 >= FLAT_STR_MAX)
+            return 0;
+        buf[n++] = (char)c;
+    }
+    if (f->p == f->end)
+        return 0;
+    f->p++;
+    buf[n] = '\0';
+    return 1;
+}
+
+/* The end of a literal or number: what JSON lets follow a value. */
+static int
+fl_ends(const flat_t *f)
+{
+    return f->p == f->end || strchr(" \t\r\n,]}", *f->p) != NULL;
+}
+
+/* An integer of at most 18 digits (a counter is refused far below that). */
+static int
+fl_int(flat_t *f, json_int_t *out)
+{
+    fl_ws(f);
+    int neg = f->p < f->end && *f->p == '-';
+    f->p += neg;
+    const char *s = f->p;
+    json_int_t v = 0;
+    while (f->p < f->end && *f->p >= '0' && *f->p <= '9' && f->p - s < 18)
+        v = v * 10 + (*f->p++ - '0');
+    if (f->p == s || (f->p - s > 1 && *s == '0') || !fl_ends(f))
+        return 0;
+    *out = neg ? -v : v;
+    return 1;
+}
+
+static int
+fl_bool(flat_t *f, int *out)
+{
+    fl_ws(f);
+    size_t left = (size_t)(f->end - f->p);
+    if (left >= 4 && memcmp(f->p, "true", 4) == 0) {
+        f->p += 4;
+        *out = 1;
+    } else if (left >= 5 && memcmp(f->p, "false", 5) == 0) {
+        f->p += 5;
+        *out = 0;
+    } else {
+        return 0;
+    }
+    return fl_ends(f);
+}
+
+/* Before each member or element: 1 when one follows, 0 at `close`, -1 on
+ * anything else.  *n counts them. */
+static int
+fl_more(flat_t *f, size_t *n, char close)
+{
+    if (fl_char(f, close))
+        return 0;
+    if ((*n)++ > 0 && !fl_char(f, ','))
+        return -1;
+    return 1;
+}
+
+/* An object's next key (its ':' read): 1, 0 at the object's end, -1. */
+static int
+fl_key(flat_t *f, size_t *n, char key[FLAT_STR_MAX])
+{
+    int m = fl_more(f, n, '}');
+    if (m <= 0)
+        return m;
+    return fl_str(f, key) && fl_char(f, ':') ? 1 : -1;
+}
+
+/* Which of `names` key is (its bit), once only in *seen; 0 if none or seen. */
+static unsigned
+fl_field(const char *key, const char *const *names, unsigned *seen)
+{
+    for (unsigned i = 0; names[i] != NULL; i++)
+        if (strcmp(key, names[i]) == 0) {
+            unsigned bit = 1u << i;
+            if (*seen & bit)
+                return 0;
+            *seen |= bit;
+            return bit;
+        }
+    return 0;
+}
+
+/* The bytes of an object, braces matched (jansson checks them after). */
+static int
+fl_object_span(flat_t *f, const char **start)
+{
+    fl_ws(f);
+    if (f->p == f->end || *f->p != '{')
+        return 0;
+    *start = f->p;
+    int depth = 0, in_str = 0;
+    for (; f->p < f->end; f->p++) {
+        char c = *f->p;
+        if (in_str) {
+            if (c == '\\' && f->p + 1 < f->end)
+                f->p++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if ((c == '{' || c == '[') && ++depth > 8) {
+            return 0;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            f->p++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *const fl_item_keys[] = {"place", "closed", "locked", "lit", "worn", "wielded", "fired", NULL};
+
+static int
+fl_item(flat_t *f, const tale_world_t *w, size_t k, eng_item_state_t *its)
+{
+    char key[FLAT_STR_MAX], s[FLAT_STR_MAX];
+    unsigned seen = 0;
+    size_t n = 0;
+    int m, b = 0, *bools[] = {NULL, &its->closed, &its->locked, &its->lit, &its->worn, &its->wielded};
+    if (!fl_char(f, '{'))
+        return 0;
+    while ((m = fl_key(f, &n, key)) == 1) {
+        unsigned bit = fl_field(key, fl_item_keys, &seen);
+        json_int_t v;
+        if (bit == 1) {
+            if (!fl_str(f, s) || parse_place(w, s, &its->place) < 0)
+                return 0;
+        } else if (bit == 1u << 6) {
+            if (!fl_int(f, &v))
+                return 0;
+            its->fired = (unsigned)v;
+        } else if (bit != 0) {
+            if (!fl_bool(f, &b))
+                return 0;
+            *bools[__builtin_ctz(bit)] = b;
+        } else {
+            return 0;
+        }
+    }
+    if (m < 0 || !(seen & 1))
+        return 0;
+    const eng_place_t *pl = &its->place;
+    return !(pl->kind == PLACE_ITEM && (pl->idx == (int)k || !w->st->items[pl->idx].container));
+}
+
+static const char *const fl_npc_keys[] = {"location", "route_pos", "emote_pos", NULL};
+
+static int
+fl_npc(flat_t *f, const tale_world_t *w, size_t k, eng_npc_state_t *ns)
+{
+    char key[FLAT_STR_MAX], s[FLAT_STR_MAX];
+    unsigned seen = 0;
+    size_t n = 0;
+    int m;
+    json_int_t pos[3] = {0, 0, 0}; /* by bit: route_pos, emote_pos */
+    ns->location = -1;
+    if (!fl_char(f, '{'))
+        return 0;
+    while ((m = fl_key(f, &n, key)) == 1) {
+        unsigned bit = fl_field(key, fl_npc_keys, &seen);
+        if (bit == 1) {
+            if (!fl_str(f, s) || (ns->location = find_loc(w, s)) < 0)
+                return 0;
+        } else if (bit == 0 || !fl_int(f, &pos[__builtin_ctz(bit)])) {
+            return 0;
+        }
+    }
+    if (m < 0 || ns->location < 0)
+        return 0;
+    npc_positions(&w->st->npcs[k], ns, pos[1], pos[2]);
+    return 1;
+}
+
+static const char *const fl_door_keys[] = {"location", "direction", "state", NULL};
+
+static int
+fl_door(flat_t *f, const tale_world_t *w, staged_t *sg)
+{
+    char key[FLAT_STR_MAX], s[FLAT_STR_MAX];
+    unsigned seen = 0;
+    size_t n = 0;
+    int m, v[3] = {-1, -1, -1}; /* by bit: location, direction, state */
+    if (!fl_char(f, '{'))
+        return 0;
+    while ((m = fl_key(f, &n, key)) == 1) {
+        unsigned bit = fl_field(key, fl_door_keys, &seen);
+        if (bit == 0 || !fl_str(f, s))
+            return 0;
+        int i = __builtin_ctz(bit);
+        v[i] = i == 0 ? find_loc(w, s) : i == 1 ? eng_dir_parse(s) : door_state_of(s);
+    }
+    int slot = door_slot_of(w, v[0], v[1]);
+    if (m < 0 || slot < 0 || v[2] < 0)
+        return 0;
+    sg->door_state[slot] = v[2];
+    return 1;
+}
+
+/* A list of ids (flags) or objects keyed by id (items, npcs) into the staging. */
+static int
+fl_section(flat_t *f, tale_world_t *w, int which, staged_t *sg, unsigned char *seen)
+{
+    char key[FLAT_STR_MAX];
+    size_t n = 0;
+    int m;
+    if (which == 'f' || which == 'd' || which == 'p') {
+        if (!fl_char(f, '['))
+            return 0;
+        while ((m = fl_more(f, &n, ']')) == 1) {
+            if (which == 'f') {
+                int i = fl_str(f, key) ? eng_flag_index(w->st, key) : -1;
+                if (i < 0)
+                    return 0;
+                sg->flags[i] = 1;
+            } else if (which == 'd') {
+                if (!fl_door(f, w, sg))
+                    return 0;
+            } else {
+                const char *start;
+                char ebuf[256];
+                if (!fl_object_span(f, &start))
+                    return 0;
+                json_t *pl = json_loadb(start, (size_t)(f->p - start), JSON_REJECT_DUPLICATES, NULL);
+                if (pl == NULL || player_from_json(w, pl, NULL, ebuf, sizeof ebuf) < 0) {
+                    json_decref(pl);
+                    return 0;
+                }
+                json_array_append_new(sg->players, pl);
+            }
+        }
+        return m == 0;
+    }
+    if (!fl_char(f, '{'))
+        return 0;
+    while ((m = fl_key(f, &n, key)) == 1) {
+        int i = which == 'i' ? find_item(w, key) : find_npc(w, key);
+        if (i < 0 || seen[i]++)
+            return 0;
+        if (which == 'i' ? !fl_item(f, w, (size_t)i, &sg->items[i]) : !fl_npc(f, w, (size_t)i, &sg->npcs[i]))
+            return 0;
+    }
+    if (m < 0)
+        return 0;
+    size_t all = which == 'i' ? w->st->nitems : w->st->nnpcs;
+    return memchr(seen, 0, all) == NULL;
+}
+
+static const char *const fl_root_keys[] = {"format", "version", "story",   "clock", "ticks",         "flags", "items",
+                                           "doors",  "npcs",    "players", "won",   "story_version", NULL};
+#define FL_ROOT_NEEDED 0x3ffu /* all but won and story_version */
+
+/* 1 with the save staged, 0 when the jansson reader must read it. */
+static int
+stage_flat(tale_world_t *w, const char *data, size_t len, staged_t *sg)
+{
+    flat_t f = {data, data + len};
+    char key[FLAT_STR_MAX], s[FLAT_STR_MAX];
+    unsigned seen = 0;
+    size_t n = 0, nseen = w->st->nitems > w->st->nnpcs ? w->st->nitems : w->st->nnpcs;
+    unsigned char *ids = tale_xcalloc(nseen ? nseen : 1, 1);
+    int m = -1, ok = 1;
+    json_int_t v = 0;
+    sg->players = json_array();
+    if (!fl_char(&f, '{'))
+        ok = 0;
+    while (ok && (m = fl_key(&f, &n, key)) == 1) {
+        unsigned bit = fl_field(key, fl_root_keys, &seen);
+        switch (bit ? __builtin_ctz(bit) : -1) {
+        case 0:
+            ok = fl_str(&f, s) && strcmp(s, SAVE_FORMAT) == 0;
+            break;
+        case 1:
+            ok = fl_int(&f, &v) && v == SAVE_VERSION;
+            break;
+        case 2:
+            ok = fl_str(&f, s) && strcmp(s, w->st->meta.name) == 0;
+            break;
+        case 3:
+        case 4:
+            ok = fl_int(&f, &v) && v >= 0 && v <= SAVE_COUNTER_MAX;
+            *(bit == 1u << 3 ? &sg->clock : &sg->ticks) = (long)v;
+            break;
+        case 5:
+            ok = fl_section(&f, w, 'f', sg, NULL);
+            break;
+        case 6:
+        case 8:
+            memset(ids, 0, nseen ? nseen : 1);
+            ok = fl_section(&f, w, bit == 1u << 6 ? 'i' : 'n', sg, ids);
+            break;
+        case 7:
+            ok = fl_section(&f, w, 'd', sg, NULL);
+            break;
+        case 9:
+            ok = fl_section(&f, w, 'p', sg, NULL);
+            break;
+        case 10:
+            ok = fl_bool(&f, &sg->won);
+            break;
+        case 11:
+            ok = fl_str(&f, s);
+            break;
+        default:
+            ok = 0;
+        }
+    }
+    free(ids);
+    fl_ws(&f);
+    return ok && m == 0 && (seen & FL_ROOT_NEEDED) == FL_ROOT_NEEDED && f.p == f.end;
+}
+
+/* Parse `len` bytes as a save and restore it; `label` names them in errors.
+ * `flat`: try the flat reader first. */
+static int
+restore_bytes(tale_world_t *w, const char *data, size_t len, const char *label, int flat, char *err, size_t errlen)
+{
+    if (data == NULL || len == 0) {
+        snprintf(err, errlen, "%s: not a saved game (empty)", label);
+        return -1;
+    }
+    if (len > SAVE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: not a saved game (too large)", label);
+        return -1;
+    }
+    if (flat) {
+        staged_t sg;
+        staged_init(w, &sg);
+        flat = stage_flat(w, data, len, &sg);
+        if (flat)
+            staged_apply(w, &sg);
+        staged_free(&sg);
+        if (flat)
+            return 0;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s: not a saved game (corrupt at line %d: %s)", label, je.line, je.text);
+        return -1;
+    }
+    int rc = restore_json(w, root, label, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+int
+tale_world_restore_bytes(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen)
+{
+    return restore_bytes(w, data, len, "save data", 1, err, errlen);
+}
+
+int
+eng_world_restore_tree(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen)
+{
+    return restore_bytes(w, data, len, "save data", 0, err, errlen);
+}
+
+int
+tale_world_restore(tale_world_t *w, const char *path_in, char *err, size_t errlen)
+{
+    char *path = path_in ? tale_xstrdup(path_in) : default_path(w, err, errlen);
+    if (!path)
+        return -1;
+    /* A save the host's writer has not put on disk yet is newer than the
+     * file: restore that (an IF player who quits and comes straight back). */
+    size_t len = 0;
+    const char *unwritten = !path_in && w->writer.unwritten ? w->writer.unwritten(w->writer.ctx, &len) : NULL;
+    int rc = -1;
+    if (unwritten) {
+        rc = restore_bytes(w, unwritten, len, path, 1, err, errlen);
+    } else {
+        char *data = read_save_file(path, &len, err, errlen);
+        if (data != NULL)
+            rc = restore_bytes(w, data, len, path, 1, err, errlen);
+        free(data);
+    }
+    free(path);
     return rc;
 }
 

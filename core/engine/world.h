@@ -170,6 +170,11 @@ json_t *eng_parser_complete(tale_player_t *p, char *prefix);
 
 /* save.c */
 void eng_player_apply_pending(tale_player_t *p);
+/* tale_world_restore_bytes through the jansson reader alone, never the flat
+ * one: the fuzz target and the tests hold the two to the same verdicts. */
+int eng_world_restore_tree(tale_world_t *w, const char *data, size_t len, char *err, size_t errlen);
+/* tale_world_serialise through jansson alone (the same bytes, slower). */
+char *eng_world_serialise_tree(tale_world_t *w, size_t *len);
 
 /* names.c */
 /* The name folded for look-alike comparison into out (cap bytes, NUL-ended):

@@ -5,12 +5,15 @@
  * reset to the same start (a save taken after loading) before each.  Promises checked: a refusal is one error line
  * and leaves the world as it was (its save is byte-identical); the same bytes
  * restored from memory (tale_world_restore_bytes) get the same verdict and,
- * when accepted, make the same world;
+ * when accepted, make the same world, as does the jansson reader alone
+ * (eng_world_restore_tree: the flat reader only ever takes a shortcut),
+ * and the flat writer writes the jansson writer's bytes for it;
  * after an accepted save the game plays on (commands, a tick, a second
  * player picking up a saved seat), and saving then restoring the result is
  * accepted again (the reader accepts what the writer writes).
  */
 #include "fuzz_engine.h"
+#include "engine/world.h"
 
 #define STORY TALE_SOURCE_DIR "/conf/stories/lighthouse"
 #define SAVE_CAP (1 << 20) /* our own saves of the bundled story are ~5 KB */
@@ -63,6 +66,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_error_line(err);
     size_t bytes_len;
     char *bytes_world = tale_world_serialise(world, &bytes_len);
+    FUZZ_CHECK(tale_world_restore(world, start_path, err, sizeof err) == 0, "cannot restore the start: %s", err);
+    char tree_err[512] = "";
+    int tree_rc = eng_world_restore_tree(world, (const char *)data, size, tree_err, sizeof tree_err);
+    FUZZ_CHECK((tree_rc == 0) == (bytes_rc == 0), "the jansson reader says %d, the flat one %d", tree_rc, bytes_rc);
+    FUZZ_CHECK(bytes_rc == 0 || strcmp(tree_err, err) == 0, "the readers refuse with other errors: %s / %s", tree_err, err);
+    size_t tree_len;
+    char *tree_world = tale_world_serialise(world, &tree_len);
+    FUZZ_CHECK(tree_len == bytes_len && memcmp(tree_world, bytes_world, tree_len) == 0, "the two readers made other worlds");
+    free(tree_world);
+    tree_world = eng_world_serialise_tree(world, &tree_len);
+    FUZZ_CHECK(tree_len == bytes_len && memcmp(tree_world, bytes_world, tree_len) == 0, "the two writers wrote other bytes");
+    free(tree_world);
     FUZZ_CHECK(tale_world_restore(world, start_path, err, sizeof err) == 0, "cannot restore the start: %s", err);
     fuzz_write_file(in_path, data, size);
     FUZZ_CHECK(tale_world_save(world, before_path, err, sizeof err) == 0, "cannot save: %s", err);
