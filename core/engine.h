@@ -183,10 +183,11 @@ void tale_world_save_done(tale_world_t *w, uint64_t ticket, int ok, const char *
 /* Join with a chosen name (an account's character): as tale_player_join
  * (welcome, first look, "X appears."), under that name.  NULL with *why set
  * (player-facing text) when the name breaks tale_world_name_check's rules or
- * is taken by a player present (any case, or a look-alike).  A player who
- * joined by name and is not marked a guest takes what they carry with them
- * when they leave (tale_player_state_serialise holds it), rather than
- * dropping it in the room for anyone. */
+ * is taken by a player present (any case, or a look-alike).  When a player who
+ * joined by name and is not marked a guest leaves, what they carry goes back
+ * where the story first placed it; tale_player_state_serialise has recorded
+ * it, and tale_player_state_restore takes it back unless a present player
+ * holds it. */
 tale_player_t *tale_player_join_as(tale_world_t *w, const char *name, tale_emit_fn emit, void *ctx, const char **why);
 /* Rename a present player (a guest who creates an account keeps the
  * character): 0 (the room is told "Old is now known as New."), or -1 with a

@@ -319,6 +319,11 @@ host_teardown(tale_host_t *h)
     h->saver = NULL;
     if (h->loop != NULL)
         tale_server_free(h);
+    free(h->reload_hooks); /* registered before the loop exists: a setup that failed early */
+    h->reload_hooks = NULL;
+    h->n_reload_hooks = 0;
+    free(log_opened.path);
+    log_opened.path = NULL;
     tale_plugins_unload(h);
     tale_peers_free(h->peers);
     h->peers = NULL;

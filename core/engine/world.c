@@ -803,15 +803,22 @@ static void
 player_free(tale_player_t *p, int announce)
 {
     tale_world_t *w = p->w;
-    /* What a guest carried stays in the world, where they stood.  An
-     * account's character takes it along (out of every place: nobody picks
-     * up a sword its owner will want back); the host holds it in the
-     * character's saved state and tale_player_state_restore brings it back. */
-    int keeps = p->named && !p->guest;
+    /* What a guest carried stays in the world, where they stood.  What an
+     * account's character carried goes back where the story first put it:
+     * a world has one of each item, and the lantern or the key that others
+     * need to finish the story must not leave with someone who may never
+     * come back.  The character's saved state still names it, and
+     * tale_player_state_restore takes it back unless a present player holds
+     * it by then.  (What the story gives every player goes down where they
+     * stood.) */
+    int home = p->named && !p->guest;
     for (size_t i = 0; i < w->st->nitems; i++)
         if (eng_item_held_by(w, (int)i, p->slot)) {
-            w->items[i].place.kind = keeps ? PLACE_NOWHERE : PLACE_LOC;
-            w->items[i].place.idx = keeps ? 0 : p->location;
+            eng_place_t start = w->st->items[i].init.place;
+            if (home && start.kind != PLACE_PLAYER)
+                w->items[i].place = start;
+            else
+                w->items[i].place = (eng_place_t){PLACE_LOC, p->location};
             w->items[i].worn = w->items[i].wielded = 0;
         }
     if (announce)
