@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -721,6 +722,19 @@ on_kick(h2o_timeout_entry_t *entry)
     conn_free(c);
 }
 
+/* Input left unread when a socket closes makes the kernel answer with a
+ * reset instead of a FIN, and the client's stack may then throw away our
+ * last words (a refusal, a goodbye) before its reader sees them.  Read what
+ * is waiting (bounded) so the close is an orderly one. */
+static void
+discard_unread(h2o_socket_t *sock)
+{
+    int fd = h2o_socket_get_fd(sock);
+    char junk[4096];
+    for (int i = 0; i < 16 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
 static void
 conn_free(tconn_t *c)
 {
@@ -733,6 +747,7 @@ conn_free(tconn_t *c)
         h2o_timeout_unlink(&c->kick);
     if (c->sock != NULL) {
         c->sock->data = NULL; /* a write still in flight must not find us */
+        discard_unread(c->sock);
         h2o_socket_close(c->sock);
         c->sock = NULL;
     }

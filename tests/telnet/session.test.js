@@ -10,6 +10,15 @@ const { startTelnetHost, telnetClient, sleep, WILL, DO } = require('./lib');
 const { makeCert } = require('../lib/harness');
 const { connect } = require('../ws/client');
 
+// Wait (up to 5 s) until cond() is true: subnegotiations can trail the text
+// they belong to, more so on a loaded machine or under a sanitizer.
+async function until(cond, what) {
+  for (const t0 = Date.now(); !cond(); await sleep(20))
+    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}`);
+}
+const roomInfos = (c) => c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '))
+  .map(([, b]) => JSON.parse(b.toString().slice(10)));
+
 const GMCP = 201, MSSP = 70, MCCP2 = 86, NAWS = 31, TTYPE = 24, CHARSET = 42;
 
 test('telnet (MUD): offers, plain text for a client that refuses everything, play, quit', async (t) => {
@@ -63,9 +72,9 @@ test('telnet: GMCP Char.Name and Room.Info, MSSP, MCCP2, NAWS width, ANSI by TTY
   assert.ok(plain.split('\r\n').some((l) => l.length > 80 && l.length <= 132), 'wrapped at the NAWS width');
   c.line('north');
   await c.waitFor(/The Harbour/);
-  await sleep(100);
-  const rooms = c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
-  assert.strictEqual(JSON.parse(rooms[rooms.length - 1][1].toString().slice(10)).name, 'The Harbour');
+  await until(() => roomInfos(c).some((r) => r.name === 'The Harbour'), 'Room.Info of The Harbour');
+  const rooms = roomInfos(c);
+  assert.strictEqual(rooms[rooms.length - 1].name, 'The Harbour');
   c.line('quit');
   await c.waitClosed();
 });
@@ -81,7 +90,7 @@ test('telnet: GMCP Room.Info exits name their destination rooms (the mapper link
   assert.ok(jetty, 'Room.Info for the first room');
   c.line('north');
   await c.waitFor(/The Harbour/);
-  await sleep(100);
+  await until(() => rooms().some((r) => r.name === 'The Harbour'), 'Room.Info of The Harbour');
   const harbour = rooms().find((r) => r.name === 'The Harbour');
   assert.ok(harbour, 'Room.Info for the second room');
   assert.notStrictEqual(jetty.num, harbour.num);
@@ -89,7 +98,7 @@ test('telnet: GMCP Room.Info exits name their destination rooms (the mapper link
   assert.strictEqual(harbour.exits.south, jetty.num, `south from the Harbour: ${JSON.stringify(harbour)}`);
   c.line('south');
   await c.waitFor(/The Jetty[\s\S]*The Jetty/);
-  await sleep(100);
+  await until(() => rooms().filter((r) => r.name === 'The Jetty').length >= 2, 'a second Room.Info of The Jetty');
   const again = rooms().filter((r) => r.name === 'The Jetty');
   assert.strictEqual(again[again.length - 1].num, jetty.num, 'the same room keeps its number');
   // stable across restarts: the number comes from the room's id in the story, not from this run
@@ -97,7 +106,7 @@ test('telnet: GMCP Room.Info exits name their destination rooms (the mapper link
   t.after(() => host2.stop());
   const d = await telnetClient(host2.telnetPort, { accept: [GMCP] });
   await d.waitFor(/The Jetty/);
-  await sleep(100);
+  await until(() => roomInfos(d).length > 0, 'Room.Info after a restart');
   const first = d.sbs.find(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
   assert.strictEqual(JSON.parse(first[1].toString().slice(10)).num, jetty.num, 'the same number after a restart');
   c.line('quit');
@@ -111,10 +120,12 @@ test('telnet: GMCP Room.Info tells rooms with one title apart by their exits', a
   t.after(() => host.stop());
   const c = await telnetClient(host.telnetPort, { accept: [GMCP] });
   await c.waitFor(/Maze Gate/);
+  let seen = 0; // Room.Info messages taken so far: each move sends one more
   const last = async () => {
-    await sleep(100);
-    const rooms = c.sbs.filter(([o, b]) => o === GMCP && b.toString().startsWith('Room.Info '));
-    return JSON.parse(rooms[rooms.length - 1][1].toString().slice(10));
+    await until(() => roomInfos(c).length > seen, 'the next Room.Info');
+    const rooms = roomInfos(c);
+    seen = rooms.length;
+    return rooms[rooms.length - 1];
   };
   const gate = await last();
   c.line('north');
@@ -199,7 +210,7 @@ test('telnet over TLS (tls_cert, tls_key): plays; a plain client or a stalled ha
   let closed = false;
   s.on('close', () => { closed = true; });
   s.on('error', () => {});
-  await sleep(2000);
+  await until(() => closed, 'the close at login_timeout');
   assert.ok(closed, 'closed at login_timeout');
   c.line('quit');
   await c.waitClosed();
